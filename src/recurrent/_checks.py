@@ -1,0 +1,64 @@
+"""Validation at the public surface: errors that say what was expected and what came."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def positive_int(owner: str, name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner}: `{name}` must be an int, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{owner}: `{name}` must be positive, got {value}")
+    return int(value)
+
+
+def float_dtype(owner: str, dtype) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{owner}: `dtype` must be float32 or float64, got {dtype!r}") from None
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"{owner}: `dtype` must be float32 or float64, got {dt}")
+    return dt
+
+
+def to_numpy(value):
+    """Accept NumPy arrays, nested lists and (without importing torch) torch tensors."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        value = value.detach().cpu().numpy()
+    return value
+
+
+def float_array(owner: str, name: str, value, dtype: np.dtype) -> np.ndarray:
+    """Convert to a float array of ``dtype``; refuse non-numbers and non-finite values."""
+    value = to_numpy(value)
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise TypeError(f"{owner}: `{name}` must be an array of numbers ({exc})") from None
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{owner}: `{name}` must be an array of numbers, got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{owner}: `{name}` must be real, got dtype {arr.dtype}")
+    arr = arr.astype(dtype, copy=False)
+    if not np.all(np.isfinite(arr)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise ValueError(f"{owner}: `{name}` must be finite, got {arr[bad]} at index {bad}")
+    return arr
+
+
+def shape_str(shape) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ")"
+
+
+def expect_shape(owner: str, name: str, arr: np.ndarray, expected) -> None:
+    """``expected`` is a tuple of ints or letters (a letter matches any size)."""
+    ok = arr.ndim == len(expected) and all(
+        isinstance(e, str) or a == e for a, e in zip(arr.shape, expected))
+    if not ok:
+        raise ValueError(f"{owner}: expected {name} of shape {shape_str(expected)}, got {shape_str(arr.shape)}")
