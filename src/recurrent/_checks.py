@@ -53,7 +53,9 @@ def float_array(owner: str, name: str, value, dtype: np.dtype) -> np.ndarray:
 
 
 def shape_str(shape) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ")"
+    """(4, 7, 2) -> '(4, 7, 2)', (16,) -> '(16,)'; letters stay letters: (N, T, 3)."""
+    inner = ", ".join(str(s) for s in shape)
+    return f"({inner},)" if len(shape) == 1 else f"({inner})"
 
 
 def expect_shape(owner: str, name: str, arr: np.ndarray, expected) -> None:

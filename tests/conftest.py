@@ -1,0 +1,24 @@
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import recurrent  # noqa: E402
+
+CELLS = {"lstm": recurrent.LSTM, "gru": recurrent.GRU, "rnn": recurrent.RNN}
+
+
+def random_state(layer, N, rng):
+    """A random non-zero initial state of the right structure."""
+    shape = (layer.num_layers * layer.num_directions, N, layer.hidden_size)
+    if layer.has_cell_state:
+        return recurrent.LSTMState(rng.normal(size=shape), rng.normal(size=shape))
+    return rng.normal(size=shape)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)

@@ -1,0 +1,65 @@
+"""Backward equals float64 central differences for every parameter, x and the initial state."""
+
+import itertools
+
+import numpy as np
+import pytest
+from conftest import CELLS, random_state
+
+import recurrent
+from recurrent import gradcheck, numerical_gradient, relative_error
+
+CONFIGS = list(itertools.product(["lstm", "gru", "rnn", "rnn-relu"], [1, 2], [False, True], [True, False]))
+
+
+@pytest.mark.parametrize("cell,layers,bidir,with_dstate", CONFIGS)
+def test_backward_matches_central_differences(cell, layers, bidir, with_dstate):
+    seed = CONFIGS.index((cell, layers, bidir, with_dstate))  # deterministic, distinct per case
+    rng = np.random.default_rng(seed)
+    N, T, D, H = rng.integers(1, 6, size=4)
+    kwargs = {"nonlinearity": "relu"} if cell == "rnn-relu" else {}
+    layer = CELLS[cell.split("-")[0]](int(D), int(H), num_layers=layers, bidirectional=bidir,
+                                       dtype=np.float64, seed=seed, **kwargs)
+    x = rng.normal(size=(N, T, D))
+    result = gradcheck(layer, x, state=random_state(layer, N, rng), with_dstate=with_dstate, seed=seed)
+    expected = set(layer.params) | {"x"} | ({"state.h", "state.c"} if cell == "lstm" else {"state"})
+    assert set(result.errors) == expected
+    assert result.max_error <= 1e-6, str(result)
+
+
+def test_linear_gradients_on_vectors_and_sequences(rng):
+    lin = recurrent.Linear(4, 3, dtype=np.float64, seed=0)
+    for shape in [(5, 4), (2, 6, 4)]:
+        result = gradcheck(lin, rng.normal(size=shape))
+        assert set(result.errors) == {"weight", "bias", "x"}
+        assert result.max_error <= 1e-6, str(result)
+
+
+def test_gradcheck_catches_a_wrong_gradient(rng, monkeypatch):
+    """The checker itself must fail on a wrong backward, e.g. the sigmoid derivative taken
+    of an already-activated value (sigma(s) (1 - sigma(s)) instead of s (1 - s))."""
+    from recurrent import activations
+    from recurrent.cells import lstm as lstm_cell
+
+    wrong = lambda s: activations.sigmoid(s) * (1 - activations.sigmoid(s))  # noqa: E731
+    monkeypatch.setattr(lstm_cell, "dsigmoid", wrong)
+    result = gradcheck(recurrent.LSTM(2, 3, seed=0), rng.normal(size=(2, 4, 2)))
+    assert not result.ok
+    assert result.errors["weight_ih_l0"] > 1e-2
+
+
+def test_numerical_gradient_of_a_known_function():
+    a = np.array([0.3, -1.2, 2.0])
+    g = numerical_gradient(lambda: float(np.sum(np.sin(a) * a)), a)
+    np.testing.assert_allclose(g, np.cos(a) * a + np.sin(a), rtol=1e-8)
+    assert relative_error(g, g) == 0.0
+    assert relative_error([1.0], [-1.0]) == 1.0
+
+
+def test_gradcheck_leaves_a_float32_layer_untouched(rng):
+    layer = recurrent.GRU(2, 3, seed=1)
+    before = layer.state_dict()
+    assert gradcheck(layer, rng.normal(size=(1, 3, 2))).ok
+    assert layer.dtype == np.float32
+    for k, v in layer.params.items():
+        np.testing.assert_array_equal(v, before[k])
