@@ -2,11 +2,15 @@
 
 __version__ = "0.1.0"
 
+from . import losses, optim
 from .gradcheck import GradcheckResult, gradcheck, numerical_gradient, relative_error
-from .layers import GRU, LSTM, RNN, Linear, LSTMState
+from .layers import GRU, LSTM, RNN, LastStep, Linear, LSTMState
+from .model import Sequential, load
+from .train import EarlyStopping, History, NonFiniteError
 
 __all__ = [
     "__version__",
-    "LSTM", "GRU", "RNN", "Linear", "LSTMState",
+    "LSTM", "GRU", "RNN", "Linear", "LastStep", "LSTMState", "Sequential", "load",
+    "EarlyStopping", "History", "NonFiniteError", "losses", "optim",
     "gradcheck", "numerical_gradient", "relative_error", "GradcheckResult",
 ]

@@ -359,3 +359,41 @@ class Linear(Module):
         dy2 = dy.reshape(-1, self.out_features)
         grads = {"weight": dy2.T @ x2, "bias": dy2.sum(axis=0)}
         return dy @ cache["weight"], grads
+
+
+class LastStep(Module):
+    """Keep only the last time step: (N, T, F) -> (N, F). Many-to-one models end with it.
+
+    For a bidirectional layer below, the reverse half at the last step has read
+    only that step (as in PyTorch's ``y[:, -1]``); use the final state for both
+    directions' summaries.
+    """
+
+    is_recurrent = False
+
+    def __init__(self):
+        self.params = {}
+        self.dtype = None
+
+    def _config(self):
+        return {}
+
+    def _like(self, dtype):
+        return LastStep()
+
+    def __repr__(self):
+        return "LastStep()"
+
+    def forward(self, x):
+        x = np.asarray(x)
+        if x.ndim != 3:
+            raise ValueError(f"LastStep: expected x of shape (N, T, F), got {chk.shape_str(x.shape)}")
+        return x[:, -1], {"module": "LastStep", "shape": x.shape}
+
+    def __call__(self, x):
+        return self.forward(x)[0]
+
+    def backward(self, dy, cache):
+        dx = np.zeros(cache["shape"], dtype=np.asarray(dy).dtype)
+        dx[:, -1] = dy
+        return dx, {}

@@ -1,0 +1,169 @@
+"""Sequential models: layers composed, trained, evaluated, saved.
+
+    model = Sequential([LSTM(3, 16, seed=0), LastStep(), Linear(16, 2, seed=1)])
+    history = model.fit(X, Y, loss="mse", optimizer=Adam(lr=1e-2), epochs=50, seed=0)
+    model.predict(X_new); model.evaluate(X_test, Y_test); model.save("model.safetensors")
+    model = recurrent.load("model.safetensors")
+
+Parameters are named as PyTorch's ``nn.Sequential`` names them: ``"0.weight_ih_l0"``,
+``"2.weight"``. ``model.params`` holds the layers' own arrays (not copies), so an
+optimizer updating it in place updates the layers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import io
+from .layers import GRU, LSTM, RNN, LastStep, Linear
+from .module import Module
+
+LAYER_TYPES = {cls.__name__: cls for cls in (LSTM, GRU, RNN, Linear, LastStep)}
+
+
+def _layer_config(layer) -> dict:
+    cfg = dict(layer._config())
+    if cfg.get("dtype") is not None:
+        cfg["dtype"] = np.dtype(cfg["dtype"]).name
+    return {"type": type(layer).__name__, "config": cfg}
+
+
+def _layer_from_config(entry) -> Module:
+    if not isinstance(entry, dict) or entry.get("type") not in LAYER_TYPES:
+        raise ValueError(f"unknown layer in model description: {entry!r}")
+    return LAYER_TYPES[entry["type"]](**entry.get("config", {}))
+
+
+class Sequential(Module):
+    """Layers applied in order. Recurrent layers start from a zero state and pass on y."""
+
+    is_recurrent = False
+
+    def __init__(self, layers):
+        layers = list(layers)
+        if not layers:
+            raise ValueError("Sequential: needs at least one layer")
+        for k, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential: layer {k} must be a recurrent layer, Linear or LastStep, "
+                                f"got {type(layer).__name__}")
+        dtypes = {layer.dtype for layer in layers if layer.dtype is not None}
+        if len(dtypes) > 1:
+            raise TypeError(f"Sequential: all layers must share one dtype, got {sorted(d.name for d in dtypes)}")
+        self.layers = layers
+        self.dtype = dtypes.pop() if dtypes else np.dtype(np.float64)
+
+    # ---- parameters ----------------------------------------------------------------------
+    @property
+    def params(self) -> dict:
+        return {f"{k}.{name}": arr for k, layer in enumerate(self.layers) for name, arr in layer.params.items()}
+
+    def load_state_dict(self, state_dict) -> "Sequential":
+        expected = self.params
+        missing = [k for k in expected if k not in state_dict]
+        extra = [k for k in state_dict if k not in expected]
+        if missing or extra:
+            what = f"missing key '{missing[0]}'" if missing else f"unexpected key '{extra[0]}'"
+            raise ValueError(f"Sequential.load_state_dict: {what}")
+        staged = []
+        for k, layer in enumerate(self.layers):  # check every layer before changing any
+            sub = {name: state_dict[f"{k}.{name}"] for name in layer.params}
+            staged.append(layer._like(layer.dtype).load_state_dict(sub).params if sub else {})
+        for layer, new in zip(self.layers, staged):
+            for name, arr in new.items():
+                layer.params[name][...] = arr
+        return self
+
+    def _like(self, dtype):
+        return Sequential([layer._like(dtype) for layer in self.layers])
+
+    def astype(self, dtype) -> "Sequential":
+        return Sequential([layer.astype(dtype) if layer.params else layer._like(dtype) for layer in self.layers])
+
+    def config(self) -> list:
+        return [_layer_config(layer) for layer in self.layers]
+
+    def __repr__(self):
+        inner = "".join(f"\n  ({k}) {layer!r}" for k, layer in enumerate(self.layers))
+        return f"Sequential({inner}\n)"
+
+    # ---- forward and backward ------------------------------------------------------------
+    def forward(self, x):
+        """Returns ``(y, cache)``."""
+        caches = []
+        for layer in self.layers:
+            if layer.is_recurrent:
+                x, _, c = layer.forward(x)
+            else:
+                x, c = layer.forward(x)
+            caches.append(c)
+        return x, {"module": "Sequential", "caches": caches}
+
+    def __call__(self, x):
+        return self.forward(x)[0]
+
+    def backward(self, dy, cache):
+        """Returns ``(dx, grads)``; grads has the keys of ``params``."""
+        if not isinstance(cache, dict) or cache.get("module") != "Sequential" or \
+                len(cache["caches"]) != len(self.layers):
+            raise ValueError("Sequential.backward: `cache` must come from this model's forward")
+        grads = {}
+        for k in reversed(range(len(self.layers))):
+            layer, c = self.layers[k], cache["caches"][k]
+            if layer.is_recurrent:
+                dy, _, g = layer.backward(dy, c)
+            else:
+                dy, g = layer.backward(dy, c)
+            grads.update({f"{k}.{name}": v for name, v in g.items()})
+        return dy, {k: grads[k] for k in self.params}
+
+    # ---- using it ------------------------------------------------------------------------
+    def predict(self, X, batch_size=256):
+        """Outputs for X (N, T, D), computed in batches."""
+        from ._checks import positive_int
+
+        batch_size = positive_int("predict", "batch_size", batch_size)
+        X = np.asarray(X)
+        outs = [self.forward(X[i:i + batch_size])[0] for i in range(0, max(len(X), 1), batch_size)]
+        return np.concatenate(outs, axis=0)
+
+    def evaluate(self, X, Y, loss="mse", batch_size=256) -> float:
+        """Mean loss over all of X, Y (each batch weighted by its size)."""
+        from . import losses
+        from ._checks import positive_int
+        from .train import check_data, mean_loss
+
+        batch_size = positive_int("evaluate", "batch_size", batch_size)
+        X, Y = check_data(self, X, Y, loss if isinstance(loss, str) else None, "evaluate")
+        return mean_loss(self, X, Y, losses.get(loss), batch_size)
+
+    def fit(self, X, Y, **kwargs):
+        """Train with minibatch BPTT; see ``recurrent.train.fit`` for the arguments."""
+        from .train import fit
+
+        return fit(self, X, Y, **kwargs)
+
+    def save(self, path) -> None:
+        """Write weights and architecture to a safetensors file, atomically."""
+        io.save_file(path, self.state_dict(), {"kind": "sequential", "layers": self.config()})
+
+
+def load(path):
+    """Load a model saved by ``Sequential.save`` (or a forecaster saved by ``Forecaster.save``)."""
+    tensors, meta = io.load_file(path)
+    if meta["kind"] == "sequential":
+        return model_from_meta(meta, tensors, path)
+    if meta["kind"] == "forecaster":
+        from .forecast import Forecaster
+
+        return Forecaster._from_saved(tensors, meta, path)
+    raise ValueError(f"{path}: holds a {meta['kind']!r}, which `load` does not rebuild")
+
+
+def model_from_meta(meta, tensors, path="model") -> Sequential:
+    try:
+        model = Sequential([_layer_from_config(e) for e in meta["layers"]])
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: the model description is damaged ({exc})") from None
+    model.load_state_dict(tensors)
+    return model

@@ -1,0 +1,271 @@
+"""The training loop: minibatch BPTT, validation, early stopping, checkpoints.
+
+``fit`` is what ``Sequential.fit`` runs. One epoch draws a permutation from the
+run's own generator (``seed``), runs forward, loss, backward, optional
+clipping and one optimizer step per batch, then measures the validation loss.
+A checkpoint holds everything the rest of the run depends on (weights,
+optimizer state, the generator's state, history and early-stopping state), so
+a run resumed from it ends bitwise identical to one never interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _checks as chk
+from . import io, losses, optim
+
+
+class NonFiniteError(ValueError):
+    """Training met a non-finite loss or gradient; the weights are the last finite ones."""
+
+
+@dataclass
+class EarlyStopping:
+    """Stop when the monitored loss has not improved by ``min_delta`` for ``patience`` epochs.
+
+    Monitors the validation loss when there is validation data, else the training
+    loss. With ``restore_best`` the weights of the best epoch are put back at the end.
+    """
+
+    patience: int = 10
+    min_delta: float = 0.0
+    restore_best: bool = True
+
+    def __post_init__(self):
+        self.patience = chk.positive_int("EarlyStopping", "patience", self.patience)
+        if not np.isfinite(self.min_delta) or self.min_delta < 0:
+            raise ValueError(f"EarlyStopping: `min_delta` must be >= 0, got {self.min_delta!r}")
+
+
+@dataclass
+class History:
+    """Per-epoch losses (``loss``, ``val_loss``) and how the run ended."""
+
+    loss: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    best_epoch: int | None = None
+    stopped_early: bool = False
+
+    @property
+    def epochs(self) -> int:
+        return len(self.loss)
+
+    @property
+    def history(self) -> dict:
+        """Keras-style dict of lists."""
+        return {"loss": list(self.loss), "val_loss": list(self.val_loss)}
+
+    def to_dict(self) -> dict:
+        return {"loss": self.loss, "val_loss": self.val_loss, "best_epoch": self.best_epoch,
+                "stopped_early": self.stopped_early}
+
+
+def check_data(model, X, Y, loss, owner="fit"):
+    """Validate X (N, T, D) and Y against the model's output; return arrays."""
+    if X is None or Y is None:
+        raise ValueError(f"{owner}: X and Y are both required")
+    X = chk.float_array(owner, "X", X, model.dtype)
+    if X.ndim != 3:
+        raise ValueError(f"{owner}: expected X of shape (N, T, D), got {chk.shape_str(X.shape)}")
+    if len(X) == 0 or X.shape[1] == 0:
+        raise ValueError(f"{owner}: X is empty, got shape {chk.shape_str(X.shape)}")
+    classify = loss == "cross_entropy"
+    Y = chk.float_array(owner, "Y", Y, np.float64 if classify else model.dtype)
+    if classify:
+        if np.any(Y != np.round(Y)):
+            raise ValueError(f"{owner}: cross_entropy needs integer class labels in Y")
+        Y = Y.astype(np.int64)
+    if len(Y) != len(X):
+        raise ValueError(f"{owner}: X and Y must have the same length, got {len(X)} and {len(Y)}")
+    out = model.forward(X[:1])[0]
+    want = out.shape[1:-1] if classify else out.shape[1:]
+    if Y.shape[1:] != want:
+        raise ValueError(f"{owner}: the model outputs {chk.shape_str(('N',) + out.shape[1:])} per batch, so Y "
+                         f"should be {chk.shape_str(('N',) + want)}, got {chk.shape_str(Y.shape)}")
+    if classify and Y.size and (Y.min() < 0 or Y.max() >= out.shape[-1]):
+        raise ValueError(f"{owner}: class labels must be in [0, {out.shape[-1]}), got {Y.min()}..{Y.max()}")
+    return X, Y
+
+
+def mean_loss(model, X, Y, loss_fn, batch_size=256) -> float:
+    """Mean loss over checked arrays, each batch weighted by its size."""
+    total = 0.0
+    for i in range(0, len(X), batch_size):
+        value, _ = loss_fn(model.forward(X[i:i + batch_size])[0], Y[i:i + batch_size])
+        total += value * len(X[i:i + batch_size])
+    return total / len(X)
+
+
+def _all_finite(grads):
+    return all(np.all(np.isfinite(g)) for g in grads.values())
+
+
+def _save_checkpoint(path, model, opt, rng, history, es_state, epoch, best):
+    tensors = {f"model/{k}": v for k, v in model.state_dict().items()}
+    sd = opt.state_dict()
+    tensors.update({f"optim/{k}": v for k, v in sd["buffers"].items()})
+    if best is not None:
+        tensors.update({f"best/{k}": v for k, v in best.items()})
+    meta = {"kind": "checkpoint", "layers": model.config(), "epoch": epoch,
+            "optimizer": {"config": sd["config"], "steps": sd["steps"]},
+            "rng": rng.bit_generator.state, "history": history.to_dict(), "early_stopping": es_state}
+    io.save_file(path, tensors, meta)
+
+
+def _load_checkpoint(path, model):
+    tensors, meta = io.load_file(path, kind="checkpoint")
+    if meta["layers"] != model.config():
+        raise ValueError(f"{path}: checkpoint is for a different model ({meta['layers']})")
+
+    def part(prefix):
+        return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+    model.load_state_dict(part("model/"))
+    opt = optim.from_config(meta["optimizer"]["config"])
+    opt.load_state_dict({"config": meta["optimizer"]["config"], "steps": meta["optimizer"]["steps"],
+                         "buffers": part("optim/")})
+    best = part("best/") or None
+    return meta, opt, best
+
+
+def fit(model, X, Y, *, loss="mse", optimizer="adam", epochs=10, batch_size=32, validation_split=0.0,
+        validation_data=None, shuffle=True, clip_norm=None, clip_value=None, early_stopping=None,
+        seed=None, progress=True, checkpoint=None, checkpoint_every=1, resume=None, freeze=()) -> History:
+    """Train ``model`` on X (N, T, D) and Y with minibatch backpropagation through time.
+
+    Args:
+        loss: "mse", "mae" or "cross_entropy" (Y then holds integer labels).
+        optimizer: an ``recurrent.optim`` optimizer or its name ("adam" by default).
+        epochs, batch_size: passes over the data and samples per step.
+        validation_split: fraction of the samples, taken from the end (as Keras), held out.
+        validation_data: ``(X_val, Y_val)`` instead of a split.
+        shuffle: draw a new order every epoch from the run's generator.
+        clip_norm / clip_value: clip gradients by global norm / by value before each step.
+        early_stopping: ``EarlyStopping(...)`` or an int patience.
+        seed: seeds the run's generator (shuffling); the same seed gives identical weights.
+        progress: a tqdm bar on stderr (only when stderr is a terminal).
+        checkpoint, checkpoint_every: save a checkpoint every k epochs (and at the end).
+        resume: a checkpoint to continue from; ``epochs`` is still the total.
+        freeze: parameter names (as in ``model.params``) left untouched, e.g.
+            ``["0.bias_hh_l0"]`` to train a hand-calculation's single bias per gate.
+
+    Returns a ``History``. Raises ``NonFiniteError`` (a ``ValueError``) naming the
+    epoch and step when the loss or a gradient is not finite; the weights are then
+    those of the last finite step.
+    """
+    loss_fn = losses.get(loss)
+    loss_name = loss if isinstance(loss, str) else None
+    epochs = chk.positive_int("fit", "epochs", epochs)
+    batch_size = chk.positive_int("fit", "batch_size", batch_size)
+    checkpoint_every = chk.positive_int("fit", "checkpoint_every", checkpoint_every)
+    opt = optim.get(optimizer)
+    for name, v in (("clip_norm", clip_norm), ("clip_value", clip_value)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
+            raise ValueError(f"fit: `{name}` must be a positive number or None, got {v!r}")
+    if isinstance(freeze, str):
+        freeze = [freeze]
+    unknown = [k for k in freeze if k not in model.params]
+    if unknown:
+        raise ValueError(f"fit: cannot freeze unknown parameter {unknown[0]!r}; parameters are {list(model.params)}")
+    frozen = set(freeze)
+    X, Y = check_data(model, X, Y, loss_name)
+    if validation_data is not None:
+        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
+            raise ValueError("fit: `validation_data` must be a pair (X_val, Y_val)")
+        Xv, Yv = check_data(model, *validation_data, loss_name, owner="fit (validation_data)")
+        Xt, Yt = X, Y
+    else:
+        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
+                or not 0 <= validation_split < 1:
+            raise ValueError(f"fit: `validation_split` must be in [0, 1), got {validation_split!r}")
+        n_val = int(len(X) * validation_split)
+        if validation_split > 0 and (n_val == 0 or n_val == len(X)):
+            raise ValueError(f"fit: validation_split={validation_split} of {len(X)} samples leaves "
+                             f"{n_val} for validation and {len(X) - n_val} for training")
+        Xt, Yt, Xv, Yv = X[:len(X) - n_val], Y[:len(Y) - n_val], X[len(X) - n_val:], Y[len(Y) - n_val:]
+        if n_val == 0:
+            Xv = Yv = None
+    if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
+        early_stopping = EarlyStopping(patience=early_stopping)
+    if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
+        raise TypeError(f"fit: `early_stopping` must be an EarlyStopping, an int patience or None, "
+                        f"got {early_stopping!r}")
+
+    rng = np.random.default_rng(seed)
+    history = History()
+    es = {"best": None, "best_epoch": None, "wait": 0}
+    best_weights = None
+    start = 0
+    if resume is not None:
+        meta, opt, best_weights = _load_checkpoint(resume, model)
+        rng.bit_generator.state = meta["rng"]
+        h = meta["history"]
+        history = History(list(h["loss"]), list(h["val_loss"]), h["best_epoch"], h["stopped_early"])
+        es = meta["early_stopping"]
+        start = meta["epoch"]
+        if history.stopped_early:
+            start = epochs
+
+    n = len(Xt)
+    bar = None
+    if progress and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=epochs, initial=start, desc="fit", unit="epoch", file=sys.stderr, leave=False)
+    try:
+        for epoch in range(start, epochs):
+            order = rng.permutation(n) if shuffle else np.arange(n)
+            total = 0.0
+            for step, i in enumerate(range(0, n, batch_size)):
+                idx = order[i:i + batch_size]
+                with np.errstate(over="ignore", invalid="ignore"):  # checked just below, with a clear message
+                    pred, cache = model.forward(Xt[idx])
+                    value, dpred = loss_fn(pred, Yt[idx])
+                    _, grads = model.backward(dpred, cache)
+                if not np.isfinite(value) or not _all_finite(grads):
+                    what = "loss" if not np.isfinite(value) else "gradient"
+                    raise NonFiniteError(
+                        f"fit: non-finite {what} at epoch {epoch + 1}, step {step + 1} (loss {value}); "
+                        f"training stopped with the weights of the last finite step. "
+                        f"Try a smaller learning rate or clip_norm.")
+                if frozen:
+                    grads = {k: g for k, g in grads.items() if k not in frozen}
+                if clip_value is not None:
+                    optim.clip_grad_value(grads, clip_value)
+                if clip_norm is not None:
+                    optim.clip_grad_norm(grads, clip_norm)
+                opt.step({k: p for k, p in model.params.items() if k not in frozen}, grads)
+                total += value * len(idx)
+            history.loss.append(total / n)
+            if Xv is not None:
+                history.val_loss.append(mean_loss(model, Xv, Yv, loss_fn))
+            monitored = history.val_loss[-1] if Xv is not None else history.loss[-1]
+            stop = False
+            if early_stopping is not None:
+                if es["best"] is None or monitored < es["best"] - early_stopping.min_delta:
+                    es.update(best=monitored, best_epoch=epoch + 1, wait=0)
+                    if early_stopping.restore_best:
+                        best_weights = model.state_dict()
+                else:
+                    es["wait"] += 1
+                    stop = es["wait"] >= early_stopping.patience
+                history.best_epoch = es["best_epoch"]
+                history.stopped_early = stop
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{history.loss[-1]:.4g}",
+                                **({"val": f"{history.val_loss[-1]:.4g}"} if history.val_loss else {}))
+            if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs or stop):
+                _save_checkpoint(checkpoint, model, opt, rng, history, es, epoch + 1, best_weights)
+            if stop:
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    if early_stopping is not None and early_stopping.restore_best and best_weights is not None:
+        model.load_state_dict(best_weights)
+    return history
