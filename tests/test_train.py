@@ -187,3 +187,25 @@ def test_sequential_construction_errors():
         Sequential([LSTM(1, 1), "relu"])
     with pytest.raises(TypeError, match="one dtype"):
         Sequential([LSTM(1, 1), Linear(1, 1, dtype=np.float64)])
+
+
+def test_adding_problem_lstm_remembers_where_the_plain_rnn_cannot():
+    """BPTT across 15+ steps: T=30, two marked values to add. Predicting the mean scores
+    about 0.164. Measured: LSTM 0.0010, RNN 0.167 (stuck at the baseline)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    from adding_problem import make_data
+
+    rng = np.random.default_rng(0)
+    X, Y = make_data(1500, 30, rng)
+    Xt, Yt = make_data(1000, 30, rng)
+    baseline = float(np.mean((Yt - 1.0) ** 2))
+    scores = {}
+    for cell in (LSTM, RNN):
+        m = Sequential([cell(2, 24, seed=0), LastStep(), Linear(24, 1, seed=1)])
+        m.fit(X, Y, optimizer=optim.Adam(lr=0.01), epochs=30, batch_size=50, clip_norm=1.0, seed=0, progress=False)
+        scores[cell.__name__] = m.evaluate(Xt, Yt)
+    assert scores["LSTM"] < 0.02 * baseline
+    assert scores["RNN"] > 0.8 * baseline

@@ -1,0 +1,33 @@
+"""The short examples run and print what their docstrings promise."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def run(name):
+    r = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def test_scalar_lstm_training():
+    out = run("scalar_lstm_training.py")
+    assert "|4 - y| < 0.01 after 80 SGD steps" in out and "predicts 4.0000" in out
+
+
+def test_scalar_rnn_bptt():
+    out = run("scalar_rnn_bptt.py")
+    assert "dL_dWx: -0.16062445174417353" in out and "W_x: 0.5016062445174417" in out
+
+
+@pytest.mark.parametrize("name", ["vector_lstm.py"])
+def test_vector_lstm(name):
+    out = run(name)
+    first = float(out.splitlines()[0].split("Loss: ")[1])
+    last = float(out.splitlines()[-1].split("Loss: ")[1])
+    assert last < 0.5 * first
