@@ -1,0 +1,150 @@
+"""Loading a series from a CSV file, with errors that name the line and the column.
+
+    series = read_csv("sales.csv", column="units", date_column="month")
+    series.values   # float64 array
+    series.dates    # list of str, or None
+    series.name     # the column's name
+
+Accepted: a header row or none (detected, or told), comma, semicolon or tab
+(detected, or told), UTF-8 with or without a byte-order mark, LF or CRLF line
+ends. Refused with a one-line ``ValueError``: an empty file, a header with no
+rows, a ragged row, a cell that is not a number, a missing or NaN cell (unless
+``fill`` is given), an infinite value.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+FILLS = ("ffill", "interpolate")
+
+
+@dataclass
+class Series:
+    """A univariate series with optional dates (one label per value)."""
+
+    values: np.ndarray
+    dates: list | None = None
+    name: str = "value"
+
+    def __len__(self):
+        return len(self.values)
+
+
+def _number(text):
+    """float, or None for an empty/NaN cell; raises ValueError for anything else."""
+    t = text.strip()
+    if t == "" or t.lower() in ("nan", "na", "n/a", "null", "none", "-"):
+        return None
+    return float(t)
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
+
+
+def _resolve_column(spec, header, ncols, what, path):
+    if spec is None:
+        return None
+    if isinstance(spec, int) or (isinstance(spec, str) and spec.lstrip("-").isdigit()
+                                 and (header is None or spec not in header)):
+        k = int(spec)
+        if not -ncols <= k < ncols:
+            raise ValueError(f"{path}: {what} index {k} is out of range; the file has {ncols} columns")
+        return k % ncols
+    if header is None:
+        raise ValueError(f"{path}: {what} {spec!r} given by name, but the file has no header row")
+    if spec not in header:
+        raise ValueError(f"{path}: no column named {spec!r}; the columns are {', '.join(map(repr, header))}")
+    return header.index(spec)
+
+
+def read_csv(path, column=None, date_column=None, header=None, delimiter=None, fill=None) -> Series:
+    """Read one numeric column of a CSV file.
+
+    Args:
+        column: name or 0-based index of the values (default: the last column).
+        date_column: name or index of a date/label column to keep (optional).
+        header: True/False, or None to detect (a first row whose value cell is not a number).
+        delimiter: ',', ';' or '\\t', or None to detect from the first line.
+        fill: None to refuse gaps, 'ffill' (repeat the previous value) or 'interpolate' (linear).
+    """
+    path = Path(path)
+    if fill is not None and fill not in FILLS:
+        raise ValueError(f"`fill` must be one of {FILLS} or None, got {fill!r}")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise ValueError(f"{path}: the file is empty")
+    first_line = text.lstrip("\r\n").splitlines()[0]
+    delim = delimiter or _sniff_delimiter(first_line)
+    rows = [(i + 1, r) for i, r in enumerate(csv.reader(_io.StringIO(text, newline=""), delimiter=delim))]
+    rows = [(ln, r) for ln, r in rows if any(c.strip() for c in r)]           # skip blank lines
+    ncols = len(rows[0][1])
+    first = rows[0][1]
+    if header is None:                    # a header row is one whose value cell is not a number
+        if isinstance(column, str) and not column.lstrip("-").isdigit():
+            header = True                 # a column chosen by name needs a header
+        else:
+            k = _resolve_column(column, None, ncols, "column", path)
+            try:
+                _number(first[ncols - 1 if k is None else k])
+                header = False
+            except ValueError:
+                header = True
+    names = [c.strip() for c in first] if header else None
+    col = _resolve_column(column, names, ncols, "column", path)
+    col = ncols - 1 if col is None else col
+    dcol = _resolve_column(date_column, names, ncols, "date column", path)
+    body = rows[1:] if header else rows
+    colname = names[col] if names else f"column {col}"
+    if not body:
+        raise ValueError(f"{path}: no data rows after the header")
+
+    values, dates = [], []
+    for ln, r in body:
+        if len(r) != ncols:
+            raise ValueError(f"{path}, line {ln}: expected {ncols} fields like the first row, got {len(r)}")
+        cell = r[col]
+        try:
+            v = _number(cell)
+        except ValueError:
+            raise ValueError(f"{path}, line {ln}, column {colname!r}: {cell.strip()!r} is not a number") from None
+        if v is not None and math.isinf(v):
+            raise ValueError(f"{path}, line {ln}, column {colname!r}: {cell.strip()!r} is not finite")
+        if v is None and fill is None:
+            raise ValueError(f"{path}, line {ln}, column {colname!r}: missing value "
+                             f"(refused; fill gaps with fill='ffill' or 'interpolate')")
+        values.append(np.nan if v is None else v)
+        if dcol is not None:
+            dates.append(r[dcol].strip())
+    y = np.array(values, dtype=np.float64)
+    if fill is not None and np.isnan(y).any():
+        y = _fill(y, fill, path, colname)
+    return Series(y, dates if dcol is not None else None, colname)
+
+
+def _fill(y, how, path, colname):
+    ok = ~np.isnan(y)
+    if not ok.any():
+        raise ValueError(f"{path}, column {colname!r}: every value is missing")
+    idx = np.arange(len(y))
+    if how == "interpolate":
+        return np.interp(idx, idx[ok], y[ok])
+    first = int(np.argmax(ok))
+    if first > 0:
+        raise ValueError(f"{path}, column {colname!r}: the first value is missing; 'ffill' has nothing to repeat "
+                         f"(use 'interpolate')")
+    last = np.maximum.accumulate(np.where(ok, idx, 0))
+    return y[last]
