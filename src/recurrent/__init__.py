@@ -2,7 +2,9 @@
 
 __version__ = "0.1.0"
 
-from . import losses, optim
+from . import datasets, losses, optim
+from .data import Series, read_csv
+from .forecast import Forecaster, NotFittedError
 from .gradcheck import GradcheckResult, gradcheck, numerical_gradient, relative_error
 from .layers import GRU, LSTM, RNN, LastStep, Linear, LSTMState
 from .model import Sequential, load
@@ -12,5 +14,6 @@ __all__ = [
     "__version__",
     "LSTM", "GRU", "RNN", "Linear", "LastStep", "LSTMState", "Sequential", "load",
     "EarlyStopping", "History", "NonFiniteError", "losses", "optim",
+    "Forecaster", "NotFittedError", "datasets", "read_csv", "Series",
     "gradcheck", "numerical_gradient", "relative_error", "GradcheckResult",
 ]

@@ -72,7 +72,8 @@ def read_csv(path, column=None, date_column=None, header=None, delimiter=None, f
 
     Args:
         column: name or 0-based index of the values (default: the last column).
-        date_column: name or index of a date/label column to keep (optional).
+        date_column: name or index of a date/label column to keep; "auto" takes the first
+            column when the file has several and the values are elsewhere; None keeps none.
         header: True/False, or None to detect (a first row whose value cell is not a number).
         delimiter: ',', ';' or '\\t', or None to detect from the first line.
         fill: None to refuse gaps, 'ffill' (repeat the previous value) or 'interpolate' (linear).
@@ -106,6 +107,8 @@ def read_csv(path, column=None, date_column=None, header=None, delimiter=None, f
     names = [c.strip() for c in first] if header else None
     col = _resolve_column(column, names, ncols, "column", path)
     col = ncols - 1 if col is None else col
+    if date_column == "auto":
+        date_column = 0 if ncols > 1 and col != 0 else None
     dcol = _resolve_column(date_column, names, ncols, "date column", path)
     body = rows[1:] if header else rows
     colname = names[col] if names else f"column {col}"

@@ -83,8 +83,8 @@ def load_file(path, kind=None):
         raise ValueError(f"{where}: not a recurrent file (only {len(data)} bytes)")
     (n,) = struct.unpack("<Q", data[:8])
     if n > len(data) - 8:
-        raise ValueError(f"{where}: truncated or not a safetensors file (header says {n} bytes, "
-                         f"{len(data) - 8} present)")
+        raise ValueError(f"{where}: not a recurrent file, or truncated (its header length says {n} bytes, "
+                         f"{len(data) - 8} follow)")
     try:
         header = json.loads(data[8:8 + n])
         meta = json.loads(header["__metadata__"]["recurrent"])
