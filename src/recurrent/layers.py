@@ -164,13 +164,15 @@ class _Recurrent(Module):
         y, state, _ = self.forward(x, state)
         return y, state
 
-    def backward(self, dy, cache, dstate=None):
+    def backward(self, dy, cache, dstate=None, record=None):
         """Backpropagation through time over every layer and direction.
 
         dy is the gradient on y (N, T, dirs*H); ``dstate`` (optional, same
         structure as the state) the gradient on the final state. Returns
         ``(dx, dstate0, grads)``: the gradient on x, on the initial state, and a
-        dict with exactly the keys of ``params``.
+        dict with exactly the keys of ``params``. If ``record`` is a dict, it
+        receives the per-step gradients of each cell under ``(layer, direction)``,
+        in that direction's processing order (see the cell modules).
         """
         name = type(self).__name__
         if not isinstance(cache, dict) or cache.get("module") != name or \
@@ -194,8 +196,9 @@ class _Recurrent(Module):
                 if direction == 1:
                     dy_d = dy_d[:, ::-1]
                 dc_last = dc_T[k] if dc_T is not None else None
+                rec = record.setdefault((layer, direction), {}) if record is not None else None
                 dx, dh_first, dc_first, g = self._cell_backward(dy_d, dh_T[k], dc_last,
-                                                                cache["layers"][layer][direction])
+                                                                cache["layers"][layer][direction], rec)
                 if direction == 1:
                     dx = dx[:, ::-1]
                 d_in = dx if d_in is None else d_in + dx
@@ -245,8 +248,8 @@ class LSTM(_Recurrent):
     def _cell_forward(self, x, h0, c0, w):
         return lstm_cell.forward(x, h0, c0, *w)
 
-    def _cell_backward(self, dy, dh_T, dc_T, cache):
-        return lstm_cell.backward(dy, dh_T, dc_T, cache)
+    def _cell_backward(self, dy, dh_T, dc_T, cache, record=None):
+        return lstm_cell.backward(dy, dh_T, dc_T, cache, record)
 
 
 class GRU(_Recurrent):
@@ -268,8 +271,8 @@ class GRU(_Recurrent):
         y, h_T, cache = gru_cell.forward(x, h0, *w)
         return y, h_T, None, cache
 
-    def _cell_backward(self, dy, dh_T, dc_T, cache):
-        dx, dh0, grads = gru_cell.backward(dy, dh_T, cache)
+    def _cell_backward(self, dy, dh_T, dc_T, cache, record=None):
+        dx, dh0, grads = gru_cell.backward(dy, dh_T, cache, record)
         return dx, dh0, None, grads
 
 
@@ -301,8 +304,8 @@ class RNN(_Recurrent):
         y, h_T, cache = rnn_cell.forward(x, h0, *w, nonlinearity=self.nonlinearity)
         return y, h_T, None, cache
 
-    def _cell_backward(self, dy, dh_T, dc_T, cache):
-        dx, dh0, grads = rnn_cell.backward(dy, dh_T, cache)
+    def _cell_backward(self, dy, dh_T, dc_T, cache, record=None):
+        dx, dh0, grads = rnn_cell.backward(dy, dh_T, cache, record)
         return dx, dh0, None, grads
 
 

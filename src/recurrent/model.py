@@ -102,8 +102,12 @@ class Sequential(Module):
     def __call__(self, x):
         return self.forward(x)[0]
 
-    def backward(self, dy, cache):
-        """Returns ``(dx, grads)``; grads has the keys of ``params``."""
+    def backward(self, dy, cache, record=None):
+        """Returns ``(dx, grads)``; grads has the keys of ``params``.
+
+        If ``record`` is a dict, it receives for each recurrent layer k
+        ``record[k] = {"dy": gradient on its output, "cells": its per-step record}``.
+        """
         if not isinstance(cache, dict) or cache.get("module") != "Sequential" or \
                 len(cache["caches"]) != len(self.layers):
             raise ValueError("Sequential.backward: `cache` must come from this model's forward")
@@ -111,7 +115,11 @@ class Sequential(Module):
         for k in reversed(range(len(self.layers))):
             layer, c = self.layers[k], cache["caches"][k]
             if layer.is_recurrent:
-                dy, _, g = layer.backward(dy, c)
+                rec = None
+                if record is not None:
+                    record[k] = {"dy": dy, "cells": {}}
+                    rec = record[k]["cells"]
+                dy, _, g = layer.backward(dy, c, record=rec)
             else:
                 dy, g = layer.backward(dy, c)
             grads.update({f"{k}.{name}": v for name, v in g.items()})

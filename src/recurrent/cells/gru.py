@@ -57,8 +57,13 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     return h[:, 1:], h[:, T], cache
 
 
-def backward(dy, dh_T, cache):
-    """BPTT. Returns dx, dh0 and (dW_ih, dW_hh, db_ih, db_hh)."""
+def backward(dy, dh_T, cache, record=None):
+    """BPTT. Returns dx, dh0 and (dW_ih, dW_hh, db_ih, db_hh).
+
+    If ``record`` is a dict, it receives ``dh`` (N, T, H), the total gradient on
+    h_t, and ``dax``/``dah`` (N, T, 3H), the gradients on the input and recurrent
+    parts of the pre-activations.
+    """
     x, h, gates, ah_n, w_ih, w_hh = (cache[k] for k in ("x", "h", "gates", "ah_n", "w_ih", "w_hh"))
     N, T, D = x.shape
     H = w_hh.shape[1]
@@ -76,6 +81,10 @@ def backward(dy, dh_T, cache):
         dax[:, t] = np.concatenate([dar, daz, dan], axis=1)
         dah[:, t] = np.concatenate([dar, daz, dan * r], axis=1)
         dh_next = dh * z + dah[:, t] @ w_hh
+        if record is not None:
+            record.setdefault("dh", np.empty((N, T, H), dtype=x.dtype))[:, t] = dh
+    if record is not None:
+        record.update(dax=dax, dah=dah)
     dax2 = dax.reshape(N * T, 3 * H)
     dah2 = dah.reshape(N * T, 3 * H)
     dw_ih = dax2.T @ x.reshape(N * T, D)

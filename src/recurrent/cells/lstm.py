@@ -66,12 +66,14 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     return h[:, 1:], h[:, T], c[:, T], cache
 
 
-def backward(dy, dh_T, dc_T, cache):
+def backward(dy, dh_T, dc_T, cache, record=None):
     """Backpropagation through time over the whole sequence.
 
     dy (N, T, H) is the gradient on every output, dh_T and dc_T (N, H) the
     gradient on the final state. Returns dx (N, T, D), dh0, dc0 and the weight
-    gradients (dW_ih, dW_hh, db_ih, db_hh).
+    gradients (dW_ih, dW_hh, db_ih, db_hh). If ``record`` is a dict, the
+    per-step gradients are stored in it: ``dh`` and ``dc`` (N, T, H), the total
+    gradient on h_t and c_t, and ``da`` (N, T, 4H) on the pre-activations.
     """
     x, h, c, gates, w_ih, w_hh = (cache[k] for k in ("x", "h", "c", "gates", "w_ih", "w_hh"))
     N, T, D = x.shape
@@ -91,6 +93,11 @@ def backward(dy, dh_T, dc_T, cache):
             [di * dsigmoid(i), df * dsigmoid(f), dg * dtanh(g), do * dsigmoid(o)], axis=1)
         dc_next = dc * f
         dh_next = da[:, t] @ w_hh                   # (N, H)
+        if record is not None:
+            record.setdefault("dh", np.empty((N, T, H), dtype=x.dtype))[:, t] = dh
+            record.setdefault("dc", np.empty((N, T, H), dtype=x.dtype))[:, t] = dc
+    if record is not None:
+        record["da"] = da
     da2 = da.reshape(N * T, 4 * H)
     dw_ih = da2.T @ x.reshape(N * T, D)             # (4H, D): all steps in one product
     dw_hh = da2.T @ h[:, :T].reshape(N * T, H)      # (4H, H)

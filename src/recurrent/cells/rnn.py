@@ -39,8 +39,12 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     return h[:, 1:], h[:, T], cache
 
 
-def backward(dy, dh_T, cache):
-    """BPTT. Returns dx, dh0 and (dW_ih, dW_hh, db_ih, db_hh)."""
+def backward(dy, dh_T, cache, record=None):
+    """BPTT. Returns dx, dh0 and (dW_ih, dW_hh, db_ih, db_hh).
+
+    If ``record`` is a dict, it receives ``dh`` (N, T, H), the total gradient on
+    h_t, and ``da`` (N, T, H), the gradient on the pre-activation.
+    """
     x, h, w_ih, w_hh = (cache[k] for k in ("x", "h", "w_ih", "w_hh"))
     _, dact = ACTIVATIONS[cache["nonlinearity"]]
     N, T, D = x.shape
@@ -48,8 +52,13 @@ def backward(dy, dh_T, cache):
     da = np.empty((N, T, H), dtype=x.dtype)
     dh_next = dh_T
     for t in reversed(range(T)):
-        da[:, t] = (dy[:, t] + dh_next) * dact(h[:, t + 1])
+        dh = dy[:, t] + dh_next
+        da[:, t] = dh * dact(h[:, t + 1])
         dh_next = da[:, t] @ w_hh
+        if record is not None:
+            record.setdefault("dh", np.empty((N, T, H), dtype=x.dtype))[:, t] = dh
+    if record is not None:
+        record["da"] = da
     da2 = da.reshape(N * T, H)
     dw_ih = da2.T @ x.reshape(N * T, D)
     dw_hh = da2.T @ h[:, :T].reshape(N * T, H)

@@ -1,0 +1,451 @@
+"""Renderings of a ``Trace``: a plain table, a worked example in Markdown + LaTeX, JSON.
+
+Every number printed here is read from the trace (hence from the caches that
+training uses); none is typed in. Scalars print as numbers, vectors and
+matrices as ``bmatrix``. Inputs and weights print with 4 significant digits,
+computed values with 3 decimals, as hand calculations do.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# ---- number formatting ---------------------------------------------------------------------
+
+
+def _num(v, given=False) -> str:
+    v = float(v)
+    s = f"{v:.4g}" if given else f"{v:.3f}"
+    if "e" in s:                                  # 1e-05 -> 1 \times 10^{-5}
+        m, e = s.split("e")
+        s = f"{m} \\times 10^{{{int(e)}}}"
+    return "0" if s in ("-0", "-0.000") and not given else ("0.000" if s == "-0.000" else s)
+
+
+def _m(a, given=False) -> str:
+    """A scalar as a number; a vector as a column bmatrix; a matrix as a bmatrix."""
+    a = np.asarray(a, dtype=np.float64)
+    if a.size == 1:
+        return _num(a.ravel()[0], given)
+    if a.ndim == 1:
+        a = a[:, None]
+    rows = [" & ".join(_num(v, given) for v in row) for row in a]
+    return "\\begin{bmatrix} " + " \\\\ ".join(rows) + " \\end{bmatrix}"
+
+
+def _f(a, given=False) -> str:
+    """A factor in a product: negative scalars in parentheses."""
+    s = _m(a, given)
+    return f"({s})" if s.startswith("-") else s
+
+
+def _is_scalar(*arrays) -> bool:
+    return all(np.asarray(a).size == 1 for a in arrays)
+
+
+def _mul(a, b, given_a=False, given_b=False) -> str:
+    """W x (matrix-vector) or a * b (elementwise) written out."""
+    a, b = np.asarray(a), np.asarray(b)
+    if _is_scalar(a, b):
+        return f"{_f(a, given_a)} \\cdot {_f(b, given_b)}"
+    if a.ndim == 2:
+        return f"{_m(a, given_a)} {_m(b, given_b)}"
+    return f"{_f(a, given_a)} \\odot {_f(b, given_b)}"
+
+
+def _plain(v, digits=3) -> str:
+    """3 decimals by default; ``digits=None`` prints every digit (Python's repr)."""
+    v = np.asarray(v, dtype=np.float64)
+    one = (lambda x: repr(float(x))) if digits is None else (lambda x: f"{x:.{digits}f}")
+    return one(v.ravel()[0]) if v.size == 1 else "[" + ", ".join(one(x) for x in v.ravel()) + "]"
+
+
+# ---- the table -----------------------------------------------------------------------------
+
+LABELS = {
+    "lstm": [("f", "Forget gate (f_t)"), ("i", "Input gate (i_t)"), ("g", "Candidate cell state (C_tilde_t)"),
+             ("c", "Cell state (C_t)"), ("o", "Output gate (o_t)"), ("h", "Hidden state (h_t)")],
+    "gru": [("r", "Reset gate (r_t)"), ("z", "Update gate (z_t)"), ("n", "Candidate state (n_t)"),
+            ("h", "Hidden state (h_t)")],
+    "rnn": [("h", "Hidden state (h_t)")],
+}
+GRAD_LABELS = {
+    "lstm": [("dh", "dL/dh_t"), ("dc", "dL/dC_t"), ("da_f", "dL/d(forget pre-activation)"),
+             ("da_i", "dL/d(input pre-activation)"), ("da_g", "dL/d(candidate pre-activation)"),
+             ("da_o", "dL/d(output pre-activation)")],
+    "gru": [("dh", "dL/dh_t"), ("da_r", "dL/d(reset pre-activation)"), ("da_z", "dL/d(update pre-activation)"),
+            ("da_n", "dL/d(candidate pre-activation)")],
+    "rnn": [("dh", "dL/dh_t"), ("da", "dL/d(pre-activation)")],
+}
+
+
+def render_table(tr, digits=3) -> str:
+    """The classic listing: every gate at every step, then the prediction (and loss, gradients).
+
+    ``digits``: decimals shown (``None``: every digit).
+    """
+    def _plain_(v):
+        return _plain(v, digits)
+
+    out = []
+    for ct in tr.cells:
+        if len(tr.cells) > 1:
+            out.append(f"Layer {ct.layer + 1}, {'forward' if ct.direction == 0 else 'reverse'} direction")
+        T = len(ct.values["h"])
+        for t in range(T):
+            out.append(f"Time Step {t + 1}:")
+            out += [f"  {label}: {_plain_(ct.values[k][t])}" for k, label in LABELS[tr.cell]]
+            out.append("")
+    if tr.readout:
+        what = "Predicted next value" if tr.many_to_one else "Outputs per step"
+        out.append(f"{what}: {_plain_(tr.prediction)}")
+    if tr.loss is not None:
+        out.append(f"Target: {_plain_(tr.target)}")
+        out.append(f"Loss ({tr.loss_name}): {_plain_(tr.loss)}")
+    if tr.main.grads:
+        out.append("")
+        out.append("Backward through time (last step first):")
+        for ct in tr.cells:
+            if len(tr.cells) > 1:
+                out.append(f"Layer {ct.layer + 1}, {'forward' if ct.direction == 0 else 'reverse'} direction")
+            for t in reversed(range(len(ct.values["h"]))):
+                out.append(f"Time Step {t + 1}:")
+                out += [f"  {label}: {_plain_(ct.grads[k][t])}" for k, label in GRAD_LABELS[tr.cell]]
+            out.append("")
+        out.append("Parameter gradients (hand notation, first layer):")
+        out += [f"  dL/d{key}: {_plain_(grad)}" for key, *_, grad in _weight_grads(tr.main)]
+        if tr.readout:
+            last = len(tr.model.layers) - 1
+            out += [f"  dL/dW_y: {_plain_(tr.param_grads[f'{last}.weight'])}",
+                    f"  dL/db_y: {_plain_(tr.param_grads[f'{last}.bias'])}"]
+        out.append("Parameter gradients (layer names):")
+        out += [f"  {k}: {_plain_(v)}" for k, v in tr.param_grads.items()]
+    return "\n".join(out).rstrip() + "\n"
+
+
+# ---- JSON ----------------------------------------------------------------------------------
+
+def _tolist(v):
+    return None if v is None else np.asarray(v, dtype=np.float64).tolist()
+
+
+def render_json(tr) -> dict:
+    obj = {"cell": tr.cell, "steps": tr.steps(), "prediction": _tolist(tr.prediction)}
+    if tr.loss is not None:
+        obj.update(target=_tolist(tr.target), loss=tr.loss, loss_name=tr.loss_name)
+    if tr.main.grads:
+        obj["backward"] = tr.backward_steps()
+        obj["gradients"] = {k: _tolist(v) for k, v in tr.param_grads.items()}
+    if len(tr.cells) > 1:
+        obj["layers"] = [{"layer": c.layer, "direction": c.direction, "steps": tr.steps(i),
+                          "backward": tr.backward_steps(i)} for i, c in enumerate(tr.cells)]
+    return obj
+
+
+# ---- Markdown ------------------------------------------------------------------------------
+
+SYM = {"lstm": {"i": "i", "f": "f", "g": "\\tilde{C}", "o": "o", "c": "C"},
+       "gru": {"r": "r", "z": "z", "n": "n"}, "rnn": {}}
+WNAME = {"i": "i", "f": "f", "g": "c", "o": "o", "r": "r", "z": "z", "n": "n"}
+
+EQUATIONS = {
+    "lstm": r"""$$
+\begin{aligned}
+f_t &= \sigma(W_f x_t + W_{hf} h_{t-1} + b_f) \\
+i_t &= \sigma(W_i x_t + W_{hi} h_{t-1} + b_i) \\
+\tilde{C}_t &= \tanh(W_c x_t + W_{hc} h_{t-1} + b_c) \\
+C_t &= f_t \odot C_{t-1} + i_t \odot \tilde{C}_t \\
+o_t &= \sigma(W_o x_t + W_{ho} h_{t-1} + b_o) \\
+h_t &= o_t \odot \tanh(C_t)
+\end{aligned}
+$$""",
+    "gru": r"""$$
+\begin{aligned}
+r_t &= \sigma(W_r x_t + W_{hr} h_{t-1} + b_r) \\
+z_t &= \sigma(W_z x_t + W_{hz} h_{t-1} + b_z) \\
+n_t &= \tanh(W_n x_t + b_n + r_t \odot (W_{hn} h_{t-1} + b_{hn})) \\
+h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
+\end{aligned}
+$$""",
+    "rnn": r"""$$
+h_t = \tanh(W_x x_t + W_h h_{t-1} + b_h)
+$$""",
+}
+
+
+def _wkey(cell, g, kind):
+    """Notation key: kind 'x' (input weight), 'h' (recurrent), 'b' (bias)."""
+    if cell == "rnn":
+        return {"x": "W_x", "h": "W_h", "b": "b_h"}[kind]
+    return {"x": f"W_{WNAME[g]}", "h": f"W_h{WNAME[g]}", "b": f"b_{WNAME[g]}"}[kind]
+
+
+def _wtex(cell, g, kind):
+    if cell == "rnn":
+        return {"x": "W_x", "h": "W_h", "b": "b_h"}[kind]
+    n = WNAME[g]
+    return {"x": f"W_{n}", "h": f"W_{{h{n}}}", "b": f"b_{n}"}[kind]
+
+
+def _key_tex(key):
+    """'W_hf' -> 'W_{hf}', 'b_hn' -> 'b_{hn}', 'W_f' stays."""
+    head, _, sub = key.partition("_")
+    return f"{head}_{{{sub}}}" if len(sub) > 1 else key
+
+
+def _gate_line(ct, g, t, act):
+    """e.g. f_1 = \\sigma(0.5 \\cdot 1 + 0.1 \\cdot 0 + 0) = \\sigma(0.5) = 0.622"""
+    cell, v, w = ct.cell, ct.values, ct.weights
+    sym = SYM[cell].get(g, "h") if cell != "rnn" else "h"
+    x, hp = v["x"][t], v["h_prev"][t]
+    a = v["a" if cell == "rnn" else f"a_{g}"][t]
+    out = v["h" if cell == "rnn" else g][t]
+    wx, wh, b = w[_wkey(cell, g, "x")], w[_wkey(cell, g, "h")], w[_wkey(cell, g, "b")]
+    if cell == "gru" and g == "n":
+        inner = (f"{_mul(wx, x, True, True)} + {_m(b, True)} + {_f(v['r'][t])} \\odot "
+                 f"({_mul(wh, hp, True)} + {_m(w['b_hn'], True)})") if not _is_scalar(x, hp) else \
+                (f"{_mul(wx, x, True, True)} + {_m(b, True)} + {_f(v['r'][t])} \\cdot "
+                 f"({_mul(wh, hp, True)} + {_m(w['b_hn'], True)})")
+    else:
+        inner = f"{_mul(wx, x, True, True)} + {_mul(wh, hp, True)} + {_m(b, True)}"
+    return f"{sym}_{{{t + 1}}} = {act}\\left({inner}\\right) = {act}\\left({_m(a)}\\right) = {_m(out)}"
+
+
+def _md_forward_lstm(ct, t):
+    v = ct.values
+    lines = [_gate_line(ct, "f", t, "\\sigma"), _gate_line(ct, "i", t, "\\sigma"),
+             _gate_line(ct, "g", t, "\\tanh")]
+    op = "\\cdot" if _is_scalar(v["c"][t]) else "\\odot"
+    lines.append(f"C_{{{t + 1}}} = f_{{{t + 1}}} {op} C_{{{t}}} + i_{{{t + 1}}} {op} \\tilde{{C}}_{{{t + 1}}} = "
+                 f"{_mul(v['f'][t], v['c_prev'][t])} + {_mul(v['i'][t], v['g'][t])} = {_m(v['c'][t])}")
+    lines.append(_gate_line(ct, "o", t, "\\sigma"))
+    tc = np.tanh(v["c"][t])
+    lines.append(f"h_{{{t + 1}}} = o_{{{t + 1}}} {op} \\tanh(C_{{{t + 1}}}) = {_f(v['o'][t])} {op} "
+                 f"\\tanh\\left({_m(v['c'][t])}\\right) = {_mul(v['o'][t], tc)} = {_m(v['h'][t])}")
+    return lines
+
+
+def _md_forward_gru(ct, t):
+    v = ct.values
+    lines = [_gate_line(ct, "r", t, "\\sigma"), _gate_line(ct, "z", t, "\\sigma"), _gate_line(ct, "n", t, "\\tanh")]
+    op = "\\cdot" if _is_scalar(v["h"][t]) else "\\odot"
+    lines.append(f"h_{{{t + 1}}} = (1 - z_{{{t + 1}}}) {op} n_{{{t + 1}}} + z_{{{t + 1}}} {op} h_{{{t}}} = "
+                 f"{_mul(1 - v['z'][t], v['n'][t])} + {_mul(v['z'][t], v['h_prev'][t])} = {_m(v['h'][t])}")
+    return lines
+
+
+def _md_forward_rnn(ct, t):
+    return [_gate_line(ct, "a", t, "\\tanh")]
+
+
+FORWARD = {"lstm": _md_forward_lstm, "gru": _md_forward_gru, "rnn": _md_forward_rnn}
+
+
+def _dh_line(tr, ct, t, T):
+    """dL/dh_t = (from the output) + (from step t+1, through every gate's recurrent weight)."""
+    g = ct.grads
+    parts, values = [], []
+    dy = g.get("dy")
+    if dy is not None and np.any(np.asarray(dy[t]) != 0):
+        parts.append("\\frac{\\partial L}{\\partial h_{%d}}\\Big|_{\\text{output}}" % (t + 1))
+        values.append(_m(dy[t]))
+    if t + 1 < T:
+        gates = {"lstm": "ifgo", "gru": "rz", "rnn": ["a"]}[ct.cell]
+        for gname in gates:
+            wh = ct.weights[_wkey(ct.cell, gname, "h")]
+            da = g["da" if ct.cell == "rnn" else f"da_{gname}"][t + 1]
+            sub = "" if ct.cell == "rnn" else f"{SYM[ct.cell][gname]},"
+            T_ = "" if _is_scalar(wh) else "^\\top"
+            parts.append(f"{_wtex(ct.cell, gname, 'h')}{T_} \\delta_{{{sub}{t + 2}}}")
+            values.append(f"{_m(np.asarray(wh).T if np.ndim(wh) == 2 else wh, True)} {_f(da)}"
+                          if not _is_scalar(wh) else f"{_f(wh, True)} \\cdot {_f(da)}")
+        if ct.cell == "gru":
+            wh = ct.weights["W_hn"]
+            T_ = "" if _is_scalar(wh) else "^\\top"
+            parts.append(f"W_{{hn}}{T_} (r_{{{t + 2}}} \\odot \\delta_{{n,{t + 2}}})")
+            values.append(f"{_m(np.asarray(wh).T, True)} {_f(g['dah_n'][t + 1])}")
+            parts.append(f"z_{{{t + 2}}} \\odot \\frac{{\\partial L}}{{\\partial h_{{{t + 2}}}}}")
+            values.append(_mul(ct.values["z"][t + 1], g["dh"][t + 1]))
+    if len(parts) <= 1:
+        middle = f"{parts[0]} = " if parts else ""
+        return f"\\frac{{\\partial L}}{{\\partial h_{{{t + 1}}}}} = {middle}{_m(g['dh'][t])}"
+    return (f"\\frac{{\\partial L}}{{\\partial h_{{{t + 1}}}}} = " + " + ".join(parts) + " = "
+            + " + ".join(values) + f" = {_m(g['dh'][t])}")
+
+
+def _md_backward_lstm(tr, ct, t, T):
+    v, g = ct.values, ct.grads
+    n = t + 1
+    op = "\\cdot" if _is_scalar(v["c"][t]) else "\\odot"
+    tc = np.tanh(v["c"][t])
+    lines = [_dh_line(tr, ct, t, T)]
+    carried = f" + \\frac{{\\partial L}}{{\\partial C_{{{n + 1}}}}} {op} f_{{{n + 1}}}" if t + 1 < T else ""
+    carried_v = f" + {_mul(g['dc'][t + 1], v['f'][t + 1])}" if t + 1 < T else ""
+    lines.append(f"\\frac{{\\partial L}}{{\\partial C_{{{n}}}}} = \\frac{{\\partial L}}{{\\partial h_{{{n}}}}} {op} "
+                 f"o_{{{n}}} {op} (1 - \\tanh^2 C_{{{n}}}){carried} = "
+                 f"{_f(g['dh'][t])} {op} {_f(v['o'][t])} {op} {_f(1 - tc * tc)}{carried_v} = {_m(g['dc'][t])}")
+    dc = f"\\frac{{\\partial L}}{{\\partial C_{{{n}}}}}"
+    dh = f"\\frac{{\\partial L}}{{\\partial h_{{{n}}}}}"
+    lines.append(f"\\delta_{{o,{n}}} = {dh} {op} \\tanh(C_{{{n}}}) {op} o_{{{n}}}(1 - o_{{{n}}}) = "
+                 f"{_f(g['dh'][t])} {op} {_f(tc)} {op} {_f(v['o'][t] * (1 - v['o'][t]))} = {_m(g['da_o'][t])}")
+    lines.append(f"\\delta_{{i,{n}}} = {dc} {op} \\tilde{{C}}_{{{n}}} {op} i_{{{n}}}(1 - i_{{{n}}}) = "
+                 f"{_f(g['dc'][t])} {op} {_f(v['g'][t])} {op} {_f(v['i'][t] * (1 - v['i'][t]))} = {_m(g['da_i'][t])}")
+    lines.append(f"\\delta_{{f,{n}}} = {dc} {op} C_{{{t}}} {op} f_{{{n}}}(1 - f_{{{n}}}) = "
+                 f"{_f(g['dc'][t])} {op} {_f(v['c_prev'][t])} {op} {_f(v['f'][t] * (1 - v['f'][t]))} = "
+                 f"{_m(g['da_f'][t])}")
+    lines.append(f"\\delta_{{\\tilde{{C}},{n}}} = {dc} {op} i_{{{n}}} {op} (1 - \\tilde{{C}}_{{{n}}}^2) = "
+                 f"{_f(g['dc'][t])} {op} {_f(v['i'][t])} {op} {_f(1 - v['g'][t] ** 2)} = {_m(g['da_g'][t])}")
+    return lines
+
+
+def _md_backward_gru(tr, ct, t, T):
+    v, g = ct.values, ct.grads
+    n = t + 1
+    op = "\\cdot" if _is_scalar(v["h"][t]) else "\\odot"
+    dh = f"\\frac{{\\partial L}}{{\\partial h_{{{n}}}}}"
+    return [
+        _dh_line(tr, ct, t, T),
+        f"\\delta_{{n,{n}}} = {dh} {op} (1 - z_{{{n}}}) {op} (1 - n_{{{n}}}^2) = "
+        f"{_f(g['dh'][t])} {op} {_f(1 - v['z'][t])} {op} {_f(1 - v['n'][t] ** 2)} = {_m(g['da_n'][t])}",
+        f"\\delta_{{z,{n}}} = {dh} {op} (h_{{{t}}} - n_{{{n}}}) {op} z_{{{n}}}(1 - z_{{{n}}}) = "
+        f"{_f(g['dh'][t])} {op} {_f(v['h_prev'][t] - v['n'][t])} {op} {_f(v['z'][t] * (1 - v['z'][t]))} = "
+        f"{_m(g['da_z'][t])}",
+        f"\\delta_{{r,{n}}} = \\delta_{{n,{n}}} {op} (W_{{hn}} h_{{{t}}} + b_{{hn}}) {op} r_{{{n}}}(1 - r_{{{n}}}) = "
+        f"{_m(g['da_r'][t])}",
+    ]
+
+
+def _md_backward_rnn(tr, ct, t, T):
+    v, g = ct.values, ct.grads
+    n = t + 1
+    op = "\\cdot" if _is_scalar(v["h"][t]) else "\\odot"
+    return [_dh_line(tr, ct, t, T),
+            f"\\delta_{{{n}}} = \\frac{{\\partial L}}{{\\partial h_{{{n}}}}} {op} (1 - h_{{{n}}}^2) = "
+            f"{_f(g['dh'][t])} {op} {_f(1 - v['h'][t] ** 2)} = {_m(g['da'][t])}"]
+
+
+BACKWARD = {"lstm": _md_backward_lstm, "gru": _md_backward_gru, "rnn": _md_backward_rnn}
+
+
+def _weight_grads(ct):
+    """Gradients in hand notation: sum over steps of delta times the input of that weight."""
+    v, g, cell = ct.values, ct.grads, ct.cell
+    gates = {"lstm": "fiog", "gru": "rzn", "rnn": ["a"]}[cell]
+    out = []
+    for gname in gates:
+        da = g["da" if cell == "rnn" else f"da_{gname}"]
+        dah = g["dah_n"] if (cell == "gru" and gname == "n") else da
+        sub = "" if cell == "rnn" else f"{SYM[cell][gname]},"
+        for kind, src, d in (("x", v["x"], da), ("h", v["h_prev"], dah), ("b", None, da)):
+            key = _wkey(cell, gname, kind)
+            grad = (np.einsum("th,td->hd", d, src) if src is not None else d.sum(axis=0))
+            if cell == "gru" and gname == "n" and kind == "b":
+                grad = da.sum(axis=0)
+            out.append((key, _wtex(cell, gname, kind), sub, kind, d, src, grad.reshape(np.shape(ct.weights[key]))))
+        if cell == "gru" and gname == "n":
+            out.append(("b_hn", "b_{hn}", "", "bh", dah, None, dah.sum(axis=0)))
+    return out
+
+
+def render_markdown(tr, lr=None, title=None, notes=None) -> str:
+    """The worked example: equations, every step substituted, prediction, loss, BPTT, one update."""
+    ct = tr.main
+    cell = tr.cell
+    T = len(ct.values["h"])
+    scalar = _is_scalar(ct.values["x"][0], ct.values["h"][0])
+    name = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}[cell]
+    article = "an" if name[0] in "LR" else "a"
+    lines = [f"# {title or f'Worked example: {article} {name}, step by step'}", ""]
+    H, D = np.shape(ct.values["h"])[1], np.shape(ct.values["x"])[1]
+    products = "products are of numbers" if scalar else "$\\odot$ is the elementwise product"
+    lines += [f"A {'scalar ' if scalar else ''}{name} with input size {D} and hidden size {H}, "
+              f"run over {T} steps from a zero state. $\\sigma$ is the logistic sigmoid; {products}.", "",
+              "## The equations", "", EQUATIONS[cell], ""]
+    if tr.readout:
+        lines += ["with the readout $\\hat{y} = W_y h_t + b_y$.", ""]
+    lines += ["## The weights", "", "| weight | value |", "|---|---|"]
+    weights = dict(ct.weights)
+    weights.update(tr.readout)
+    lines += [f"| ${_key_tex(k)}$ | ${_m(v, True)}$ |" for k, v in weights.items()]
+    xs = ct.values["x"]
+    shown = "[" + ", ".join(_num(a, True) for a in xs.ravel()) + "]" if scalar else _m(xs.T, True)
+    lines += ["", f"Inputs: $x = {shown}$" + ("" if scalar else " (one column per step)") + ", $h_0 = 0$"
+              + (", $C_0 = 0$." if cell == "lstm" else "."), ""]
+
+    lines += ["## Forward pass", ""]
+    for t in range(T):
+        lines += [f"### Time step {t + 1}, input $x_{{{t + 1}}} = {_m(xs[t], True)}$", ""]
+        for k, eq in enumerate(FORWARD[cell](ct, t)):
+            lines += [f"{k + 1}. $${eq}$$", ""]
+
+    if tr.readout:
+        wy, by = tr.readout["W_y"], tr.readout["b_y"]
+        lines += ["## Prediction", ""]
+        steps = [T - 1] if tr.many_to_one else range(T)
+        preds = np.atleast_2d(tr.prediction) if not tr.many_to_one else [tr.prediction]
+        for k, t in enumerate(steps):
+            sub = f"_{{{t + 1}}}" if not tr.many_to_one else ""
+            lines += [f"$$\\hat{{y}}{sub} = W_y h_{{{t + 1}}} + b_y = {_mul(wy, ct.values['h'][t], True)} + "
+                      f"{_m(by, True)} = {_m(preds[k])}$$", ""]
+    if tr.loss is not None:
+        lines += ["## Loss", ""]
+        y, p = np.asarray(tr.target, dtype=np.float64), np.asarray(tr.prediction, dtype=np.float64)
+        if tr.loss_name == "mse":
+            count = p.size
+            terms = " + ".join(f"({_num(a)} - {_num(b, True)})^2" for a, b in zip(p.ravel(), np.broadcast_to(y, p.shape).ravel()))
+            pre = f"\\frac{{1}}{{{count}}}\\left({terms}\\right)" if count > 1 else terms
+            lines += [f"Mean squared error: $$L = {pre} = {tr.loss:.6g}$$", ""]
+            factor = "2" if count == 1 else f"\\frac{{2}}{{{count}}}"
+            lines += [f"$$\\frac{{\\partial L}}{{\\partial \\hat{{y}}}} = {factor}(\\hat{{y}} - y) = "
+                      f"{_m(tr.dprediction)}$$", ""]
+        else:
+            lines += [f"{tr.loss_name}: $$L = {tr.loss:.6g}$$", "",
+                      f"$$\\frac{{\\partial L}}{{\\partial \\hat{{y}}}} = {_m(tr.dprediction)}$$", ""]
+    if ct.grads:
+        lines += ["## Backward pass through time", "",
+                  "Each step receives the gradient from its own output (if any) and, through the recurrent "
+                  "weights, from the step after it: this second term is what makes it backpropagation "
+                  "*through time*. $\\delta$ is the gradient on a gate's pre-activation.", ""]
+        if tr.readout:
+            lines += [f"From the readout: $\\frac{{\\partial L}}{{\\partial h}}\\big|_{{\\text{{output}}}} = "
+                      f"W_y^\\top \\frac{{\\partial L}}{{\\partial \\hat{{y}}}}$.", ""]
+        for t in reversed(range(T)):
+            lines += [f"### Time step {t + 1}", ""]
+            for k, eq in enumerate(BACKWARD[cell](tr, ct, t, T)):
+                lines += [f"{k + 1}. $${eq}$$", ""]
+        lines += ["## Gradients of the weights", "",
+                  "Each weight's gradient adds up, over all steps, the $\\delta$ of its gate times what the "
+                  "weight multiplied at that step.", ""]
+        grads = _weight_grads(ct)
+        for key, tex, sub, kind, d, src, grad in grads:
+            what = {"x": "x_{t}", "h": "h_{t-1}", "b": "", "bh": ""}[kind]
+            if scalar and src is not None:
+                terms = " + ".join(f"{_f(d[t])} \\cdot {_f(src[t], kind == 'x')}" for t in range(T))
+            elif scalar:
+                terms = " + ".join(_f(d[t]) for t in range(T))
+            else:
+                terms = None
+            rhs = f"\\sum_t \\delta_{{{sub}t}}" + (f" {what}^\\top" if what and not scalar else f" {what}" if what else "")
+            lines += [f"$$\\frac{{\\partial L}}{{\\partial {tex}}} = {rhs} = "
+                      + (f"{terms} = " if terms else "") + f"{_m(grad)}$$", ""]
+        if tr.readout:
+            gy = tr.param_grads.get(f"{len(tr.model.layers) - 1}.weight")
+            gb = tr.param_grads.get(f"{len(tr.model.layers) - 1}.bias")
+            lines += [f"$$\\frac{{\\partial L}}{{\\partial W_y}} = {_m(gy)}, \\quad "
+                      f"\\frac{{\\partial L}}{{\\partial b_y}} = {_m(gb)}$$", ""]
+        if lr is not None:
+            lines += [f"## One gradient-descent step ($\\eta = {_num(lr, True)}$)", "",
+                      "$$W \\leftarrow W - \\eta \\frac{\\partial L}{\\partial W}$$", ""]
+            for key, tex, sub, kind, d, src, grad in grads:
+                w = np.asarray(ct.weights[key], dtype=np.float64)
+                lines += [f"$${tex} \\leftarrow {_m(w, True)} - {_num(lr, True)} \\cdot {_f(grad)} = "
+                          f"{_m(w - lr * grad, True)}$$", ""]
+            if tr.readout:
+                for tex, w, gkey in (("W_y", tr.readout["W_y"], "weight"), ("b_y", tr.readout["b_y"], "bias")):
+                    g = tr.param_grads[f"{len(tr.model.layers) - 1}.{gkey}"]
+                    w = np.asarray(w, dtype=np.float64)
+                    lines += [f"$${tex} \\leftarrow {_m(w, True)} - {_num(lr, True)} \\cdot {_f(g)} = "
+                              f"{_m(w - lr * g, True)}$$", ""]
+    if notes:
+        lines += ["## Notes", "", notes, ""]
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,226 @@
+"""Every number of a forward and backward pass, step by step, read from the real caches.
+
+    t = recurrent.trace(model, [1, 2, 3], target=4)
+    t.steps()              # forward values per step: x, pre-activations, gates, c, h
+    t.backward_steps()     # per-step gradients, last step first: dh, dc, each gate's
+    print(t.table())       # the classic "Time Step 1: Forget gate (f_t): 0.622" listing
+    t.markdown()           # worked example with every number substituted (recurrent.explain)
+    t.to_json()
+
+The values come from the cache ``forward`` returns and the per-step record
+``backward`` fills while it runs, so what is shown is what training uses.
+Pre-activations are recomputed from the cached inputs and weights with the
+cell's own formula.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import losses as _losses
+from .layers import GRU, LSTM, RNN
+from .model import Sequential
+
+GATE_ORDER = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n"), "rnn": ("a",)}
+
+
+def _cell_name(layer) -> str:
+    return {LSTM: "lstm", GRU: "gru", RNN: "rnn"}[type(layer)]
+
+
+def _preactivations(cell, cache):
+    """Gate pre-activations per step (N, T, G*H), from the cached inputs and weights."""
+    x, h = cache["x"], cache["h"]
+    w_ih, w_hh, b_ih, b_hh = cache["w_ih"], cache["w_hh"], cache["b_ih"], cache["b_hh"]
+    if cell == "gru":
+        H = w_hh.shape[1]
+        ax = x @ w_ih.T + b_ih
+        ah = h[:, :-1] @ w_hh.T + b_hh
+        a = ax + ah
+        a[..., 2 * H:] = ax[..., 2 * H:] + cache["gates"][..., :H] * ah[..., 2 * H:]   # r * (W_hn h + b_hn)
+        return a
+    return x @ w_ih.T + (b_ih + b_hh) + h[:, :-1] @ w_hh.T
+
+
+@dataclass
+class CellTrace:
+    """One layer and direction of one sequence: arrays (T, ...) in time order."""
+
+    layer: int
+    direction: int
+    cell: str
+    values: dict            # name -> (T, H) or (T, D): x, h_prev, c_prev, a_<gate>, <gate>, c, h
+    grads: dict = field(default_factory=dict)   # name -> (T, H): dy, dh, dc, da_<gate>
+    weights: dict = field(default_factory=dict)  # W_<gate>, W_h<gate>, b_<gate> (+ b_hn for GRU)
+
+
+@dataclass
+class Trace:
+    cell: str
+    cells: list                         # CellTrace for every layer and direction
+    prediction: np.ndarray | None = None
+    target: np.ndarray | None = None
+    loss: float | None = None
+    loss_name: str | None = None
+    dprediction: np.ndarray | None = None
+    param_grads: dict = field(default_factory=dict)
+    readout: dict = field(default_factory=dict)     # W_y, b_y when the model ends in a Linear
+    many_to_one: bool = True
+    model: object = None
+
+    @property
+    def main(self) -> CellTrace:
+        """The first layer's forward direction: what the worked examples show."""
+        return self.cells[0]
+
+    def steps(self, cell_index=0) -> list:
+        """Forward values per step as dicts of lists (t counts from 1)."""
+        ct = self.cells[cell_index]
+        T = len(ct.values["h"])
+        return [{"t": t + 1, **{k: np.atleast_1d(v[t]).tolist() for k, v in ct.values.items()}} for t in range(T)]
+
+    def backward_steps(self, cell_index=0) -> list:
+        """Per-step gradients, last step first (the order BPTT visits them)."""
+        ct = self.cells[cell_index]
+        if not ct.grads:
+            return []
+        T = len(ct.values["h"])
+        return [{"t": t + 1, **{k: np.atleast_1d(v[t]).tolist() for k, v in ct.grads.items()}}
+                for t in reversed(range(T))]
+
+    # renderings live in recurrent.explain; these are shortcuts
+    def table(self, digits=3) -> str:
+        from .explain import render_table
+
+        return render_table(self, digits)
+
+    def markdown(self, lr=None) -> str:
+        from .explain import render_markdown
+
+        return render_markdown(self, lr=lr)
+
+    def to_json(self) -> dict:
+        from .explain import render_json
+
+        return render_json(self)
+
+
+def _notation(layer, cell, l, d):
+    """Hand-notation weights of one layer and direction (biases summed; GRU keeps b_hn)."""
+    from .classic import _GATE_LETTERS
+
+    s = layer._suffix(l, d)
+    p, H = layer.params, layer.hidden_size
+    letters = _GATE_LETTERS[cell]
+    out = {}
+    for k, g in enumerate(letters):
+        rows = slice(k * H, (k + 1) * H)
+        name = "x" if cell == "rnn" else g
+        out[f"W_{name}" if cell != "rnn" else "W_x"] = p[f"weight_ih{s}"][rows]
+        out[f"W_h{g}" if cell != "rnn" else "W_h"] = p[f"weight_hh{s}"][rows]
+        b = p[f"bias_ih{s}"][rows] + (p[f"bias_hh{s}"][rows] if g != "n" else 0)
+        out[f"b_{g}"] = b
+    if cell == "gru":
+        out["b_hn"] = p[f"bias_hh{s}"][2 * H:]
+    return out
+
+
+def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0) -> Trace:
+    """Run forward (and backward, given ``target`` or ``dy``) and keep every per-step value.
+
+    Args:
+        model: an ``LSTM``/``GRU``/``RNN`` layer, or a ``Sequential`` whose first layer is one.
+        x: one sequence (T,) or (T, D), or a batch (N, T, D) of which ``sample`` is shown.
+        state: initial state for a bare layer (default zeros).
+        target: what the output should be; adds the loss and the backward pass.
+        loss: "mse" (default), "mae" or "cross_entropy" for ``target``.
+        dy: instead of a target, the gradient arriving at the output.
+    """
+    layers = model.layers if isinstance(model, Sequential) else [model]
+    if not getattr(layers[0], "is_recurrent", False):
+        raise TypeError("trace: expected an LSTM, GRU or RNN layer, or a Sequential that starts with one, "
+                        f"got {type(layers[0]).__name__}")
+    rnn = layers[0]
+    arr = np.asarray(x, dtype=rnn.dtype)
+    if arr.ndim == 1:
+        arr = arr.reshape(1, -1, 1) if rnn.input_size == 1 else arr.reshape(1, 1, -1)
+    elif arr.ndim == 2:
+        arr = arr[None]
+    cell = _cell_name(rnn)
+
+    if isinstance(model, Sequential):
+        if state is not None:
+            raise ValueError("trace: `state` applies to a bare layer; a Sequential starts from zeros")
+        out, cache = model.forward(arr)
+        rnn_cache = cache["caches"][0]
+    else:
+        out, _, rnn_cache = model.forward(arr, state)
+
+    result = Trace(cell=cell, cells=[], model=model)
+    if isinstance(model, Sequential) and type(layers[-1]).__name__ == "Linear":
+        result.readout = {"W_y": layers[-1].params["weight"], "b_y": layers[-1].params["bias"]}
+    result.many_to_one = out.ndim == 2
+    result.prediction = out[sample]
+
+    record = None
+    if target is not None or dy is not None:
+        if dy is None:
+            tgt = np.asarray(target, dtype=np.float64)
+            if loss != "cross_entropy":
+                tgt = tgt.reshape(out[sample].shape) if tgt.size == out[sample].size else tgt
+                full = np.broadcast_to(tgt, out.shape) if tgt.shape == out.shape[1:] else tgt
+            else:
+                full = tgt if tgt.ndim == out.ndim - 1 else np.broadcast_to(tgt, out.shape[:-1])
+            value, dout = _losses.get(loss)(out, np.asarray(full))
+            result.target, result.loss, result.loss_name = np.asarray(tgt), value, loss
+        else:
+            dout = np.asarray(dy, dtype=rnn.dtype)
+        result.dprediction = dout[sample]
+        if isinstance(model, Sequential):
+            record = {}
+            _, grads = model.backward(dout, cache, record=record)
+            cell_records = record[0]["cells"]
+            dy_rnn = record[0]["dy"]
+        else:
+            cell_records = {}
+            _, _, grads = model.backward(dout, rnn_cache, record=cell_records)
+            dy_rnn = dout
+        result.param_grads = grads
+
+    H = rnn.hidden_size
+    for l in range(rnn.num_layers):
+        for d in range(rnn.num_directions):
+            c = rnn_cache["layers"][l][d]
+            order = slice(None) if d == 0 else slice(None, None, -1)   # back to time order
+            vals = {"x": c["x"][sample][order], "h_prev": c["h"][sample, :-1][order]}
+            if cell == "lstm":
+                vals["c_prev"] = c["c"][sample, :-1][order]
+            pre = _preactivations(cell, c)[sample][order]
+            gates = GATE_ORDER[cell]
+            for k, g in enumerate(gates):
+                vals[f"a_{g}" if g != "a" else "a"] = pre[:, k * H:(k + 1) * H]
+            if cell != "rnn":
+                for k, g in enumerate(gates):
+                    vals[g] = c["gates"][sample][order][:, k * H:(k + 1) * H]
+            if cell == "lstm":
+                vals["c"] = c["c"][sample, 1:][order]
+            vals["h"] = c["h"][sample, 1:][order]
+            ct = CellTrace(l, d, cell, vals, weights=_notation(rnn, cell, l, d))
+            if record is not None or dy is not None:
+                rec = cell_records[(l, d)]
+                g = {"dh": rec["dh"][sample][order]}
+                if cell == "lstm":
+                    g["dc"] = rec["dc"][sample][order]
+                if l == rnn.num_layers - 1:
+                    dys = dy_rnn[sample][:, d * H:(d + 1) * H]
+                    g["dy"] = dys
+                da = rec["da"] if cell != "gru" else rec["dax"]
+                for k, gname in enumerate(gates):
+                    g[f"da_{gname}" if gname != "a" else "da"] = da[sample][order][:, k * H:(k + 1) * H]
+                if cell == "gru":
+                    g["dah_n"] = rec["dah"][sample][order][:, 2 * H:]
+                ct.grads = g
+            result.cells.append(ct)
+    return result
