@@ -9,11 +9,13 @@ from .gradcheck import GradcheckResult, gradcheck, numerical_gradient, relative_
 from .layers import GRU, LSTM, RNN, LastStep, Linear, LSTMState
 from .model import Sequential, load
 from .train import EarlyStopping, History, NonFiniteError
+from .trace import Trace, trace
 
 __all__ = [
     "__version__",
     "LSTM", "GRU", "RNN", "Linear", "LastStep", "LSTMState", "Sequential", "load",
     "EarlyStopping", "History", "NonFiniteError", "losses", "optim",
     "Forecaster", "NotFittedError", "datasets", "read_csv", "Series",
+    "trace", "Trace",
     "gradcheck", "numerical_gradient", "relative_error", "GradcheckResult",
 ]

@@ -152,3 +152,54 @@ def scalar_rnn(dtype=np.float64):
     x = np.array(SCALAR_RNN["inputs"], dtype=dtype).reshape(1, -1, 1)
     y = np.array(SCALAR_RNN["targets"], dtype=dtype).reshape(1, -1, 1)
     return layer, readout, x, y
+
+
+SCALAR_GRU = {
+    "weights": {"W_r": 0.5, "W_hr": 0.1, "b_r": 0.0, "W_z": 0.6, "W_hz": 0.2, "b_z": 0.0,
+                "W_n": 0.7, "W_hn": 0.3, "b_n": 0.0, "b_hn": 0.0, "W_y": 4.0, "b_y": 0.0},
+    "inputs": [1.0, 2.0, 3.0],
+    "target": 4.0,
+}
+
+
+def _vector_lstm_example():
+    """A small vector LSTM in the shape of the from-scratch guides: D=3, H=2, two outputs.
+
+    Weights are drawn (seed 0) with PyTorch's init and rounded to one decimal so a
+    reader can follow the products by hand.
+    """
+    layer, readout = LSTM(3, 2, dtype=np.float64, seed=0), Linear(2, 2, dtype=np.float64, seed=1)
+    weights = {k: np.round(v * 2, 1) for k, v in to_notation(layer, readout).items()}
+    rng = np.random.default_rng(0)
+    inputs = np.round(rng.normal(size=(3, 3)), 1).tolist()
+    return {"weights": weights, "inputs": inputs, "target": [0.5, -0.5]}
+
+
+def example(name: str) -> dict:
+    """A named worked example: ``{"cell", "weights", "inputs", "target", "many_to_one"}``.
+
+    'lstm-scalar' (the classic [1, 2, 3] -> 4 LSTM), 'rnn-scalar' (the classic RNN with a
+    target at every step), 'gru-scalar' (the same numbers through a GRU), 'lstm-vector'.
+    """
+    if name == "lstm-scalar":
+        return {"cell": "lstm", "many_to_one": True, **SCALAR_LSTM}
+    if name == "rnn-scalar":
+        return {"cell": "rnn", "many_to_one": False, "weights": SCALAR_RNN["weights"],
+                "inputs": SCALAR_RNN["inputs"], "target": SCALAR_RNN["targets"]}
+    if name == "gru-scalar":
+        return {"cell": "gru", "many_to_one": True, **SCALAR_GRU}
+    if name == "lstm-vector":
+        return {"cell": "lstm", "many_to_one": True, **_vector_lstm_example()}
+    raise ValueError(f"unknown example {name!r}; choose from {', '.join(EXAMPLES)}")
+
+
+EXAMPLES = ("lstm-scalar", "rnn-scalar", "gru-scalar", "lstm-vector")
+
+
+def example_model(weights: dict, cell: str, many_to_one: bool = True):
+    """A ``Sequential`` from hand-notation weights: layer (+ LastStep) + readout."""
+    from .layers import LastStep
+    from .model import Sequential
+
+    layer, readout = from_notation(weights, cell)
+    return Sequential([layer, LastStep(), readout] if many_to_one else [layer, readout])

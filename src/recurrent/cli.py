@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -113,19 +114,17 @@ def _load_series(args):
 
 
 def _require_matplotlib():
+    from .plot import require_matplotlib
+
     try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        return require_matplotlib()
     except ImportError:
         raise UsageError("recurrent: --plot needs matplotlib: pip install 'recurrent[plot]'") from None
-    return plt
 
 
 def _plot_forecast(path, series, n_train, forecast, labels, title):
     plt = _require_matplotlib()
-    from .io import atomic_write_bytes
-    import io as _io
+    from .plot import save_figure
 
     y = series.values
     fig, ax = plt.subplots(figsize=(9, 4))
@@ -139,10 +138,7 @@ def _plot_forecast(path, series, n_train, forecast, labels, title):
     ax.set_ylabel(series.name)
     ax.legend(loc="upper left")
     fig.tight_layout()
-    buf = _io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    save_figure(fig, path)
 
 
 def cmd_forecast(args) -> int:
@@ -247,6 +243,149 @@ def _add_csv_options(p):
                    help="bundled series used when no CSV is given (default: airline)")
 
 
+# ---- trace and explain ---------------------------------------------------------------------------
+
+def _parse_numbers(text, option):
+    """'1,2,3' -> [1, 2, 3]; '1,0;2,1' -> [[1, 0], [2, 1]] (steps separated by ';')."""
+    rows = []
+    for part in text.split(";"):
+        row = []
+        for tok in part.replace(" ", "").split(","):
+            if tok == "":
+                raise UsageError(f"recurrent: {option}: empty value in {text!r}")
+            try:
+                row.append(float(tok))
+            except ValueError:
+                raise UsageError(f"recurrent: {option}: {tok!r} is not a number") from None
+            if not np.isfinite(row[-1]):
+                raise UsageError(f"recurrent: {option}: {tok!r} is not finite")
+        rows.append(row)
+    return rows[0] if len(rows) == 1 else rows
+
+
+def _read_weights(path):
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"recurrent: {path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"recurrent: {path}: expected a JSON object of weights (W_f, W_hf, b_f, ...)")
+    for k, v in data.items():
+        arr = np.asarray(v, dtype=object)
+        flat = arr.ravel() if arr.dtype == object else [v]
+        if not all(isinstance(e, (int, float)) and not isinstance(e, bool) for e in np.ravel(np.array(flat, dtype=object))):
+            raise UsageError(f"recurrent: {path}: weight {k!r} must be a number or a list of numbers, got {json.dumps(v)}")
+    return data
+
+
+def _trace_from_args(args, example_target=False):
+    """Build the model and trace; the example's own target is used only when ``example_target``."""
+    from . import classic
+    from .model import Sequential, load
+    from .trace import trace
+
+    if args.model:
+        model = load(args.model)
+        if not isinstance(model, Sequential):
+            raise UsageError(f"recurrent: {args.model} holds a forecaster; trace takes a sequence model")
+        if args.inputs is None:
+            raise UsageError("recurrent: --model needs --inputs")
+        inputs = args.inputs
+        target = args.target
+    else:
+        name = args.example or (f"{args.cell}-scalar" if args.cell else "lstm-scalar")
+        ex = classic.example(name)
+        cell = args.cell or ex["cell"]
+        if args.weights:
+            weights = _read_weights(args.weights)
+            many_to_one = True
+        else:
+            if args.cell and args.cell != ex["cell"]:
+                raise UsageError(f"recurrent: --example {name} is a {ex['cell']}; drop --cell or give --weights")
+            weights, many_to_one = ex["weights"], ex["many_to_one"]
+        model = classic.example_model(weights, cell, many_to_one)
+        inputs = args.inputs if args.inputs is not None else ex["inputs"]
+        own = ex["target"] if example_target and not (args.weights or args.inputs) else None
+        target = args.target if args.target is not None else own
+    x = np.asarray(inputs, dtype=np.float64)
+    D = model.layers[0].input_size
+    if x.ndim == 1 and D > 1 and x.size == D:
+        x = x[None]
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2 or x.shape[1] != D:
+        raise UsageError(f"recurrent: --inputs: the model takes {D} feature(s) per step, got shape {x.shape} "
+                         f"(separate steps with ';' and features with ',')")
+    return trace(model, x, target=target)
+
+
+def cmd_trace(args) -> int:
+    """Every gate at every step of a small model (and, with --target, the backward pass)."""
+    if args.plot:
+        _require_matplotlib()
+    tr = _trace_from_args(args)
+    if args.plot:
+        from .plot import plot_trace
+
+        plot_trace(tr, args.plot)
+    if args.format == "json":
+        print(json.dumps(tr.to_json()))
+    elif args.format == "markdown":
+        print(tr.markdown(lr=args.lr), end="")
+    else:
+        print(tr.table(digits=None if args.digits == 0 else args.digits), end="")
+    return 0
+
+
+HAND_SLIP = """A hand calculation of this example that circulates widely gets step 1 right and then drifts:
+it carries $h_1 = 0.257$ (exactly {h1:.5f}), and for the output gate at step 2 it uses
+$\\sigma(1.436) = 0.808$. The pre-activation is $0.8 \\cdot 2 + 0.4 \\cdot h_1 = {a2:.5f}$, so
+$o_2 = \\sigma({a2:.4f}) = {o2:.3f}$, as above. Every later number inherits the slip ($h_2 = 0.611$
+instead of {h2:.3f}, $h_3 = 0.841$ instead of {h3:.3f}), and it then runs a fourth step on $x_4 = 4$, the
+value it is trying to predict. The model's prediction is $W_y h_3 = {pred:.3f}$.
+
+A common training slip for this model: taking the sigmoid's derivative of the gate's *output*
+again, $\\sigma(o)(1 - \\sigma(o))$, where the derivative is $o(1 - o)$; and updating the weights
+from each step's own error without carrying $\\partial L / \\partial h$ and $\\partial L / \\partial C$
+back through time, as the backward pass above does."""
+
+
+def cmd_explain(args) -> int:
+    """The full worked example as a Markdown document."""
+    from .io import atomic_write_bytes
+
+    tr = _trace_from_args(args, example_target=True)
+    notes = None
+    is_classic = not (args.model or args.weights or args.inputs) and (args.example or "lstm-scalar") == "lstm-scalar" \
+        and not args.cell
+    if is_classic:
+        v = tr.main.values
+        notes = HAND_SLIP.format(h1=float(v["h"][0, 0]), a2=float(v["a_o"][1, 0]), o2=float(v["o"][1, 0]),
+                                 h2=float(v["h"][1, 0]), h3=float(v["h"][2, 0]), pred=float(np.ravel(tr.prediction)[0]))
+    text = tr.markdown(lr=args.lr if tr.loss is not None else None, notes=notes)
+    if args.output:
+        atomic_write_bytes(args.output, text.encode())
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        print(text, end="")
+    return 0
+
+
+def _add_trace_options(p):
+    from .classic import EXAMPLES
+
+    p.add_argument("--example", choices=EXAMPLES, help="a built-in example (default lstm-scalar)")
+    p.add_argument("--cell", choices=["lstm", "gru", "rnn"], help="cell for --weights (alone: its scalar example)")
+    p.add_argument("--weights", metavar="FILE.json", help="weights in hand notation: W_f, W_hf, b_f, ..., W_y, b_y")
+    p.add_argument("--model", metavar="FILE", help="a saved sequence model instead")
+    p.add_argument("--inputs", type=lambda t: _parse_numbers(t, "--inputs"),
+                   help="the sequence: '1,2,3'; vectors as '1,0;2,1' (steps separated by ';')")
+    p.add_argument("--target", type=lambda t: _parse_numbers(t, "--target"),
+                   help="what the output should be: adds the loss and the backward pass")
+    p.add_argument("--lr", type=float, default=0.01, help="learning rate of the update shown (default 0.01)")
+
+
 # ---- parser ------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -287,6 +426,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=cmd_forecast)
+
+    p = sub.add_parser("trace", help="print every gate at every step of a small model",
+                       description="With no options: the classic scalar LSTM (W_f=0.5, ...) on [1, 2, 3], "
+                                   "predicting 4 * h_3.")
+    _add_trace_options(p)
+    p.add_argument("--format", choices=["table", "markdown", "json"], default="table")
+    p.add_argument("--digits", type=int, default=3, help="decimals in the table (0: every digit)")
+    p.add_argument("--plot", metavar="PNG", help="heatmaps of the gates over time (needs matplotlib)")
+    p.set_defaults(func=cmd_trace)
+
+    p = sub.add_parser("explain", help="write the full worked example, forward and backward, as Markdown")
+    _add_trace_options(p)
+    p.add_argument("-o", "--output", metavar="FILE.md", help="write to a file instead of stdout")
+    p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("predict", help="forecast with a saved forecaster")
     p.add_argument("model", help="a file written by `recurrent forecast --save`")

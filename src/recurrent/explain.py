@@ -247,7 +247,7 @@ def _dh_line(tr, ct, t, T):
     parts, values = [], []
     dy = g.get("dy")
     if dy is not None and np.any(np.asarray(dy[t]) != 0):
-        parts.append("\\frac{\\partial L}{\\partial h_{%d}}\\Big|_{\\text{output}}" % (t + 1))
+        parts.append("\\left.\\frac{\\partial L}{\\partial h_{%d}}\\right|_{\\mathrm{out}}" % (t + 1))
         values.append(_m(dy[t]))
     if t + 1 < T:
         gates = {"lstm": "ifgo", "gru": "rz", "rnn": ["a"]}[ct.cell]
@@ -407,7 +407,7 @@ def render_markdown(tr, lr=None, title=None, notes=None) -> str:
                   "weights, from the step after it: this second term is what makes it backpropagation "
                   "*through time*. $\\delta$ is the gradient on a gate's pre-activation.", ""]
         if tr.readout:
-            lines += [f"From the readout: $\\frac{{\\partial L}}{{\\partial h}}\\big|_{{\\text{{output}}}} = "
+            lines += [f"From the readout: $\\left.\\frac{{\\partial L}}{{\\partial h}}\\right|_{{\\mathrm{{out}}}} = "
                       f"W_y^\\top \\frac{{\\partial L}}{{\\partial \\hat{{y}}}}$.", ""]
         for t in reversed(range(T)):
             lines += [f"### Time step {t + 1}", ""]

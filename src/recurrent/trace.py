@@ -96,10 +96,10 @@ class Trace:
 
         return render_table(self, digits)
 
-    def markdown(self, lr=None) -> str:
+    def markdown(self, lr=None, notes=None) -> str:
         from .explain import render_markdown
 
-        return render_markdown(self, lr=lr)
+        return render_markdown(self, lr=lr, notes=notes)
 
     def to_json(self) -> dict:
         from .explain import render_json
