@@ -226,3 +226,14 @@ def test_bad_weights_files(tmp_path, capsys, content, message):
 def test_bad_trace_arguments(capsys, argv, message):
     code, _, err = run(argv, capsys)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv,doc", [(["explain"], "worked-example-lstm.md"),
+                                      (["explain", "--example", "rnn-scalar"], "worked-example-rnn.md")])
+def test_committed_worked_examples_are_current(capsys, argv, doc):
+    """docs/ carries two rendered examples; regenerate with `recurrent explain [-o FILE]`."""
+    from pathlib import Path
+
+    code, md, _ = run(argv, capsys)
+    assert code == 0
+    assert (Path(__file__).resolve().parents[1] / "docs" / doc).read_text() == md
