@@ -35,31 +35,6 @@ def _positive_int(text):
     return value
 
 
-# ---- demo --------------------------------------------------------------------------------------
-
-def cmd_demo(args) -> int:
-    """The classic scalar LSTM: every gate at every step, then the prediction."""
-    from . import classic
-
-    layer, readout, x, target = classic.scalar_lstm()
-    y, _, cache = layer.forward(x)
-    c = cache["layers"][0][0]
-    names = [("Forget gate (f_t)", 1), ("Input gate (i_t)", 0), ("Candidate cell state (C_tilde_t)", 2)]
-    out = []
-    for t in range(x.shape[1]):
-        gates = c["gates"][0, t]
-        out.append(f"Time Step {t + 1}:")
-        out += [f"  {label}: {gates[k]:.3f}" for label, k in names]
-        out.append(f"  Cell state (C_t): {c['c'][0, t + 1, 0]:.3f}")
-        out.append(f"  Output gate (o_t): {gates[3]:.3f}")
-        out.append(f"  Hidden state (h_t): {y[0, t, 0]:.3f}")
-        out.append("")
-    pred = float(readout(y[:, -1])[0, 0])
-    out.append(f"Predicted next value: {pred:.3f} (target {target:g})")
-    print("\n".join(out))
-    return 0
-
-
 # ---- gradcheck ---------------------------------------------------------------------------------
 
 def cmd_gradcheck(args) -> int:
@@ -392,9 +367,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="recurrent", description="LSTM, GRU and RNN from first principles.")
     parser.add_argument("--version", action="version", version=f"recurrent {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    p = sub.add_parser("demo", help="the classic scalar LSTM on [1, 2, 3], every gate printed")
-    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("gradcheck", help="check backward against finite differences")
     p.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm")
