@@ -1,0 +1,289 @@
+"""Interop: PyTorch, Keras and ONNX, each checked by its real runtime where installed."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+import recurrent
+from recurrent import GRU, LSTM, RNN, LastStep, Linear, LSTMState, Sequential
+from recurrent.interop import from_keras, from_onnx, from_torch, to_keras, to_onnx, to_torch
+
+HAVE_TORCH = importlib.util.find_spec("torch") is not None
+HAVE_ONNX = importlib.util.find_spec("onnx") is not None and importlib.util.find_spec("onnxruntime") is not None
+needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="torch not installed (pip install torch==2.13.0)")
+needs_onnx = pytest.mark.skipif(not HAVE_ONNX, reason="onnx/onnxruntime not installed (pip install '.[onnx]')")
+
+
+def configs(n=12, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n):
+        cell = ["lstm", "gru", "rnn"][k % 3]
+        out.append(dict(cell=cell, D=int(rng.integers(1, 6)), H=int(rng.integers(1, 6)), L=int(rng.integers(1, 3)),
+                        bi=bool(k % 2), nonlin=["tanh", "relu"][(k // 3) % 2], seed=k))
+    return out
+
+
+def make(c, dtype=np.float64):
+    kw = {"nonlinearity": c["nonlin"]} if c["cell"] == "rnn" else {}
+    return {"lstm": LSTM, "gru": GRU, "rnn": RNN}[c["cell"]](c["D"], c["H"], num_layers=c["L"], bidirectional=c["bi"],
+                                                             dtype=dtype, seed=c["seed"], **kw)
+
+
+def ours(layer, x):
+    y, s = layer(x)
+    return y, (s.h, s.c) if isinstance(s, LSTMState) else (s,)
+
+
+# ---- PyTorch ---------------------------------------------------------------------------------
+
+@needs_torch
+@pytest.mark.parametrize("c", configs(), ids=lambda c: f"{c['cell']}-L{c['L']}-{'bi' if c['bi'] else 'uni'}")
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-10), (np.float32, 1e-5)])
+def test_torch_both_ways(c, dtype, tol):
+    import torch
+
+    torch.manual_seed(c["seed"])
+    cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[c["cell"]]
+    kw = {"nonlinearity": c["nonlin"]} if c["cell"] == "rnn" else {}
+    tdt = torch.float64 if dtype == np.float64 else torch.float32
+    tm = cls(c["D"], c["H"], num_layers=c["L"], bidirectional=c["bi"], batch_first=True, dtype=tdt, **kw)
+    x = np.random.default_rng(c["seed"]).normal(size=(3, 4, c["D"])).astype(dtype)
+    layer = from_torch(tm, dtype=dtype)
+    yt, st = tm(torch.tensor(x))
+    y, states = ours(layer, x)
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=0, atol=tol)
+    for a, b in zip(states, st if isinstance(st, tuple) else (st,)):
+        np.testing.assert_allclose(a, b.detach().numpy(), rtol=0, atol=tol)
+    # and back: a fresh layer of ours, exported, run by torch
+    mine = make(c, dtype)
+    back = to_torch(mine)
+    assert isinstance(back, cls) and back.batch_first
+    np.testing.assert_allclose(back(torch.tensor(x))[0].detach().numpy(), ours(mine, x)[0], rtol=0, atol=tol)
+    # from a bare state_dict: the cell is inferred from the shapes
+    again = from_torch(tm.state_dict(), nonlinearity=c["nonlin"])
+    assert type(again) is type(layer) and again.num_layers == c["L"] and again.bidirectional == c["bi"]
+
+
+def test_to_torch_without_torch_gives_a_state_dict():
+    layer = LSTM(2, 3, num_layers=2, seed=0)
+    sd = to_torch(layer, as_module=False)
+    assert list(sd) == list(layer.params)
+    assert type(from_torch(sd)) is LSTM
+
+
+@needs_torch
+def test_torch_refusals_and_sequential():
+    import torch
+
+    with pytest.raises(ValueError, match="proj_size=2 is not supported"):
+        from_torch(torch.nn.LSTM(3, 4, proj_size=2))
+    with pytest.raises(TypeError, match="expected nn.LSTM, nn.GRU, nn.RNN or nn.Linear, got Conv1d"):
+        from_torch(torch.nn.Conv1d(1, 1, 1))
+    sd = torch.nn.GRU(3, 4).state_dict()
+    with pytest.raises(ValueError, match="unexpected key 'extra'"):
+        from_torch({**sd, "extra": torch.zeros(1)})
+    del sd["weight_hh_l0"]
+    with pytest.raises(ValueError, match="lacks 'weight_ih_l0' / 'weight_hh_l0'"):
+        from_torch(sd)
+    no_bias = torch.nn.LSTM(2, 3, bias=False, batch_first=True, dtype=torch.float64)
+    x = np.random.default_rng(0).normal(size=(2, 3, 2))
+    np.testing.assert_allclose(from_torch(no_bias)(x)[0], no_bias(torch.tensor(x))[0].detach().numpy(), atol=1e-12)
+    m = Sequential([GRU(2, 3, dtype=np.float64, seed=0), LastStep(), Linear(3, 1, dtype=np.float64, seed=1)])
+    tm = to_torch(m)
+    np.testing.assert_allclose(tm(torch.tensor(x)).detach().numpy(), m.predict(x), rtol=0, atol=1e-12)
+
+
+# ---- Keras -----------------------------------------------------------------------------------
+
+def sig(a):
+    return 1 / (1 + np.exp(-a))
+
+
+def keras_lstm(x, kernel, rec, bias):
+    """Keras' LSTM written out: gates (i, f, c, o), x @ kernel."""
+    N, T, _ = x.shape
+    H = rec.shape[0]
+    h, c, ys = np.zeros((N, H)), np.zeros((N, H)), []
+    for t in range(T):
+        z = x[:, t] @ kernel + h @ rec + bias
+        i, f, cc, o = sig(z[:, :H]), sig(z[:, H:2 * H]), np.tanh(z[:, 2 * H:3 * H]), sig(z[:, 3 * H:])
+        c = f * c + i * cc
+        h = o * np.tanh(c)
+        ys.append(h)
+    return np.stack(ys, 1)
+
+
+def keras_gru(x, kernel, rec, bias):
+    """Keras' GRU (reset_after=True) written out: gates (z, r, h), bias rows input/recurrent."""
+    N, T, _ = x.shape
+    H = rec.shape[0]
+    h, ys = np.zeros((N, H)), []
+    for t in range(T):
+        mx = x[:, t] @ kernel + bias[0]
+        mh = h @ rec + bias[1]
+        z = sig(mx[:, :H] + mh[:, :H])
+        r = sig(mx[:, H:2 * H] + mh[:, H:2 * H])
+        hh = np.tanh(mx[:, 2 * H:] + r * mh[:, 2 * H:])
+        h = z * h + (1 - z) * hh
+        ys.append(h)
+    return np.stack(ys, 1)
+
+
+def keras_rnn(x, kernel, rec, bias):
+    h, ys = np.zeros((x.shape[0], rec.shape[0])), []
+    for t in range(x.shape[1]):
+        h = np.tanh(x[:, t] @ kernel + h @ rec + bias)
+        ys.append(h)
+    return np.stack(ys, 1)
+
+
+@pytest.mark.parametrize("cell,G,fn,bias_shape", [("lstm", 4, keras_lstm, lambda H: (4 * H,)),
+                                                  ("gru", 3, keras_gru, lambda H: (2, 3 * H)),
+                                                  ("rnn", 1, keras_rnn, lambda H: (H,))])
+def test_keras_layout_matches_keras_equations_and_round_trips(cell, G, fn, bias_shape):
+    rng = np.random.default_rng(1)
+    D, H = 3, 4
+    w = [rng.normal(size=(D, G * H)) * 0.5, rng.normal(size=(H, G * H)) * 0.5, rng.normal(size=bias_shape(H)) * 0.5]
+    layer = from_keras(w, cell=cell)
+    x = rng.normal(size=(2, 5, D))
+    np.testing.assert_allclose(layer(x)[0], fn(x, *w), rtol=0, atol=1e-12)
+    back = to_keras(layer)
+    for a, b in zip(back, w):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_keras_bidirectional_and_stacked():
+    layer = LSTM(3, 2, num_layers=2, bidirectional=True, dtype=np.float64, seed=0)
+    w = to_keras(layer)
+    assert len(w) == 2 and len(w[0]) == 6 and w[1][0].shape == (4, 8)
+    again = from_keras(w, cell="lstm", bidirectional=True)
+    x = np.random.default_rng(0).normal(size=(2, 3, 3))
+    np.testing.assert_allclose(again(x)[0], layer(x)[0], rtol=0, atol=1e-14)
+
+
+def test_keras_refusals():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="reset_after=False .* different function"):
+        from_keras([rng.normal(size=(2, 6)), rng.normal(size=(2, 6)), rng.normal(size=(6,))], cell="gru")
+    with pytest.raises(ValueError, match=r"recurrent_kernel expected shape \(4, 16\), got \(4, 12\)"):
+        from_keras([rng.normal(size=(3, 16)), rng.normal(size=(4, 12)), rng.normal(size=(16,))], cell="lstm")
+    with pytest.raises(ValueError, match="expected 3 arrays"):
+        from_keras([rng.normal(size=(3, 16)), rng.normal(size=(4, 16))], cell="lstm")
+    with pytest.raises(ValueError, match="`cell` must be"):
+        from_keras([np.zeros((1, 4))] * 3, cell="transformer")
+
+
+# ---- ONNX ------------------------------------------------------------------------------------
+
+def model_for(c, head):
+    layer = make(c, np.float32)
+    width = c["H"] * (2 if c["bi"] else 1)
+    if head == "none":
+        return layer
+    if head == "last":
+        return Sequential([layer, LastStep(), Linear(width, 2, seed=1)])
+    return Sequential([layer, Linear(width, 2, seed=1)])
+
+
+@needs_onnx
+@pytest.mark.parametrize("c", configs(seed=1), ids=lambda c: f"{c['cell']}-L{c['L']}-{'bi' if c['bi'] else 'uni'}")
+@pytest.mark.parametrize("head", ["none", "last", "per-step"])
+def test_onnx_runs_in_onnxruntime_like_ours(tmp_path, c, head):
+    import onnx
+    import onnxruntime as ort
+
+    m = model_for(c, head)
+    path = tmp_path / "m.onnx"
+    to_onnx(m, path)
+    proto = onnx.load(str(path))
+    onnx.checker.check_model(proto, full_check=True)
+    assert proto.ir_version <= 10 and proto.opset_import[0].version == 14
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    layer = m if head == "none" else m.layers[0]
+    for N, T in ((3, 5), (1, 9)):                                    # dynamic batch and time
+        x = np.random.default_rng(N * T).normal(size=(N, T, c["D"])).astype(np.float32)
+        outs = sess.run(None, {"x": x})
+        y = layer(x)[0] if head == "none" else m.predict(x)
+        np.testing.assert_allclose(outs[0], y, rtol=0, atol=1e-5)
+        _, states = ours(layer, x)
+        for got, want in zip(outs[1:], states):
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-5)
+    back = from_onnx(path)
+    assert type(back) is type(m)
+    for k, v in m.params.items():
+        np.testing.assert_array_equal(back.params[k], v)
+
+
+@needs_onnx
+def test_onnx_opset_22():
+    import onnxruntime as ort
+
+    m = Sequential([GRU(2, 3, seed=0), LastStep(), Linear(3, 1, seed=1)])
+    proto = to_onnx(m, None, opset=22)
+    assert proto.ir_version == 10
+    sess = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    x = np.ones((2, 4, 2), np.float32)
+    np.testing.assert_allclose(sess.run(None, {"x": x})[0], m.predict(x), atol=1e-5)
+
+
+@needs_onnx
+@needs_torch
+def test_torch_to_recurrent_to_onnx_end_to_end(tmp_path):
+    import onnxruntime as ort
+    import torch
+
+    torch.manual_seed(0)
+    tm = torch.nn.LSTM(3, 5, num_layers=2, bidirectional=True, batch_first=True)
+    path = tmp_path / "t.onnx"
+    to_onnx(from_torch(tm, dtype=np.float32), path)
+    x = np.random.default_rng(0).normal(size=(4, 6, 3)).astype(np.float32)
+    y_t, (h_t, c_t) = tm(torch.tensor(x))
+    y, h, c = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    np.testing.assert_allclose(y, y_t.detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(c, c_t.detach().numpy(), atol=1e-5)
+
+
+@needs_onnx
+@pytest.mark.parametrize("attr,value,message", [
+    ("clip", 3.0, "attribute 'clip' is not supported"),
+    ("input_forget", 1, "attribute 'input_forget' is not supported"),
+    ("activations", ["Sigmoid", "Relu", "Tanh"], "activations .* are not supported"),
+    ("layout", 1, "layout=1 is not supported"),
+])
+def test_onnx_unsupported_attributes_are_named(tmp_path, attr, value, message):
+    import onnx
+    from onnx import helper
+
+    proto = to_onnx(LSTM(2, 3, seed=0), None)
+    node = next(n for n in proto.graph.node if n.op_type == "LSTM")
+    node.attribute.append(helper.make_attribute(attr, value))
+    path = tmp_path / "bad.onnx"
+    onnx.save(proto, str(path))
+    with pytest.raises(ValueError, match=message):
+        from_onnx(path)
+
+
+@needs_onnx
+def test_onnx_peepholes_and_old_gru_are_refused(tmp_path):
+    import onnx
+    from onnx import helper, numpy_helper
+
+    proto = to_onnx(LSTM(2, 3, seed=0), None)
+    node = next(n for n in proto.graph.node if n.op_type == "LSTM")
+    proto.graph.initializer.append(numpy_helper.from_array(np.zeros((1, 9), np.float32), "P"))
+    while len(node.input) < 8:
+        node.input.append("")
+    node.input[7] = "P"
+    onnx.save(proto, str(tmp_path / "p.onnx"))
+    with pytest.raises(ValueError, match="peephole"):
+        from_onnx(tmp_path / "p.onnx")
+    proto = to_onnx(GRU(2, 3, seed=0), None)
+    node = next(n for n in proto.graph.node if n.op_type == "GRU")
+    for a in node.attribute:
+        if a.name == "linear_before_reset":
+            a.i = 0
+    onnx.save(proto, str(tmp_path / "g.onnx"))
+    with pytest.raises(ValueError, match="linear_before_reset=0"):
+        from_onnx(tmp_path / "g.onnx")
