@@ -287,3 +287,59 @@ def test_onnx_peepholes_and_old_gru_are_refused(tmp_path):
     onnx.save(proto, str(tmp_path / "g.onnx"))
     with pytest.raises(ValueError, match="linear_before_reset=0"):
         from_onnx(tmp_path / "g.onnx")
+
+
+# ---- command line ----------------------------------------------------------------------------
+
+def _saved(tmp_path):
+    m = Sequential([LSTM(3, 4, num_layers=2, bidirectional=True, seed=0), LastStep(), Linear(8, 2, seed=1)])
+    path = tmp_path / "m.safetensors"
+    m.save(path)
+    return m, path
+
+
+@needs_onnx
+def test_cli_export_onnx_and_import_back(tmp_path, capsys):
+    from recurrent.cli import main
+
+    m, path = _saved(tmp_path)
+    assert main(["export", str(path), "--to", "onnx", "-o", str(tmp_path / "m.onnx")]) == 0
+    assert main(["import", str(tmp_path / "m.onnx"), "-o", str(tmp_path / "back.safetensors")]) == 0
+    back = recurrent.load(tmp_path / "back.safetensors")
+    for k, v in m.params.items():
+        np.testing.assert_array_equal(back.params[k], v)
+
+
+def test_cli_export_torch_and_keras_layouts(tmp_path, capsys):
+    from safetensors.numpy import load_file
+
+    from recurrent.cli import main
+
+    m, path = _saved(tmp_path)
+    assert main(["export", str(path), "--to", "torch", "-o", str(tmp_path / "t.safetensors")]) == 0
+    t = load_file(str(tmp_path / "t.safetensors"))
+    assert set(t) == set(m.params)
+    assert main(["import", str(tmp_path / "t.safetensors"), "-o", str(tmp_path / "t2.safetensors")]) == 0
+    assert recurrent.load(tmp_path / "t2.safetensors").config() == m.config()
+    assert main(["export", str(path), "--to", "keras", "-o", str(tmp_path / "k.safetensors")]) == 0
+    k = load_file(str(tmp_path / "k.safetensors"))
+    w = to_keras(m.layers[0])
+    np.testing.assert_array_equal(k["layer1/backward/recurrent_kernel"], w[1][4])
+    np.testing.assert_array_equal(k["2.kernel"], m.params["2.weight"].T)
+
+
+def test_cli_import_a_plain_state_dict_and_bad_files(tmp_path, capsys):
+    from safetensors.numpy import save_file
+
+    from recurrent.cli import main
+
+    save_file({k: np.ascontiguousarray(v) for k, v in GRU(2, 3, seed=0).params.items()}, str(tmp_path / "g.st"))
+    assert main(["import", str(tmp_path / "g.st"), "-o", str(tmp_path / "g.safetensors"), "--last-step"]) == 0
+    assert [type(x).__name__ for x in recurrent.load(tmp_path / "g.safetensors").layers] == ["GRU", "LastStep"]
+    capsys.readouterr()
+    (tmp_path / "junk.st").write_bytes(b"\x00" * 20)
+    assert main(["import", str(tmp_path / "junk.st"), "-o", str(tmp_path / "x")]) == 2
+    assert main(["import", str(tmp_path / "none.onnx"), "-o", str(tmp_path / "x")]) == 2
+    assert main(["export", str(tmp_path / "g.st"), "--to", "onnx", "-o", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(e.startswith("recurrent") for e in err)

@@ -347,6 +347,96 @@ def cmd_explain(args) -> int:
     return 0
 
 
+# ---- export and import ---------------------------------------------------------------------------
+
+def _load_sequence_model(path):
+    from .model import Sequential, load
+
+    model = load(path)
+    if not isinstance(model, Sequential):
+        raise UsageError(f"recurrent: {path} holds a forecaster; export takes a sequence model "
+                         "(its networks are inside: recurrent.load(path).models_)")
+    return model
+
+
+def cmd_export(args) -> int:
+    """A saved model to ONNX, or its weights to PyTorch's or Keras' layout (safetensors)."""
+    from . import interop
+    from .io import atomic_write_bytes
+
+    model = _load_sequence_model(args.model)
+    if args.to == "onnx":
+        interop.to_onnx(model, args.output, opset=args.opset)
+    else:
+        from safetensors.numpy import save
+
+        rnn = model.layers[0]
+        if args.to == "torch":
+            tensors = {k: np.ascontiguousarray(v) for k, v in model.state_dict().items()}
+        else:
+            if not rnn.is_recurrent:
+                raise UsageError("recurrent: --to keras needs a model that starts with a recurrent layer")
+            w = interop.to_keras(rnn)
+            per_layer = [w] if rnn.num_layers == 1 else w
+            names = ["kernel", "recurrent_kernel", "bias"]
+            tensors = {}
+            for k, lw in enumerate(per_layer):
+                for j, a in enumerate(lw):
+                    direction = "backward/" if j >= 3 else ""
+                    tensors[f"layer{k}/{direction}{names[j % 3]}"] = np.ascontiguousarray(a)
+            for i, layer in enumerate(model.layers[1:], start=1):
+                for name, a in layer.params.items():       # Dense: kernel = weight^T
+                    tensors[f"{i}.{'kernel' if name == 'weight' else name}"] = np.ascontiguousarray(
+                        a.T if name == "weight" else a)
+        meta = {"format": args.to, "recurrent_layers": json.dumps(model.config())}
+        atomic_write_bytes(args.output, save(tensors, metadata=meta))
+    print(f"wrote {args.output} ({args.to})", file=sys.stderr)
+    return 0
+
+
+def cmd_import(args) -> int:
+    """An ONNX file, or a PyTorch state_dict saved as safetensors, into a recurrent model file."""
+    from . import interop
+    from .layers import LastStep
+    from .model import Sequential
+
+    path = Path(args.file)
+    if not path.exists():
+        raise FileNotFoundError(2, "No such file", str(path))
+    if path.suffix == ".onnx":
+        try:
+            obj = interop.from_onnx(path)
+        except Exception as exc:
+            if isinstance(exc, (ValueError, ImportError)):
+                raise
+            raise UsageError(f"recurrent: {path}: not a readable ONNX model ({type(exc).__name__})") from None
+    else:
+        from safetensors import safe_open
+        from safetensors.numpy import load
+
+        try:
+            data = path.read_bytes()
+            tensors = load(data)
+            with safe_open(str(path), framework="numpy") as f:
+                meta = f.metadata() or {}
+        except Exception:
+            raise UsageError(f"recurrent: {path}: expected an .onnx file or a safetensors file of a PyTorch "
+                             "state_dict") from None
+        if meta.get("format") == "torch" and "recurrent_layers" in meta:       # written by `export --to torch`
+            from .model import model_from_meta
+
+            obj = model_from_meta({"layers": json.loads(meta["recurrent_layers"])}, tensors, path)
+        elif meta.get("format") == "keras":
+            raise UsageError(f"recurrent: {path}: Keras-layout files are for Keras' set_weights(); "
+                             "import the model file it came from")
+        else:
+            obj = interop.from_torch(tensors, cell=args.cell, nonlinearity=args.nonlinearity)
+    model = obj if isinstance(obj, Sequential) else Sequential([obj] + ([LastStep()] if args.last_step else []))
+    model.save(args.output)
+    print(f"wrote {args.output}: {' -> '.join(type(m).__name__ for m in model.layers)}", file=sys.stderr)
+    return 0
+
+
 def _add_trace_options(p):
     from .classic import EXAMPLES
 
@@ -412,6 +502,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_trace_options(p)
     p.add_argument("-o", "--output", metavar="FILE.md", help="write to a file instead of stdout")
     p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser("export", help="a saved model to ONNX, or its weights in PyTorch's or Keras' layout")
+    p.add_argument("model", help="a file written by Sequential.save")
+    p.add_argument("--to", choices=["onnx", "torch", "keras"], required=True)
+    p.add_argument("-o", "--output", required=True, help="the file to write (.onnx, or .safetensors)")
+    p.add_argument("--opset", type=int, choices=[14, 22], default=14)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import", help="an ONNX file or a PyTorch state_dict (safetensors) into a model file")
+    p.add_argument("file", help="model.onnx, or a safetensors file of torch.nn.LSTM/GRU/RNN.state_dict()")
+    p.add_argument("-o", "--output", required=True, help="the model file to write")
+    p.add_argument("--cell", choices=["lstm", "gru", "rnn"], help="for a state_dict (default: from the shapes)")
+    p.add_argument("--nonlinearity", choices=["tanh", "relu"], default="tanh", help="for an RNN state_dict")
+    p.add_argument("--last-step", action="store_true", help="append LastStep to an imported bare layer")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("predict", help="forecast with a saved forecaster")
     p.add_argument("model", help="a file written by `recurrent forecast --save`")
