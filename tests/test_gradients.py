@@ -36,16 +36,25 @@ def test_linear_gradients_on_vectors_and_sequences(rng):
 
 
 def test_gradcheck_catches_a_wrong_gradient(rng, monkeypatch):
-    """The checker itself must fail on a wrong backward, e.g. the sigmoid derivative taken
-    of an already-activated value (sigma(s) (1 - sigma(s)) instead of s (1 - s))."""
-    from recurrent import activations
+    """The checker must fail on a wrong backward: here the input-weight gradient of the
+    forget gate is scaled by sigma'(s)/s'(a) as when the sigmoid derivative is taken of an
+    already activated value (sigma(s)(1 - sigma(s)) instead of s(1 - s)), about 0.23/0.25."""
     from recurrent.cells import lstm as lstm_cell
 
-    wrong = lambda s: activations.sigmoid(s) * (1 - activations.sigmoid(s))  # noqa: E731
-    monkeypatch.setattr(lstm_cell, "dsigmoid", wrong)
+    right = lstm_cell.backward
+
+    def wrong(*args, **kwargs):
+        dx, dh0, dc0, (dw_ih, dw_hh, db_ih, db_hh) = right(*args, **kwargs)
+        H = dw_hh.shape[1]
+        dw_ih = dw_ih.copy()
+        dw_ih[H:2 * H] *= 0.92
+        return dx, dh0, dc0, (dw_ih, dw_hh, db_ih, db_hh)
+
+    monkeypatch.setattr(lstm_cell, "backward", wrong)
     result = gradcheck(recurrent.LSTM(2, 3, seed=0), rng.normal(size=(2, 4, 2)))
     assert not result.ok
-    assert result.errors["weight_ih_l0"] > 1e-2
+    assert result.errors["weight_ih_l0"] > 1e-3
+    assert result.errors["weight_hh_l0"] < 1e-6
 
 
 def test_numerical_gradient_of_a_known_function():

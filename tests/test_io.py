@@ -114,14 +114,17 @@ def run(ckpt, epochs, resume=None):
 
 
 def test_killed_run_resumes_to_bitwise_identical_weights(tmp_path):
-    epochs = 12
+    epochs = 40
     ckpt = tmp_path / "ckpt.safetensors"
     code = CHILD.format(tests=str(Path(__file__).parent), ckpt=str(ckpt), epochs=epochs)
     child = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path)
     deadline = time.time() + 120
-    while not ckpt.exists() and time.time() < deadline and child.poll() is None:
-        time.sleep(0.01)
-    time.sleep(0.35)                           # somewhere inside a later epoch
+    seen = 0
+    while seen < 3 and time.time() < deadline and child.poll() is None:   # wait for the third checkpoint
+        if ckpt.exists():
+            seen = io.load_file(ckpt, kind="checkpoint")[1]["epoch"]
+        time.sleep(0.002)
+    time.sleep(0.013)                          # then somewhere inside the next epoch
     assert child.poll() is None, "the child finished before it could be killed; make its run longer"
     child.send_signal(signal.SIGKILL)
     child.wait()

@@ -263,3 +263,21 @@ def test_repr():
         "LSTM(3, 5, num_layers=2, bidirectional=True, dtype=float32)"
     assert repr(RNN(1, 1, nonlinearity="relu")) == "RNN(1, 1, dtype=float32, nonlinearity='relu')"
     assert recurrent.__version__
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("N", [1, 3])
+def test_forward_and_backward_leave_their_inputs_alone(cell, N, rng):
+    """A (H, 1) transpose counts as contiguous: a backward that updated its state
+    gradient in place once wrote into the caller's array when N = 1."""
+    layer = CELLS[cell](2, 3, num_layers=2, bidirectional=True, dtype=np.float64, seed=0)
+    x, state = rng.normal(size=(N, 4, 2)), random_state(layer, N, rng)
+    copies = [np.array(a) for a in (x, *np.atleast_1d(state))]
+    y, _, cache = layer.forward(x, state)
+    dy, dstate = rng.normal(size=y.shape), random_state(layer, N, rng)
+    before = [np.array(a) for a in (dy, *np.atleast_1d(dstate))]
+    layer.backward(dy, cache, dstate)
+    for a, b in zip((x, *np.atleast_1d(state)), copies):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip((dy, *np.atleast_1d(dstate)), before):
+        np.testing.assert_array_equal(a, b)

@@ -24,37 +24,70 @@ Backward, for one step, given dh_t:
 
 and dW_ih = sum_t dax^T x_t, db_ih = sum_t dax, dW_hh = sum_t dah^T h_{t-1},
 db_hh = sum_t dah, dx_t = dax @ W_ih.
+
+Computed as the LSTM cell is (see its module docstring): feature-major (., N)
+arrays; the input part of every step in one product before the loop; the
+recurrent part and b_hh as one product per step on [h; 1]; r and z as
+1 / (1 + exp(-a)) from weights pre-scaled by -1; n with tanh written via exp;
+in backward, every local factor precomputed for all steps, so that the loop
+only multiplies by dh_t and runs dh = W_hh^T dah + z dh.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..activations import dsigmoid, dtanh, sigmoid
+from .lstm import _tanh
 
 GATES = ("r", "z", "n")
 
 
+def _rz_scale(H, dtype):
+    """-1 on the r and z rows (exp(-a) gives their sigmoid), 1 on the n rows."""
+    s = np.ones((3 * H, 1), dtype=dtype)
+    s[:2 * H] = -1.0
+    return s
+
+
 def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     """Run the cell over x (N, T, D) from h0 (N, H). Returns y, h_T, cache."""
-    N, T, _ = x.shape
+    N, T, D = x.shape
     H = w_hh.shape[1]
-    ax = x @ w_ih.T + b_ih                          # (N, T, 3H)
-    h = np.empty((N, T + 1, H), dtype=x.dtype)
-    gates = np.empty((N, T, 3 * H), dtype=x.dtype)  # r, z, n per step
-    ah_n = np.empty((N, T, H), dtype=x.dtype)       # W_hn h + b_hn, needed for dr
-    h[:, 0] = h0
-    for t in range(T):
-        ah = h[:, t] @ w_hh.T + b_hh                # (N, 3H)
-        r = sigmoid(ax[:, t, 0:H] + ah[:, 0:H])
-        z = sigmoid(ax[:, t, H:2 * H] + ah[:, H:2 * H])
-        n = np.tanh(ax[:, t, 2 * H:] + r * ah[:, 2 * H:])
-        h[:, t + 1] = (1.0 - z) * n + z * h[:, t]
-        gates[:, t] = np.concatenate([r, z, n], axis=1)
-        ah_n[:, t] = ah[:, 2 * H:]
-    cache = {"x": x, "h": h, "gates": gates, "ah_n": ah_n,
-             "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh}
-    return h[:, 1:], h[:, T], cache
+    dt = x.dtype
+    scale = _rz_scale(H, dt)
+    X = np.ascontiguousarray(x.transpose(2, 1, 0)).reshape(D, T * N)          # (D, T*N)
+    AX = ((w_ih * scale) @ X + (b_ih[:, None] * scale)).reshape(3 * H, T, N)   # input parts, all steps
+    w_h = np.concatenate([w_hh, b_hh[:, None]], axis=1) * scale                # [W_hh | b_hh], (3H, H + 1)
+    Zh = np.empty((H + 1, T + 1, N), dtype=dt)       # column block t is [h_{t-1}; 1]
+    Zh[:H, 0] = h0.T
+    Zh[H] = 1.0
+    G = np.empty((T, 3 * H, N), dtype=dt)            # r, z, n per step
+    AHN = np.empty((T, H, N), dtype=dt)              # W_hn h_{t-1} + b_hn, needed for dr
+    ah = np.empty((3 * H, N), dtype=dt)
+    tmp = np.empty((H, N), dtype=dt)
+    with np.errstate(over="ignore"):
+        for t in range(T):
+            np.matmul(w_h, Zh[:, t], out=ah)         # recurrent parts (r, z rows negated)
+            g = G[t]
+            rz = g[:2 * H]
+            np.add(AX[:2 * H, t], ah[:2 * H], out=rz)
+            np.exp(rz, out=rz)
+            rz += 1.0
+            np.reciprocal(rz, out=rz)                # r, z = sigmoid(ax + ah)
+            r, z, n = g[:H], g[H:2 * H], g[2 * H:]
+            AHN[t] = ah[2 * H:]
+            np.multiply(r, ah[2 * H:], out=tmp)      # n = tanh(ax_n + r * (W_hn h + b_hn))
+            tmp += AX[2 * H:, t]
+            _tanh(tmp, n)
+            h_prev, h = Zh[:H, t], Zh[:H, t + 1]
+            np.subtract(h_prev, n, out=tmp)          # h = (1 - z) n + z h_prev = n + z (h_prev - n)
+            tmp *= z
+            np.add(n, tmp, out=h)
+    Hs = Zh[:H]
+    cache = {"x": x, "X": X, "Zh": Zh, "G": G, "AHN": AHN,
+             "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh,
+             "h": Hs.transpose(2, 1, 0), "gates": G.transpose(2, 0, 1), "ah_n": AHN.transpose(2, 0, 1)}
+    return Hs[:, 1:].transpose(2, 1, 0), Hs[:, T].T, cache
 
 
 def backward(dy, dh_T, cache, record=None):
@@ -64,30 +97,48 @@ def backward(dy, dh_T, cache, record=None):
     h_t, and ``dax``/``dah`` (N, T, 3H), the gradients on the input and recurrent
     parts of the pre-activations.
     """
-    x, h, gates, ah_n, w_ih, w_hh = (cache[k] for k in ("x", "h", "gates", "ah_n", "w_ih", "w_hh"))
-    N, T, D = x.shape
-    H = w_hh.shape[1]
-    dax = np.empty((N, T, 3 * H), dtype=x.dtype)
-    dah = np.empty((N, T, 3 * H), dtype=x.dtype)
-    dh_next = dh_T
-    for t in reversed(range(T)):
-        r, z, n = (gates[:, t, k * H:(k + 1) * H] for k in range(3))
-        dh = dy[:, t] + dh_next
-        dn = dh * (1.0 - z)
-        dz = dh * (h[:, t] - n)
-        dan = dn * dtanh(n)
-        dar = dan * ah_n[:, t] * dsigmoid(r)
-        daz = dz * dsigmoid(z)
-        dax[:, t] = np.concatenate([dar, daz, dan], axis=1)
-        dah[:, t] = np.concatenate([dar, daz, dan * r], axis=1)
-        dh_next = dh * z + dah[:, t] @ w_hh
-        if record is not None:
-            record.setdefault("dh", np.empty((N, T, H), dtype=x.dtype))[:, t] = dh
+    X, Zh, G, AHN, w_ih, w_hh = (cache[k] for k in ("X", "Zh", "G", "AHN", "w_ih", "w_hh"))
+    T, H3, N = G.shape
+    H = H3 // 3
+    D = X.shape[0]
+    dt = G.dtype
+    r, z, n = G[:, :H], G[:, H:2 * H], G[:, 2 * H:]
+    h_prev = Zh[:H, :T].transpose(1, 0, 2)           # (T, H, N)
+
+    # every local factor for all steps: dax_t = dh_t * Qx_t, dah_n = dh_t * Qhn_t
+    Qx = np.empty((T, 3 * H, N), dtype=dt)
+    Qn = (1.0 - z) * (1.0 - n * n)                   # dn/dh * tanh'
+    Qx[:, :H] = Qn * AHN * r * (1.0 - r)             # reset gate
+    Qx[:, H:2 * H] = (h_prev - n) * z * (1.0 - z)    # update gate
+    Qx[:, 2 * H:] = Qn                               # candidate
+    Qhn = Qn * r
+    Q3 = Qx.reshape(T, 3, H, N)
+    dY = np.ascontiguousarray(dy.transpose(1, 2, 0))
+
+    DAX = np.empty((3 * H, T, N), dtype=dt)
+    DAH = np.empty((3 * H, T, N), dtype=dt)
+    dh_next = dh_T.T.copy()                   # a copy: we update it in place
+    dh = np.empty((H, N), dtype=dt)
+    tmp = np.empty((H, N), dtype=dt)
+    w_hh_T = np.ascontiguousarray(w_hh.T)            # (H, 3H)
     if record is not None:
-        record.update(dax=dax, dah=dah)
-    dax2 = dax.reshape(N * T, 3 * H)
-    dah2 = dah.reshape(N * T, 3 * H)
-    dw_ih = dax2.T @ x.reshape(N * T, D)
-    dw_hh = dah2.T @ h[:, :T].reshape(N * T, H)
-    dx = dax @ w_ih
-    return dx, dh_next, (dw_ih, dw_hh, dax2.sum(axis=0), dah2.sum(axis=0))
+        rec_dh = np.empty((T, H, N), dtype=dt)
+    for t in reversed(range(T)):
+        np.add(dY[t], dh_next, out=dh)
+        dax, dah = DAX[:, t], DAH[:, t]
+        np.multiply(Q3[t], dh, out=dax.reshape(3, H, N))   # dar, daz, dan
+        dah[:2 * H] = dax[:2 * H]
+        np.multiply(dh, Qhn[t], out=dah[2 * H:])           # dan * r
+        if record is not None:
+            rec_dh[t] = dh
+        np.matmul(w_hh_T, dah, out=dh_next)
+        np.multiply(dh, z[t], out=tmp)
+        dh_next += tmp                                     # dh_{t-1} = z dh + W_hh^T dah
+    DAX2, DAH2 = DAX.reshape(3 * H, T * N), DAH.reshape(3 * H, T * N)
+    dw_ih = DAX2 @ X.T
+    dwb_hh = DAH2 @ Zh[:, :T].reshape(H + 1, T * N).T   # [dW_hh | db_hh] in one product
+    dx = (w_ih.T @ DAX2).reshape(D, T, N).transpose(2, 1, 0)
+    if record is not None:
+        record.update(dh=rec_dh.transpose(2, 0, 1), dax=DAX.transpose(2, 1, 0), dah=DAH.transpose(2, 1, 0))
+    return dx, dh_next.T, (dw_ih, np.ascontiguousarray(dwb_hh[:, :H]), DAX2.sum(axis=1),
+                           np.ascontiguousarray(dwb_hh[:, H]))

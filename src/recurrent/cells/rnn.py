@@ -13,30 +13,51 @@ Backward, for one step, given dh_t (from the output and from step t+1):
 
 and dW_ih = sum_t da_t^T x_t, dW_hh = sum_t da_t^T h_{t-1}, db = sum_t da_t,
 dx_t = da_t @ W_ih.
+
+Computed as the LSTM cell is (see its module docstring): feature-major arrays,
+one product per step [W_ih | W_hh | b] @ [x_t; h_{t-1}; 1] with h_t written into
+the next block, tanh via exp, act' precomputed for all steps before the backward
+loop, and [dW_ih | dW_hh | db] from one product.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..activations import ACTIVATIONS
-
 GATES = ("h",)
 
 
 def forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     """Run the cell over x (N, T, D) from h0 (N, H). Returns y, h_T, cache."""
-    act, _ = ACTIVATIONS[nonlinearity]
-    N, T, _ = x.shape
+    N, T, D = x.shape
     H = w_hh.shape[1]
-    xw = x @ w_ih.T + (b_ih + b_hh)                 # (N, T, H)
-    h = np.empty((N, T + 1, H), dtype=x.dtype)
-    h[:, 0] = h0
-    for t in range(T):
-        h[:, t + 1] = act(xw[:, t] + h[:, t] @ w_hh.T)
-    cache = {"x": x, "h": h, "nonlinearity": nonlinearity,
-             "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh}
-    return h[:, 1:], h[:, T], cache
+    dt = x.dtype
+    K = D + H + 1
+    w_cat = np.concatenate([w_ih, w_hh, (b_ih + b_hh)[:, None]], axis=1)    # (H, K)
+    tanh = nonlinearity == "tanh"
+    if tanh:
+        w_cat *= -2.0                                # the step computes -2a: tanh(a) = 2 / (1 + exp(-2a)) - 1
+    Z = np.empty((K, T + 1, N), dtype=dt)            # column block t is [x_t; h_{t-1}; 1]
+    Z[:D, :T] = x.transpose(2, 1, 0)
+    Z[:D, T] = 0.0
+    Z[D:D + H, 0] = h0.T
+    Z[D + H] = 1.0
+    a = np.empty((H, N), dtype=dt)
+    with np.errstate(over="ignore"):
+        for t in range(T):
+            np.matmul(w_cat, Z[:, t], out=a)
+            h = Z[D:D + H, t + 1]
+            if tanh:
+                np.exp(a, out=a)
+                a += 1.0
+                np.divide(2.0, a, out=h)
+                h -= 1.0
+            else:
+                np.maximum(a, 0.0, out=h)
+    Hs = Z[D:D + H]
+    cache = {"x": x, "Z": Z, "D": D, "nonlinearity": nonlinearity,
+             "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh, "h": Hs.transpose(2, 1, 0)}
+    return Hs[:, 1:].transpose(2, 1, 0), Hs[:, T].T, cache
 
 
 def backward(dy, dh_T, cache, record=None):
@@ -45,23 +66,29 @@ def backward(dy, dh_T, cache, record=None):
     If ``record`` is a dict, it receives ``dh`` (N, T, H), the total gradient on
     h_t, and ``da`` (N, T, H), the gradient on the pre-activation.
     """
-    x, h, w_ih, w_hh = (cache[k] for k in ("x", "h", "w_ih", "w_hh"))
-    _, dact = ACTIVATIONS[cache["nonlinearity"]]
-    N, T, D = x.shape
-    H = w_hh.shape[1]
-    da = np.empty((N, T, H), dtype=x.dtype)
-    dh_next = dh_T
-    for t in reversed(range(T)):
-        dh = dy[:, t] + dh_next
-        da[:, t] = dh * dact(h[:, t + 1])
-        dh_next = da[:, t] @ w_hh
-        if record is not None:
-            record.setdefault("dh", np.empty((N, T, H), dtype=x.dtype))[:, t] = dh
+    Z, D, w_ih, w_hh = cache["Z"], cache["D"], cache["w_ih"], cache["w_hh"]
+    K, T1, N = Z.shape
+    T, H = T1 - 1, w_hh.shape[1]
+    dt = Z.dtype
+    Hs = Z[D:D + H, 1:].transpose(1, 0, 2)           # (T, H, N): h_1 .. h_T
+    deriv = 1.0 - Hs * Hs if cache["nonlinearity"] == "tanh" else (Hs > 0).astype(dt)   # act', all steps
+    dY = np.ascontiguousarray(dy.transpose(1, 2, 0))
+    DA = np.empty((H, T, N), dtype=dt)
+    dh_next = dh_T.T.copy()                   # a copy: we update it in place
+    dh = np.empty((H, N), dtype=dt)
+    w_hh_T = np.ascontiguousarray(w_hh.T)
     if record is not None:
-        record["da"] = da
-    da2 = da.reshape(N * T, H)
-    dw_ih = da2.T @ x.reshape(N * T, D)
-    dw_hh = da2.T @ h[:, :T].reshape(N * T, H)
-    db = da2.sum(axis=0)
-    dx = da @ w_ih
-    return dx, dh_next, (dw_ih, dw_hh, db, db.copy())
+        rec_dh = np.empty((T, H, N), dtype=dt)
+    for t in reversed(range(T)):
+        np.add(dY[t], dh_next, out=dh)
+        np.multiply(dh, deriv[t], out=DA[:, t])      # da_t = dh_t * act'
+        if record is not None:
+            rec_dh[t] = dh
+        np.matmul(w_hh_T, DA[:, t], out=dh_next)
+    DA2 = DA.reshape(H, T * N)
+    dw = DA2 @ Z[:, :T].reshape(K, T * N).T          # [dW_ih | dW_hh | db]
+    dx = (w_ih.T @ DA2).reshape(D, T, N).transpose(2, 1, 0)
+    if record is not None:
+        record.update(dh=rec_dh.transpose(2, 0, 1), da=DA.transpose(2, 1, 0))
+    db = np.ascontiguousarray(dw[:, D + H])
+    return dx, dh_next.T, (np.ascontiguousarray(dw[:, :D]), np.ascontiguousarray(dw[:, D:D + H]), db, db.copy())
