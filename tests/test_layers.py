@@ -282,3 +282,36 @@ def test_forward_and_backward_leave_their_inputs_alone(cell, N, rng):
         np.testing.assert_array_equal(a, b)
     for a, b in zip((dy, *parts(dstate)), before):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("segment", [1, 3, 5])
+def test_segmented_forward_gives_the_same_gradients_with_less_memory(cell, segment, rng):
+    layer = CELLS[cell](3, 4, num_layers=2, bidirectional=True, dtype=np.float64, seed=0)
+    x, state = rng.normal(size=(2, 11, 3)), random_state(layer, 2, rng)
+    y, s, full = layer.forward(x, state)
+    y2, s2, seg = layer.forward(x, state, segment=segment)
+    np.testing.assert_array_equal(y, y2)
+    dy, ds = rng.normal(size=y.shape), random_state(layer, 2, rng)
+    a, b = layer.backward(dy, full, ds), layer.backward(dy, seg, ds)
+    np.testing.assert_allclose(b[0], a[0], rtol=0, atol=1e-13)
+    for u, v in zip(np.atleast_1d(b[1]), np.atleast_1d(a[1])):
+        np.testing.assert_allclose(u, v, rtol=0, atol=1e-13)
+    for k in a[2]:
+        np.testing.assert_allclose(b[2][k], a[2][k], rtol=0, atol=1e-13, err_msg=k)
+
+
+def test_segmented_cache_is_smaller():
+    import tracemalloc
+
+    layer = LSTM(8, 64, seed=0)
+    x = np.random.default_rng(0).standard_normal((16, 400, 8)).astype(np.float32)
+    peaks = {}
+    for seg in (None, 20):
+        tracemalloc.start()
+        _, _, cache = layer.forward(x, segment=seg)
+        layer.backward(np.ones((16, 400, 64), np.float32), cache)
+        peaks[seg] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        del cache
+    assert peaks[20] < 0.5 * peaks[None]

@@ -36,6 +36,11 @@ def to_numpy(value):
 
 def float_array(owner: str, name: str, value, dtype: np.dtype) -> np.ndarray:
     """Convert to a float array of ``dtype``; refuse non-numbers and non-finite values."""
+    if type(value) is np.ndarray and value.dtype == dtype:        # the common case, kept cheap
+        if not np.isfinite(value.sum()) and not np.all(np.isfinite(value)):   # a finite sum proves it
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
+            raise ValueError(f"{owner}: `{name}` must be finite, got {value[bad]} at index {bad}")
+        return value
     value = to_numpy(value)
     try:
         arr = np.asarray(value)

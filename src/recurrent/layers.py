@@ -130,14 +130,22 @@ class _Recurrent(Module):
         return LSTMState(h, c) if self.has_cell_state else h
 
     # ---- forward and backward --------------------------------------------------------
-    def forward(self, x, state=None):
+    def forward(self, x, state=None, segment=None):
         """Run every layer and direction over x (N, T, D).
 
         Returns ``(y, state, cache)``: y (N, T, dirs*H) from the top layer, the
         final state (``LSTMState(h, c)`` for LSTM, an array h for GRU and RNN,
         each (L*dirs, N, H)), and the cache that ``backward`` needs.
+
+        ``segment=k`` trades time for memory on long sequences: the cache keeps
+        only each layer's outputs and the state every k steps, and ``backward``
+        recomputes one segment's activations at a time from its saved state.
+        Gradients are the same as without it (full backpropagation through time,
+        not truncated); the forward pass runs twice.
         """
         x = self._check_x(x)
+        if segment is not None:
+            segment = chk.positive_int(type(self).__name__, "segment", segment)
         N = x.shape[0]
         h0, c0 = self._split_state("state", state, N)
         h_T, c_T = np.empty_like(h0), (np.empty_like(c0) if c0 is not None else None)
@@ -149,7 +157,11 @@ class _Recurrent(Module):
                 k = layer * self.num_directions + direction
                 seq = inp if direction == 0 else inp[:, ::-1]         # reverse direction reads time backwards
                 c_init = c0[k] if c0 is not None else None
-                y, h_last, c_last, cache = self._cell_forward(seq, h0[k], c_init, self._weights(layer, direction))
+                w = self._weights(layer, direction)
+                if segment is None or segment >= seq.shape[1]:
+                    y, h_last, c_last, cache = self._cell_forward(seq, h0[k], c_init, w)
+                else:
+                    y, h_last, c_last, cache = self._segmented_forward(seq, h0[k], c_init, w, segment)
                 outs.append(y if direction == 0 else y[:, ::-1])
                 layer_caches.append(cache)
                 h_T[k] = h_last
@@ -163,6 +175,27 @@ class _Recurrent(Module):
     def __call__(self, x, state=None):
         y, state, _ = self.forward(x, state)
         return y, state
+
+    def _segmented_forward(self, seq, h, c, w, segment):
+        """Forward in segments, keeping outputs and the state at each segment's start only."""
+        starts, ys = [], []
+        for s in range(0, seq.shape[1], segment):
+            starts.append((s, h, c))
+            y, h, c, _ = self._cell_forward(seq[:, s:s + segment], h, c, w)
+            ys.append(np.array(y))                   # copies: views would keep the segment's buffers alive
+            h, c = np.array(h), (np.array(c) if c is not None else None)
+        return np.concatenate(ys, axis=1), h, c, {"segments": starts, "x": seq, "w": w, "segment": segment}
+
+    def _segmented_backward(self, dy, dh, dc, cache):
+        """Backward over the segments, last first, recomputing each one's activations."""
+        seq, w, seg = cache["x"], cache["w"], cache["segment"]
+        dxs, total = [], None
+        for s, h, c in reversed(cache["segments"]):
+            _, _, _, cc = self._cell_forward(seq[:, s:s + seg], h, c, w)
+            dx, dh, dc, g = self._cell_backward(dy[:, s:s + seg], dh, dc, cc)
+            dxs.append(dx)
+            total = list(g) if total is None else [a + b for a, b in zip(total, g)]
+        return np.concatenate(dxs[::-1], axis=1), dh, dc, tuple(total)
 
     def backward(self, dy, cache, dstate=None, record=None):
         """Backpropagation through time over every layer and direction.
@@ -196,9 +229,14 @@ class _Recurrent(Module):
                 if direction == 1:
                     dy_d = dy_d[:, ::-1]
                 dc_last = dc_T[k] if dc_T is not None else None
-                rec = record.setdefault((layer, direction), {}) if record is not None else None
-                dx, dh_first, dc_first, g = self._cell_backward(dy_d, dh_T[k], dc_last,
-                                                                cache["layers"][layer][direction], rec)
+                cell_cache = cache["layers"][layer][direction]
+                if "segments" in cell_cache:
+                    if record is not None:
+                        raise ValueError(f"{name}.backward: per-step records need a forward without `segment`")
+                    dx, dh_first, dc_first, g = self._segmented_backward(dy_d, dh_T[k], dc_last, cell_cache)
+                else:
+                    rec = record.setdefault((layer, direction), {}) if record is not None else None
+                    dx, dh_first, dc_first, g = self._cell_backward(dy_d, dh_T[k], dc_last, cell_cache, rec)
                 if direction == 1:
                     dx = dx[:, ::-1]
                 d_in = dx if d_in is None else d_in + dx

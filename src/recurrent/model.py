@@ -88,12 +88,12 @@ class Sequential(Module):
         return f"Sequential({inner}\n)"
 
     # ---- forward and backward ------------------------------------------------------------
-    def forward(self, x):
-        """Returns ``(y, cache)``."""
+    def forward(self, x, segment=None):
+        """Returns ``(y, cache)``. ``segment``: see ``LSTM.forward`` (memory for time)."""
         caches = []
         for layer in self.layers:
             if layer.is_recurrent:
-                x, _, c = layer.forward(x)
+                x, _, c = layer.forward(x, segment=segment)
             else:
                 x, c = layer.forward(x)
             caches.append(c)

@@ -134,7 +134,8 @@ def _load_checkpoint(path, model):
 
 def fit(model, X, Y, *, loss="mse", optimizer="adam", epochs=10, batch_size=32, validation_split=0.0,
         validation_data=None, shuffle=True, clip_norm=None, clip_value=None, early_stopping=None,
-        seed=None, progress=True, checkpoint=None, checkpoint_every=1, resume=None, freeze=()) -> History:
+        seed=None, progress=True, checkpoint=None, checkpoint_every=1, resume=None, freeze=(),
+        segment=None) -> History:
     """Train ``model`` on X (N, T, D) and Y with minibatch backpropagation through time.
 
     Args:
@@ -152,6 +153,8 @@ def fit(model, X, Y, *, loss="mse", optimizer="adam", epochs=10, batch_size=32, 
         resume: a checkpoint to continue from; ``epochs`` is still the total.
         freeze: parameter names (as in ``model.params``) left untouched, e.g.
             ``["0.bias_hh_l0"]`` to train a hand-calculation's single bias per gate.
+        segment: keep activations for ``segment`` steps at a time and recompute the rest
+            in backward (exact gradients, less memory, one more forward pass).
 
     Returns a ``History``. Raises ``NonFiniteError`` (a ``ValueError``) naming the
     epoch and step when the loss or a gradient is not finite; the weights are then
@@ -166,6 +169,8 @@ def fit(model, X, Y, *, loss="mse", optimizer="adam", epochs=10, batch_size=32, 
     for name, v in (("clip_norm", clip_norm), ("clip_value", clip_value)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
             raise ValueError(f"fit: `{name}` must be a positive number or None, got {v!r}")
+    if segment is not None:
+        segment = chk.positive_int("fit", "segment", segment)
     if isinstance(freeze, str):
         freeze = [freeze]
     unknown = [k for k in freeze if k not in model.params]
@@ -223,7 +228,7 @@ def fit(model, X, Y, *, loss="mse", optimizer="adam", epochs=10, batch_size=32, 
             for step, i in enumerate(range(0, n, batch_size)):
                 idx = order[i:i + batch_size]
                 with np.errstate(over="ignore", invalid="ignore"):  # checked just below, with a clear message
-                    pred, cache = model.forward(Xt[idx])
+                    pred, cache = model.forward(Xt[idx], segment=segment)
                     value, dpred = loss_fn(pred, Yt[idx])
                     _, grads = model.backward(dpred, cache)
                 if not np.isfinite(value) or not _all_finite(grads):

@@ -28,7 +28,7 @@ db_hh = sum_t dah, dx_t = dax @ W_ih.
 Computed as the LSTM cell is (see its module docstring): feature-major (., N)
 arrays; the input part of every step in one product before the loop; the
 recurrent part and b_hh as one product per step on [h; 1]; r and z as
-1 / (1 + exp(-a)) from weights pre-scaled by -1; n with tanh written via exp;
+one sigmoid call (exp or tanh route, by size, as in the LSTM); n through tanh;
 in backward, every local factor precomputed for all steps, so that the loop
 only multiplies by dh_t and runs dh = W_hh^T dah + z dh.
 """
@@ -37,15 +37,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .lstm import _tanh
+from .lstm import EXP_ROUTE_MIN, _tanh
 
 GATES = ("r", "z", "n")
 
 
-def _rz_scale(H, dtype):
-    """-1 on the r and z rows (exp(-a) gives their sigmoid), 1 on the n rows."""
+def _rz_scale(H, dtype, exp_route):
+    """r and z rows: -1 for 1 / (1 + exp(-a)), or 1/2 for 0.5 tanh(a / 2) + 0.5; n rows: 1."""
     s = np.ones((3 * H, 1), dtype=dtype)
-    s[:2 * H] = -1.0
+    s[:2 * H] = -1.0 if exp_route else 0.5
     return s
 
 
@@ -54,7 +54,8 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     N, T, D = x.shape
     H = w_hh.shape[1]
     dt = x.dtype
-    scale = _rz_scale(H, dt)
+    exp_route = 2 * H * N >= EXP_ROUTE_MIN
+    scale = _rz_scale(H, dt, exp_route)
     X = np.ascontiguousarray(x.transpose(2, 1, 0)).reshape(D, T * N)          # (D, T*N)
     AX = ((w_ih * scale) @ X + (b_ih[:, None] * scale)).reshape(3 * H, T, N)   # input parts, all steps
     w_h = np.concatenate([w_hh, b_hh[:, None]], axis=1) * scale                # [W_hh | b_hh], (3H, H + 1)
@@ -71,9 +72,14 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
             g = G[t]
             rz = g[:2 * H]
             np.add(AX[:2 * H, t], ah[:2 * H], out=rz)
-            np.exp(rz, out=rz)
-            rz += 1.0
-            np.reciprocal(rz, out=rz)                # r, z = sigmoid(ax + ah)
+            if exp_route:
+                np.exp(rz, out=rz)
+                rz += 1.0
+                np.reciprocal(rz, out=rz)            # r, z = sigmoid(ax + ah)
+            else:
+                np.tanh(rz, out=rz)
+                rz *= 0.5
+                rz += 0.5
             r, z, n = g[:H], g[H:2 * H], g[2 * H:]
             AHN[t] = ah[2 * H:]
             np.multiply(r, ah[2 * H:], out=tmp)      # n = tanh(ax_n + r * (W_hn h + b_hn))

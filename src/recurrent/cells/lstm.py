@@ -36,10 +36,12 @@ How the code computes exactly this, fast (see docs/speed.md):
 * One product per step: z_t = [x_t; h_{t-1}; 1] is a column block of one buffer Z
   (K = D + H + 1 rows, T + 1 steps), so W_ih x_t + W_hh h_{t-1} + b is
   [W_ih | W_hh | b] @ z_t; h_t is written straight into z_{t+1}.
-* One exp for all four gates: sigmoid(a) = 1 / (1 + exp(-a)) and tanh(a) =
-  2 sigmoid(2a) - 1, so the forward weights are pre-scaled by -1 (i, f, o rows)
-  and -2 (g rows); exp, add 1, reciprocal then give every gate (exp is several
-  times cheaper than tanh in NumPy). tanh(c) is computed the same way.
+* One nonlinearity call for all four gates. For large arrays: sigmoid(a) =
+  1 / (1 + exp(-a)) and tanh(a) = 2 sigmoid(2a) - 1, so the forward weights are
+  pre-scaled by -1 (i, f, o rows) and -2 (g rows), and exp, add 1, reciprocal
+  give every gate (exp costs a third of tanh per element in NumPy). For small
+  arrays, where each call's fixed cost dominates: sigmoid(a) = 0.5 tanh(a/2) + 0.5
+  with the i, f, o rows pre-scaled by 1/2, one tanh for all. Same values.
 * Backward: every local derivative (the factors multiplying dh_t and dc_t) is
   computed for all steps at once before the loop; the loop keeps only the
   recurrence (a few elementwise products and dh = W_hh^T da). The weight
@@ -57,21 +59,36 @@ import numpy as np
 GATES = ("i", "f", "g", "o")
 
 
-def _gate_scale(H, dtype):
-    """Forward row scale: -1 for the sigmoid gates (i, f, o), -2 for g (tanh(a) = 2 sigmoid(2a) - 1)."""
-    s = np.full((4 * H, 1), -1.0, dtype=dtype)
-    s[2 * H:3 * H] = -2.0
-    return s
+# Below this many elements a single np.tanh call is cheaper than the five calls of the exp
+# route (NumPy's per-call cost dominates); above it, exp's lower cost per element wins.
+EXP_ROUTE_MIN = 2048
 
 
 def _tanh(a, out):
-    """tanh(a) = 2 / (1 + exp(-2a)) - 1, written into ``out`` (exp is far cheaper than tanh here)."""
+    """tanh(a), into ``out``: np.tanh for small arrays, else 2 / (1 + exp(-2a)) - 1."""
+    if a.size < EXP_ROUTE_MIN:
+        return np.tanh(a, out=out)
     np.multiply(a, -2.0, out=out)
     np.exp(out, out=out)
     out += 1.0
     np.divide(2.0, out, out=out)
     out -= 1.0
     return out
+
+
+def _gate_rows(H, dtype, exp_route):
+    """Row factors for the gate activations, applied to [W_ih | W_hh | b] and after the nonlinearity.
+
+    exp route: pre-scale -1 (i, f, o) and -2 (g), then 1 / (1 + exp(.)) gives sigmoid(a) and
+    sigmoid(2a); g = 2 sigmoid(2a) - 1. tanh route: pre-scale 1/2 (i, f, o) and 1 (g), then
+    tanh, then 0.5 t + 0.5 on the i, f, o rows: sigmoid(a) = 0.5 tanh(a / 2) + 0.5.
+    """
+    scale = np.full((4 * H, 1), -1.0 if exp_route else 0.5, dtype=dtype)
+    scale[2 * H:3 * H] = -2.0 if exp_route else 1.0
+    mul = np.full((4 * H, 1), 0.5, dtype=dtype)
+    add = np.full((4 * H, 1), 0.5, dtype=dtype)
+    mul[2 * H:3 * H], add[2 * H:3 * H] = 1.0, 0.0
+    return scale, mul, add
 
 
 def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
@@ -84,8 +101,10 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     H = w_hh.shape[1]
     dt = x.dtype
     K = D + H + 1
+    exp_route = 4 * H * N >= EXP_ROUTE_MIN
+    scale, mul, add = _gate_rows(H, dt, exp_route)
     w_cat = np.concatenate([w_ih, w_hh, (b_ih + b_hh)[:, None]], axis=1)
-    w_cat *= _gate_scale(H, dt)                      # (4H, K): the step computes -a (and -2a for g)
+    w_cat *= scale                                   # (4H, K)
     Z = np.empty((K, T + 1, N), dtype=dt)            # column block t is z_t = [x_t; h_{t-1}; 1]
     Z[:D, :T] = x.transpose(2, 1, 0)
     Z[:D, T] = 0.0
@@ -99,13 +118,18 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     with np.errstate(over="ignore"):                 # exp(large) = inf gives sigmoid 0, as it should
         for t in range(T):
             g = G[t]
-            np.matmul(w_cat, Z[:, t], out=g)         # (4H, N): -a for i, f, o; -2a for g
-            np.exp(g, out=g)
-            g += 1.0
-            np.reciprocal(g, out=g)                  # sigmoid(a); for the g rows sigmoid(2a)
+            np.matmul(w_cat, Z[:, t], out=g)         # (4H, N): scaled pre-activations
             i, f, gg, o = g[:H], g[H:2 * H], g[2 * H:3 * H], g[3 * H:]
-            gg *= 2.0
-            gg -= 1.0                                # g = tanh(a) = 2 sigmoid(2a) - 1
+            if exp_route:
+                np.exp(g, out=g)
+                g += 1.0
+                np.reciprocal(g, out=g)              # sigmoid(a); for the g rows sigmoid(2a)
+                gg *= 2.0
+                gg -= 1.0                            # g = tanh(a) = 2 sigmoid(2a) - 1
+            else:
+                np.tanh(g, out=g)
+                g *= mul
+                g += add                             # sigmoid(a) = 0.5 tanh(a / 2) + 0.5
             c = C[t + 1]
             np.multiply(f, C[t], out=c)              # c_t = f * c_{t-1} + i * g
             np.multiply(i, gg, out=tmp)
@@ -136,18 +160,29 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     dt = G.dtype
     i, f, g, o = G[:, :H], G[:, H:2 * H], G[:, 2 * H:3 * H], G[:, 3 * H:]
 
-    # local derivatives for every step at once (T, ., N)
-    A = o * (1.0 - TC * TC)                          # dc_t += dh_t * A_t
+    # local derivatives for every step at once (T, ., N), computed in place (no temporaries)
+    A = np.multiply(TC, TC)
+    np.subtract(1.0, A, out=A)
+    A *= o                                           # dc_t += dh_t * A_t,  A = o (1 - tanh(c)^2)
     P = np.empty((T, 4 * H, N), dtype=dt)
-    P[:, :H] = g * i * (1.0 - i)                     # da_i = dc * P_i
-    P[:, H:2 * H] = C[:T] * f * (1.0 - f)            # da_f = dc * P_f
-    P[:, 2 * H:3 * H] = i * (1.0 - g * g)            # da_g = dc * P_g
-    P[:, 3 * H:] = TC * o * (1.0 - o)                # da_o = dh * P_o
+    P_i, P_f, P_g, P_o = P[:, :H], P[:, H:2 * H], P[:, 2 * H:3 * H], P[:, 3 * H:]
+    np.subtract(1.0, i, out=P_i)
+    P_i *= i
+    P_i *= g                                         # da_i = dc * g i (1 - i)
+    np.subtract(1.0, f, out=P_f)
+    P_f *= f
+    P_f *= C[:T]                                     # da_f = dc * c_{t-1} f (1 - f)
+    np.multiply(g, g, out=P_g)
+    np.subtract(1.0, P_g, out=P_g)
+    P_g *= i                                         # da_g = dc * i (1 - g^2)
+    np.subtract(1.0, o, out=P_o)
+    P_o *= o
+    P_o *= TC                                        # da_o = dh * tanh(c) o (1 - o)
     P_cell = P[:, :3 * H].reshape(T, 3, H, N)
     dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
 
-    DA = np.empty((4 * H, T, N), dtype=dt)           # gradient on the pre-activations
-    dh_next = dh_T.T.copy()                   # a copy: we update it in place           # (H, N)
+    DA = P                                           # each step's da overwrites its own factors
+    dh_next = dh_T.T.copy()                          # a copy: we update it in place
     dc = dc_T.T.copy()
     dh = np.empty((H, N), dtype=dt)
     tmp = np.empty((H, N), dtype=dt)
@@ -158,13 +193,14 @@ def backward(dy, dh_T, dc_T, cache, record=None):
         np.add(dY[t], dh_next, out=dh)               # dh_t: from the output and from step t + 1
         np.multiply(dh, A[t], out=tmp)
         dc += tmp                                    # dc_t
-        da = DA[:, t]
-        np.multiply(P_cell[t], dc, out=da[:3 * H].reshape(3, H, N))   # da_i, da_f, da_g
-        np.multiply(dh, P[t, 3 * H:], out=da[3 * H:])                 # da_o
+        da = DA[t]
+        da[:3 * H].reshape(3, H, N)[...] *= dc       # da_i, da_f, da_g (in place over P_i, P_f, P_g)
+        da[3 * H:] *= dh                             # da_o
         if record is not None:
             rec_dh[t], rec_dc[t] = dh, dc
         dc *= f[t]                                   # dc_{t-1}
         np.matmul(w_hh_T, da, out=dh_next)           # dh_{t-1} = W_hh^T da_t
+    DA = np.ascontiguousarray(DA.transpose(1, 0, 2))  # (4H, T, N) for the two products below
     DA2 = DA.reshape(4 * H, T * N)
     dw = DA2 @ Z[:, :T].reshape(Z.shape[0], T * N).T   # (4H, K): [dW_ih | dW_hh | db] in one product
     dx = (w_ih.T @ DA2).reshape(D, T, N).transpose(2, 1, 0)

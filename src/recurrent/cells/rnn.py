@@ -16,13 +16,15 @@ dx_t = da_t @ W_ih.
 
 Computed as the LSTM cell is (see its module docstring): feature-major arrays,
 one product per step [W_ih | W_hh | b] @ [x_t; h_{t-1}; 1] with h_t written into
-the next block, tanh via exp, act' precomputed for all steps before the backward
+the next block, tanh via exp for large arrays, act' precomputed for all steps before the backward
 loop, and [dW_ih | dW_hh | db] from one product.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .lstm import EXP_ROUTE_MIN
 
 GATES = ("h",)
 
@@ -35,7 +37,8 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     K = D + H + 1
     w_cat = np.concatenate([w_ih, w_hh, (b_ih + b_hh)[:, None]], axis=1)    # (H, K)
     tanh = nonlinearity == "tanh"
-    if tanh:
+    exp_route = tanh and H * N >= EXP_ROUTE_MIN
+    if exp_route:
         w_cat *= -2.0                                # the step computes -2a: tanh(a) = 2 / (1 + exp(-2a)) - 1
     Z = np.empty((K, T + 1, N), dtype=dt)            # column block t is [x_t; h_{t-1}; 1]
     Z[:D, :T] = x.transpose(2, 1, 0)
@@ -47,11 +50,13 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
         for t in range(T):
             np.matmul(w_cat, Z[:, t], out=a)
             h = Z[D:D + H, t + 1]
-            if tanh:
+            if exp_route:
                 np.exp(a, out=a)
                 a += 1.0
                 np.divide(2.0, a, out=h)
                 h -= 1.0
+            elif tanh:
+                np.tanh(a, out=h)
             else:
                 np.maximum(a, 0.0, out=h)
     Hs = Z[D:D + H]
