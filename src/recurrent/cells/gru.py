@@ -68,7 +68,7 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     tmp = np.empty((H, N), dtype=dt)
     with np.errstate(over="ignore"):
         for t in range(T):
-            np.matmul(w_h, Zh[:, t], out=ah)         # recurrent parts (r, z rows negated)
+            np.dot(w_h, Zh[:, t], out=ah)         # recurrent parts (r, z rows negated)
             g = G[t]
             rz = g[:2 * H]
             np.add(AX[:2 * H, t], ah[:2 * H], out=rz)
@@ -137,7 +137,7 @@ def backward(dy, dh_T, cache, record=None):
         np.multiply(dh, Qhn[t], out=dah[2 * H:])           # dan * r
         if record is not None:
             rec_dh[t] = dh
-        np.matmul(w_hh_T, dah, out=dh_next)
+        np.dot(w_hh_T, dah, out=dh_next)
         np.multiply(dh, z[t], out=tmp)
         dh_next += tmp                                     # dh_{t-1} = z dh + W_hh^T dah
     DAX2, DAH2 = DAX.reshape(3 * H, T * N), DAH.reshape(3 * H, T * N)

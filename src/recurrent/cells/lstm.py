@@ -35,7 +35,10 @@ How the code computes exactly this, fast (see docs/speed.md):
   W (4H x K) @ z (K x N), the orientation BLAS runs fastest here.
 * One product per step: z_t = [x_t; h_{t-1}; 1] is a column block of one buffer Z
   (K = D + H + 1 rows, T + 1 steps), so W_ih x_t + W_hh h_{t-1} + b is
-  [W_ih | W_hh | b] @ z_t; h_t is written straight into z_{t+1}.
+  [W_ih | W_hh | b] @ z_t; h_t is written straight into z_{t+1}. When the input
+  is wide (D > H / 4), the input part of every step is instead one large product
+  before the loop (far more efficient than T narrow ones) and the step computes
+  [W_hh | b] @ [h_{t-1}; 1] plus that step's slice.
 * One nonlinearity call for all four gates. For large arrays: sigmoid(a) =
   1 / (1 + exp(-a)) and tanh(a) = 2 sigmoid(2a) - 1, so the forward weights are
   pre-scaled by -1 (i, f, o rows) and -2 (g rows), and exp, add 1, reciprocal
@@ -105,6 +108,7 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     scale, mul, add = _gate_rows(H, dt, exp_route)
     w_cat = np.concatenate([w_ih, w_hh, (b_ih + b_hh)[:, None]], axis=1)
     w_cat *= scale                                   # (4H, K)
+    batched_input = 4 * D > H
     Z = np.empty((K, T + 1, N), dtype=dt)            # column block t is z_t = [x_t; h_{t-1}; 1]
     Z[:D, :T] = x.transpose(2, 1, 0)
     Z[:D, T] = 0.0
@@ -115,10 +119,17 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     G = np.empty((T, 4 * H, N), dtype=dt)            # activated gates i, f, g, o per step
     TC = np.empty((T, H, N), dtype=dt)               # tanh(c_t), reused by backward
     tmp = np.empty((H, N), dtype=dt)
+    if batched_input:                                # input parts of all steps in one product
+        XW = (w_cat[:, :D] @ Z[:D, :T].reshape(D, T * N)).reshape(4 * H, T, N)
+        w_rec = np.ascontiguousarray(w_cat[:, D:])  # [W_hh | b], (4H, H + 1)
     with np.errstate(over="ignore"):                 # exp(large) = inf gives sigmoid 0, as it should
         for t in range(T):
             g = G[t]
-            np.matmul(w_cat, Z[:, t], out=g)         # (4H, N): scaled pre-activations
+            if batched_input:
+                np.dot(w_rec, Z[D:, t], out=g)
+                g += XW[:, t]
+            else:
+                np.dot(w_cat, Z[:, t], out=g)     # (4H, N): scaled pre-activations
             i, f, gg, o = g[:H], g[H:2 * H], g[2 * H:3 * H], g[3 * H:]
             if exp_route:
                 np.exp(g, out=g)
@@ -199,7 +210,7 @@ def backward(dy, dh_T, dc_T, cache, record=None):
         if record is not None:
             rec_dh[t], rec_dc[t] = dh, dc
         dc *= f[t]                                   # dc_{t-1}
-        np.matmul(w_hh_T, da, out=dh_next)           # dh_{t-1} = W_hh^T da_t
+        np.dot(w_hh_T, da, out=dh_next)           # dh_{t-1} = W_hh^T da_t
     DA = np.ascontiguousarray(DA.transpose(1, 0, 2))  # (4H, T, N) for the two products below
     DA2 = DA.reshape(4 * H, T * N)
     dw = DA2 @ Z[:, :T].reshape(Z.shape[0], T * N).T   # (4H, K): [dW_ih | dW_hh | db] in one product

@@ -16,7 +16,7 @@ dx_t = da_t @ W_ih.
 
 Computed as the LSTM cell is (see its module docstring): feature-major arrays,
 one product per step [W_ih | W_hh | b] @ [x_t; h_{t-1}; 1] with h_t written into
-the next block, tanh via exp for large arrays, act' precomputed for all steps before the backward
+the next block (for wide inputs, all steps' input parts in one product first), tanh via exp for large arrays, act' precomputed for all steps before the backward
 loop, and [dW_ih | dW_hh | db] from one product.
 """
 
@@ -46,9 +46,17 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     Z[D:D + H, 0] = h0.T
     Z[D + H] = 1.0
     a = np.empty((H, N), dtype=dt)
+    batched_input = 4 * D > H                        # wide input: all steps' input parts in one product
+    if batched_input:
+        XW = (w_cat[:, :D] @ Z[:D, :T].reshape(D, T * N)).reshape(H, T, N)
+        w_rec = np.ascontiguousarray(w_cat[:, D:])
     with np.errstate(over="ignore"):
         for t in range(T):
-            np.matmul(w_cat, Z[:, t], out=a)
+            if batched_input:
+                np.dot(w_rec, Z[D:, t], out=a)
+                a += XW[:, t]
+            else:
+                np.dot(w_cat, Z[:, t], out=a)
             h = Z[D:D + H, t + 1]
             if exp_route:
                 np.exp(a, out=a)
@@ -89,7 +97,7 @@ def backward(dy, dh_T, cache, record=None):
         np.multiply(dh, deriv[t], out=DA[:, t])      # da_t = dh_t * act'
         if record is not None:
             rec_dh[t] = dh
-        np.matmul(w_hh_T, DA[:, t], out=dh_next)
+        np.dot(w_hh_T, DA[:, t], out=dh_next)
     DA2 = DA.reshape(H, T * N)
     dw = DA2 @ Z[:, :T].reshape(K, T * N).T          # [dW_ih | dW_hh | db]
     dx = (w_ih.T @ DA2).reshape(D, T, N).transpose(2, 1, 0)
