@@ -458,17 +458,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"recurrent {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("gradcheck", help="check backward against finite differences")
-    p.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm")
-    p.add_argument("--input-size", type=_positive_int, default=3)
-    p.add_argument("--hidden-size", type=_positive_int, default=4)
-    p.add_argument("--layers", type=_positive_int, default=1)
-    p.add_argument("--bidirectional", action="store_true")
-    p.add_argument("--batch", type=_positive_int, default=2)
-    p.add_argument("--steps", type=_positive_int, default=5)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    p.set_defaults(func=cmd_gradcheck)
     p = sub.add_parser("forecast", help="fit a forecaster on a series and forecast what comes next",
                        description="Fit on a series (a CSV file, or the bundled airline passengers) and forecast. "
                                    "With --holdout K: fit on all but the last K values, forecast them, and compare "
@@ -488,6 +477,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=cmd_forecast)
+
+    p = sub.add_parser("predict", help="forecast with a saved forecaster")
+    p.add_argument("model", help="a file written by `recurrent forecast --save`")
+    _add_csv_options(p)
+    p.add_argument("--horizon", type=_positive_int, help="steps to forecast (default: the model's)")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("trace", help="print every gate at every step of a small model",
                        description="With no options: the classic scalar LSTM (W_f=0.5, ...) on [1, 2, 3], "
@@ -518,12 +514,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--last-step", action="store_true", help="append LastStep to an imported bare layer")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("predict", help="forecast with a saved forecaster")
-    p.add_argument("model", help="a file written by `recurrent forecast --save`")
-    _add_csv_options(p)
-    p.add_argument("--horizon", type=_positive_int, help="steps to forecast (default: the model's)")
+    p = sub.add_parser("gradcheck", help="check backward against finite differences")
+    p.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm")
+    p.add_argument("--input-size", type=_positive_int, default=3)
+    p.add_argument("--hidden-size", type=_positive_int, default=4)
+    p.add_argument("--layers", type=_positive_int, default=1)
+    p.add_argument("--bidirectional", action="store_true")
+    p.add_argument("--batch", type=_positive_int, default=2)
+    p.add_argument("--steps", type=_positive_int, default=5)
+    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    p.set_defaults(func=cmd_predict)
+    p.set_defaults(func=cmd_gradcheck)
     return parser
 
 
