@@ -34,3 +34,10 @@ def test_vector_lstm(name):
     first = float(out.splitlines()[0].split("Loss: ")[1])
     last = float(out.splitlines()[-1].split("Loss: ")[1])
     assert last < 0.5 * first
+
+
+def test_forecast_airline():
+    out = run("forecast_airline.py")
+    rmse = float(out.split("model: RMSE")[1].split()[0])
+    assert rmse < 25 and "The model beats the seasonal-naive baseline" in out
+    assert len(out.splitlines()[-1].split()) == 13          # "1961:" and twelve values

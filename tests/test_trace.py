@@ -237,3 +237,17 @@ def test_committed_worked_examples_are_current(capsys, argv, doc):
     code, md, _ = run(argv, capsys)
     assert code == 0
     assert (Path(__file__).resolve().parents[1] / "docs" / doc).read_text() == md
+
+
+def test_trace_a_saved_model(tmp_path, capsys):
+    model = Sequential([GRU(2, 3, seed=0), LastStep(), Linear(3, 1, seed=1)])
+    path = tmp_path / "m.safetensors"
+    model.save(path)
+    code, out, _ = run(["trace", "--model", str(path), "--inputs", "1,0;0,1;1,1", "--format", "json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["cell"] == "gru" and len(data["steps"]) == 3
+    expected = model.predict(np.array([[[1, 0], [0, 1], [1, 1]]], dtype=np.float32))[0]
+    np.testing.assert_allclose(data["prediction"], expected, rtol=1e-6)
+    code, _, err = run(["trace", "--model", str(path)], capsys)
+    assert code == 2 and "--model needs --inputs" in err
