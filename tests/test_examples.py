@@ -41,3 +41,11 @@ def test_forecast_airline():
     rmse = float(out.split("model: RMSE")[1].split()[0])
     assert rmse < 25 and "The model beats the seasonal-naive baseline" in out
     assert len(out.splitlines()[-1].split()) == 13          # "1961:" and twelve values
+
+
+def test_char_model_learns_the_text():
+    sys.path.insert(0, str(EXAMPLES))
+    from char_model import main
+
+    hist, acc = main(["--epochs", "25"])
+    assert hist.loss[-1] < 0.5 * hist.loss[0] and acc > 0.6
