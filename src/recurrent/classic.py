@@ -112,28 +112,30 @@ def from_notation(weights: dict, cell: str = "lstm", dtype=np.float64):
     return layer, readout
 
 
-def to_notation(layer, readout=None) -> dict:
-    """The inverse of ``from_notation`` for a one-layer, one-direction layer.
+def to_notation(layer, readout=None, layer_index=0, direction=0) -> dict:
+    """The inverse of ``from_notation``: one layer and direction of ``layer`` in hand notation.
 
     ``bias_ih`` and ``bias_hh`` are summed into one bias per gate (for the GRU,
     ``b_hn`` stays separate). Arrays keep their shapes (1x1 for scalar models).
     """
     cell = type(layer).__name__.lower()
-    if cell not in _GATE_LETTERS or layer.num_layers != 1 or layer.bidirectional:
-        raise ValueError("to_notation: needs a one-layer, one-direction LSTM, GRU or RNN")
-    p, H = layer.params, layer.hidden_size
-    out = {}
+    if cell not in _GATE_LETTERS:
+        raise ValueError(f"to_notation: needs an LSTM, GRU or RNN, got {type(layer).__name__}")
+    if not (0 <= layer_index < layer.num_layers and 0 <= direction < layer.num_directions):
+        raise ValueError(f"to_notation: {layer!r} has no layer {layer_index}, direction {direction}")
+    w_ih, w_hh, b_ih, b_hh = layer._weights(layer_index, direction)
+    H = layer.hidden_size
     if cell == "rnn":
-        out = {"W_x": p["weight_ih_l0"], "W_h": p["weight_hh_l0"], "b_h": p["bias_ih_l0"] + p["bias_hh_l0"]}
+        out = {"W_x": w_ih, "W_h": w_hh, "b_h": b_ih + b_hh}
     else:
+        out = {}
         for k, g in enumerate(_GATE_LETTERS[cell]):
             rows = slice(k * H, (k + 1) * H)
-            out[f"W_{g}"] = p["weight_ih_l0"][rows]
-            out[f"W_h{g}"] = p["weight_hh_l0"][rows]
-            b = p["bias_ih_l0"][rows]
-            out[f"b_{g}"] = b + p["bias_hh_l0"][rows] if g != "n" else b.copy()
+            out[f"W_{g}"] = w_ih[rows]
+            out[f"W_h{g}"] = w_hh[rows]
+            out[f"b_{g}"] = b_ih[rows] + b_hh[rows] if g != "n" else b_ih[rows]
         if cell == "gru":
-            out["b_hn"] = p["bias_hh_l0"][2 * H:]
+            out["b_hn"] = b_hh[2 * H:]
     if readout is not None:
         out["W_y"], out["b_y"] = readout.params["weight"], readout.params["bias"]
     return {k: np.array(v) for k, v in out.items()}

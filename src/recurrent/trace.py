@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import losses as _losses
+from .classic import to_notation
 from .layers import GRU, LSTM, RNN
 from .model import Sequential
 
@@ -107,26 +108,6 @@ class Trace:
         return render_json(self)
 
 
-def _notation(layer, cell, l, d):
-    """Hand-notation weights of one layer and direction (biases summed; GRU keeps b_hn)."""
-    from .classic import _GATE_LETTERS
-
-    s = layer._suffix(l, d)
-    p, H = layer.params, layer.hidden_size
-    letters = _GATE_LETTERS[cell]
-    out = {}
-    for k, g in enumerate(letters):
-        rows = slice(k * H, (k + 1) * H)
-        name = "x" if cell == "rnn" else g
-        out[f"W_{name}" if cell != "rnn" else "W_x"] = p[f"weight_ih{s}"][rows]
-        out[f"W_h{g}" if cell != "rnn" else "W_h"] = p[f"weight_hh{s}"][rows]
-        b = p[f"bias_ih{s}"][rows] + (p[f"bias_hh{s}"][rows] if g != "n" else 0)
-        out[f"b_{g}"] = b
-    if cell == "gru":
-        out["b_hn"] = p[f"bias_hh{s}"][2 * H:]
-    return out
-
-
 def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0) -> Trace:
     """Run forward (and backward, given ``target`` or ``dy``) and keep every per-step value.
 
@@ -207,7 +188,7 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0) -> T
             if cell == "lstm":
                 vals["c"] = c["c"][sample, 1:][order]
             vals["h"] = c["h"][sample, 1:][order]
-            ct = CellTrace(l, d, cell, vals, weights=_notation(rnn, cell, l, d))
+            ct = CellTrace(l, d, cell, vals, weights=to_notation(rnn, layer_index=l, direction=d))
             if record is not None or dy is not None:
                 rec = cell_records[(l, d)]
                 g = {"dh": rec["dh"][sample][order]}
