@@ -81,3 +81,10 @@ def test_missing_files_and_wrong_model_kinds(tmp_path, capsys):
     junk.write_bytes(b"not a model at all")
     assert main(["predict", str(junk)]) == 2
     assert "not a recurrent file" in capsys.readouterr().err
+
+
+def test_forecast_plot_writes_a_png(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "f.png"
+    assert main(["forecast", "--holdout", "12", "--plot", str(out), *FAST]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -34,12 +34,17 @@ def to_numpy(value):
     return value
 
 
+def _refuse_non_finite(owner: str, name: str, arr: np.ndarray) -> None:
+    if not np.all(np.isfinite(arr)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise ValueError(f"{owner}: `{name}` must be finite, got {arr[bad]} at index {bad}")
+
+
 def float_array(owner: str, name: str, value, dtype: np.dtype) -> np.ndarray:
     """Convert to a float array of ``dtype``; refuse non-numbers and non-finite values."""
     if type(value) is np.ndarray and value.dtype == dtype:        # the common case, kept cheap
-        if not np.isfinite(value.sum()) and not np.all(np.isfinite(value)):   # a finite sum proves it
-            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
-            raise ValueError(f"{owner}: `{name}` must be finite, got {value[bad]} at index {bad}")
+        if not np.isfinite(value.sum()):                          # a finite sum proves every entry finite
+            _refuse_non_finite(owner, name, value)
         return value
     value = to_numpy(value)
     try:
@@ -51,9 +56,7 @@ def float_array(owner: str, name: str, value, dtype: np.dtype) -> np.ndarray:
     if np.iscomplexobj(arr):
         raise TypeError(f"{owner}: `{name}` must be real, got dtype {arr.dtype}")
     arr = arr.astype(dtype, copy=False)
-    if not np.all(np.isfinite(arr)):
-        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-        raise ValueError(f"{owner}: `{name}` must be finite, got {arr[bad]} at index {bad}")
+    _refuse_non_finite(owner, name, arr)
     return arr
 
 

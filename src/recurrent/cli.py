@@ -97,25 +97,6 @@ def _require_matplotlib():
         raise UsageError("recurrent: --plot needs matplotlib: pip install 'recurrent[plot]'") from None
 
 
-def _plot_forecast(path, series, n_train, forecast, labels, title):
-    plt = _require_matplotlib()
-    from .plot import save_figure
-
-    y = series.values
-    fig, ax = plt.subplots(figsize=(9, 4))
-    ax.plot(range(n_train), y[:n_train], color="0.3", label="history")
-    if n_train < len(y):
-        ax.plot(range(n_train, len(y)), y[n_train:], color="tab:green", label="held out (actual)")
-    ax.plot(range(n_train, n_train + len(forecast)), forecast, color="tab:red", marker=".", label="forecast")
-    ax.axvline(n_train - 0.5, color="0.7", lw=1, ls="--")
-    ax.set_title(title)
-    ax.set_xlabel("step")
-    ax.set_ylabel(series.name)
-    ax.legend(loc="upper left")
-    fig.tight_layout()
-    save_figure(fig, path)
-
-
 def cmd_forecast(args) -> int:
     """Fit a Forecaster on a series, forecast what comes next, and (with --holdout) score it."""
     import time
@@ -155,7 +136,9 @@ def cmd_forecast(args) -> int:
     if args.save:
         forecaster.save(args.save)
     if args.plot:
-        _plot_forecast(args.plot, series, n_train, forecast, labels, f"{label}: forecast of {horizon} steps")
+        from .plot import plot_forecast
+
+        plot_forecast(args.plot, series, n_train, forecast, f"{label}: forecast of {horizon} steps")
     if args.json:
         print(json.dumps(result))
         return 0

@@ -62,3 +62,21 @@ def plot_trace(tr, path, cell_index=0) -> None:
     fig.suptitle(f"{tr.cell.upper()} layer {ct.layer + 1}{' (reverse)' if ct.direction else ''}: activations by step")
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def plot_forecast(path, series, n_train, forecast, title="forecast") -> None:
+    """History, the held-out values (if any) and the forecast starting after ``n_train`` values."""
+    plt = require_matplotlib()
+    y = np.asarray(series.values)
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.plot(range(n_train), y[:n_train], color="0.3", label="history")
+    if n_train < len(y):
+        ax.plot(range(n_train, len(y)), y[n_train:], color="tab:green", label="held out (actual)")
+    ax.plot(range(n_train, n_train + len(forecast)), forecast, color="tab:red", marker=".", label="forecast")
+    ax.axvline(n_train - 0.5, color="0.7", lw=1, ls="--")
+    ax.set_title(title)
+    ax.set_xlabel("step")
+    ax.set_ylabel(series.name)
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    save_figure(fig, path)
