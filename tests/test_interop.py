@@ -268,7 +268,7 @@ def test_onnx_unsupported_attributes_are_named(tmp_path, attr, value, message):
 @needs_onnx
 def test_onnx_peepholes_and_old_gru_are_refused(tmp_path):
     import onnx
-    from onnx import helper, numpy_helper
+    from onnx import numpy_helper
 
     proto = to_onnx(LSTM(2, 3, seed=0), None)
     node = next(n for n in proto.graph.node if n.op_type == "LSTM")

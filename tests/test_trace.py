@@ -137,7 +137,7 @@ def test_changed_weights_change_every_rendering(tmp_path, capsys):
     m = Sequential([layer, LastStep(), readout])
     y, cache = m.forward(np.array(xs).reshape(1, 3, 1))
     _, grads = m.backward(2 * (y - 1.0), cache)
-    assert rf"\frac{{\partial L}}{{\partial W_f}} = " in md
+    assert r"\frac{\partial L}{\partial W_f} = " in md
     line = next(ln for ln in md.splitlines() if ln.startswith(r"$$\frac{\partial L}{\partial W_f} ="))
     assert line.endswith(f"= {grads['0.weight_ih_l0'][1, 0]:.3f}$$")
 

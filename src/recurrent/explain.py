@@ -8,6 +8,8 @@ computed values with 3 decimals, as hand calculations do.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 # ---- number formatting ---------------------------------------------------------------------
@@ -113,11 +115,8 @@ def render_table(tr, digits=3) -> str:
                 out += [f"  {label}: {_plain_(ct.grads[k][t])}" for k, label in GRAD_LABELS[tr.cell]]
             out.append("")
         out.append("Parameter gradients (hand notation, first layer):")
-        out += [f"  dL/d{key}: {_plain_(grad)}" for key, *_, grad in _weight_grads(tr.main)]
-        if tr.readout:
-            last = len(tr.model.layers) - 1
-            out += [f"  dL/dW_y: {_plain_(tr.param_grads[f'{last}.weight'])}",
-                    f"  dL/db_y: {_plain_(tr.param_grads[f'{last}.bias'])}"]
+        out += [f"  dL/d{wg.key}: {_plain_(wg.grad)}" for wg in _weight_grads(tr.main)]
+        out += [f"  dL/d{k}: {_plain_(v)}" for k, v in tr.readout_grads.items()]
         out.append("Parameter gradients (layer names):")
         out += [f"  {k}: {_plain_(v)}" for k, v in tr.param_grads.items()]
     return "\n".join(out).rstrip() + "\n"
@@ -327,6 +326,18 @@ def _md_backward_rnn(tr, ct, t, T):
 BACKWARD = {"lstm": _md_backward_lstm, "gru": _md_backward_gru, "rnn": _md_backward_rnn}
 
 
+class WeightGrad(NamedTuple):
+    """One hand-notation weight's gradient and what it is summed from."""
+
+    key: str            # notation key, e.g. "W_hf"
+    tex: str            # its LaTeX, e.g. "W_{hf}"
+    sub: str            # the delta's gate subscript, e.g. "f,"
+    kind: str           # "x" (input weight), "h" (recurrent), "b" (bias), "bh" (GRU b_hn)
+    delta: np.ndarray   # (T, H): the deltas summed over steps
+    source: object      # (T, K) what the weight multiplied at each step, None for biases
+    grad: np.ndarray    # the gradient, shaped like the weight
+
+
 def _weight_grads(ct):
     """Gradients in hand notation: sum over steps of delta times the input of that weight."""
     v, g, cell = ct.values, ct.grads, ct.cell
@@ -338,12 +349,11 @@ def _weight_grads(ct):
         sub = "" if cell == "rnn" else f"{SYM[cell][gname]},"
         for kind, src, d in (("x", v["x"], da), ("h", v["h_prev"], dah), ("b", None, da)):
             key = _wkey(cell, gname, kind)
-            grad = (np.einsum("th,td->hd", d, src) if src is not None else d.sum(axis=0))
-            if cell == "gru" and gname == "n" and kind == "b":
-                grad = da.sum(axis=0)
-            out.append((key, _wtex(cell, gname, kind), sub, kind, d, src, grad.reshape(np.shape(ct.weights[key]))))
+            grad = np.einsum("th,td->hd", d, src) if src is not None else d.sum(axis=0)
+            out.append(WeightGrad(key, _wtex(cell, gname, kind), sub, kind, d, src,
+                                  grad.reshape(np.shape(ct.weights[key]))))
         if cell == "gru" and gname == "n":
-            out.append(("b_hn", "b_{hn}", "", "bh", dah, None, dah.sum(axis=0)))
+            out.append(WeightGrad("b_hn", "b_{hn}", "", "bh", dah, None, dah.sum(axis=0)))
     return out
 
 
@@ -407,8 +417,8 @@ def render_markdown(tr, lr=None, title=None, notes=None) -> str:
                   "weights, from the step after it: this second term is what makes it backpropagation "
                   "*through time*. $\\delta$ is the gradient on a gate's pre-activation.", ""]
         if tr.readout:
-            lines += [f"From the readout: $\\left.\\frac{{\\partial L}}{{\\partial h}}\\right|_{{\\mathrm{{out}}}} = "
-                      f"W_y^\\top \\frac{{\\partial L}}{{\\partial \\hat{{y}}}}$.", ""]
+            lines += ["From the readout: $\\left.\\frac{\\partial L}{\\partial h}\\right|_{\\mathrm{out}} = "
+                      "W_y^\\top \\frac{\\partial L}{\\partial \\hat{y}}$.", ""]
         for t in reversed(range(T)):
             lines += [f"### Time step {t + 1}", ""]
             for k, eq in enumerate(BACKWARD[cell](tr, ct, t, T)):
@@ -417,35 +427,32 @@ def render_markdown(tr, lr=None, title=None, notes=None) -> str:
                   "Each weight's gradient adds up, over all steps, the $\\delta$ of its gate times what the "
                   "weight multiplied at that step.", ""]
         grads = _weight_grads(ct)
-        for key, tex, sub, kind, d, src, grad in grads:
-            what = {"x": "x_{t}", "h": "h_{t-1}", "b": "", "bh": ""}[kind]
+        for wg in grads:
+            what = {"x": "x_{t}", "h": "h_{t-1}", "b": "", "bh": ""}[wg.kind]
+            d, src = wg.delta, wg.source
             if scalar and src is not None:
-                terms = " + ".join(f"{_f(d[t])} \\cdot {_f(src[t], kind == 'x')}" for t in range(T))
+                terms = " + ".join(f"{_f(d[t])} \\cdot {_f(src[t], wg.kind == 'x')}" for t in range(T))
             elif scalar:
                 terms = " + ".join(_f(d[t]) for t in range(T))
             else:
                 terms = None
-            rhs = f"\\sum_t \\delta_{{{sub}t}}" + (f" {what}^\\top" if what and not scalar else f" {what}" if what else "")
-            lines += [f"$$\\frac{{\\partial L}}{{\\partial {tex}}} = {rhs} = "
-                      + (f"{terms} = " if terms else "") + f"{_m(grad)}$$", ""]
-        if tr.readout:
-            gy = tr.param_grads.get(f"{len(tr.model.layers) - 1}.weight")
-            gb = tr.param_grads.get(f"{len(tr.model.layers) - 1}.bias")
-            lines += [f"$$\\frac{{\\partial L}}{{\\partial W_y}} = {_m(gy)}, \\quad "
-                      f"\\frac{{\\partial L}}{{\\partial b_y}} = {_m(gb)}$$", ""]
+            rhs = f"\\sum_t \\delta_{{{wg.sub}t}}" + (f" {what}^\\top" if what and not scalar else f" {what}" if what else "")
+            lines += [f"$$\\frac{{\\partial L}}{{\\partial {wg.tex}}} = {rhs} = "
+                      + (f"{terms} = " if terms else "") + f"{_m(wg.grad)}$$", ""]
+        if tr.readout_grads:
+            lines += [f"$$\\frac{{\\partial L}}{{\\partial W_y}} = {_m(tr.readout_grads['W_y'])}, \\quad "
+                      f"\\frac{{\\partial L}}{{\\partial b_y}} = {_m(tr.readout_grads['b_y'])}$$", ""]
         if lr is not None:
             lines += [f"## One gradient-descent step ($\\eta = {_num(lr, True)}$)", "",
                       "$$W \\leftarrow W - \\eta \\frac{\\partial L}{\\partial W}$$", ""]
-            for key, tex, sub, kind, d, src, grad in grads:
-                w = np.asarray(ct.weights[key], dtype=np.float64)
-                lines += [f"$${tex} \\leftarrow {_m(w, True)} - {_num(lr, True)} \\cdot {_f(grad)} = "
-                          f"{_m(w - lr * grad, True)}$$", ""]
-            if tr.readout:
-                for tex, w, gkey in (("W_y", tr.readout["W_y"], "weight"), ("b_y", tr.readout["b_y"], "bias")):
-                    g = tr.param_grads[f"{len(tr.model.layers) - 1}.{gkey}"]
-                    w = np.asarray(w, dtype=np.float64)
-                    lines += [f"$${tex} \\leftarrow {_m(w, True)} - {_num(lr, True)} \\cdot {_f(g)} = "
-                              f"{_m(w - lr * g, True)}$$", ""]
+            for wg in grads:
+                w = np.asarray(ct.weights[wg.key], dtype=np.float64)
+                lines += [f"$${wg.tex} \\leftarrow {_m(w, True)} - {_num(lr, True)} \\cdot {_f(wg.grad)} = "
+                          f"{_m(w - lr * wg.grad, True)}$$", ""]
+            for tex, g in tr.readout_grads.items():
+                w = np.asarray(tr.readout[tex], dtype=np.float64)
+                lines += [f"$${tex} \\leftarrow {_m(w, True)} - {_num(lr, True)} \\cdot {_f(g)} = "
+                          f"{_m(w - lr * g, True)}$$", ""]
     if notes:
         lines += ["## Notes", "", notes, ""]
     return "\n".join(lines).rstrip() + "\n"

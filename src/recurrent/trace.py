@@ -68,6 +68,7 @@ class Trace:
     dprediction: np.ndarray | None = None
     param_grads: dict = field(default_factory=dict)
     readout: dict = field(default_factory=dict)     # W_y, b_y when the model ends in a Linear
+    readout_grads: dict = field(default_factory=dict)   # their gradients, with a loss or dy
     many_to_one: bool = True
     model: object = None
 
@@ -169,6 +170,9 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0) -> T
             _, _, grads = model.backward(dout, rnn_cache, record=cell_records)
             dy_rnn = dout
         result.param_grads = grads
+        if result.readout:
+            last = len(layers) - 1
+            result.readout_grads = {"W_y": grads[f"{last}.weight"], "b_y": grads[f"{last}.bias"]}
 
     H = rnn.hidden_size
     for l in range(rnn.num_layers):

@@ -68,7 +68,7 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     tmp = np.empty((H, N), dtype=dt)
     with np.errstate(over="ignore"):
         for t in range(T):
-            np.dot(w_h, Zh[:, t], out=ah)         # recurrent parts (r, z rows negated)
+            np.dot(w_h, Zh[:, t], out=ah)            # recurrent parts (r, z rows pre-scaled)
             g = G[t]
             rz = g[:2 * H]
             np.add(AX[:2 * H, t], ah[:2 * H], out=rz)

@@ -129,7 +129,7 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
                 np.dot(w_rec, Z[D:, t], out=g)
                 g += XW[:, t]
             else:
-                np.dot(w_cat, Z[:, t], out=g)     # (4H, N): scaled pre-activations
+                np.dot(w_cat, Z[:, t], out=g)    # (4H, N): scaled pre-activations
             i, f, gg, o = g[:H], g[H:2 * H], g[2 * H:3 * H], g[3 * H:]
             if exp_route:
                 np.exp(g, out=g)
@@ -189,7 +189,6 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     np.subtract(1.0, o, out=P_o)
     P_o *= o
     P_o *= TC                                        # da_o = dh * tanh(c) o (1 - o)
-    P_cell = P[:, :3 * H].reshape(T, 3, H, N)
     dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
 
     DA = P                                           # each step's da overwrites its own factors
@@ -210,7 +209,7 @@ def backward(dy, dh_T, dc_T, cache, record=None):
         if record is not None:
             rec_dh[t], rec_dc[t] = dh, dc
         dc *= f[t]                                   # dc_{t-1}
-        np.dot(w_hh_T, da, out=dh_next)           # dh_{t-1} = W_hh^T da_t
+        np.dot(w_hh_T, da, out=dh_next)              # dh_{t-1} = W_hh^T da_t
     DA = np.ascontiguousarray(DA.transpose(1, 0, 2))  # (4H, T, N) for the two products below
     DA2 = DA.reshape(4 * H, T * N)
     dw = DA2 @ Z[:, :T].reshape(Z.shape[0], T * N).T   # (4H, K): [dW_ih | dW_hh | db] in one product
