@@ -49,8 +49,9 @@ def float_array(owner: str, name: str, value, dtype: np.dtype) -> np.ndarray:
     value = to_numpy(value)
     try:
         arr = np.asarray(value)
-    except (ValueError, TypeError) as exc:
-        raise TypeError(f"{owner}: `{name}` must be an array of numbers ({exc})") from None
+    except (ValueError, TypeError):
+        raise TypeError(f"{owner}: `{name}` must be an array of numbers, with nested lists of equal "
+                        "lengths") from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"{owner}: `{name}` must be an array of numbers, got dtype {arr.dtype}")
     if np.iscomplexobj(arr):

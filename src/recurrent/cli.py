@@ -229,10 +229,13 @@ def _read_weights(path):
         raise UsageError(f"recurrent: {path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
     if not isinstance(data, dict):
         raise UsageError(f"recurrent: {path}: expected a JSON object of weights (W_f, W_hf, b_f, ...)")
+    def numbers(v):                      # a number, or (nested) lists of numbers; shapes are checked later
+        if isinstance(v, list):
+            return all(numbers(e) for e in v)
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
     for k, v in data.items():
-        arr = np.asarray(v, dtype=object)
-        flat = arr.ravel() if arr.dtype == object else [v]
-        if not all(isinstance(e, (int, float)) and not isinstance(e, bool) for e in np.ravel(np.array(flat, dtype=object))):
+        if not numbers(v):
             raise UsageError(f"recurrent: {path}: weight {k!r} must be a number or a list of numbers, got {json.dumps(v)}")
     return data
 
