@@ -10,6 +10,12 @@ import recurrent  # noqa: E402
 
 CELLS = {"lstm": recurrent.LSTM, "gru": recurrent.GRU, "rnn": recurrent.RNN}
 
+try:
+    import numba  # noqa: F401
+    HAVE_NUMBA = True
+except ImportError:
+    HAVE_NUMBA = False
+
 
 def random_state(layer, N, rng):
     """A random non-zero initial state of the right structure."""
@@ -22,3 +28,13 @@ def random_state(layer, N, rng):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(params=["numpy", "numba"])
+def backend(request):
+    """Run the test once on the NumPy path and once on the fused numba kernels."""
+    if request.param == "numba" and not HAVE_NUMBA:
+        pytest.skip("numba not installed (pip install 'recurrent[fast]')")
+    previous = recurrent.set_backend(request.param)
+    yield request.param
+    recurrent.set_backend(previous)

@@ -13,7 +13,7 @@ CONFIGS = list(itertools.product(["lstm", "gru", "rnn", "rnn-relu"], [1, 2], [Fa
 
 
 @pytest.mark.parametrize("cell,layers,bidir,with_dstate", CONFIGS)
-def test_backward_matches_central_differences(cell, layers, bidir, with_dstate):
+def test_backward_matches_central_differences(cell, layers, bidir, with_dstate, backend):
     seed = CONFIGS.index((cell, layers, bidir, with_dstate))  # deterministic, distinct per case
     rng = np.random.default_rng(seed)
     N, T, D, H = rng.integers(1, 6, size=4)

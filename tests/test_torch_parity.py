@@ -47,7 +47,7 @@ def check_against(ref, cfg):
 
 
 @pytest.mark.parametrize("cfg", INDEX, ids=[c["name"] for c in INDEX])
-def test_golden_torch_fixture(cfg):
+def test_golden_torch_fixture(cfg, backend):
     with np.load(FIXTURES / f"{cfg['name']}.npz", allow_pickle=False) as f:
         ref = dict(f)
     check_against(ref, cfg)
@@ -55,7 +55,7 @@ def test_golden_torch_fixture(cfg):
 
 @pytest.mark.skipif(not HAVE_TORCH, reason="torch not installed (pip install torch==2.13.0)")
 @pytest.mark.parametrize("seed", range(12))
-def test_live_torch_random_configs(seed):
+def test_live_torch_random_configs(seed, backend):
     sys.path.insert(0, str(FIXTURES.parent))
     from make_torch_fixtures import torch_reference
 

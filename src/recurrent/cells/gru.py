@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import fused
 from .lstm import EXP_ROUTE_MIN, _tanh
 
 GATES = ("r", "z", "n")
@@ -54,8 +55,9 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     N, T, D = x.shape
     H = w_hh.shape[1]
     dt = x.dtype
+    fz = fused(dt)                                   # the optional fused kernels (recurrent.backend)
     exp_route = 2 * H * N >= EXP_ROUTE_MIN
-    scale = _rz_scale(H, dt, exp_route)
+    scale = _rz_scale(H, dt, exp_route) if fz is None else np.ones((3 * H, 1), dtype=dt)
     X = np.ascontiguousarray(x.transpose(2, 1, 0)).reshape(D, T * N)          # (D, T*N)
     AX = ((w_ih * scale) @ X + (b_ih[:, None] * scale)).reshape(3 * H, T, N)   # input parts, all steps
     w_h = np.concatenate([w_hh, b_hh[:, None]], axis=1) * scale                # [W_hh | b_hh], (3H, H + 1)
@@ -66,29 +68,34 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     AHN = np.empty((T, H, N), dtype=dt)              # W_hn h_{t-1} + b_hn, needed for dr
     ah = np.empty((3 * H, N), dtype=dt)
     tmp = np.empty((H, N), dtype=dt)
-    with np.errstate(over="ignore"):
+    if fz is not None:                               # the same loop, each step's elementwise work fused
         for t in range(T):
-            np.dot(w_h, Zh[:, t], out=ah)            # recurrent parts (r, z rows pre-scaled)
-            g = G[t]
-            rz = g[:2 * H]
-            np.add(AX[:2 * H, t], ah[:2 * H], out=rz)
-            if exp_route:
-                np.exp(rz, out=rz)
-                rz += 1.0
-                np.reciprocal(rz, out=rz)            # r, z = sigmoid(ax + ah)
-            else:
-                np.tanh(rz, out=rz)
-                rz *= 0.5
-                rz += 0.5
-            r, z, n = g[:H], g[H:2 * H], g[2 * H:]
-            AHN[t] = ah[2 * H:]
-            np.multiply(r, ah[2 * H:], out=tmp)      # n = tanh(ax_n + r * (W_hn h + b_hn))
-            tmp += AX[2 * H:, t]
-            _tanh(tmp, n)
-            h_prev, h = Zh[:H, t], Zh[:H, t + 1]
-            np.subtract(h_prev, n, out=tmp)          # h = (1 - z) n + z h_prev = n + z (h_prev - n)
-            tmp *= z
-            np.add(n, tmp, out=h)
+            np.dot(w_h, Zh[:, t], out=ah)
+            fz.gru_forward_step(AX, ah, G, AHN, Zh, t)
+    else:
+        with np.errstate(over="ignore"):
+            for t in range(T):
+                np.dot(w_h, Zh[:, t], out=ah)            # recurrent parts (r, z rows pre-scaled)
+                g = G[t]
+                rz = g[:2 * H]
+                np.add(AX[:2 * H, t], ah[:2 * H], out=rz)
+                if exp_route:
+                    np.exp(rz, out=rz)
+                    rz += 1.0
+                    np.reciprocal(rz, out=rz)            # r, z = sigmoid(ax + ah)
+                else:
+                    np.tanh(rz, out=rz)
+                    rz *= 0.5
+                    rz += 0.5
+                r, z, n = g[:H], g[H:2 * H], g[2 * H:]
+                AHN[t] = ah[2 * H:]
+                np.multiply(r, ah[2 * H:], out=tmp)      # n = tanh(ax_n + r * (W_hn h + b_hn))
+                tmp += AX[2 * H:, t]
+                _tanh(tmp, n)
+                h_prev, h = Zh[:H, t], Zh[:H, t + 1]
+                np.subtract(h_prev, n, out=tmp)          # h = (1 - z) n + z h_prev = n + z (h_prev - n)
+                tmp *= z
+                np.add(n, tmp, out=h)
     Hs = Zh[:H]
     cache = {"x": x, "X": X, "Zh": Zh, "G": G, "AHN": AHN,
              "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh,
@@ -106,8 +113,20 @@ def backward(dy, dh_T, cache, record=None):
     X, Zh, G, AHN, w_ih, w_hh = (cache[k] for k in ("X", "Zh", "G", "AHN", "w_ih", "w_hh"))
     T, H3, N = G.shape
     H = H3 // 3
-    D = X.shape[0]
     dt = G.dtype
+    fz = fused(dt)
+    if fz is not None and record is None:            # the same recurrence, each step fused (recurrent.backend)
+        dY = np.ascontiguousarray(dy.transpose(1, 2, 0))
+        DAX = np.empty((3 * H, T, N), dtype=dt)
+        DAH = np.empty((3 * H, T, N), dtype=dt)
+        dah = np.empty((3 * H, N), dtype=dt)
+        rec = dh_T.T.copy()                          # W_hh^T dah_{t+1}; at the top, the gradient on h_T
+        carry = np.zeros((H, N), dtype=dt)           # z_{t+1} dh_{t+1}
+        w_hh_T = np.ascontiguousarray(w_hh.T)
+        for t in reversed(range(T)):
+            fz.gru_backward_step(G, AHN, Zh, dY, rec, carry, dah, DAX, DAH, t)
+            np.dot(w_hh_T, dah, out=rec)
+        return _weight_grads(DAX, DAH, X, Zh, w_ih, rec + carry)
     r, z, n = G[:, :H], G[:, H:2 * H], G[:, 2 * H:]
     h_prev = Zh[:H, :T].transpose(1, 0, 2)           # (T, H, N)
 
@@ -140,11 +159,18 @@ def backward(dy, dh_T, cache, record=None):
         np.dot(w_hh_T, dah, out=dh_next)
         np.multiply(dh, z[t], out=tmp)
         dh_next += tmp                                     # dh_{t-1} = z dh + W_hh^T dah
-    DAX2, DAH2 = DAX.reshape(3 * H, T * N), DAH.reshape(3 * H, T * N)
+    if record is not None:
+        record.update(dh=rec_dh.transpose(2, 0, 1), dax=DAX.transpose(2, 1, 0), dah=DAH.transpose(2, 1, 0))
+    return _weight_grads(DAX, DAH, X, Zh, w_ih, dh_next)
+
+
+def _weight_grads(DAX, DAH, X, Zh, w_ih, dh0):
+    """dx and the weight gradients from every step's dax and dah (3H, T, N)."""
+    H3, T, N = DAX.shape
+    H, D = H3 // 3, X.shape[0]
+    DAX2, DAH2 = DAX.reshape(H3, T * N), DAH.reshape(H3, T * N)
     dw_ih = DAX2 @ X.T
     dwb_hh = DAH2 @ Zh[:, :T].reshape(H + 1, T * N).T   # [dW_hh | db_hh] in one product
     dx = (w_ih.T @ DAX2).reshape(D, T, N).transpose(2, 1, 0)
-    if record is not None:
-        record.update(dh=rec_dh.transpose(2, 0, 1), dax=DAX.transpose(2, 1, 0), dah=DAH.transpose(2, 1, 0))
-    return dx, dh_next.T, (dw_ih, np.ascontiguousarray(dwb_hh[:, :H]), DAX2.sum(axis=1),
-                           np.ascontiguousarray(dwb_hh[:, H]))
+    return dx, dh0.T, (dw_ih, np.ascontiguousarray(dwb_hh[:, :H]), DAX2.sum(axis=1),
+                       np.ascontiguousarray(dwb_hh[:, H]))

@@ -59,6 +59,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import fused
+
 GATES = ("i", "f", "g", "o")
 
 
@@ -104,10 +106,12 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     H = w_hh.shape[1]
     dt = x.dtype
     K = D + H + 1
-    exp_route = 4 * H * N >= EXP_ROUTE_MIN
-    scale, mul, add = _gate_rows(H, dt, exp_route)
-    w_cat = np.concatenate([w_ih, w_hh, (b_ih + b_hh)[:, None]], axis=1)
-    w_cat *= scale                                   # (4H, K)
+    fz = fused(dt)                                   # the optional fused kernels (recurrent.backend)
+    exp_route = fz is None and 4 * H * N >= EXP_ROUTE_MIN
+    w_cat = np.concatenate([w_ih, w_hh, (b_ih + b_hh)[:, None]], axis=1)   # (4H, K)
+    if fz is None:
+        scale, mul, add = _gate_rows(H, dt, exp_route)
+        w_cat *= scale
     batched_input = 4 * D > H
     Z = np.empty((K, T + 1, N), dtype=dt)            # column block t is z_t = [x_t; h_{t-1}; 1]
     Z[:D, :T] = x.transpose(2, 1, 0)
@@ -122,31 +126,40 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     if batched_input:                                # input parts of all steps in one product
         XW = (w_cat[:, :D] @ Z[:D, :T].reshape(D, T * N)).reshape(4 * H, T, N)
         w_rec = np.ascontiguousarray(w_cat[:, D:])  # [W_hh | b], (4H, H + 1)
-    with np.errstate(over="ignore"):                 # exp(large) = inf gives sigmoid 0, as it should
+    if fz is not None:                               # the same loop, each step's elementwise work fused
+        xw = XW if batched_input else np.empty((0, 0, 0), dtype=dt)
         for t in range(T):
-            g = G[t]
             if batched_input:
-                np.dot(w_rec, Z[D:, t], out=g)
-                g += XW[:, t]
+                np.dot(w_rec, Z[D:, t], out=G[t])
             else:
-                np.dot(w_cat, Z[:, t], out=g)    # (4H, N): scaled pre-activations
-            i, f, gg, o = g[:H], g[H:2 * H], g[2 * H:3 * H], g[3 * H:]
-            if exp_route:
-                np.exp(g, out=g)
-                g += 1.0
-                np.reciprocal(g, out=g)              # sigmoid(a); for the g rows sigmoid(2a)
-                gg *= 2.0
-                gg -= 1.0                            # g = tanh(a) = 2 sigmoid(2a) - 1
-            else:
-                np.tanh(g, out=g)
-                g *= mul
-                g += add                             # sigmoid(a) = 0.5 tanh(a / 2) + 0.5
-            c = C[t + 1]
-            np.multiply(f, C[t], out=c)              # c_t = f * c_{t-1} + i * g
-            np.multiply(i, gg, out=tmp)
-            c += tmp
-            _tanh(c, TC[t])
-            np.multiply(o, TC[t], out=Z[D:D + H, t + 1])   # h_t, straight into z_{t+1}
+                np.dot(w_cat, Z[:, t], out=G[t])
+            fz.lstm_forward_step(G, C, TC, Z, xw, t, D)
+    else:
+        with np.errstate(over="ignore"):             # exp(large) = inf gives sigmoid 0, as it should
+            for t in range(T):
+                g = G[t]
+                if batched_input:
+                    np.dot(w_rec, Z[D:, t], out=g)
+                    g += XW[:, t]
+                else:
+                    np.dot(w_cat, Z[:, t], out=g)  # (4H, N): scaled pre-activations
+                i, f, gg, o = g[:H], g[H:2 * H], g[2 * H:3 * H], g[3 * H:]
+                if exp_route:
+                    np.exp(g, out=g)
+                    g += 1.0
+                    np.reciprocal(g, out=g)          # sigmoid(a); for the g rows sigmoid(2a)
+                    gg *= 2.0
+                    gg -= 1.0                        # g = tanh(a) = 2 sigmoid(2a) - 1
+                else:
+                    np.tanh(g, out=g)
+                    g *= mul
+                    g += add                         # sigmoid(a) = 0.5 tanh(a / 2) + 0.5
+                c = C[t + 1]
+                np.multiply(f, C[t], out=c)          # c_t = f * c_{t-1} + i * g
+                np.multiply(i, gg, out=tmp)
+                c += tmp
+                _tanh(c, TC[t])
+                np.multiply(o, TC[t], out=Z[D:D + H, t + 1])  # h_t, straight into z_{t+1}
     Hs = Z[D:D + H]                                  # (H, T + 1, N): h_0 .. h_T
     cache = {"x": x, "Z": Z, "G": G, "C": C, "TC": TC, "D": D,
              "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh,
@@ -169,6 +182,18 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     T, H4, N = G.shape
     H = H4 // 4
     dt = G.dtype
+    fz = fused(dt)
+    if fz is not None and record is None:           # the same recurrence, each step fused (recurrent.backend)
+        dY = np.ascontiguousarray(dy.transpose(1, 2, 0))   # (T, H, N)
+        DA = np.empty((4 * H, T, N), dtype=dt)      # da of every step, laid out for the products below
+        da = np.empty((4 * H, N), dtype=dt)
+        dh_next = dh_T.T.copy()                     # W_hh^T da_{t+1}; at the top, the gradient on h_T
+        dc = dc_T.T.copy()
+        w_hh_T = np.ascontiguousarray(w_hh.T)
+        for t in reversed(range(T)):
+            fz.lstm_backward_step(G, C, TC, dY, dh_next, dc, da, DA, t)
+            np.dot(w_hh_T, da, out=dh_next)
+        return _weight_grads(DA, Z, w_ih, D, H, dh_next, dc)
     i, f, g, o = G[:, :H], G[:, H:2 * H], G[:, 2 * H:3 * H], G[:, 3 * H:]
 
     # local derivatives for every step at once (T, ., N), computed in place (no temporaries)
@@ -211,11 +236,17 @@ def backward(dy, dh_T, dc_T, cache, record=None):
         dc *= f[t]                                   # dc_{t-1}
         np.dot(w_hh_T, da, out=dh_next)              # dh_{t-1} = W_hh^T da_t
     DA = np.ascontiguousarray(DA.transpose(1, 0, 2))  # (4H, T, N) for the two products below
-    DA2 = DA.reshape(4 * H, T * N)
-    dw = DA2 @ Z[:, :T].reshape(Z.shape[0], T * N).T   # (4H, K): [dW_ih | dW_hh | db] in one product
-    dx = (w_ih.T @ DA2).reshape(D, T, N).transpose(2, 1, 0)
     if record is not None:
         record.update(dh=rec_dh.transpose(2, 0, 1), dc=rec_dc.transpose(2, 0, 1), da=DA.transpose(2, 1, 0))
+    return _weight_grads(DA, Z, w_ih, D, H, dh_next, dc)
+
+
+def _weight_grads(DA, Z, w_ih, D, H, dh0, dc0):
+    """dx and [dW_ih | dW_hh | db] from every step's da (4H, T, N), each in one product."""
+    H4, T, N = DA.shape
+    DA2 = DA.reshape(H4, T * N)
+    dw = DA2 @ Z[:, :T].reshape(Z.shape[0], T * N).T   # (4H, K): [dW_ih | dW_hh | db] in one product
+    dx = (w_ih.T @ DA2).reshape(D, T, N).transpose(2, 1, 0)
     db = np.ascontiguousarray(dw[:, D + H])
-    return (dx, dh_next.T, dc.T,
+    return (dx, dh0.T, dc0.T,
             (np.ascontiguousarray(dw[:, :D]), np.ascontiguousarray(dw[:, D:D + H]), db, db.copy()))

@@ -1,0 +1,84 @@
+"""Which implementation runs the cells' per-step elementwise work: NumPy or fused numba kernels.
+
+The NumPy path is complete on its own and is the reference. With the optional extra
+(``pip install 'recurrent[fast]'``, which brings numba), each time step's gate
+activations, cell update and local derivatives run as one compiled loop instead of about
+ten NumPy passes; the matrix products stay with NumPy's BLAS either way.
+
+    recurrent.get_backend()          # "numba" or "numpy": what runs now
+    recurrent.set_backend("numpy")   # force the reference path; returns the previous setting
+    RECURRENT_BACKEND=numpy python ...   # the same from the environment
+
+The setting is "auto" unless changed: numba when it can be imported, NumPy otherwise.
+Asking for "numba" without numba installed raises ImportError with the install line.
+
+What differs: in float32 the fused kernels compute tanh and sigmoid with a rational
+approximation (Eigen's, within about 2.5e-7 of the exact values; see docs/speed.md), so
+float32 results move in the 7th digit. float64 uses the exact exp and tanh, and the
+gradient and PyTorch parity tests run on both paths. The first call of each cell and
+dtype compiles its kernels (a few seconds; cached on disk afterwards).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+BACKENDS = ("auto", "numpy", "numba")
+_INSTALL = "the numba backend needs numba: pip install 'recurrent[fast]'"
+
+_setting = "auto"
+_kernels = None          # the compiled-kernel module, once imported
+_tried = False
+
+
+def _check(name):
+    if name not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {name!r}")
+    return name
+
+
+def _load():
+    global _kernels, _tried
+    if not _tried:
+        _tried = True
+        try:
+            from .cells import _fused
+        except ImportError:
+            _kernels = None
+        else:
+            _kernels = _fused
+    return _kernels
+
+
+def set_backend(name: str) -> str:
+    """Choose "auto", "numpy" or "numba" for every cell from now on; returns the previous setting."""
+    global _setting
+    _check(name)
+    if name == "numba" and _load() is None:
+        raise ImportError(_INSTALL)
+    previous, _setting = _setting, name
+    return previous
+
+
+def get_backend() -> str:
+    """The backend that runs now: "numba" or "numpy"."""
+    if _setting == "numpy":
+        return "numpy"
+    return "numba" if _load() is not None else "numpy"
+
+
+def fused(dtype):
+    """The fused-kernel module for arrays of ``dtype``, or None when NumPy should run them."""
+    if _setting == "numpy" or dtype not in (np.float32, np.float64):
+        return None
+    return _load()
+
+
+_env = os.environ.get("RECURRENT_BACKEND")
+if _env:
+    try:
+        set_backend(_env.strip().lower())
+    except (ValueError, ImportError) as e:
+        raise ImportError(f"RECURRENT_BACKEND: {e}") from None

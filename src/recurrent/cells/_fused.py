@@ -1,0 +1,224 @@
+"""Fused per-step kernels (numba) for the LSTM, GRU and RNN: the optional fast path.
+
+Each function here is one time step's elementwise work, written as a single loop that
+numba compiles and LLVM vectorises: what the NumPy path does in about ten passes over
+the step's arrays (and, in backward, a precomputation over all steps) is one pass here.
+The matrix products stay outside, with NumPy's BLAS, in the cells' own loops; the
+equations are the ones in the docstrings of lstm.py, gru.py and rnn.py, and each loop
+body below is those equations for one element.
+
+Arrays are the cells' feature-major buffers, indexed [step, feature, batch] (or
+[feature, step, batch] for the products over all steps). ``M = H * N`` elements per gate
+and step; a C-contiguous (H, N) block is read as a flat run of M numbers.
+
+float32: tanh is Eigen's rational approximation (clamped to |x| <= 7.905, within about
+2.5e-7 of the exact value), plain arithmetic that LLVM vectorises, and sigmoid(x) =
+0.5 tanh(x / 2) + 0.5. float64: math.tanh and 1 / (1 + exp(-x)), exact to rounding.
+NaN and inf are not assumed away (no fastmath nnan/ninf), so a diverging run still
+produces NaN for the training loop to catch.
+
+Importing this module needs numba; ``recurrent.backend`` decides whether it is used.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+
+_OPTS = dict(cache=True, error_model="numpy", fastmath={"nsz", "arcp", "contract"})
+
+# Eigen's single-precision tanh (Eigen/src/Core/MathFunctionsImpl.h, generic_fast_tanh_float):
+# tanh(x) ~ x P(x^2) / Q(x^2) on |x| <= 7.905 (beyond, tanh is within 2.4e-7 of +-1), and
+# exactly +-1 from |x| = 9.01, where the correctly rounded float32 tanh reaches it.
+_f = np.float32
+_CLAMP = _f(7.90531110763549805)
+_A1, _A3, _A5, _A7 = _f(4.89352455891786e-03), _f(6.37261928875436e-04), _f(1.48572235717979e-05), _f(5.12229709037114e-08)
+_A9, _A11, _A13 = _f(-8.60467152213735e-11), _f(2.00018790482477e-13), _f(-2.76076847742355e-16)
+_B0, _B2, _B4, _B6 = _f(4.89352518554385e-03), _f(2.26843463243900e-03), _f(1.18534705686654e-04), _f(1.19825839466702e-06)
+_SATURATED = _f(9.01)
+_HALF32, _ONE32 = _f(0.5), _f(1.0)
+
+
+def tanh(x):
+    """tanh for one float32 or float64 number, inside the kernels."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+def sigmoid(x):
+    """The logistic sigmoid for one float32 or float64 number, inside the kernels."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(tanh)
+def _tanh(x):
+    if x == types.float32:
+        def impl(x):
+            y = x
+            if y > _CLAMP:                           # comparisons written so that NaN passes through
+                y = _CLAMP
+            elif y < -_CLAMP:
+                y = -_CLAMP
+            y2 = y * y
+            p = ((((((_A13 * y2 + _A11) * y2 + _A9) * y2 + _A7) * y2 + _A5) * y2 + _A3) * y2 + _A1) * y
+            q = ((_B6 * y2 + _B4) * y2 + _B2) * y2 + _B0
+            t = p / q
+            if x >= _SATURATED:                      # tanh rounds to exactly +-1 from here on
+                t = _ONE32
+            elif x <= -_SATURATED:
+                t = -_ONE32
+            return t
+        return impl
+    if x == types.float64:
+        return lambda x: math.tanh(x)
+
+
+@overload(sigmoid)
+def _sigmoid(x):
+    if x == types.float32:
+        return lambda x: _HALF32 * tanh(_HALF32 * x) + _HALF32
+    if x == types.float64:
+        return lambda x: 1.0 / (1.0 + math.exp(-x))
+
+
+# ---------------------------------------------------------------------------------------- LSTM
+
+@njit(**_OPTS)
+def lstm_forward_step(G, C, TC, Z, XW, t, D):
+    """Step t. G[t] (4H, N) holds W z_t (plus XW[:, t] when XW is not empty): the pre-activations.
+
+    Writes the gates i, f, g, o over G[t], c_t into C[t + 1], tanh(c_t) into TC[t] and
+    h_t = o tanh(c_t) into Z[D:D + H, t + 1], the next step's input block.
+    """
+    H4, N = G.shape[1], G.shape[2]
+    H = H4 // 4
+    M = H * N
+    gt = G[t]
+    if XW.shape[0] > 0:
+        for q in range(H4):
+            for n in range(N):
+                gt[q, n] += XW[q, t, n]
+    a = gt.reshape(4 * M)
+    c_prev, c, tc = C[t].reshape(M), C[t + 1].reshape(M), TC[t].reshape(M)
+    for k in range(M):
+        i = sigmoid(a[k])
+        f = sigmoid(a[M + k])
+        g = tanh(a[2 * M + k])
+        o = sigmoid(a[3 * M + k])
+        a[k], a[M + k], a[2 * M + k], a[3 * M + k] = i, f, g, o
+        ck = f * c_prev[k] + i * g
+        c[k] = ck
+        tc[k] = tanh(ck)
+    for j in range(H):
+        for n in range(N):
+            Z[D + j, t + 1, n] = gt[3 * H + j, n] * TC[t, j, n]
+
+
+@njit(**_OPTS)
+def lstm_backward_step(G, C, TC, dY, dh_next, dc, da, DA, t):
+    """Step t of BPTT. dh_next (H, N) is W_hh^T da_{t+1}; dc (H, N) comes in as dc_t from step t + 1.
+
+    Writes da_t (the four gates' pre-activation gradients) into ``da`` (4H, N) and into
+    DA[:, t] (DA is (4H, T, N), for the weight products), and leaves dc_{t-1} = dc_t f_t in dc.
+    """
+    H4, N = G.shape[1], G.shape[2]
+    H = H4 // 4
+    M = H * N
+    gt = G[t].reshape(4 * M)
+    c_prev, tc, dy = C[t].reshape(M), TC[t].reshape(M), dY[t].reshape(M)
+    dhn, dcf, d = dh_next.reshape(M), dc.reshape(M), da.reshape(4 * M)
+    one = gt.dtype.type(1.0)
+    for k in range(M):
+        i, f, g, o = gt[k], gt[M + k], gt[2 * M + k], gt[3 * M + k]
+        dh = dy[k] + dhn[k]                          # from the output and from step t + 1
+        tk = tc[k]
+        dck = dcf[k] + dh * o * (one - tk * tk)
+        d[k] = dck * g * i * (one - i)
+        d[M + k] = dck * c_prev[k] * f * (one - f)
+        d[2 * M + k] = dck * i * (one - g * g)
+        d[3 * M + k] = dh * tk * o * (one - o)
+        dcf[k] = dck * f
+    for q in range(H4):
+        for n in range(N):
+            DA[q, t, n] = da[q, n]
+
+
+# ---------------------------------------------------------------------------------------- GRU
+
+@njit(**_OPTS)
+def gru_forward_step(AX, ah, G, AHN, Zh, t):
+    """Step t. AX (3H, T, N): W_ih x + b_ih for every step; ah (3H, N): W_hh h_{t-1} + b_hh.
+
+    Writes r, z, n into G[t], W_hn h_{t-1} + b_hn into AHN[t] and h_t into Zh[:H, t + 1].
+    """
+    H3, N = ah.shape
+    H = H3 // 3
+    for j in range(H):
+        for n in range(N):
+            r = sigmoid(AX[j, t, n] + ah[j, n])
+            z = sigmoid(AX[H + j, t, n] + ah[H + j, n])
+            ahn = ah[2 * H + j, n]
+            nn = tanh(AX[2 * H + j, t, n] + r * ahn)
+            G[t, j, n], G[t, H + j, n], G[t, 2 * H + j, n] = r, z, nn
+            AHN[t, j, n] = ahn
+            Zh[j, t + 1, n] = nn + z * (Zh[j, t, n] - nn)     # (1 - z) n + z h_{t-1}
+
+
+@njit(**_OPTS)
+def gru_backward_step(G, AHN, Zh, dY, rec, carry, dah, DAX, DAH, t):
+    """Step t of BPTT. dh_t = dY[t] + rec + carry, where rec = W_hh^T dah_{t+1} and carry = z_{t+1} dh_{t+1}.
+
+    Writes the input-part gradients into DAX[:, t], the recurrent-part ones into ``dah``
+    (3H, N) and DAH[:, t], and z_t dh_t into ``carry`` for step t - 1.
+    """
+    H3, N = dah.shape
+    H = H3 // 3
+    one = dah.dtype.type(1.0)
+    for j in range(H):
+        for n in range(N):
+            r, z, nn = G[t, j, n], G[t, H + j, n], G[t, 2 * H + j, n]
+            dh = dY[t, j, n] + rec[j, n] + carry[j, n]
+            dan = dh * (one - z) * (one - nn * nn)              # on the candidate's pre-activation
+            dar = dan * AHN[t, j, n] * r * (one - r)
+            daz = dh * (Zh[j, t, n] - nn) * z * (one - z)
+            DAX[j, t, n], DAX[H + j, t, n], DAX[2 * H + j, t, n] = dar, daz, dan
+            dahn = dan * r
+            dah[j, n], dah[H + j, n], dah[2 * H + j, n] = dar, daz, dahn
+            DAH[j, t, n], DAH[H + j, t, n], DAH[2 * H + j, t, n] = dar, daz, dahn
+            carry[j, n] = dh * z
+
+
+# ---------------------------------------------------------------------------------------- RNN
+
+@njit(**_OPTS)
+def rnn_forward_step(a, Z, XW, t, D, relu):
+    """Step t. a (H, N) holds W z_t (plus XW[:, t] when XW is not empty); h_t goes to Z[D:D + H, t + 1]."""
+    H, N = a.shape
+    zero = a.dtype.type(0.0)
+    has_xw = XW.shape[0] > 0
+    for j in range(H):
+        for n in range(N):
+            v = a[j, n] + XW[j, t, n] if has_xw else a[j, n]
+            if relu:
+                Z[D + j, t + 1, n] = zero if v < zero else v   # NaN stays NaN, as in np.maximum
+            else:
+                Z[D + j, t + 1, n] = tanh(v)
+
+
+@njit(**_OPTS)
+def rnn_backward_step(Z, D, dY, dh_next, da, DA, t, relu):
+    """Step t of BPTT: da_t = (dY[t] + dh_next) act'(a_t), into ``da`` (H, N) and DA[:, t]."""
+    H, N = da.shape
+    one, zero = da.dtype.type(1.0), da.dtype.type(0.0)
+    for j in range(H):
+        for n in range(N):
+            h = Z[D + j, t + 1, n]
+            dh = dY[t, j, n] + dh_next[j, n]
+            if relu:
+                v = dh if h > zero else zero
+            else:
+                v = dh * (one - h * h)
+            da[j, n] = v
+            DA[j, t, n] = v
