@@ -2,6 +2,7 @@
 
     python -m benchmarks.compare                          # every shape, cell and phase
     python -m benchmarks.compare --shapes small,medium --cells lstm --repeats 7
+    python -m benchmarks.compare --backend numpy          # the NumPy path even where numba is installed
 
 Both run in this process, float32, torch with set_num_threads(2), interleaved: ours,
 sleep, re-warm torch, torch, sleep. The sleep lets OpenBLAS' worker threads stop spinning
@@ -112,11 +113,19 @@ def main(argv=None):
     ap.add_argument("--cells", default="lstm,gru,rnn")
     ap.add_argument("--phases", default="forward,training")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--backend", default="auto", choices=("auto", "numpy", "numba"),
+                    help="recurrent's elementwise path (default: numba when installed)")
     args = ap.parse_args(argv)
+    recurrent.set_backend(args.backend)
+    used = recurrent.get_backend()
+    if used == "numba":
+        import numba
+
+        used = f"numba {numba.__version__}"
     torch.set_num_threads(2)
     peak = gemm_peak()
-    print(f"# recurrent {recurrent.__version__} vs torch {torch.__version__} (CPU, 2 threads), NumPy {np.__version__}, "
-          f"Python {platform.python_version()}, {platform.machine()}, {time.strftime('%Y-%m-%d')}")
+    print(f"# recurrent {recurrent.__version__} ({used} backend) vs torch {torch.__version__} (CPU, 2 threads), "
+          f"NumPy {np.__version__}, Python {platform.python_version()}, {platform.machine()}, {time.strftime('%Y-%m-%d')}")
     print(f"# float32 GEMM peak of this machine: {peak:.1f} GFLOP/s; median of {args.repeats} interleaved runs")
     print()
     print("| cell | shape (N, T, D, H) | phase | ours | torch | ours/torch | our GFLOP/s | % of peak |")

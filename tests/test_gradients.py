@@ -27,6 +27,19 @@ def test_backward_matches_central_differences(cell, layers, bidir, with_dstate, 
     assert result.max_error <= 1e-6, str(result)
 
 
+@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+@pytest.mark.parametrize("N,D,H,wide", [(16, 7, 4, True), (4, 1, 9, False)], ids=["wide-input", "narrow-input"])
+def test_backward_with_wide_and_narrow_inputs(cell, N, D, H, wide, backend):
+    """Wide inputs (4D > H, steps not tiny) take the input parts of all steps in one product first;
+    narrow ones fold the input into each step's product. Both must give the exact gradient."""
+    rng = np.random.default_rng(D)
+    layer = CELLS[cell](D, H, dtype=np.float64, seed=D)
+    x, state = rng.normal(size=(N, 5, D)), random_state(layer, N, rng)
+    assert (layer.forward(x, state)[2]["layers"][0][0]["X"] is not None) == wide   # the path under test
+    result = gradcheck(layer, x, state=state, with_dstate=True)
+    assert result.max_error <= 1e-6, str(result)
+
+
 def test_linear_gradients_on_vectors_and_sequences(rng):
     lin = recurrent.Linear(4, 3, dtype=np.float64, seed=0)
     for shape in [(5, 4), (2, 6, 4)]:

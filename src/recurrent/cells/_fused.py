@@ -86,20 +86,21 @@ def _sigmoid(x):
 # ---------------------------------------------------------------------------------------- LSTM
 
 @njit(**_OPTS)
-def lstm_forward_step(G, C, TC, Z, XW, t, D):
-    """Step t. G[t] (4H, N) holds W z_t (plus XW[:, t] when XW is not empty): the pre-activations.
+def lstm_forward_step(G, C, TC, Z, XW, zc, t, hr):
+    """Step t. G[t] (4H, N) holds W z_t; plus XW[t].T (XW is (T, N, 4H)) when XW is not empty.
 
     Writes the gates i, f, g, o over G[t], c_t into C[t + 1], tanh(c_t) into TC[t] and
-    h_t = o tanh(c_t) into Z[D:D + H, t + 1], the next step's input block.
+    h_t = o tanh(c_t) into Z[hr:hr + H, t + 1], the next step's input block, and refreshes
+    ``zc``, the contiguous copy of that block that the next product multiplies.
     """
     H4, N = G.shape[1], G.shape[2]
     H = H4 // 4
     M = H * N
     gt = G[t]
     if XW.shape[0] > 0:
-        for q in range(H4):
-            for n in range(N):
-                gt[q, n] += XW[q, t, n]
+        for n in range(N):
+            for q in range(H4):
+                gt[q, n] += XW[t, n, q]
     a = gt.reshape(4 * M)
     c_prev, c, tc = C[t].reshape(M), C[t + 1].reshape(M), TC[t].reshape(M)
     for k in range(M):
@@ -113,7 +114,22 @@ def lstm_forward_step(G, C, TC, Z, XW, t, D):
         tc[k] = tanh(ck)
     for j in range(H):
         for n in range(N):
-            Z[D + j, t + 1, n] = gt[3 * H + j, n] * TC[t, j, n]
+            Z[hr + j, t + 1, n] = gt[3 * H + j, n] * TC[t, j, n]
+    _next_input(Z, zc, t)
+
+
+@njit(**_OPTS)
+def _next_input(Z, zc, t):
+    """Copy column block t + 1 of Z, all but its last row of ones, into the first rows of zc.
+
+    zc is that block with its ones (the per-step product includes the bias) or without
+    (the bias went into the input parts); a contiguous right-hand side makes the product
+    faster than the strided block would.
+    """
+    N = zc.shape[1]
+    for r in range(Z.shape[0] - 1):
+        for n in range(N):
+            zc[r, n] = Z[r, t + 1, n]
 
 
 @njit(**_OPTS)
@@ -148,10 +164,11 @@ def lstm_backward_step(G, C, TC, dY, dh_next, dc, da, DA, t):
 # ---------------------------------------------------------------------------------------- GRU
 
 @njit(**_OPTS)
-def gru_forward_step(AX, ah, G, AHN, Zh, t):
+def gru_forward_step(AX, ah, G, AHN, Zh, zc, t):
     """Step t. AX (3H, T, N): W_ih x + b_ih for every step; ah (3H, N): W_hh h_{t-1} + b_hh.
 
-    Writes r, z, n into G[t], W_hn h_{t-1} + b_hn into AHN[t] and h_t into Zh[:H, t + 1].
+    Writes r, z, n into G[t], W_hn h_{t-1} + b_hn into AHN[t] and h_t into Zh[:H, t + 1]
+    and into zc[:H], the next product's contiguous [h_t; 1].
     """
     H3, N = ah.shape
     H = H3 // 3
@@ -164,6 +181,7 @@ def gru_forward_step(AX, ah, G, AHN, Zh, t):
             G[t, j, n], G[t, H + j, n], G[t, 2 * H + j, n] = r, z, nn
             AHN[t, j, n] = ahn
             Zh[j, t + 1, n] = nn + z * (Zh[j, t, n] - nn)     # (1 - z) n + z h_{t-1}
+    _next_input(Zh, zc, t)
 
 
 @njit(**_OPTS)
@@ -193,28 +211,35 @@ def gru_backward_step(G, AHN, Zh, dY, rec, carry, dah, DAX, DAH, t):
 # ---------------------------------------------------------------------------------------- RNN
 
 @njit(**_OPTS)
-def rnn_forward_step(a, Z, XW, t, D, relu):
-    """Step t. a (H, N) holds W z_t (plus XW[:, t] when XW is not empty); h_t goes to Z[D:D + H, t + 1]."""
+def rnn_forward_step(a, Z, XW, zc, t, hr, relu):
+    """Step t. a (H, N) holds W z_t, plus XW[t].T (XW is (T, N, H)) when XW is not empty.
+
+    h_t goes to Z[hr:hr + H, t + 1] and into zc, the next product's contiguous copy.
+    """
     H, N = a.shape
     zero = a.dtype.type(0.0)
-    has_xw = XW.shape[0] > 0
+    if XW.shape[0] > 0:
+        for n in range(N):
+            for j in range(H):
+                a[j, n] += XW[t, n, j]
     for j in range(H):
         for n in range(N):
-            v = a[j, n] + XW[j, t, n] if has_xw else a[j, n]
+            v = a[j, n]
             if relu:
-                Z[D + j, t + 1, n] = zero if v < zero else v   # NaN stays NaN, as in np.maximum
+                Z[hr + j, t + 1, n] = zero if v < zero else v   # NaN stays NaN, as in np.maximum
             else:
-                Z[D + j, t + 1, n] = tanh(v)
+                Z[hr + j, t + 1, n] = tanh(v)
+    _next_input(Z, zc, t)
 
 
 @njit(**_OPTS)
-def rnn_backward_step(Z, D, dY, dh_next, da, DA, t, relu):
+def rnn_backward_step(Z, hr, dY, dh_next, da, DA, t, relu):
     """Step t of BPTT: da_t = (dY[t] + dh_next) act'(a_t), into ``da`` (H, N) and DA[:, t]."""
     H, N = da.shape
     one, zero = da.dtype.type(1.0), da.dtype.type(0.0)
     for j in range(H):
         for n in range(N):
-            h = Z[D + j, t + 1, n]
+            h = Z[hr + j, t + 1, n]
             dh = dY[t, j, n] + dh_next[j, n]
             if relu:
                 v = dh if h > zero else zero

@@ -69,9 +69,10 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     ah = np.empty((3 * H, N), dtype=dt)
     tmp = np.empty((H, N), dtype=dt)
     if fz is not None:                               # the same loop, each step's elementwise work fused
+        zc = Zh[:, 0].copy()                         # [h_{t-1}; 1], contiguous (a copy): a faster product
         for t in range(T):
-            np.dot(w_h, Zh[:, t], out=ah)
-            fz.gru_forward_step(AX, ah, G, AHN, Zh, t)
+            np.dot(w_h, zc, out=ah)
+            fz.gru_forward_step(AX, ah, G, AHN, Zh, zc, t)
     else:
         with np.errstate(over="ignore"):
             for t in range(T):

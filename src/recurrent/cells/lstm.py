@@ -96,6 +96,42 @@ def _gate_rows(H, dtype, exp_route):
     return scale, mul, add
 
 
+def _inputs(x, w_ih, w_hh, b, h0, scale=None):
+    """The per-step product's weights and right-hand sides, in one of two layouts.
+
+    Narrow input (D <= H / 4, or a tiny step): W = [W_ih | W_hh | b] (4H, K) and
+    Z (K, T + 1, N), column block t = z_t = [x_t; h_{t-1}; 1], h starting at row hr = D.
+    Wide input: the input parts of all steps and the bias are one product first,
+    XW = X W_ih^T + b with X = x in (t, n) row order (T N, D), kept as (T, N, 4H); the step
+    multiplies W = W_hh by h alone, and Z (H + 1, T + 1, N) holds [h_{t-1}; 1] (hr = 0; the
+    row of ones gives db in backward's product). ``scale`` (4H, 1), if given, multiplies
+    every gate row of the weights and bias (the NumPy path's activation trick).
+    """
+    N, T, D = x.shape
+    H = w_hh.shape[1]
+    dt = x.dtype
+    if 4 * D > H and w_ih.shape[0] * N >= 64:        # (for tiny steps the extra calls cost more; T plays no part,
+        #                                              so segments of a sequence choose as the whole does)
+        X = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)
+        wx, bx, W = (w_ih, b, w_hh) if scale is None else (w_ih * scale, b * scale[:, 0], w_hh * scale)
+        XW = X @ wx.T
+        XW += bx
+        Z = np.empty((H + 1, T + 1, N), dtype=dt)
+        hr = 0
+    else:
+        X = XW = None
+        W = np.concatenate([w_ih, w_hh, b[:, None]], axis=1)
+        if scale is not None:
+            W *= scale
+        Z = np.empty((D + H + 1, T + 1, N), dtype=dt)
+        Z[:D, :T] = x.transpose(2, 1, 0)
+        Z[:D, T] = 0.0
+        hr = D
+    Z[hr:hr + H, 0] = h0.T
+    Z[-1] = 1.0
+    return W, Z, hr, X, (XW.reshape(T, N, w_ih.shape[0]) if XW is not None else None)
+
+
 def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     """Run the cell over x (N, T, D) from (h0, c0), each (N, H).
 
@@ -105,44 +141,30 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     N, T, D = x.shape
     H = w_hh.shape[1]
     dt = x.dtype
-    K = D + H + 1
     fz = fused(dt)                                   # the optional fused kernels (recurrent.backend)
     exp_route = fz is None and 4 * H * N >= EXP_ROUTE_MIN
-    w_cat = np.concatenate([w_ih, w_hh, (b_ih + b_hh)[:, None]], axis=1)   # (4H, K)
     if fz is None:
         scale, mul, add = _gate_rows(H, dt, exp_route)
-        w_cat *= scale
-    batched_input = 4 * D > H
-    Z = np.empty((K, T + 1, N), dtype=dt)            # column block t is z_t = [x_t; h_{t-1}; 1]
-    Z[:D, :T] = x.transpose(2, 1, 0)
-    Z[:D, T] = 0.0
-    Z[D:D + H, 0] = h0.T
-    Z[D + H] = 1.0
+    W, Z, hr, X, XW = _inputs(x, w_ih, w_hh, b_ih + b_hh, h0, None if fz is not None else scale)
+    rows = Z.shape[0] - 1 if XW is not None else Z.shape[0]   # the rows of Z that W multiplies
     C = np.empty((T + 1, H, N), dtype=dt)            # C[t + 1] is c_t, C[0] is c0
     C[0] = c0.T
     G = np.empty((T, 4 * H, N), dtype=dt)            # activated gates i, f, g, o per step
     TC = np.empty((T, H, N), dtype=dt)               # tanh(c_t), reused by backward
-    tmp = np.empty((H, N), dtype=dt)
-    if batched_input:                                # input parts of all steps in one product
-        XW = (w_cat[:, :D] @ Z[:D, :T].reshape(D, T * N)).reshape(4 * H, T, N)
-        w_rec = np.ascontiguousarray(w_cat[:, D:])  # [W_hh | b], (4H, H + 1)
     if fz is not None:                               # the same loop, each step's elementwise work fused
-        xw = XW if batched_input else np.empty((0, 0, 0), dtype=dt)
+        xw = XW if XW is not None else np.empty((0, 0, 0), dtype=dt)
+        zc = Z[:rows, 0].copy()                    # z_t, contiguous (a copy, never a view): a faster product
         for t in range(T):
-            if batched_input:
-                np.dot(w_rec, Z[D:, t], out=G[t])
-            else:
-                np.dot(w_cat, Z[:, t], out=G[t])
-            fz.lstm_forward_step(G, C, TC, Z, xw, t, D)
+            np.dot(W, zc, out=G[t])
+            fz.lstm_forward_step(G, C, TC, Z, xw, zc, t, hr)
     else:
+        tmp = np.empty((H, N), dtype=dt)
         with np.errstate(over="ignore"):             # exp(large) = inf gives sigmoid 0, as it should
             for t in range(T):
                 g = G[t]
-                if batched_input:
-                    np.dot(w_rec, Z[D:, t], out=g)
-                    g += XW[:, t]
-                else:
-                    np.dot(w_cat, Z[:, t], out=g)  # (4H, N): scaled pre-activations
+                np.dot(W, Z[:rows, t], out=g)        # (4H, N): scaled pre-activations
+                if XW is not None:
+                    g += XW[t].T
                 i, f, gg, o = g[:H], g[H:2 * H], g[2 * H:3 * H], g[3 * H:]
                 if exp_route:
                     np.exp(g, out=g)
@@ -159,9 +181,9 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
                 np.multiply(i, gg, out=tmp)
                 c += tmp
                 _tanh(c, TC[t])
-                np.multiply(o, TC[t], out=Z[D:D + H, t + 1])  # h_t, straight into z_{t+1}
-    Hs = Z[D:D + H]                                  # (H, T + 1, N): h_0 .. h_T
-    cache = {"x": x, "Z": Z, "G": G, "C": C, "TC": TC, "D": D,
+                np.multiply(o, TC[t], out=Z[hr:hr + H, t + 1])   # h_t, straight into z_{t+1}
+    Hs = Z[hr:hr + H]                                # (H, T + 1, N): h_0 .. h_T
+    cache = {"x": x, "Z": Z, "hr": hr, "X": X, "G": G, "C": C, "TC": TC,
              "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh,
              # batch-first views for readers (no copies)
              "h": Hs.transpose(2, 1, 0), "c": C.transpose(2, 0, 1), "gates": G.transpose(2, 0, 1)}
@@ -177,8 +199,8 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     per-step gradients are stored in it: ``dh`` and ``dc`` (N, T, H), the total
     gradient on h_t and c_t, and ``da`` (N, T, 4H) on the pre-activations.
     """
-    Z, G, C, TC, D = cache["Z"], cache["G"], cache["C"], cache["TC"], cache["D"]
-    w_ih, w_hh = cache["w_ih"], cache["w_hh"]
+    G, C, TC = cache["G"], cache["C"], cache["TC"]
+    w_hh = cache["w_hh"]
     T, H4, N = G.shape
     H = H4 // 4
     dt = G.dtype
@@ -193,7 +215,8 @@ def backward(dy, dh_T, dc_T, cache, record=None):
         for t in reversed(range(T)):
             fz.lstm_backward_step(G, C, TC, dY, dh_next, dc, da, DA, t)
             np.dot(w_hh_T, da, out=dh_next)
-        return _weight_grads(DA, Z, w_ih, D, H, dh_next, dc)
+        dx, grads = _weight_grads(DA, cache)
+        return dx, dh_next.T, dc.T, grads
     i, f, g, o = G[:, :H], G[:, H:2 * H], G[:, 2 * H:3 * H], G[:, 3 * H:]
 
     # local derivatives for every step at once (T, ., N), computed in place (no temporaries)
@@ -238,15 +261,23 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     DA = np.ascontiguousarray(DA.transpose(1, 0, 2))  # (4H, T, N) for the two products below
     if record is not None:
         record.update(dh=rec_dh.transpose(2, 0, 1), dc=rec_dc.transpose(2, 0, 1), da=DA.transpose(2, 1, 0))
-    return _weight_grads(DA, Z, w_ih, D, H, dh_next, dc)
+    dx, grads = _weight_grads(DA, cache)
+    return dx, dh_next.T, dc.T, grads
 
 
-def _weight_grads(DA, Z, w_ih, D, H, dh0, dc0):
-    """dx and [dW_ih | dW_hh | db] from every step's da (4H, T, N), each in one product."""
-    H4, T, N = DA.shape
-    DA2 = DA.reshape(H4, T * N)
-    dw = DA2 @ Z[:, :T].reshape(Z.shape[0], T * N).T   # (4H, K): [dW_ih | dW_hh | db] in one product
-    dx = (w_ih.T @ DA2).reshape(D, T, N).transpose(2, 1, 0)
-    db = np.ascontiguousarray(dw[:, D + H])
-    return (dx, dh0.T, dc0.T,
-            (np.ascontiguousarray(dw[:, :D]), np.ascontiguousarray(dw[:, D:D + H]), db, db.copy()))
+def _weight_grads(DA, cache):
+    """dx and (dW_ih, dW_hh, db_ih, db_hh) from every step's da (G H, T, N), each in one product.
+
+    Shared by the LSTM and the RNN, whose caches hold the layouts that ``_inputs`` made.
+    """
+    GH, T, N = DA.shape
+    Z, hr, X, w_ih, H = cache["Z"], cache["hr"], cache["X"], cache["w_ih"], cache["w_hh"].shape[1]
+    D = w_ih.shape[1]
+    DA2 = DA.reshape(GH, T * N)
+    dw = DA2 @ Z[:, :T].reshape(Z.shape[0], T * N).T   # [dW_ih | dW_hh | db] (or [dW_hh | db]) in one product
+    if X is None:                                    # narrow input: x is in Z
+        dw_ih, dx = dw[:, :D], (w_ih.T @ DA2).reshape(D, T, N).transpose(2, 1, 0)
+    else:                                            # wide input: x in (t, n) row order
+        dw_ih, dx = DA2 @ X, (DA2.T @ w_ih).reshape(T, N, D).transpose(1, 0, 2)
+    db = np.ascontiguousarray(dw[:, -1])
+    return dx, (np.ascontiguousarray(dw_ih), np.ascontiguousarray(dw[:, hr:hr + H]), db, db.copy())
