@@ -164,20 +164,20 @@ def lstm_backward_step(G, C, TC, dY, dh_next, dc, da, DA, t):
 # ---------------------------------------------------------------------------------------- GRU
 
 @njit(**_OPTS)
-def gru_forward_step(AX, ah, G, AHN, Zh, zc, t):
-    """Step t. AX (3H, T, N): W_ih x + b_ih for every step; ah (3H, N): W_hh h_{t-1} + b_hh.
+def gru_forward_step(AX, ah, b_hh, G, AHN, Zh, zc, t):
+    """Step t. AX (T, N, 3H): W_ih x + b_ih for every step; ah (3H, N): W_hh h_{t-1}, to which b_hh is added.
 
     Writes r, z, n into G[t], W_hn h_{t-1} + b_hn into AHN[t] and h_t into Zh[:H, t + 1]
-    and into zc[:H], the next product's contiguous [h_t; 1].
+    and into zc, the next product's contiguous h_t.
     """
     H3, N = ah.shape
     H = H3 // 3
-    for j in range(H):
-        for n in range(N):
-            r = sigmoid(AX[j, t, n] + ah[j, n])
-            z = sigmoid(AX[H + j, t, n] + ah[H + j, n])
-            ahn = ah[2 * H + j, n]
-            nn = tanh(AX[2 * H + j, t, n] + r * ahn)
+    for n in range(N):
+        for j in range(H):
+            r = sigmoid(AX[t, n, j] + ah[j, n] + b_hh[j])
+            z = sigmoid(AX[t, n, H + j] + ah[H + j, n] + b_hh[H + j])
+            ahn = ah[2 * H + j, n] + b_hh[2 * H + j]
+            nn = tanh(AX[t, n, 2 * H + j] + r * ahn)
             G[t, j, n], G[t, H + j, n], G[t, 2 * H + j, n] = r, z, nn
             AHN[t, j, n] = ahn
             Zh[j, t + 1, n] = nn + z * (Zh[j, t, n] - nn)     # (1 - z) n + z h_{t-1}

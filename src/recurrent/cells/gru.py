@@ -30,7 +30,9 @@ arrays; the input part of every step in one product before the loop; the
 recurrent part and b_hh as one product per step on [h; 1]; r and z as
 one sigmoid call (exp or tanh route, by size, as in the LSTM); n through tanh;
 in backward, every local factor precomputed for all steps, so that the loop
-only multiplies by dh_t and runs dh = W_hh^T dah + z dh.
+only multiplies by dh_t and runs dh = W_hh^T dah + z dh. With the fused kernels
+(``recurrent.backend``) each step's elementwise work is one compiled loop, and
+the step's product is W_hh @ h with b_hh added in that loop.
 """
 
 from __future__ import annotations
@@ -57,10 +59,16 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     dt = x.dtype
     fz = fused(dt)                                   # the optional fused kernels (recurrent.backend)
     exp_route = 2 * H * N >= EXP_ROUTE_MIN
-    scale = _rz_scale(H, dt, exp_route) if fz is None else np.ones((3 * H, 1), dtype=dt)
-    X = np.ascontiguousarray(x.transpose(2, 1, 0)).reshape(D, T * N)          # (D, T*N)
-    AX = ((w_ih * scale) @ X + (b_ih[:, None] * scale)).reshape(3 * H, T, N)   # input parts, all steps
-    w_h = np.concatenate([w_hh, b_hh[:, None]], axis=1) * scale                # [W_hh | b_hh], (3H, H + 1)
+    X = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)          # x, rows in (t, n) order
+    if fz is None:                                   # r, z rows pre-scaled for the activation trick
+        scale = _rz_scale(H, dt, exp_route)
+        AX = X @ (w_ih * scale).T
+        AX += b_ih * scale[:, 0]
+        w_h = np.concatenate([w_hh, b_hh[:, None]], axis=1) * scale            # [W_hh | b_hh], (3H, H + 1)
+    else:
+        AX = X @ w_ih.T
+        AX += b_ih
+    AX = AX.reshape(T, N, 3 * H)                     # input parts of every step: AX[t] is (N, 3H)
     Zh = np.empty((H + 1, T + 1, N), dtype=dt)       # column block t is [h_{t-1}; 1]
     Zh[:H, 0] = h0.T
     Zh[H] = 1.0
@@ -69,17 +77,17 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     ah = np.empty((3 * H, N), dtype=dt)
     tmp = np.empty((H, N), dtype=dt)
     if fz is not None:                               # the same loop, each step's elementwise work fused
-        zc = Zh[:, 0].copy()                         # [h_{t-1}; 1], contiguous (a copy): a faster product
+        zc = Zh[:H, 0].copy()                        # h_{t-1}, contiguous (a copy): a faster product
         for t in range(T):
-            np.dot(w_h, zc, out=ah)
-            fz.gru_forward_step(AX, ah, G, AHN, Zh, zc, t)
+            np.dot(w_hh, zc, out=ah)                 # the kernel adds b_hh
+            fz.gru_forward_step(AX, ah, b_hh, G, AHN, Zh, zc, t)
     else:
         with np.errstate(over="ignore"):
             for t in range(T):
                 np.dot(w_h, Zh[:, t], out=ah)            # recurrent parts (r, z rows pre-scaled)
                 g = G[t]
                 rz = g[:2 * H]
-                np.add(AX[:2 * H, t], ah[:2 * H], out=rz)
+                np.add(AX[t, :, :2 * H].T, ah[:2 * H], out=rz)
                 if exp_route:
                     np.exp(rz, out=rz)
                     rz += 1.0
@@ -91,7 +99,7 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
                 r, z, n = g[:H], g[H:2 * H], g[2 * H:]
                 AHN[t] = ah[2 * H:]
                 np.multiply(r, ah[2 * H:], out=tmp)      # n = tanh(ax_n + r * (W_hn h + b_hn))
-                tmp += AX[2 * H:, t]
+                tmp += AX[t, :, 2 * H:].T
                 _tanh(tmp, n)
                 h_prev, h = Zh[:H, t], Zh[:H, t + 1]
                 np.subtract(h_prev, n, out=tmp)          # h = (1 - z) n + z h_prev = n + z (h_prev - n)
@@ -168,10 +176,10 @@ def backward(dy, dh_T, cache, record=None):
 def _weight_grads(DAX, DAH, X, Zh, w_ih, dh0):
     """dx and the weight gradients from every step's dax and dah (3H, T, N)."""
     H3, T, N = DAX.shape
-    H, D = H3 // 3, X.shape[0]
+    H, D = H3 // 3, X.shape[1]
     DAX2, DAH2 = DAX.reshape(H3, T * N), DAH.reshape(H3, T * N)
-    dw_ih = DAX2 @ X.T
+    dw_ih = DAX2 @ X                                 # X: x in (t, n) row order, (T N, D)
     dwb_hh = DAH2 @ Zh[:, :T].reshape(H + 1, T * N).T   # [dW_hh | db_hh] in one product
-    dx = (w_ih.T @ DAX2).reshape(D, T, N).transpose(2, 1, 0)
+    dx = (DAX2.T @ w_ih).reshape(T, N, D).transpose(1, 0, 2)
     return dx, dh0.T, (dw_ih, np.ascontiguousarray(dwb_hh[:, :H]), DAX2.sum(axis=1),
                        np.ascontiguousarray(dwb_hh[:, H]))

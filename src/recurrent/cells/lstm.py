@@ -36,9 +36,9 @@ How the code computes exactly this, fast (see docs/speed.md):
 * One product per step: z_t = [x_t; h_{t-1}; 1] is a column block of one buffer Z
   (K = D + H + 1 rows, T + 1 steps), so W_ih x_t + W_hh h_{t-1} + b is
   [W_ih | W_hh | b] @ z_t; h_t is written straight into z_{t+1}. When the input
-  is wide (D > H / 4), the input part of every step is instead one large product
-  before the loop (far more efficient than T narrow ones) and the step computes
-  [W_hh | b] @ [h_{t-1}; 1] plus that step's slice.
+  is wide (D > H / 4), the input part of every step and the bias are instead one
+  large product before the loop (far more efficient than T narrow ones), and the
+  step computes W_hh @ h_{t-1} plus that step's slice (see ``_inputs``).
 * One nonlinearity call for all four gates. For large arrays: sigmoid(a) =
   1 / (1 + exp(-a)) and tanh(a) = 2 sigmoid(2a) - 1, so the forward weights are
   pre-scaled by -1 (i, f, o rows) and -2 (g rows), and exp, add 1, reciprocal
@@ -50,6 +50,9 @@ How the code computes exactly this, fast (see docs/speed.md):
   recurrence (a few elementwise products and dh = W_hh^T da). The weight
   gradients [dW_ih | dW_hh | db] come from one product over all steps, and dx
   from another.
+* Optional (``recurrent.backend``, numba installed): each step's elementwise work,
+  forward and backward, is one compiled loop (``_fused.py``) instead of the NumPy
+  passes below; the products and the layouts are the same.
 
 The cache also offers batch-first views (``gates`` (N, T, 4H), ``h`` and ``c``
 (N, T + 1, H)) that ``recurrent.trace`` reads.
