@@ -87,7 +87,7 @@ def _sigmoid(x):
 
 @njit(**_OPTS)
 def lstm_forward_step(G, C, TC, Z, XW, zc, t, hr):
-    """Step t. G[t] (4H, N) holds W z_t; plus XW[t].T (XW is (T, N, 4H)) when XW is not empty.
+    """Step t. G[t] (4H, N) holds W z_t; plus XW[:, t] (XW is (4H, T, N)) when XW is not empty.
 
     Writes the gates i, f, g, o over G[t], c_t into C[t + 1], tanh(c_t) into TC[t] and
     h_t = o tanh(c_t) into Z[hr:hr + H, t + 1], the next step's input block, and refreshes
@@ -98,9 +98,9 @@ def lstm_forward_step(G, C, TC, Z, XW, zc, t, hr):
     M = H * N
     gt = G[t]
     if XW.shape[0] > 0:
-        for n in range(N):
-            for q in range(H4):
-                gt[q, n] += XW[t, n, q]
+        for q in range(H4):
+            for n in range(N):
+                gt[q, n] += XW[q, t, n]
     a = gt.reshape(4 * M)
     c_prev, c, tc = C[t].reshape(M), C[t + 1].reshape(M), TC[t].reshape(M)
     for k in range(M):
@@ -164,20 +164,22 @@ def lstm_backward_step(G, C, TC, dY, dh_next, dc, da, DA, t):
 # ---------------------------------------------------------------------------------------- GRU
 
 @njit(**_OPTS)
-def gru_forward_step(AX, ah, b_hh, G, AHN, Zh, zc, t):
-    """Step t. AX (T, N, 3H): W_ih x + b_ih for every step; ah (3H, N): W_hh h_{t-1}, to which b_hh is added.
+def gru_forward_step(AX, b_ih, ah, b_hh, G, AHN, Zh, zc, t):
+    """Step t. AX (3H, T, N): W_ih x for every step; ah (3H, N): W_hh h_{t-1}; the biases are added here.
 
     Writes r, z, n into G[t], W_hn h_{t-1} + b_hn into AHN[t] and h_t into Zh[:H, t + 1]
     and into zc, the next product's contiguous h_t.
     """
     H3, N = ah.shape
     H = H3 // 3
-    for n in range(N):
-        for j in range(H):
-            r = sigmoid(AX[t, n, j] + ah[j, n] + b_hh[j])
-            z = sigmoid(AX[t, n, H + j] + ah[H + j, n] + b_hh[H + j])
-            ahn = ah[2 * H + j, n] + b_hh[2 * H + j]
-            nn = tanh(AX[t, n, 2 * H + j] + r * ahn)
+    for j in range(H):                               # n innermost: every array runs contiguously
+        bi_r, bi_z, bi_n = b_ih[j], b_ih[H + j], b_ih[2 * H + j]
+        bh_r, bh_z, bh_n = b_hh[j], b_hh[H + j], b_hh[2 * H + j]
+        for n in range(N):
+            r = sigmoid(AX[j, t, n] + bi_r + ah[j, n] + bh_r)
+            z = sigmoid(AX[H + j, t, n] + bi_z + ah[H + j, n] + bh_z)
+            ahn = ah[2 * H + j, n] + bh_n
+            nn = tanh(AX[2 * H + j, t, n] + bi_n + r * ahn)
             G[t, j, n], G[t, H + j, n], G[t, 2 * H + j, n] = r, z, nn
             AHN[t, j, n] = ahn
             Zh[j, t + 1, n] = nn + z * (Zh[j, t, n] - nn)     # (1 - z) n + z h_{t-1}
@@ -212,16 +214,16 @@ def gru_backward_step(G, AHN, Zh, dY, rec, carry, dah, DAX, DAH, t):
 
 @njit(**_OPTS)
 def rnn_forward_step(a, Z, XW, zc, t, hr, relu):
-    """Step t. a (H, N) holds W z_t, plus XW[t].T (XW is (T, N, H)) when XW is not empty.
+    """Step t. a (H, N) holds W z_t, plus XW[:, t] (XW is (H, T, N)) when XW is not empty.
 
     h_t goes to Z[hr:hr + H, t + 1] and into zc, the next product's contiguous copy.
     """
     H, N = a.shape
     zero = a.dtype.type(0.0)
     if XW.shape[0] > 0:
-        for n in range(N):
-            for j in range(H):
-                a[j, n] += XW[t, n, j]
+        for j in range(H):
+            for n in range(N):
+                a[j, n] += XW[j, t, n]
     for j in range(H):
         for n in range(N):
             v = a[j, n]

@@ -62,13 +62,12 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     X = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)          # x, rows in (t, n) order
     if fz is None:                                   # r, z rows pre-scaled for the activation trick
         scale = _rz_scale(H, dt, exp_route)
-        AX = X @ (w_ih * scale).T
-        AX += b_ih * scale[:, 0]
+        AX = (w_ih * scale) @ X.T
+        AX += b_ih[:, None] * scale
         w_h = np.concatenate([w_hh, b_hh[:, None]], axis=1) * scale            # [W_hh | b_hh], (3H, H + 1)
     else:
-        AX = X @ w_ih.T
-        AX += b_ih
-    AX = AX.reshape(T, N, 3 * H)                     # input parts of every step: AX[t] is (N, 3H)
+        AX = w_ih @ X.T                              # the kernel adds b_ih and b_hh
+    AX = AX.reshape(3 * H, T, N)                     # input parts of every step, feature-major
     Zh = np.empty((H + 1, T + 1, N), dtype=dt)       # column block t is [h_{t-1}; 1]
     Zh[:H, 0] = h0.T
     Zh[H] = 1.0
@@ -79,15 +78,15 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     if fz is not None:                               # the same loop, each step's elementwise work fused
         zc = Zh[:H, 0].copy()                        # h_{t-1}, contiguous (a copy): a faster product
         for t in range(T):
-            np.dot(w_hh, zc, out=ah)                 # the kernel adds b_hh
-            fz.gru_forward_step(AX, ah, b_hh, G, AHN, Zh, zc, t)
+            np.dot(w_hh, zc, out=ah)
+            fz.gru_forward_step(AX, b_ih, ah, b_hh, G, AHN, Zh, zc, t)
     else:
         with np.errstate(over="ignore"):
             for t in range(T):
                 np.dot(w_h, Zh[:, t], out=ah)            # recurrent parts (r, z rows pre-scaled)
                 g = G[t]
                 rz = g[:2 * H]
-                np.add(AX[t, :, :2 * H].T, ah[:2 * H], out=rz)
+                np.add(AX[:2 * H, t], ah[:2 * H], out=rz)
                 if exp_route:
                     np.exp(rz, out=rz)
                     rz += 1.0
@@ -99,7 +98,7 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
                 r, z, n = g[:H], g[H:2 * H], g[2 * H:]
                 AHN[t] = ah[2 * H:]
                 np.multiply(r, ah[2 * H:], out=tmp)      # n = tanh(ax_n + r * (W_hn h + b_hn))
-                tmp += AX[t, :, 2 * H:].T
+                tmp += AX[2 * H:, t]
                 _tanh(tmp, n)
                 h_prev, h = Zh[:H, t], Zh[:H, t + 1]
                 np.subtract(h_prev, n, out=tmp)          # h = (1 - z) n + z h_prev = n + z (h_prev - n)

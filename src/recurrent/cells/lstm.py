@@ -105,7 +105,7 @@ def _inputs(x, w_ih, w_hh, b, h0, scale=None):
     Narrow input (D <= H / 4, or a tiny step): W = [W_ih | W_hh | b] (4H, K) and
     Z (K, T + 1, N), column block t = z_t = [x_t; h_{t-1}; 1], h starting at row hr = D.
     Wide input: the input parts of all steps and the bias are one product first,
-    XW = X W_ih^T + b with X = x in (t, n) row order (T N, D), kept as (T, N, 4H); the step
+    XW = W_ih X^T + b with X = x in (t, n) row order (T N, D), kept as (4H, T, N); the step
     multiplies W = W_hh by h alone, and Z (H + 1, T + 1, N) holds [h_{t-1}; 1] (hr = 0; the
     row of ones gives db in backward's product). ``scale`` (4H, 1), if given, multiplies
     every gate row of the weights and bias (the NumPy path's activation trick).
@@ -117,8 +117,8 @@ def _inputs(x, w_ih, w_hh, b, h0, scale=None):
         #                                              so segments of a sequence choose as the whole does)
         X = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)
         wx, bx, W = (w_ih, b, w_hh) if scale is None else (w_ih * scale, b * scale[:, 0], w_hh * scale)
-        XW = X @ wx.T
-        XW += bx
+        XW = wx @ X.T                                # (G H, T N): feature-major, as the steps read it
+        XW += bx[:, None]
         Z = np.empty((H + 1, T + 1, N), dtype=dt)
         hr = 0
     else:
@@ -132,7 +132,7 @@ def _inputs(x, w_ih, w_hh, b, h0, scale=None):
         hr = D
     Z[hr:hr + H, 0] = h0.T
     Z[-1] = 1.0
-    return W, Z, hr, X, (XW.reshape(T, N, w_ih.shape[0]) if XW is not None else None)
+    return W, Z, hr, X, (XW.reshape(w_ih.shape[0], T, N) if XW is not None else None)
 
 
 def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
@@ -167,7 +167,7 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
                 g = G[t]
                 np.dot(W, Z[:rows, t], out=g)        # (4H, N): scaled pre-activations
                 if XW is not None:
-                    g += XW[t].T
+                    g += XW[:, t]
                 i, f, gg, o = g[:H], g[H:2 * H], g[2 * H:3 * H], g[3 * H:]
                 if exp_route:
                     np.exp(g, out=g)

@@ -57,7 +57,7 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
             for t in range(T):
                 np.dot(W, Z[:rows, t], out=a)
                 if XW is not None:
-                    a += XW[t].T
+                    a += XW[:, t]
                 h = Z[hr:hr + H, t + 1]
                 if exp_route:
                     np.exp(a, out=a)
