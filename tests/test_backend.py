@@ -72,7 +72,10 @@ def test_environment_variable_selects_the_backend_and_a_bad_value_is_named():
     env["RECURRENT_BACKEND"] = "gpu"
     bad = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert bad.returncode != 0
-    assert "RECURRENT_BACKEND: backend must be one of auto, numpy, numba; got 'gpu'" in bad.stderr
+    assert "RECURRENT_BACKEND='gpu': backend must be one of auto, numpy, numba; got 'gpu'" in bad.stderr
+    cli = subprocess.run([sys.executable, "-m", "recurrent", "trace"], env=env, capture_output=True, text=True)
+    assert cli.returncode == 2 and cli.stdout == ""
+    assert cli.stderr.count("\n") == 1 and "RECURRENT_BACKEND='gpu'" in cli.stderr and "Traceback" not in cli.stderr
 
 
 @pytest.mark.skipif(HAVE_NUMBA, reason="numba is installed")

@@ -31,6 +31,7 @@ _INSTALL = "the numba backend needs numba: pip install 'recurrent[fast]'"
 _setting = "auto"
 _kernels = None          # the compiled-kernel module, once imported
 _tried = False
+_env_read = False        # RECURRENT_BACKEND is read at first use; an explicit set_backend wins
 
 
 def _check(name):
@@ -54,7 +55,8 @@ def _load():
 
 def set_backend(name: str) -> str:
     """Choose "auto", "numpy" or "numba" for every cell from now on; returns the previous setting."""
-    global _setting
+    global _setting, _env_read
+    _env_read = True
     _check(name)
     if name == "numba" and _load() is None:
         raise ImportError(_INSTALL)
@@ -62,8 +64,20 @@ def set_backend(name: str) -> str:
     return previous
 
 
+def _read_env():
+    """Apply RECURRENT_BACKEND once; a bad value is a ValueError that names the variable."""
+    if _env_read:
+        return
+    env = os.environ.get("RECURRENT_BACKEND", "").strip()
+    try:
+        set_backend(env.lower() if env else _setting)
+    except (ValueError, ImportError) as e:
+        raise ValueError(f"RECURRENT_BACKEND={env!r}: {e}") from None
+
+
 def get_backend() -> str:
     """The backend that runs now: "numba" or "numpy"."""
+    _read_env()
     if _setting == "numpy":
         return "numpy"
     return "numba" if _load() is not None else "numpy"
@@ -71,14 +85,8 @@ def get_backend() -> str:
 
 def fused(dtype):
     """The fused-kernel module for arrays of ``dtype``, or None when NumPy should run them."""
+    _read_env()
     if _setting == "numpy" or dtype not in (np.float32, np.float64):
         return None
     return _load()
 
-
-_env = os.environ.get("RECURRENT_BACKEND")
-if _env:
-    try:
-        set_backend(_env.strip().lower())
-    except (ValueError, ImportError) as e:
-        raise ImportError(f"RECURRENT_BACKEND: {e}") from None
