@@ -165,49 +165,67 @@ def lstm_backward_step(G, C, TC, dY, dh_next, dc, da, DA, t):
 
 @njit(**_OPTS)
 def gru_forward_step(AX, b_ih, ah, b_hh, G, AHN, Zh, zc, t):
-    """Step t. AX (3H, T, N): W_ih x for every step; ah (3H, N): W_hh h_{t-1}; the biases are added here.
+    """Step t. AX (3H, T, N): W_ih x for every step; ah (3H, N): W_hh h_{t-1}; zc (H, N): h_{t-1}.
 
-    Writes r, z, n into G[t], W_hn h_{t-1} + b_hn into AHN[t] and h_t into Zh[:H, t + 1]
-    and into zc, the next product's contiguous h_t.
+    Writes r, z, n into G[t], W_hn h_{t-1} + b_hn into AHN[t], and h_t into zc (the next
+    product's right-hand side) and Zh[:H, t + 1]. The biases are added here.
     """
     H3, N = ah.shape
     H = H3 // 3
-    for j in range(H):                               # n innermost: every array runs contiguously
-        bi_r, bi_z, bi_n = b_ih[j], b_ih[H + j], b_ih[2 * H + j]
-        bh_r, bh_z, bh_n = b_hh[j], b_hh[H + j], b_hh[2 * H + j]
+    M = H * N
+    gt, at = G[t], AHN[t]
+    for q in range(2 * H):                           # pre-activations of r and z, and n's two parts
+        bq = b_ih[q] + b_hh[q]
         for n in range(N):
-            r = sigmoid(AX[j, t, n] + bi_r + ah[j, n] + bh_r)
-            z = sigmoid(AX[H + j, t, n] + bi_z + ah[H + j, n] + bh_z)
-            ahn = ah[2 * H + j, n] + bh_n
-            nn = tanh(AX[2 * H + j, t, n] + bi_n + r * ahn)
-            G[t, j, n], G[t, H + j, n], G[t, 2 * H + j, n] = r, z, nn
-            AHN[t, j, n] = ahn
-            Zh[j, t + 1, n] = nn + z * (Zh[j, t, n] - nn)     # (1 - z) n + z h_{t-1}
-    _next_input(Zh, zc, t)
+            gt[q, n] = AX[q, t, n] + ah[q, n] + bq
+    for j in range(H):
+        bi, bh = b_ih[2 * H + j], b_hh[2 * H + j]
+        for n in range(N):
+            gt[2 * H + j, n] = AX[2 * H + j, t, n] + bi
+            at[j, n] = ah[2 * H + j, n] + bh
+    g, ahn, h = gt.reshape(3 * M), at.reshape(M), zc.reshape(M)
+    for k in range(M):                               # one flat loop over few arrays: LLVM vectorises it
+        r = sigmoid(g[k])
+        z = sigmoid(g[M + k])
+        nn = tanh(g[2 * M + k] + r * ahn[k])
+        g[k], g[M + k], g[2 * M + k] = r, z, nn
+        h[k] = nn + z * (h[k] - nn)                  # (1 - z) n + z h_{t-1}
+    for j in range(H):
+        for n in range(N):
+            Zh[j, t + 1, n] = zc[j, n]
 
 
 @njit(**_OPTS)
-def gru_backward_step(G, AHN, Zh, dY, rec, carry, dah, DAX, DAH, t):
+def gru_backward_step(G, AHN, Zh, dY, rec, carry, hp, dah, dan, DAX, DAH, t):
     """Step t of BPTT. dh_t = dY[t] + rec + carry, where rec = W_hh^T dah_{t+1} and carry = z_{t+1} dh_{t+1}.
 
-    Writes the input-part gradients into DAX[:, t], the recurrent-part ones into ``dah``
-    (3H, N) and DAH[:, t], and z_t dh_t into ``carry`` for step t - 1.
+    Writes the recurrent-part gradients into ``dah`` (3H, N) and DAH[:, t], the input-part
+    ones into DAX[:, t], and z_t dh_t into ``carry`` for step t - 1. ``hp`` and ``dan``
+    (H, N) are scratch.
     """
     H3, N = dah.shape
     H = H3 // 3
+    M = H * N
     one = dah.dtype.type(1.0)
-    for j in range(H):
+    for j in range(H):                               # h_{t-1}, contiguous
         for n in range(N):
-            r, z, nn = G[t, j, n], G[t, H + j, n], G[t, 2 * H + j, n]
-            dh = dY[t, j, n] + rec[j, n] + carry[j, n]
-            dan = dh * (one - z) * (one - nn * nn)              # on the candidate's pre-activation
-            dar = dan * AHN[t, j, n] * r * (one - r)
-            daz = dh * (Zh[j, t, n] - nn) * z * (one - z)
-            DAX[j, t, n], DAX[H + j, t, n], DAX[2 * H + j, t, n] = dar, daz, dan
-            dahn = dan * r
-            dah[j, n], dah[H + j, n], dah[2 * H + j, n] = dar, daz, dahn
-            DAH[j, t, n], DAH[H + j, t, n], DAH[2 * H + j, t, n] = dar, daz, dahn
-            carry[j, n] = dh * z
+            hp[j, n] = Zh[j, t, n]
+    g, ahn, dy = G[t].reshape(3 * M), AHN[t].reshape(M), dY[t].reshape(M)
+    dh, c, h_prev, d, dn = rec.reshape(M), carry.reshape(M), hp.reshape(M), dah.reshape(3 * M), dan.reshape(M)
+    for k in range(M):
+        dh[k] += dy[k] + c[k]                        # dh_t, in place of rec
+    for k in range(M):
+        r, z, nn = g[k], g[M + k], g[2 * M + k]
+        dnk = dh[k] * (one - z) * (one - nn * nn)    # on the candidate's pre-activation
+        d[k] = dnk * ahn[k] * r * (one - r)          # reset gate
+        d[M + k] = dh[k] * (h_prev[k] - nn) * z * (one - z)   # update gate
+        d[2 * M + k] = dnk * r                       # recurrent part of n: through r
+        dn[k] = dnk
+        c[k] = dh[k] * z
+    for q in range(H3):
+        for n in range(N):
+            DAH[q, t, n] = dah[q, n]
+            DAX[q, t, n] = dah[q, n] if q < 2 * H else dan[q - 2 * H, n]
 
 
 # ---------------------------------------------------------------------------------------- RNN

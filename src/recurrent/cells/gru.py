@@ -130,9 +130,10 @@ def backward(dy, dh_T, cache, record=None):
         dah = np.empty((3 * H, N), dtype=dt)
         rec = dh_T.T.copy()                          # W_hh^T dah_{t+1}; at the top, the gradient on h_T
         carry = np.zeros((H, N), dtype=dt)           # z_{t+1} dh_{t+1}
+        hp, dan = np.empty((H, N), dtype=dt), np.empty((H, N), dtype=dt)
         w_hh_T = np.ascontiguousarray(w_hh.T)
         for t in reversed(range(T)):
-            fz.gru_backward_step(G, AHN, Zh, dY, rec, carry, dah, DAX, DAH, t)
+            fz.gru_backward_step(G, AHN, Zh, dY, rec, carry, hp, dah, dan, DAX, DAH, t)
             np.dot(w_hh_T, dah, out=rec)
         return _weight_grads(DAX, DAH, X, Zh, w_ih, rec + carry)
     r, z, n = G[:, :H], G[:, H:2 * H], G[:, 2 * H:]
