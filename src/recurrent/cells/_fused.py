@@ -83,6 +83,24 @@ def _sigmoid(x):
         return lambda x: 1.0 / (1.0 + math.exp(-x))
 
 
+# Below this many multiply-adds per step (W.size * N), a step's product is cheaper as a compiled
+# loop than as a BLAS call (about 1.5 us of call overhead each), and the whole time loop runs here.
+SMALL_STEP = 1024
+
+
+@njit(**_OPTS)
+def _matmul(A, B, out):
+    """out = A @ B for small arrays, written out (B's rows contiguous, so the inner loop vectorises)."""
+    zero = out.dtype.type(0.0)
+    for i in range(A.shape[0]):
+        for n in range(B.shape[1]):
+            out[i, n] = zero
+        for k in range(A.shape[1]):
+            a = A[i, k]
+            for n in range(B.shape[1]):
+                out[i, n] += a * B[k, n]
+
+
 # ---------------------------------------------------------------------------------------- LSTM
 
 @njit(**_OPTS)
@@ -161,6 +179,22 @@ def lstm_backward_step(G, C, TC, dY, dh_next, dc, da, DA, t):
             DA[q, t, n] = da[q, n]
 
 
+@njit(**_OPTS)
+def lstm_forward_small(W, G, C, TC, Z, XW, zc, hr):
+    """Every step of a small layer: G[t] = W zc, then ``lstm_forward_step`` (no Python in the loop)."""
+    for t in range(G.shape[0]):
+        _matmul(W, zc, G[t])
+        lstm_forward_step(G, C, TC, Z, XW, zc, t, hr)
+
+
+@njit(**_OPTS)
+def lstm_backward_small(G, C, TC, dY, dh_next, dc, da, DA, w_hh_T):
+    """Every step of BPTT for a small layer: ``lstm_backward_step``, then dh_next = W_hh^T da."""
+    for t in range(G.shape[0] - 1, -1, -1):
+        lstm_backward_step(G, C, TC, dY, dh_next, dc, da, DA, t)
+        _matmul(w_hh_T, da, dh_next)
+
+
 # ---------------------------------------------------------------------------------------- GRU
 
 @njit(**_OPTS)
@@ -228,6 +262,22 @@ def gru_backward_step(G, AHN, Zh, dY, rec, carry, hp, dah, dan, DAX, DAH, t):
             DAX[q, t, n] = dah[q, n] if q < 2 * H else dan[q - 2 * H, n]
 
 
+@njit(**_OPTS)
+def gru_forward_small(AX, b_ih, w_hh, ah, b_hh, G, AHN, Zh, zc):
+    """Every step of a small layer: ah = W_hh zc, then ``gru_forward_step``."""
+    for t in range(G.shape[0]):
+        _matmul(w_hh, zc, ah)
+        gru_forward_step(AX, b_ih, ah, b_hh, G, AHN, Zh, zc, t)
+
+
+@njit(**_OPTS)
+def gru_backward_small(G, AHN, Zh, dY, rec, carry, hp, dah, dan, DAX, DAH, w_hh_T):
+    """Every step of BPTT for a small layer: ``gru_backward_step``, then rec = W_hh^T dah."""
+    for t in range(G.shape[0] - 1, -1, -1):
+        gru_backward_step(G, AHN, Zh, dY, rec, carry, hp, dah, dan, DAX, DAH, t)
+        _matmul(w_hh_T, dah, rec)
+
+
 # ---------------------------------------------------------------------------------------- RNN
 
 @njit(**_OPTS)
@@ -267,3 +317,19 @@ def rnn_backward_step(Z, hr, dY, dh_next, da, DA, t, relu):
                 v = dh * (one - h * h)
             da[j, n] = v
             DA[j, t, n] = v
+
+
+@njit(**_OPTS)
+def rnn_forward_small(W, a, Z, XW, zc, hr, relu):
+    """Every step of a small layer: a = W zc, then ``rnn_forward_step``."""
+    for t in range(Z.shape[1] - 1):
+        _matmul(W, zc, a)
+        rnn_forward_step(a, Z, XW, zc, t, hr, relu)
+
+
+@njit(**_OPTS)
+def rnn_backward_small(Z, hr, dY, dh_next, da, DA, w_hh_T, relu):
+    """Every step of BPTT for a small layer: ``rnn_backward_step``, then dh_next = W_hh^T da."""
+    for t in range(Z.shape[1] - 2, -1, -1):
+        rnn_backward_step(Z, hr, dY, dh_next, da, DA, t, relu)
+        _matmul(w_hh_T, da, dh_next)

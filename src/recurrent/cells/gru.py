@@ -77,9 +77,12 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     tmp = np.empty((H, N), dtype=dt)
     if fz is not None:                               # the same loop, each step's elementwise work fused
         zc = Zh[:H, 0].copy()                        # h_{t-1}, contiguous (a copy): a faster product
-        for t in range(T):
-            np.dot(w_hh, zc, out=ah)
-            fz.gru_forward_step(AX, b_ih, ah, b_hh, G, AHN, Zh, zc, t)
+        if w_hh.size * N <= fz.SMALL_STEP:           # tiny steps: the whole loop compiled, products included
+            fz.gru_forward_small(AX, b_ih, w_hh, ah, b_hh, G, AHN, Zh, zc)
+        else:
+            for t in range(T):
+                np.dot(w_hh, zc, out=ah)
+                fz.gru_forward_step(AX, b_ih, ah, b_hh, G, AHN, Zh, zc, t)
     else:
         with np.errstate(over="ignore"):
             for t in range(T):
@@ -132,9 +135,12 @@ def backward(dy, dh_T, cache, record=None):
         carry = np.zeros((H, N), dtype=dt)           # z_{t+1} dh_{t+1}
         hp, dan = np.empty((H, N), dtype=dt), np.empty((H, N), dtype=dt)
         w_hh_T = np.ascontiguousarray(w_hh.T)
-        for t in reversed(range(T)):
-            fz.gru_backward_step(G, AHN, Zh, dY, rec, carry, hp, dah, dan, DAX, DAH, t)
-            np.dot(w_hh_T, dah, out=rec)
+        if w_hh.size * N <= fz.SMALL_STEP:
+            fz.gru_backward_small(G, AHN, Zh, dY, rec, carry, hp, dah, dan, DAX, DAH, w_hh_T)
+        else:
+            for t in reversed(range(T)):
+                fz.gru_backward_step(G, AHN, Zh, dY, rec, carry, hp, dah, dan, DAX, DAH, t)
+                np.dot(w_hh_T, dah, out=rec)
         return _weight_grads(DAX, DAH, X, Zh, w_ih, rec + carry)
     r, z, n = G[:, :H], G[:, H:2 * H], G[:, 2 * H:]
     h_prev = Zh[:H, :T].transpose(1, 0, 2)           # (T, H, N)

@@ -157,9 +157,12 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     if fz is not None:                               # the same loop, each step's elementwise work fused
         xw = XW if XW is not None else np.empty((0, 0, 0), dtype=dt)
         zc = Z[:rows, 0].copy()                    # z_t, contiguous (a copy, never a view): a faster product
-        for t in range(T):
-            np.dot(W, zc, out=G[t])
-            fz.lstm_forward_step(G, C, TC, Z, xw, zc, t, hr)
+        if W.size * N <= fz.SMALL_STEP:              # tiny steps: the whole loop compiled, products included
+            fz.lstm_forward_small(W, G, C, TC, Z, xw, zc, hr)
+        else:
+            for t in range(T):
+                np.dot(W, zc, out=G[t])
+                fz.lstm_forward_step(G, C, TC, Z, xw, zc, t, hr)
     else:
         tmp = np.empty((H, N), dtype=dt)
         with np.errstate(over="ignore"):             # exp(large) = inf gives sigmoid 0, as it should
@@ -215,9 +218,12 @@ def backward(dy, dh_T, dc_T, cache, record=None):
         dh_next = dh_T.T.copy()                     # W_hh^T da_{t+1}; at the top, the gradient on h_T
         dc = dc_T.T.copy()
         w_hh_T = np.ascontiguousarray(w_hh.T)
-        for t in reversed(range(T)):
-            fz.lstm_backward_step(G, C, TC, dY, dh_next, dc, da, DA, t)
-            np.dot(w_hh_T, da, out=dh_next)
+        if w_hh.size * N <= fz.SMALL_STEP:
+            fz.lstm_backward_small(G, C, TC, dY, dh_next, dc, da, DA, w_hh_T)
+        else:
+            for t in reversed(range(T)):
+                fz.lstm_backward_step(G, C, TC, dY, dh_next, dc, da, DA, t)
+                np.dot(w_hh_T, da, out=dh_next)
         dx, grads = _weight_grads(DA, cache)
         return dx, dh_next.T, dc.T, grads
     i, f, g, o = G[:, :H], G[:, H:2 * H], G[:, 2 * H:3 * H], G[:, 3 * H:]

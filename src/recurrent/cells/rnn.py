@@ -49,9 +49,12 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     if fz is not None:                               # the same loop, each step's elementwise work fused
         xw = XW if XW is not None else np.empty((0, 0, 0), dtype=dt)
         zc = Z[:rows, 0].copy()                    # z_t, contiguous (a copy, never a view): a faster product
-        for t in range(T):
-            np.dot(W, zc, out=a)
-            fz.rnn_forward_step(a, Z, xw, zc, t, hr, not tanh)
+        if W.size * N <= fz.SMALL_STEP:              # tiny steps: the whole loop compiled, products included
+            fz.rnn_forward_small(W, a, Z, xw, zc, hr, not tanh)
+        else:
+            for t in range(T):
+                np.dot(W, zc, out=a)
+                fz.rnn_forward_step(a, Z, xw, zc, t, hr, not tanh)
     else:
         with np.errstate(over="ignore"):
             for t in range(T):
@@ -91,9 +94,12 @@ def backward(dy, dh_T, cache, record=None):
         da = np.empty((H, N), dtype=dt)
         dh_next = dh_T.T.copy()                      # W_hh^T da_{t+1}; at the top, the gradient on h_T
         w_hh_T = np.ascontiguousarray(w_hh.T)
-        for t in reversed(range(T)):
-            fz.rnn_backward_step(Z, hr, dY, dh_next, da, DA, t, relu)
-            np.dot(w_hh_T, da, out=dh_next)
+        if w_hh.size * N <= fz.SMALL_STEP:
+            fz.rnn_backward_small(Z, hr, dY, dh_next, da, DA, w_hh_T, relu)
+        else:
+            for t in reversed(range(T)):
+                fz.rnn_backward_step(Z, hr, dY, dh_next, da, DA, t, relu)
+                np.dot(w_hh_T, da, out=dh_next)
         dx, grads = _weight_grads(DA, cache)
         return dx, dh_next.T, grads
     Hs = Z[hr:hr + H, 1:].transpose(1, 0, 2)         # (T, H, N): h_1 .. h_T
