@@ -104,8 +104,8 @@ def _matmul(A, B, out):
 # ---------------------------------------------------------------------------------------- LSTM
 
 @njit(**_OPTS)
-def lstm_forward_step(G, C, TC, Z, XW, zc, t, hr):
-    """Step t. G[t] (4H, N) holds W z_t; plus XW[:, t] (XW is (4H, T, N)) when XW is not empty.
+def lstm_forward_step(G, C, TC, Z, XW, b, zc, t, hr):
+    """Step t. G[t] (4H, N) holds W z_t; plus XW[:, t] + b (XW is (4H, T, N)) when XW is not empty.
 
     Writes the gates i, f, g, o over G[t], c_t into C[t + 1], tanh(c_t) into TC[t] and
     h_t = o tanh(c_t) into Z[hr:hr + H, t + 1], the next step's input block, and refreshes
@@ -117,8 +117,9 @@ def lstm_forward_step(G, C, TC, Z, XW, zc, t, hr):
     gt = G[t]
     if XW.shape[0] > 0:
         for q in range(H4):
+            bq = b[q]
             for n in range(N):
-                gt[q, n] += XW[q, t, n]
+                gt[q, n] += XW[q, t, n] + bq
     a = gt.reshape(4 * M)
     c_prev, c, tc = C[t].reshape(M), C[t + 1].reshape(M), TC[t].reshape(M)
     for k in range(M):
@@ -180,11 +181,11 @@ def lstm_backward_step(G, C, TC, dY, dh_next, dc, da, DA, t):
 
 
 @njit(**_OPTS)
-def lstm_forward_small(W, G, C, TC, Z, XW, zc, hr):
+def lstm_forward_small(W, G, C, TC, Z, XW, b, zc, hr):
     """Every step of a small layer: G[t] = W zc, then ``lstm_forward_step`` (no Python in the loop)."""
     for t in range(G.shape[0]):
         _matmul(W, zc, G[t])
-        lstm_forward_step(G, C, TC, Z, XW, zc, t, hr)
+        lstm_forward_step(G, C, TC, Z, XW, b, zc, t, hr)
 
 
 @njit(**_OPTS)
@@ -281,8 +282,8 @@ def gru_backward_small(G, AHN, Zh, dY, rec, carry, hp, dah, dan, DAX, DAH, w_hh_
 # ---------------------------------------------------------------------------------------- RNN
 
 @njit(**_OPTS)
-def rnn_forward_step(a, Z, XW, zc, t, hr, relu):
-    """Step t. a (H, N) holds W z_t, plus XW[:, t] (XW is (H, T, N)) when XW is not empty.
+def rnn_forward_step(a, Z, XW, b, zc, t, hr, relu):
+    """Step t. a (H, N) holds W z_t, plus XW[:, t] + b (XW is (H, T, N)) when XW is not empty.
 
     h_t goes to Z[hr:hr + H, t + 1] and into zc, the next product's contiguous copy.
     """
@@ -290,8 +291,9 @@ def rnn_forward_step(a, Z, XW, zc, t, hr, relu):
     zero = a.dtype.type(0.0)
     if XW.shape[0] > 0:
         for j in range(H):
+            bj = b[j]
             for n in range(N):
-                a[j, n] += XW[j, t, n]
+                a[j, n] += XW[j, t, n] + bj
     for j in range(H):
         for n in range(N):
             v = a[j, n]
@@ -320,11 +322,11 @@ def rnn_backward_step(Z, hr, dY, dh_next, da, DA, t, relu):
 
 
 @njit(**_OPTS)
-def rnn_forward_small(W, a, Z, XW, zc, hr, relu):
+def rnn_forward_small(W, a, Z, XW, b, zc, hr, relu):
     """Every step of a small layer: a = W zc, then ``rnn_forward_step``."""
     for t in range(Z.shape[1] - 1):
         _matmul(W, zc, a)
-        rnn_forward_step(a, Z, XW, zc, t, hr, relu)
+        rnn_forward_step(a, Z, XW, b, zc, t, hr, relu)
 
 
 @njit(**_OPTS)

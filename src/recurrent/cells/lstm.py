@@ -99,7 +99,7 @@ def _gate_rows(H, dtype, exp_route):
     return scale, mul, add
 
 
-def _inputs(x, w_ih, w_hh, b, h0, scale=None):
+def _inputs(x, w_ih, w_hh, b, h0, scale=None, add_bias=True):
     """The per-step product's weights and right-hand sides, in one of two layouts.
 
     Narrow input (D <= H / 4, or a tiny step): W = [W_ih | W_hh | b] (4H, K) and
@@ -108,7 +108,8 @@ def _inputs(x, w_ih, w_hh, b, h0, scale=None):
     XW = W_ih X^T + b with X = x in (t, n) row order (T N, D), kept as (4H, T, N); the step
     multiplies W = W_hh by h alone, and Z (H + 1, T + 1, N) holds [h_{t-1}; 1] (hr = 0; the
     row of ones gives db in backward's product). ``scale`` (4H, 1), if given, multiplies
-    every gate row of the weights and bias (the NumPy path's activation trick).
+    every gate row of the weights and bias (the NumPy path's activation trick). With
+    ``add_bias=False`` XW leaves b out (the fused kernels add it as they read XW: one pass less).
     """
     N, T, D = x.shape
     H = w_hh.shape[1]
@@ -118,7 +119,8 @@ def _inputs(x, w_ih, w_hh, b, h0, scale=None):
         X = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)
         wx, bx, W = (w_ih, b, w_hh) if scale is None else (w_ih * scale, b * scale[:, 0], w_hh * scale)
         XW = wx @ X.T                                # (G H, T N): feature-major, as the steps read it
-        XW += bx[:, None]
+        if add_bias:
+            XW += bx[:, None]
         Z = np.empty((H + 1, T + 1, N), dtype=dt)
         hr = 0
     else:
@@ -148,7 +150,8 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     exp_route = fz is None and 4 * H * N >= EXP_ROUTE_MIN
     if fz is None:
         scale, mul, add = _gate_rows(H, dt, exp_route)
-    W, Z, hr, X, XW = _inputs(x, w_ih, w_hh, b_ih + b_hh, h0, None if fz is not None else scale)
+    b = b_ih + b_hh
+    W, Z, hr, X, XW = _inputs(x, w_ih, w_hh, b, h0, None if fz is not None else scale, add_bias=fz is None)
     rows = Z.shape[0] - 1 if XW is not None else Z.shape[0]   # the rows of Z that W multiplies
     C = np.empty((T + 1, H, N), dtype=dt)            # C[t + 1] is c_t, C[0] is c0
     C[0] = c0.T
@@ -158,11 +161,11 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         xw = XW if XW is not None else np.empty((0, 0, 0), dtype=dt)
         zc = Z[:rows, 0].copy()                    # z_t, contiguous (a copy, never a view): a faster product
         if W.size * N <= fz.SMALL_STEP:              # tiny steps: the whole loop compiled, products included
-            fz.lstm_forward_small(W, G, C, TC, Z, xw, zc, hr)
+            fz.lstm_forward_small(W, G, C, TC, Z, xw, b, zc, hr)
         else:
             for t in range(T):
                 np.dot(W, zc, out=G[t])
-                fz.lstm_forward_step(G, C, TC, Z, xw, zc, t, hr)
+                fz.lstm_forward_step(G, C, TC, Z, xw, b, zc, t, hr)
     else:
         tmp = np.empty((H, N), dtype=dt)
         with np.errstate(over="ignore"):             # exp(large) = inf gives sigmoid 0, as it should

@@ -43,18 +43,19 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     exp_route = tanh and fz is None and H * N >= EXP_ROUTE_MIN
     # exp route: the step computes -2a, as tanh(a) = 2 / (1 + exp(-2a)) - 1
     scale = np.full((H, 1), -2.0, dtype=dt) if exp_route else None
-    W, Z, hr, X, XW = _inputs(x, w_ih, w_hh, b_ih + b_hh, h0, scale)   # the two layouts: see lstm._inputs
+    b = b_ih + b_hh
+    W, Z, hr, X, XW = _inputs(x, w_ih, w_hh, b, h0, scale, add_bias=fz is None)   # the layouts: lstm._inputs
     rows = Z.shape[0] - 1 if XW is not None else Z.shape[0]
     a = np.empty((H, N), dtype=dt)
     if fz is not None:                               # the same loop, each step's elementwise work fused
         xw = XW if XW is not None else np.empty((0, 0, 0), dtype=dt)
         zc = Z[:rows, 0].copy()                    # z_t, contiguous (a copy, never a view): a faster product
         if W.size * N <= fz.SMALL_STEP:              # tiny steps: the whole loop compiled, products included
-            fz.rnn_forward_small(W, a, Z, xw, zc, hr, not tanh)
+            fz.rnn_forward_small(W, a, Z, xw, b, zc, hr, not tanh)
         else:
             for t in range(T):
                 np.dot(W, zc, out=a)
-                fz.rnn_forward_step(a, Z, xw, zc, t, hr, not tanh)
+                fz.rnn_forward_step(a, Z, xw, b, zc, t, hr, not tanh)
     else:
         with np.errstate(over="ignore"):
             for t in range(T):
