@@ -148,10 +148,11 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     dt = x.dtype
     fz = fused(dt)                                   # the optional fused kernels (recurrent.backend)
     exp_route = fz is None and 4 * H * N >= EXP_ROUTE_MIN
+    scale = None                                     # the NumPy path pre-scales the gate rows
     if fz is None:
         scale, mul, add = _gate_rows(H, dt, exp_route)
     b = b_ih + b_hh
-    W, Z, hr, X, XW = _inputs(x, w_ih, w_hh, b, h0, None if fz is not None else scale, add_bias=fz is None)
+    W, Z, hr, X, XW = _inputs(x, w_ih, w_hh, b, h0, scale, add_bias=fz is None)
     rows = Z.shape[0] - 1 if XW is not None else Z.shape[0]   # the rows of Z that W multiplies
     C = np.empty((T + 1, H, N), dtype=dt)            # C[t + 1] is c_t, C[0] is c0
     C[0] = c0.T
@@ -159,7 +160,7 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     TC = np.empty((T, H, N), dtype=dt)               # tanh(c_t), reused by backward
     if fz is not None:                               # the same loop, each step's elementwise work fused
         xw = XW if XW is not None else np.empty((0, 0, 0), dtype=dt)
-        zc = Z[:rows, 0].copy()                    # z_t, contiguous (a copy, never a view): a faster product
+        zc = Z[:rows, 0].copy()                      # z_t, contiguous (a copy, never a view): a faster product
         if W.size * N <= fz.SMALL_STEP:              # tiny steps: the whole loop compiled, products included
             fz.lstm_forward_small(W, G, C, TC, Z, xw, b, zc, hr)
         else:

@@ -49,7 +49,7 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     a = np.empty((H, N), dtype=dt)
     if fz is not None:                               # the same loop, each step's elementwise work fused
         xw = XW if XW is not None else np.empty((0, 0, 0), dtype=dt)
-        zc = Z[:rows, 0].copy()                    # z_t, contiguous (a copy, never a view): a faster product
+        zc = Z[:rows, 0].copy()                      # z_t, contiguous (a copy, never a view): a faster product
         if W.size * N <= fz.SMALL_STEP:              # tiny steps: the whole loop compiled, products included
             fz.rnn_forward_small(W, a, Z, xw, b, zc, hr, not tanh)
         else:
