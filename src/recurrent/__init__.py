@@ -9,8 +9,8 @@ from .forecast import Forecaster, NotFittedError
 from .gradcheck import GradcheckResult, gradcheck, numerical_gradient, relative_error
 from .layers import GRU, LSTM, RNN, LastStep, Linear, LSTMState
 from .model import Sequential, load
-from .train import EarlyStopping, History, NonFiniteError
 from .trace import Trace, trace
+from .train import EarlyStopping, History, NonFiniteError
 
 __all__ = [
     "__version__",
