@@ -74,7 +74,6 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     G = np.empty((T, 3 * H, N), dtype=dt)            # r, z, n per step
     AHN = np.empty((T, H, N), dtype=dt)              # W_hn h_{t-1} + b_hn, needed for dr
     ah = np.empty((3 * H, N), dtype=dt)
-    tmp = np.empty((H, N), dtype=dt)
     if fz is not None:                               # the same loop, each step's elementwise work fused
         zc = Zh[:H, 0].copy()                        # h_{t-1}, contiguous (a copy): a faster product
         if w_hh.size * N <= fz.SMALL_STEP:           # tiny steps: the whole loop compiled, products included
@@ -84,6 +83,7 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
                 np.dot(w_hh, zc, out=ah)
                 fz.gru_forward_step(AX, b_ih, ah, b_hh, G, AHN, Zh, zc, t)
     else:
+        tmp = np.empty((H, N), dtype=dt)
         with np.errstate(over="ignore"):
             for t in range(T):
                 np.dot(w_h, Zh[:, t], out=ah)            # recurrent parts (r, z rows pre-scaled)
@@ -125,16 +125,17 @@ def backward(dy, dh_T, cache, record=None):
     T, H3, N = G.shape
     H = H3 // 3
     dt = G.dtype
+    dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
+    DAX = np.empty((3 * H, T, N), dtype=dt)          # gradients on the input and recurrent parts, every step
+    DAH = np.empty((3 * H, T, N), dtype=dt)
+    dh_next = dh_T.T.copy()                          # a copy: it is updated in place
+    w_hh_T = np.ascontiguousarray(w_hh.T)            # (H, 3H)
     fz = fused(dt)
     if fz is not None and record is None:            # the same recurrence, each step fused (recurrent.backend)
-        dY = np.ascontiguousarray(dy.transpose(1, 2, 0))
-        DAX = np.empty((3 * H, T, N), dtype=dt)
-        DAH = np.empty((3 * H, T, N), dtype=dt)
         dah = np.empty((3 * H, N), dtype=dt)
-        rec = dh_T.T.copy()                          # W_hh^T dah_{t+1}; at the top, the gradient on h_T
+        rec = dh_next                                # W_hh^T dah_{t+1}; at the top, the gradient on h_T
         carry = np.zeros((H, N), dtype=dt)           # z_{t+1} dh_{t+1}
         hp, dan = np.empty((H, N), dtype=dt), np.empty((H, N), dtype=dt)
-        w_hh_T = np.ascontiguousarray(w_hh.T)
         if w_hh.size * N <= fz.SMALL_STEP:
             fz.gru_backward_small(G, AHN, Zh, dY, rec, carry, hp, dah, dan, DAX, DAH, w_hh_T)
         else:
@@ -153,14 +154,8 @@ def backward(dy, dh_T, cache, record=None):
     Qx[:, 2 * H:] = Qn                               # candidate
     Qhn = Qn * r
     Q3 = Qx.reshape(T, 3, H, N)
-    dY = np.ascontiguousarray(dy.transpose(1, 2, 0))
-
-    DAX = np.empty((3 * H, T, N), dtype=dt)
-    DAH = np.empty((3 * H, T, N), dtype=dt)
-    dh_next = dh_T.T.copy()                   # a copy: we update it in place
     dh = np.empty((H, N), dtype=dt)
     tmp = np.empty((H, N), dtype=dt)
-    w_hh_T = np.ascontiguousarray(w_hh.T)            # (H, 3H)
     if record is not None:
         rec_dh = np.empty((T, H, N), dtype=dt)
     for t in reversed(range(T)):

@@ -214,14 +214,14 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     T, H4, N = G.shape
     H = H4 // 4
     dt = G.dtype
+    dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
+    dh_next = dh_T.T.copy()                          # W_hh^T da_{t+1}; at the top, the gradient on h_T
+    dc = dc_T.T.copy()                               # copies: both are updated in place
+    w_hh_T = np.ascontiguousarray(w_hh.T)            # (H, 4H)
     fz = fused(dt)
     if fz is not None and record is None:           # the same recurrence, each step fused (recurrent.backend)
-        dY = np.ascontiguousarray(dy.transpose(1, 2, 0))   # (T, H, N)
         DA = np.empty((4 * H, T, N), dtype=dt)      # da of every step, laid out for the products below
         da = np.empty((4 * H, N), dtype=dt)
-        dh_next = dh_T.T.copy()                     # W_hh^T da_{t+1}; at the top, the gradient on h_T
-        dc = dc_T.T.copy()
-        w_hh_T = np.ascontiguousarray(w_hh.T)
         if w_hh.size * N <= fz.SMALL_STEP:
             fz.lstm_backward_small(G, C, TC, dY, dh_next, dc, da, DA, w_hh_T)
         else:
@@ -250,14 +250,10 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     np.subtract(1.0, o, out=P_o)
     P_o *= o
     P_o *= TC                                        # da_o = dh * tanh(c) o (1 - o)
-    dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
 
     DA = P                                           # each step's da overwrites its own factors
-    dh_next = dh_T.T.copy()                          # a copy: we update it in place
-    dc = dc_T.T.copy()
     dh = np.empty((H, N), dtype=dt)
     tmp = np.empty((H, N), dtype=dt)
-    w_hh_T = np.ascontiguousarray(w_hh.T)            # (H, 4H)
     if record is not None:
         rec_dh, rec_dc = np.empty((T, H, N), dtype=dt), np.empty((T, H, N), dtype=dt)
     for t in reversed(range(T)):

@@ -89,12 +89,12 @@ def backward(dy, dh_T, cache, record=None):
     dt = Z.dtype
     fz = fused(dt)
     relu = cache["nonlinearity"] == "relu"
+    dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
+    DA = np.empty((H, T, N), dtype=dt)               # da of every step, laid out for the products
+    dh_next = dh_T.T.copy()                          # W_hh^T da_{t+1}; at the top, the gradient on h_T
+    w_hh_T = np.ascontiguousarray(w_hh.T)
     if fz is not None and record is None:            # the same recurrence, each step fused (recurrent.backend)
-        dY = np.ascontiguousarray(dy.transpose(1, 2, 0))
-        DA = np.empty((H, T, N), dtype=dt)
         da = np.empty((H, N), dtype=dt)
-        dh_next = dh_T.T.copy()                      # W_hh^T da_{t+1}; at the top, the gradient on h_T
-        w_hh_T = np.ascontiguousarray(w_hh.T)
         if w_hh.size * N <= fz.SMALL_STEP:
             fz.rnn_backward_small(Z, hr, dY, dh_next, da, DA, w_hh_T, relu)
         else:
@@ -105,11 +105,7 @@ def backward(dy, dh_T, cache, record=None):
         return dx, dh_next.T, grads
     Hs = Z[hr:hr + H, 1:].transpose(1, 0, 2)         # (T, H, N): h_1 .. h_T
     deriv = (Hs > 0).astype(dt) if relu else 1.0 - Hs * Hs   # act', all steps
-    dY = np.ascontiguousarray(dy.transpose(1, 2, 0))
-    DA = np.empty((H, T, N), dtype=dt)
-    dh_next = dh_T.T.copy()                   # a copy: we update it in place
     dh = np.empty((H, N), dtype=dt)
-    w_hh_T = np.ascontiguousarray(w_hh.T)
     if record is not None:
         rec_dh = np.empty((T, H, N), dtype=dt)
     for t in reversed(range(T)):
