@@ -69,6 +69,9 @@ def test_environment_variable_selects_the_backend_and_a_bad_value_is_named():
     env = {**os.environ, "RECURRENT_BACKEND": "numpy"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "numpy"
+    swap = "import recurrent; print(recurrent.set_backend('auto'), recurrent.get_backend())"
+    out = subprocess.run([sys.executable, "-c", swap], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["numpy", "numba" if HAVE_NUMBA else "numpy"]   # the variable was in force
     env["RECURRENT_BACKEND"] = "gpu"
     bad = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert bad.returncode != 0

@@ -31,13 +31,12 @@ _INSTALL = "the numba backend needs numba: pip install 'recurrent[fast]'"
 _setting = "auto"
 _kernels = None          # the compiled-kernel module, once imported
 _tried = False
-_env_read = False        # RECURRENT_BACKEND is read at first use; an explicit set_backend wins
+_env_read = False        # RECURRENT_BACKEND is read at first use (set_backend included)
 
 
 def _check(name):
     if name not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}; got {name!r}")
-    return name
 
 
 def _load():
@@ -55,8 +54,12 @@ def _load():
 
 def set_backend(name: str) -> str:
     """Choose "auto", "numpy" or "numba" for every cell from now on; returns the previous setting."""
-    global _setting, _env_read
-    _env_read = True
+    _read_env()                                      # so that "previous" is what was in force
+    return _apply(name)
+
+
+def _apply(name):
+    global _setting
     _check(name)
     if name == "numba" and _load() is None:
         raise ImportError(_INSTALL)
@@ -65,14 +68,18 @@ def set_backend(name: str) -> str:
 
 
 def _read_env():
-    """Apply RECURRENT_BACKEND once; a bad value is a ValueError that names the variable."""
+    """Apply RECURRENT_BACKEND once, at first use; a bad value is a ValueError that names the variable."""
+    global _env_read
     if _env_read:
         return
+    _env_read = True
     env = os.environ.get("RECURRENT_BACKEND", "").strip()
-    try:
-        set_backend(env.lower() if env else _setting)
-    except (ValueError, ImportError) as e:
-        raise ValueError(f"RECURRENT_BACKEND={env!r}: {e}") from None
+    if env:
+        try:
+            _apply(env.lower())
+        except (ValueError, ImportError) as e:
+            _env_read = False                        # keep refusing: every use names the bad value
+            raise ValueError(f"RECURRENT_BACKEND={env!r}: {e}") from None
 
 
 def get_backend() -> str:
