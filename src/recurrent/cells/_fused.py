@@ -152,22 +152,34 @@ def _next_input(Z, zc, t):
 
 
 @njit(**_OPTS)
-def lstm_backward_step(G, C, TC, dY, dh_next, dc, da, DA, t):
-    """Step t of BPTT. dh_next (H, N) is W_hh^T da_{t+1}; dc (H, N) comes in as dc_t from step t + 1.
+def _add_output_grad(dh, dy, t):
+    """dh (H, N) += dy[:, t, :] transposed: the gradient on the output at step t, read from the
+    caller's batch-first dy (N, T, H) one step at a time (cheaper than transposing all of dy first)."""
+    for n in range(dh.shape[1]):
+        for j in range(dh.shape[0]):
+            dh[j, n] += dy[n, t, j]
+
+
+@njit(**_OPTS)
+def lstm_backward_step(G, C, TC, dy, dh_next, dc, da, DA, t):
+    """Step t of BPTT. dh_next (H, N) is W_hh^T da_{t+1}; dy (N, T, H) the gradient on every output;
+    dc (H, N) comes in as dc_t from step t + 1.
 
     Writes da_t (the four gates' pre-activation gradients) into ``da`` (4H, N) and into
     DA[:, t] (DA is (4H, T, N), for the weight products), and leaves dc_{t-1} = dc_t f_t in dc.
+    dh_next is overwritten (with dh_t).
     """
     H4, N = G.shape[1], G.shape[2]
     H = H4 // 4
     M = H * N
+    _add_output_grad(dh_next, dy, t)                 # dh_t: from the output and from step t + 1
     gt = G[t].reshape(4 * M)
-    c_prev, tc, dy = C[t].reshape(M), TC[t].reshape(M), dY[t].reshape(M)
+    c_prev, tc = C[t].reshape(M), TC[t].reshape(M)
     dhn, dcf, d = dh_next.reshape(M), dc.reshape(M), da.reshape(4 * M)
     one = gt.dtype.type(1.0)
     for k in range(M):
         i, f, g, o = gt[k], gt[M + k], gt[2 * M + k], gt[3 * M + k]
-        dh = dy[k] + dhn[k]                          # from the output and from step t + 1
+        dh = dhn[k]
         tk = tc[k]
         dck = dcf[k] + dh * o * (one - tk * tk)
         d[k] = dck * g * i * (one - i)
@@ -189,10 +201,10 @@ def lstm_forward_small(W, G, C, TC, Z, XW, b, zc, hr):
 
 
 @njit(**_OPTS)
-def lstm_backward_small(G, C, TC, dY, dh_next, dc, da, DA, w_hh_T):
+def lstm_backward_small(G, C, TC, dy, dh_next, dc, da, DA, w_hh_T):
     """Every step of BPTT for a small layer: ``lstm_backward_step``, then dh_next = W_hh^T da."""
     for t in range(G.shape[0] - 1, -1, -1):
-        lstm_backward_step(G, C, TC, dY, dh_next, dc, da, DA, t)
+        lstm_backward_step(G, C, TC, dy, dh_next, dc, da, DA, t)
         _matmul(w_hh_T, da, dh_next)
 
 
@@ -231,8 +243,8 @@ def gru_forward_step(AX, b_ih, ah, b_hh, G, AHN, Zh, zc, t):
 
 
 @njit(**_OPTS)
-def gru_backward_step(G, AHN, Zh, dY, rec, carry, hp, dah, dan, DAX, DAH, t):
-    """Step t of BPTT. dh_t = dY[t] + rec + carry, where rec = W_hh^T dah_{t+1} and carry = z_{t+1} dh_{t+1}.
+def gru_backward_step(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, t):
+    """Step t of BPTT. dh_t = dy[:, t] + rec + carry, where rec = W_hh^T dah_{t+1} and carry = z_{t+1} dh_{t+1}.
 
     Writes the recurrent-part gradients into ``dah`` (3H, N) and DAH[:, t], the input-part
     ones into DAX[:, t], and z_t dh_t into ``carry`` for step t - 1. ``hp`` and ``dan``
@@ -245,10 +257,11 @@ def gru_backward_step(G, AHN, Zh, dY, rec, carry, hp, dah, dan, DAX, DAH, t):
     for j in range(H):                               # h_{t-1}, contiguous
         for n in range(N):
             hp[j, n] = Zh[j, t, n]
-    g, ahn, dy = G[t].reshape(3 * M), AHN[t].reshape(M), dY[t].reshape(M)
+    _add_output_grad(rec, dy, t)
+    g, ahn = G[t].reshape(3 * M), AHN[t].reshape(M)
     dh, c, h_prev, d, dn = rec.reshape(M), carry.reshape(M), hp.reshape(M), dah.reshape(3 * M), dan.reshape(M)
     for k in range(M):
-        dh[k] += dy[k] + c[k]                        # dh_t, in place of rec
+        dh[k] += c[k]                                # dh_t, in place of rec
     for k in range(M):
         r, z, nn = g[k], g[M + k], g[2 * M + k]
         dnk = dh[k] * (one - z) * (one - nn * nn)    # on the candidate's pre-activation
@@ -272,10 +285,10 @@ def gru_forward_small(AX, b_ih, w_hh, ah, b_hh, G, AHN, Zh, zc):
 
 
 @njit(**_OPTS)
-def gru_backward_small(G, AHN, Zh, dY, rec, carry, hp, dah, dan, DAX, DAH, w_hh_T):
+def gru_backward_small(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, w_hh_T):
     """Every step of BPTT for a small layer: ``gru_backward_step``, then rec = W_hh^T dah."""
     for t in range(G.shape[0] - 1, -1, -1):
-        gru_backward_step(G, AHN, Zh, dY, rec, carry, hp, dah, dan, DAX, DAH, t)
+        gru_backward_step(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, t)
         _matmul(w_hh_T, dah, rec)
 
 
@@ -305,14 +318,15 @@ def rnn_forward_step(a, Z, XW, b, zc, t, hr, relu):
 
 
 @njit(**_OPTS)
-def rnn_backward_step(Z, hr, dY, dh_next, da, DA, t, relu):
-    """Step t of BPTT: da_t = (dY[t] + dh_next) act'(a_t), into ``da`` (H, N) and DA[:, t]."""
+def rnn_backward_step(Z, hr, dy, dh_next, da, DA, t, relu):
+    """Step t of BPTT: da_t = (dy[:, t] + dh_next) act'(a_t), into ``da`` (H, N) and DA[:, t]."""
     H, N = da.shape
     one, zero = da.dtype.type(1.0), da.dtype.type(0.0)
+    _add_output_grad(dh_next, dy, t)
     for j in range(H):
         for n in range(N):
             h = Z[hr + j, t + 1, n]
-            dh = dY[t, j, n] + dh_next[j, n]
+            dh = dh_next[j, n]
             if relu:
                 v = dh if h > zero else zero
             else:
@@ -330,8 +344,8 @@ def rnn_forward_small(W, a, Z, XW, b, zc, hr, relu):
 
 
 @njit(**_OPTS)
-def rnn_backward_small(Z, hr, dY, dh_next, da, DA, w_hh_T, relu):
+def rnn_backward_small(Z, hr, dy, dh_next, da, DA, w_hh_T, relu):
     """Every step of BPTT for a small layer: ``rnn_backward_step``, then dh_next = W_hh^T da."""
     for t in range(Z.shape[1] - 2, -1, -1):
-        rnn_backward_step(Z, hr, dY, dh_next, da, DA, t, relu)
+        rnn_backward_step(Z, hr, dy, dh_next, da, DA, t, relu)
         _matmul(w_hh_T, da, dh_next)

@@ -40,7 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import fused
-from .lstm import EXP_ROUTE_MIN, _tanh
+from .lstm import EXP_ROUTE_MIN, _first_steps, _tanh
 
 GATES = ("r", "z", "n")
 
@@ -125,7 +125,6 @@ def backward(dy, dh_T, cache, record=None):
     T, H3, N = G.shape
     H = H3 // 3
     dt = G.dtype
-    dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
     DAX = np.empty((3 * H, T, N), dtype=dt)          # gradients on the input and recurrent parts, every step
     DAH = np.empty((3 * H, T, N), dtype=dt)
     dh_next = dh_T.T.copy()                          # a copy: it is updated in place
@@ -136,13 +135,15 @@ def backward(dy, dh_T, cache, record=None):
         rec = dh_next                                # W_hh^T dah_{t+1}; at the top, the gradient on h_T
         carry = np.zeros((H, N), dtype=dt)           # z_{t+1} dh_{t+1}
         hp, dan = np.empty((H, N), dtype=dt), np.empty((H, N), dtype=dt)
+        dy = np.ascontiguousarray(dy)               # the kernels read each step's dy as they go
         if w_hh.size * N <= fz.SMALL_STEP:
-            fz.gru_backward_small(G, AHN, Zh, dY, rec, carry, hp, dah, dan, DAX, DAH, w_hh_T)
+            fz.gru_backward_small(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, w_hh_T)
         else:
             for t in reversed(range(T)):
-                fz.gru_backward_step(G, AHN, Zh, dY, rec, carry, hp, dah, dan, DAX, DAH, t)
+                fz.gru_backward_step(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, t)
                 np.dot(w_hh_T, dah, out=rec)
         return _weight_grads(DAX, DAH, X, Zh, w_ih, rec + carry)
+    dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
     r, z, n = G[:, :H], G[:, H:2 * H], G[:, 2 * H:]
     h_prev = Zh[:H, :T].transpose(1, 0, 2)           # (T, H, N)
 
@@ -180,7 +181,7 @@ def _weight_grads(DAX, DAH, X, Zh, w_ih, dh0):
     H, D = H3 // 3, X.shape[1]
     DAX2, DAH2 = DAX.reshape(H3, T * N), DAH.reshape(H3, T * N)
     dw_ih = DAX2 @ X                                 # X: x in (t, n) row order, (T N, D)
-    dwb_hh = DAH2 @ Zh[:, :T].reshape(H + 1, T * N).T   # [dW_hh | db_hh] in one product
+    dwb_hh = DAH2 @ _first_steps(Zh, T).T           # [dW_hh | db_hh] in one product
     dx = (DAX2.T @ w_ih).reshape(T, N, D).transpose(1, 0, 2)
     return dx, dh0.T, (dw_ih, np.ascontiguousarray(dwb_hh[:, :H]), DAX2.sum(axis=1),
                        np.ascontiguousarray(dwb_hh[:, H]))

@@ -214,22 +214,23 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     T, H4, N = G.shape
     H = H4 // 4
     dt = G.dtype
-    dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
     dh_next = dh_T.T.copy()                          # W_hh^T da_{t+1}; at the top, the gradient on h_T
     dc = dc_T.T.copy()                               # copies: both are updated in place
     w_hh_T = np.ascontiguousarray(w_hh.T)            # (H, 4H)
     fz = fused(dt)
     if fz is not None and record is None:           # the same recurrence, each step fused (recurrent.backend)
+        dy = np.ascontiguousarray(dy)               # the kernels read each step's dy as they go
         DA = np.empty((4 * H, T, N), dtype=dt)      # da of every step, laid out for the products below
         da = np.empty((4 * H, N), dtype=dt)
         if w_hh.size * N <= fz.SMALL_STEP:
-            fz.lstm_backward_small(G, C, TC, dY, dh_next, dc, da, DA, w_hh_T)
+            fz.lstm_backward_small(G, C, TC, dy, dh_next, dc, da, DA, w_hh_T)
         else:
             for t in reversed(range(T)):
-                fz.lstm_backward_step(G, C, TC, dY, dh_next, dc, da, DA, t)
+                fz.lstm_backward_step(G, C, TC, dy, dh_next, dc, da, DA, t)
                 np.dot(w_hh_T, da, out=dh_next)
         dx, grads = _weight_grads(DA, cache)
         return dx, dh_next.T, dc.T, grads
+    dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
     i, f, g, o = G[:, :H], G[:, H:2 * H], G[:, 2 * H:3 * H], G[:, 3 * H:]
 
     # local derivatives for every step at once (T, ., N), computed in place (no temporaries)
@@ -283,10 +284,20 @@ def _weight_grads(DA, cache):
     Z, hr, X, w_ih, H = cache["Z"], cache["hr"], cache["X"], cache["w_ih"], cache["w_hh"].shape[1]
     D = w_ih.shape[1]
     DA2 = DA.reshape(GH, T * N)
-    dw = DA2 @ Z[:, :T].reshape(Z.shape[0], T * N).T   # [dW_ih | dW_hh | db] (or [dW_hh | db]) in one product
+    dw = DA2 @ _first_steps(Z, T).T                  # [dW_ih | dW_hh | db] (or [dW_hh | db]) in one product
     if X is None:                                    # narrow input: x is in Z
         dw_ih, dx = dw[:, :D], (w_ih.T @ DA2).reshape(D, T, N).transpose(2, 1, 0)
     else:                                            # wide input: x in (t, n) row order
         dw_ih, dx = DA2 @ X, (DA2.T @ w_ih).reshape(T, N, D).transpose(1, 0, 2)
     db = np.ascontiguousarray(dw[:, -1])
     return dx, (np.ascontiguousarray(dw_ih), np.ascontiguousarray(dw[:, hr:hr + H]), db, db.copy())
+
+
+def _first_steps(Z, T):
+    """Column blocks 0 .. T - 1 of Z (K, T + 1, N) as one (K, T N) matrix.
+
+    A view, not a copy: its rows are (T + 1) N numbers apart, a row stride that BLAS takes as
+    it is (``Z[:, :T].reshape(K, T * N)`` would copy all of it).
+    """
+    K = Z.shape[0]
+    return Z.reshape(K, -1)[:, :T * Z.shape[2]]

@@ -89,20 +89,21 @@ def backward(dy, dh_T, cache, record=None):
     dt = Z.dtype
     fz = fused(dt)
     relu = cache["nonlinearity"] == "relu"
-    dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
     DA = np.empty((H, T, N), dtype=dt)               # da of every step, laid out for the products
     dh_next = dh_T.T.copy()                          # W_hh^T da_{t+1}; at the top, the gradient on h_T
     w_hh_T = np.ascontiguousarray(w_hh.T)
     if fz is not None and record is None:            # the same recurrence, each step fused (recurrent.backend)
         da = np.empty((H, N), dtype=dt)
+        dy = np.ascontiguousarray(dy)               # the kernels read each step's dy as they go
         if w_hh.size * N <= fz.SMALL_STEP:
-            fz.rnn_backward_small(Z, hr, dY, dh_next, da, DA, w_hh_T, relu)
+            fz.rnn_backward_small(Z, hr, dy, dh_next, da, DA, w_hh_T, relu)
         else:
             for t in reversed(range(T)):
-                fz.rnn_backward_step(Z, hr, dY, dh_next, da, DA, t, relu)
+                fz.rnn_backward_step(Z, hr, dy, dh_next, da, DA, t, relu)
                 np.dot(w_hh_T, da, out=dh_next)
         dx, grads = _weight_grads(DA, cache)
         return dx, dh_next.T, grads
+    dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
     Hs = Z[hr:hr + H, 1:].transpose(1, 0, 2)         # (T, H, N): h_1 .. h_T
     deriv = (Hs > 0).astype(dt) if relu else 1.0 - Hs * Hs   # act', all steps
     dh = np.empty((H, N), dtype=dt)
