@@ -3,7 +3,7 @@
 __version__ = "0.1.0"
 
 from . import datasets, losses, optim
-from .backend import get_backend, set_backend
+from .backend import get_backend, set_backend, set_buffer_limit
 from .data import Series, read_csv
 from .forecast import Forecaster, NotFittedError
 from .gradcheck import GradcheckResult, gradcheck, numerical_gradient, relative_error
@@ -19,5 +19,5 @@ __all__ = [
     "Forecaster", "NotFittedError", "datasets", "read_csv", "Series",
     "trace", "Trace",
     "gradcheck", "numerical_gradient", "relative_error", "GradcheckResult",
-    "set_backend", "get_backend",
+    "set_backend", "get_backend", "set_buffer_limit",
 ]

@@ -17,6 +17,11 @@ approximation (Eigen's, within about 2.5e-7 of the exact values; see docs/speed.
 float32 results move in the 7th digit. float64 uses the exact exp and tanh, and the
 gradient and PyTorch parity tests run on both paths. The first call of each cell and
 dtype compiles its kernels (a few seconds; cached on disk afterwards).
+
+Both paths keep their large work buffers (gates, states, gradients of every step) for the
+next call once nothing refers to them, which spares the page faults of fresh memory;
+``recurrent.set_buffer_limit(nbytes)`` bounds what is kept (1 GiB unless changed; 0 keeps
+nothing). See ``recurrent/_buffers.py``.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from __future__ import annotations
 import os
 
 import numpy as np
+
+from ._buffers import set_buffer_limit  # noqa: F401  (re-exported: the cells' work-buffer pool)
 
 BACKENDS = ("auto", "numpy", "numba")
 _INSTALL = "the numba backend needs numba: pip install 'recurrent[fast]'"

@@ -40,7 +40,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import fused
-from .lstm import EXP_ROUTE_MIN, _first_steps, _tanh
+from .._buffers import empty
+from .lstm import EXP_ROUTE_MIN, _first_steps, _tanh, _time_major
 
 GATES = ("r", "z", "n")
 
@@ -59,20 +60,20 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     dt = x.dtype
     fz = fused(dt)                                   # the optional fused kernels (recurrent.backend)
     exp_route = 2 * H * N >= EXP_ROUTE_MIN
-    X = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)          # x, rows in (t, n) order
+    X = _time_major(x)                               # x, rows in (t, n) order (T N, D)
     if fz is None:                                   # r, z rows pre-scaled for the activation trick
         scale = _rz_scale(H, dt, exp_route)
-        AX = (w_ih * scale) @ X.T
+        AX = np.matmul(w_ih * scale, X.T, out=empty((3 * H, T * N), dt))
         AX += b_ih[:, None] * scale
         w_h = np.concatenate([w_hh, b_hh[:, None]], axis=1) * scale            # [W_hh | b_hh], (3H, H + 1)
     else:
-        AX = w_ih @ X.T                              # the kernel adds b_ih and b_hh
+        AX = np.matmul(w_ih, X.T, out=empty((3 * H, T * N), dt))   # the kernel adds b_ih and b_hh
     AX = AX.reshape(3 * H, T, N)                     # input parts of every step, feature-major
-    Zh = np.empty((H + 1, T + 1, N), dtype=dt)       # column block t is [h_{t-1}; 1]
+    Zh = empty((H + 1, T + 1, N), dt)       # column block t is [h_{t-1}; 1]
     Zh[:H, 0] = h0.T
     Zh[H] = 1.0
-    G = np.empty((T, 3 * H, N), dtype=dt)            # r, z, n per step
-    AHN = np.empty((T, H, N), dtype=dt)              # W_hn h_{t-1} + b_hn, needed for dr
+    G = empty((T, 3 * H, N), dt)            # r, z, n per step
+    AHN = empty((T, H, N), dt)              # W_hn h_{t-1} + b_hn, needed for dr
     ah = np.empty((3 * H, N), dtype=dt)
     if fz is not None:                               # the same loop, each step's elementwise work fused
         zc = Zh[:H, 0].copy()                        # h_{t-1}, contiguous (a copy): a faster product
@@ -125,8 +126,8 @@ def backward(dy, dh_T, cache, record=None):
     T, H3, N = G.shape
     H = H3 // 3
     dt = G.dtype
-    DAX = np.empty((3 * H, T, N), dtype=dt)          # gradients on the input and recurrent parts, every step
-    DAH = np.empty((3 * H, T, N), dtype=dt)
+    DAX = empty((3 * H, T, N), dt)          # gradients on the input and recurrent parts, every step
+    DAH = empty((3 * H, T, N), dt)
     dh_next = dh_T.T.copy()                          # a copy: it is updated in place
     w_hh_T = np.ascontiguousarray(w_hh.T)            # (H, 3H)
     fz = fused(dt)
@@ -148,7 +149,7 @@ def backward(dy, dh_T, cache, record=None):
     h_prev = Zh[:H, :T].transpose(1, 0, 2)           # (T, H, N)
 
     # every local factor for all steps: dax_t = dh_t * Qx_t, dah_n = dh_t * Qhn_t
-    Qx = np.empty((T, 3 * H, N), dtype=dt)
+    Qx = empty((T, 3 * H, N), dt)
     Qn = (1.0 - z) * (1.0 - n * n)                   # dn/dh * tanh'
     Qx[:, :H] = Qn * AHN * r * (1.0 - r)             # reset gate
     Qx[:, H:2 * H] = (h_prev - n) * z * (1.0 - z)    # update gate
@@ -182,6 +183,6 @@ def _weight_grads(DAX, DAH, X, Zh, w_ih, dh0):
     DAX2, DAH2 = DAX.reshape(H3, T * N), DAH.reshape(H3, T * N)
     dw_ih = DAX2 @ X                                 # X: x in (t, n) row order, (T N, D)
     dwb_hh = DAH2 @ _first_steps(Zh, T).T           # [dW_hh | db_hh] in one product
-    dx = (DAX2.T @ w_ih).reshape(T, N, D).transpose(1, 0, 2)
+    dx = np.matmul(DAX2.T, w_ih, out=empty((T * N, D), DAX.dtype)).reshape(T, N, D).transpose(1, 0, 2)
     return dx, dh0.T, (dw_ih, np.ascontiguousarray(dwb_hh[:, :H]), DAX2.sum(axis=1),
                        np.ascontiguousarray(dwb_hh[:, H]))

@@ -63,6 +63,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import fused
+from .._buffers import empty
 
 GATES = ("i", "f", "g", "o")
 
@@ -116,19 +117,19 @@ def _inputs(x, w_ih, w_hh, b, h0, scale=None, add_bias=True):
     dt = x.dtype
     if 4 * D > H and w_ih.shape[0] * N >= 64:        # (for tiny steps the extra calls cost more; T plays no part,
         #                                              so segments of a sequence choose as the whole does)
-        X = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(T * N, D)
+        X = _time_major(x)
         wx, bx, W = (w_ih, b, w_hh) if scale is None else (w_ih * scale, b * scale[:, 0], w_hh * scale)
-        XW = wx @ X.T                                # (G H, T N): feature-major, as the steps read it
+        XW = np.matmul(wx, X.T, out=empty((wx.shape[0], T * N), dt))   # (G H, T N): feature-major, as the steps read it
         if add_bias:
             XW += bx[:, None]
-        Z = np.empty((H + 1, T + 1, N), dtype=dt)
+        Z = empty((H + 1, T + 1, N), dt)
         hr = 0
     else:
         X = XW = None
-        W = np.concatenate([w_ih, w_hh, b[:, None]], axis=1)
+        W = np.concatenate([w_ih, w_hh, b[:, None]], axis=1, out=empty((w_ih.shape[0], D + H + 1), dt))
         if scale is not None:
             W *= scale
-        Z = np.empty((D + H + 1, T + 1, N), dtype=dt)
+        Z = empty((D + H + 1, T + 1, N), dt)
         Z[:D, :T] = x.transpose(2, 1, 0)
         Z[:D, T] = 0.0
         hr = D
@@ -154,10 +155,10 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     b = b_ih + b_hh
     W, Z, hr, X, XW = _inputs(x, w_ih, w_hh, b, h0, scale, add_bias=fz is None)
     rows = Z.shape[0] - 1 if XW is not None else Z.shape[0]   # the rows of Z that W multiplies
-    C = np.empty((T + 1, H, N), dtype=dt)            # C[t + 1] is c_t, C[0] is c0
+    C = empty((T + 1, H, N), dt)            # C[t + 1] is c_t, C[0] is c0
     C[0] = c0.T
-    G = np.empty((T, 4 * H, N), dtype=dt)            # activated gates i, f, g, o per step
-    TC = np.empty((T, H, N), dtype=dt)               # tanh(c_t), reused by backward
+    G = empty((T, 4 * H, N), dt)            # activated gates i, f, g, o per step
+    TC = empty((T, H, N), dt)               # tanh(c_t), reused by backward
     if fz is not None:                               # the same loop, each step's elementwise work fused
         xw = XW if XW is not None else np.empty((0, 0, 0), dtype=dt)
         zc = Z[:rows, 0].copy()                      # z_t, contiguous (a copy, never a view): a faster product
@@ -220,7 +221,7 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     fz = fused(dt)
     if fz is not None and record is None:           # the same recurrence, each step fused (recurrent.backend)
         dy = np.ascontiguousarray(dy)               # the kernels read each step's dy as they go
-        DA = np.empty((4 * H, T, N), dtype=dt)      # da of every step, laid out for the products below
+        DA = empty((4 * H, T, N), dt)      # da of every step, laid out for the products below
         da = np.empty((4 * H, N), dtype=dt)
         if w_hh.size * N <= fz.SMALL_STEP:
             fz.lstm_backward_small(G, C, TC, dy, dh_next, dc, da, DA, w_hh_T)
@@ -234,10 +235,10 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     i, f, g, o = G[:, :H], G[:, H:2 * H], G[:, 2 * H:3 * H], G[:, 3 * H:]
 
     # local derivatives for every step at once (T, ., N), computed in place (no temporaries)
-    A = np.multiply(TC, TC)
+    A = np.multiply(TC, TC, out=empty(TC.shape, dt))
     np.subtract(1.0, A, out=A)
     A *= o                                           # dc_t += dh_t * A_t,  A = o (1 - tanh(c)^2)
-    P = np.empty((T, 4 * H, N), dtype=dt)
+    P = empty((T, 4 * H, N), dt)
     P_i, P_f, P_g, P_o = P[:, :H], P[:, H:2 * H], P[:, 2 * H:3 * H], P[:, 3 * H:]
     np.subtract(1.0, i, out=P_i)
     P_i *= i
@@ -268,7 +269,7 @@ def backward(dy, dh_T, dc_T, cache, record=None):
             rec_dh[t], rec_dc[t] = dh, dc
         dc *= f[t]                                   # dc_{t-1}
         np.dot(w_hh_T, da, out=dh_next)              # dh_{t-1} = W_hh^T da_t
-    DA = np.ascontiguousarray(DA.transpose(1, 0, 2))  # (4H, T, N) for the two products below
+    DA = _copy(DA.transpose(1, 0, 2))                # (4H, T, N) for the two products below
     if record is not None:
         record.update(dh=rec_dh.transpose(2, 0, 1), dc=rec_dc.transpose(2, 0, 1), da=DA.transpose(2, 1, 0))
     dx, grads = _weight_grads(DA, cache)
@@ -284,11 +285,14 @@ def _weight_grads(DA, cache):
     Z, hr, X, w_ih, H = cache["Z"], cache["hr"], cache["X"], cache["w_ih"], cache["w_hh"].shape[1]
     D = w_ih.shape[1]
     DA2 = DA.reshape(GH, T * N)
-    dw = DA2 @ _first_steps(Z, T).T                  # [dW_ih | dW_hh | db] (or [dW_hh | db]) in one product
+    dt = DA.dtype
+    dw = np.matmul(DA2, _first_steps(Z, T).T, out=empty((GH, Z.shape[0]), dt))   # [dW_ih | dW_hh | db] (or [dW_hh | db])
     if X is None:                                    # narrow input: x is in Z
-        dw_ih, dx = dw[:, :D], (w_ih.T @ DA2).reshape(D, T, N).transpose(2, 1, 0)
+        dw_ih = dw[:, :D]
+        dx = np.matmul(w_ih.T, DA2, out=empty((D, T * N), dt)).reshape(D, T, N).transpose(2, 1, 0)
     else:                                            # wide input: x in (t, n) row order
-        dw_ih, dx = DA2 @ X, (DA2.T @ w_ih).reshape(T, N, D).transpose(1, 0, 2)
+        dw_ih = DA2 @ X
+        dx = np.matmul(DA2.T, w_ih, out=empty((T * N, D), dt)).reshape(T, N, D).transpose(1, 0, 2)
     db = np.ascontiguousarray(dw[:, -1])
     return dx, (np.ascontiguousarray(dw_ih), np.ascontiguousarray(dw[:, hr:hr + H]), db, db.copy())
 
@@ -301,3 +305,18 @@ def _first_steps(Z, T):
     """
     K = Z.shape[0]
     return Z.reshape(K, -1)[:, :T * Z.shape[2]]
+
+
+def _time_major(x):
+    """x (N, T, D) as rows in (t, n) order, (T N, D): a copy."""
+    N, T, D = x.shape
+    X = empty((T * N, D), x.dtype)
+    X.reshape(T, N, D)[...] = x.transpose(1, 0, 2)
+    return X
+
+
+def _copy(a):
+    """A C-contiguous copy of ``a``."""
+    out = empty(a.shape, a.dtype)
+    out[...] = a
+    return out

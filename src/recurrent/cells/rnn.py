@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import fused
+from .._buffers import empty
 from .lstm import EXP_ROUTE_MIN, _inputs, _weight_grads
 
 GATES = ("h",)
@@ -89,7 +90,7 @@ def backward(dy, dh_T, cache, record=None):
     dt = Z.dtype
     fz = fused(dt)
     relu = cache["nonlinearity"] == "relu"
-    DA = np.empty((H, T, N), dtype=dt)               # da of every step, laid out for the products
+    DA = empty((H, T, N), dt)               # da of every step, laid out for the products
     dh_next = dh_T.T.copy()                          # W_hh^T da_{t+1}; at the top, the gradient on h_T
     w_hh_T = np.ascontiguousarray(w_hh.T)
     if fz is not None and record is None:            # the same recurrence, each step fused (recurrent.backend)

@@ -1,0 +1,97 @@
+"""Work buffers the cells reuse from call to call instead of asking the system for fresh memory.
+
+A training step of an LSTM needs tens to hundreds of megabytes of buffers (every step's
+gates and states, their gradients in backward). Memory that malloc gets fresh from the
+operating system costs a page fault per 4 KiB page on first touch (about 3 us each on the
+development VM, where a 26 MiB buffer took 17 ms to fill the first time and 1 ms after), and
+whether malloc hands back recycled memory or fresh pages changes from call to call. Measured
+in one process, alternating (LSTM N=64, T=100, training step): H=256 106 ms with fresh
+buffers against 93 ms with reused ones, H=1024 2.23 s against 1.78 s.
+
+``empty(shape, dtype)`` is ``np.empty`` for the cells' large buffers: it returns a buffer
+from an earlier call that nothing refers to any more, else a new one that the pool keeps.
+"Nothing refers to it" is CPython's reference count: every array and view made from a
+buffer holds a reference to it, so while any of them lives (a cache kept for backward or
+for plotting, an output the caller holds) the buffer is busy and is not handed out again.
+Callers therefore see ordinary fresh arrays; two forward passes before either backward
+each get their own buffers.
+
+The pool holds at most ``set_buffer_limit`` bytes (1 GiB unless changed); beyond that the
+oldest free buffers are released, and buffers that would not fit are plain, unpooled
+arrays. ``set_buffer_limit(0)`` releases every free buffer and turns pooling off.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import numpy as np
+
+MIN_BYTES = 1 << 20          # smaller arrays: malloc recycles these itself, no page faults to save
+_limit = 1 << 30
+_pool: list = []             # 1-D uint8 base buffers, least recently handed out first
+_lock = threading.Lock()
+
+
+def _free(i):
+    """True when nothing but the pool holds buffer i (the references: the list, ``buf``, the call)."""
+    buf = _pool[i]
+    return sys.getrefcount(buf) == 3
+
+
+def empty(shape, dtype):
+    """An uninitialised array of this shape and dtype, on a reused buffer when one is free."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    if nbytes < MIN_BYTES or nbytes > _limit:
+        return np.empty(shape, dtype)
+    with _lock:
+        for i in range(len(_pool)):
+            if _pool[i].nbytes == nbytes and _free(i):
+                buf = _pool.pop(i)
+                _pool.append(buf)                    # most recently used last
+                return buf.view(dtype).reshape(shape)
+        held = sum(b.nbytes for b in _pool)
+        i = 0
+        while held + nbytes > _limit and i < len(_pool):   # release the oldest free buffers first
+            if _free(i):
+                held -= _pool.pop(i).nbytes
+            else:
+                i += 1
+        if held + nbytes > _limit:                   # the busy ones alone fill the pool
+            return np.empty(shape, dtype)
+        buf = np.empty(nbytes, np.uint8)
+        _pool.append(buf)
+        return buf.view(dtype).reshape(shape)
+
+
+def set_buffer_limit(nbytes: int) -> int:
+    """Keep at most ``nbytes`` of reusable work buffers (0: none); returns the previous limit.
+
+    Lowering the limit releases free buffers until the pool fits; buffers still in use stay
+    with their arrays and are released once those are gone.
+    """
+    global _limit
+    if isinstance(nbytes, bool) or not isinstance(nbytes, (int, np.integer)):
+        raise TypeError(f"set_buffer_limit: expected a whole number of bytes, got {nbytes!r}")
+    if nbytes < 0:
+        raise ValueError(f"set_buffer_limit: expected a number of bytes >= 0, got {nbytes}")
+    with _lock:
+        previous, _limit = _limit, int(nbytes)
+        held = sum(b.nbytes for b in _pool)
+        i = 0
+        while i < len(_pool):
+            if held > _limit and _free(i):
+                held -= _pool.pop(i).nbytes
+            elif _limit == 0:                        # pooling off: forget busy buffers too
+                held -= _pool.pop(i).nbytes
+            else:
+                i += 1
+    return previous
+
+
+def held_bytes() -> int:
+    """Bytes the pool holds now, free and in use."""
+    with _lock:
+        return sum(b.nbytes for b in _pool)
