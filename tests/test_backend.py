@@ -166,3 +166,15 @@ def test_nan_propagates_through_the_fused_kernels(cell, kw, dtype):
         recurrent.set_backend(previous)
     assert np.isnan(y[:, :, 0]).all() if cell != "gru" else np.isnan(y).any()
     assert np.isnan(grads["weight_hh_l0"]).any()
+
+
+@needs_numba
+@pytest.mark.parametrize("shape", [(1, 1), (3, 5), (8, 16), (13, 7), (64, 17), (40, 1024)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_transpose(shape, dtype):
+    """The backward's W_hh^T copy, eight rows at a time plus the rest: exactly a.T."""
+    from recurrent.cells import _fused
+    a = np.random.default_rng(sum(shape)).standard_normal(shape).astype(dtype)
+    out = np.full(shape[::-1], np.nan, dtype)
+    _fused.transpose(a, out)
+    np.testing.assert_array_equal(out, a.T)

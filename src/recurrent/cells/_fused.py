@@ -101,6 +101,25 @@ def _matmul(A, B, out):
                 out[i, n] += a * B[k, n]
 
 
+@njit(**_OPTS)
+def transpose(a, out):
+    """out = a.T (a C-contiguous 2-D), eight rows of a at a time.
+
+    Each pass over the columns then writes runs of eight numbers; NumPy's transposed copy
+    writes single numbers a whole row apart, which thrashes the cache when the row length is
+    a power of two (4096 x 1024 float32: 34 ms there, 4.5 ms here).
+    """
+    R, C = a.shape
+    R8 = R - R % 8
+    for i0 in range(0, R8, 8):
+        for j in range(C):
+            for i in range(8):
+                out[j, i0 + i] = a[i0 + i, j]
+    for i in range(R8, R):
+        for j in range(C):
+            out[j, i] = a[i, j]
+
+
 # ---------------------------------------------------------------------------------------- LSTM
 
 @njit(**_OPTS)

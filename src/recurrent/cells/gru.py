@@ -41,7 +41,7 @@ import numpy as np
 
 from ..backend import fused
 from .._buffers import empty
-from .lstm import EXP_ROUTE_MIN, _first_steps, _tanh, _time_major
+from .lstm import EXP_ROUTE_MIN, _first_steps, _tanh, _time_major, _transposed
 
 GATES = ("r", "z", "n")
 
@@ -69,11 +69,11 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     else:
         AX = np.matmul(w_ih, X.T, out=empty((3 * H, T * N), dt))   # the kernel adds b_ih and b_hh
     AX = AX.reshape(3 * H, T, N)                     # input parts of every step, feature-major
-    Zh = empty((H + 1, T + 1, N), dt)       # column block t is [h_{t-1}; 1]
+    Zh = empty((H + 1, T + 1, N), dt)                # column block t is [h_{t-1}; 1]
     Zh[:H, 0] = h0.T
     Zh[H] = 1.0
-    G = empty((T, 3 * H, N), dt)            # r, z, n per step
-    AHN = empty((T, H, N), dt)              # W_hn h_{t-1} + b_hn, needed for dr
+    G = empty((T, 3 * H, N), dt)                     # r, z, n per step
+    AHN = empty((T, H, N), dt)                       # W_hn h_{t-1} + b_hn, needed for dr
     ah = np.empty((3 * H, N), dtype=dt)
     if fz is not None:                               # the same loop, each step's elementwise work fused
         zc = Zh[:H, 0].copy()                        # h_{t-1}, contiguous (a copy): a faster product
@@ -126,11 +126,11 @@ def backward(dy, dh_T, cache, record=None):
     T, H3, N = G.shape
     H = H3 // 3
     dt = G.dtype
-    DAX = empty((3 * H, T, N), dt)          # gradients on the input and recurrent parts, every step
+    DAX = empty((3 * H, T, N), dt)                   # gradients on the input and recurrent parts, every step
     DAH = empty((3 * H, T, N), dt)
     dh_next = dh_T.T.copy()                          # a copy: it is updated in place
-    w_hh_T = np.ascontiguousarray(w_hh.T)            # (H, 3H)
     fz = fused(dt)
+    w_hh_T = _transposed(w_hh, fz)                   # (H, 3H)
     if fz is not None and record is None:            # the same recurrence, each step fused (recurrent.backend)
         dah = np.empty((3 * H, N), dtype=dt)
         rec = dh_next                                # W_hh^T dah_{t+1}; at the top, the gradient on h_T

@@ -155,10 +155,10 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     b = b_ih + b_hh
     W, Z, hr, X, XW = _inputs(x, w_ih, w_hh, b, h0, scale, add_bias=fz is None)
     rows = Z.shape[0] - 1 if XW is not None else Z.shape[0]   # the rows of Z that W multiplies
-    C = empty((T + 1, H, N), dt)            # C[t + 1] is c_t, C[0] is c0
+    C = empty((T + 1, H, N), dt)                     # C[t + 1] is c_t, C[0] is c0
     C[0] = c0.T
-    G = empty((T, 4 * H, N), dt)            # activated gates i, f, g, o per step
-    TC = empty((T, H, N), dt)               # tanh(c_t), reused by backward
+    G = empty((T, 4 * H, N), dt)                     # activated gates i, f, g, o per step
+    TC = empty((T, H, N), dt)                        # tanh(c_t), reused by backward
     if fz is not None:                               # the same loop, each step's elementwise work fused
         xw = XW if XW is not None else np.empty((0, 0, 0), dtype=dt)
         zc = Z[:rows, 0].copy()                      # z_t, contiguous (a copy, never a view): a faster product
@@ -217,11 +217,11 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     dt = G.dtype
     dh_next = dh_T.T.copy()                          # W_hh^T da_{t+1}; at the top, the gradient on h_T
     dc = dc_T.T.copy()                               # copies: both are updated in place
-    w_hh_T = np.ascontiguousarray(w_hh.T)            # (H, 4H)
     fz = fused(dt)
+    w_hh_T = _transposed(w_hh, fz)                   # (H, 4H)
     if fz is not None and record is None:           # the same recurrence, each step fused (recurrent.backend)
         dy = np.ascontiguousarray(dy)               # the kernels read each step's dy as they go
-        DA = empty((4 * H, T, N), dt)      # da of every step, laid out for the products below
+        DA = empty((4 * H, T, N), dt)                # da of every step, laid out for the products below
         da = np.empty((4 * H, N), dtype=dt)
         if w_hh.size * N <= fz.SMALL_STEP:
             fz.lstm_backward_small(G, C, TC, dy, dh_next, dc, da, DA, w_hh_T)
@@ -319,4 +319,13 @@ def _copy(a):
     """A C-contiguous copy of ``a``."""
     out = empty(a.shape, a.dtype)
     out[...] = a
+    return out
+
+
+def _transposed(w, fz):
+    """A C-contiguous copy of w.T, with the fused path's faster transpose when it runs."""
+    if fz is None:
+        return np.ascontiguousarray(w.T)
+    out = empty(w.shape[::-1], w.dtype)
+    fz.transpose(np.ascontiguousarray(w), out)
     return out

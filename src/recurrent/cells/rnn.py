@@ -29,7 +29,7 @@ import numpy as np
 
 from ..backend import fused
 from .._buffers import empty
-from .lstm import EXP_ROUTE_MIN, _inputs, _weight_grads
+from .lstm import EXP_ROUTE_MIN, _inputs, _transposed, _weight_grads
 
 GATES = ("h",)
 
@@ -90,9 +90,9 @@ def backward(dy, dh_T, cache, record=None):
     dt = Z.dtype
     fz = fused(dt)
     relu = cache["nonlinearity"] == "relu"
-    DA = empty((H, T, N), dt)               # da of every step, laid out for the products
+    DA = empty((H, T, N), dt)                        # da of every step, laid out for the products
     dh_next = dh_T.T.copy()                          # W_hh^T da_{t+1}; at the top, the gradient on h_T
-    w_hh_T = np.ascontiguousarray(w_hh.T)
+    w_hh_T = _transposed(w_hh, fz)
     if fz is not None and record is None:            # the same recurrence, each step fused (recurrent.backend)
         da = np.empty((H, N), dtype=dt)
         dy = np.ascontiguousarray(dy)               # the kernels read each step's dy as they go
