@@ -180,7 +180,7 @@ def test_fused_transpose(shape, dtype):
     np.testing.assert_array_equal(out, a.T)
 
 
-@pytest.mark.parametrize("shape", [(3, 5), (1024, 256), (1030, 300)])
+@pytest.mark.parametrize("shape", [(3, 5), (1024, 256), (1030, 300), (4100, 70)])
 def test_transposed_weights_on_both_paths(shape, backend):
     """The backward's W_hh^T copy (small arrays in one go, large ones in strips): exactly w.T."""
     from recurrent.cells.lstm import _transposed

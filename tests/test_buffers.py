@@ -8,6 +8,7 @@ import pytest
 import recurrent
 from recurrent import _buffers
 
+F32, F64, U8 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.uint8)
 BIG = (512, 1024)                                    # 2 MiB of float32: above the pooling threshold
 
 
@@ -25,27 +26,27 @@ def _address(a):
 
 
 def test_small_arrays_are_plain_numpy():
-    a = _buffers.empty((10, 10), np.float32)
+    a = _buffers.empty((10, 10), F32)
     assert a.shape == (10, 10) and a.dtype == np.float32 and a.base is None
     assert _buffers.held_bytes() == 0
 
 
 def test_a_dropped_buffer_is_reused():
-    a = _buffers.empty(BIG, np.float32)
+    a = _buffers.empty(BIG, F32)
     assert a.shape == BIG and a.dtype == np.float32 and a.flags.c_contiguous
     where = _address(a)
     del a
-    b = _buffers.empty(BIG, np.float32)
+    b = _buffers.empty(BIG, F32)
     assert _address(b) == where
     assert _buffers.held_bytes() == 2 * 2**20
 
 
 def test_a_buffer_with_a_live_view_is_not_reused():
-    a = _buffers.empty(BIG, np.float32)
+    a = _buffers.empty(BIG, F32)
     a[...] = 7.0
     view = a[3:, ::2].T                              # a view alone keeps the buffer busy
     del a
-    b = _buffers.empty(BIG, np.float32)
+    b = _buffers.empty(BIG, F32)
     b[...] = -1.0
     assert not np.shares_memory(b, view)
     assert np.all(view == 7.0)
@@ -53,38 +54,38 @@ def test_a_buffer_with_a_live_view_is_not_reused():
 
 
 def test_same_bytes_other_shape_and_dtype_share_a_buffer():
-    a = _buffers.empty(BIG, np.float32)
+    a = _buffers.empty(BIG, F32)
     where = _address(a)
     del a
-    b = _buffers.empty((256, 1024), np.float64)      # also 2 MiB
+    b = _buffers.empty((256, 1024), F64)      # also 2 MiB
     assert b.dtype == np.float64 and b.shape == (256, 1024) and _address(b) == where
 
 
 def test_limit_releases_free_buffers_and_zero_turns_pooling_off():
-    a = _buffers.empty(BIG, np.float32)
-    b = _buffers.empty(BIG, np.float32)
+    a = _buffers.empty(BIG, F32)
+    b = _buffers.empty(BIG, F32)
     del a
     assert _buffers.held_bytes() == 4 * 2**20
     _buffers.set_buffer_limit(3 * 2**20)             # the free one goes, the busy one stays
     assert _buffers.held_bytes() == 2 * 2**20
-    c = _buffers.empty(BIG, np.float32)              # does not fit: a plain array
+    c = _buffers.empty(BIG, F32)              # does not fit: a plain array
     assert c.base is None and _buffers.held_bytes() == 2 * 2**20
     assert _buffers.set_buffer_limit(0) == 3 * 2**20
     assert _buffers.held_bytes() == 0
-    d = _buffers.empty(BIG, np.float32)
+    d = _buffers.empty(BIG, F32)
     assert d.base is None and _buffers.held_bytes() == 0
     del b, c, d
 
 
 def test_oldest_free_buffer_goes_first_when_full():
     _buffers.set_buffer_limit(4 * 2**20)
-    a = _buffers.empty((2 * 2**20,), np.uint8)
-    b = _buffers.empty((2**20,), np.uint8)
+    a = _buffers.empty((2 * 2**20,), U8)
+    b = _buffers.empty((2**20,), U8)
     where_b = _address(b)
     del a, b                                         # both free; a is the older
-    c = _buffers.empty((3 * 2**19,), np.uint8)       # 1.5 MiB: 3 + 1.5 > 4, so a goes
+    c = _buffers.empty((3 * 2**19,), U8)       # 1.5 MiB: 3 + 1.5 > 4, so a goes
     assert _buffers.held_bytes() == 2**20 + 3 * 2**19
-    d = _buffers.empty((2**20,), np.uint8)           # b is still there
+    d = _buffers.empty((2**20,), U8)           # b is still there
     assert _address(d) == where_b
     del c, d
 
@@ -100,7 +101,7 @@ def test_threads_never_share_a_buffer():
 
     def work():
         for _ in range(50):
-            a = _buffers.empty(BIG, np.float32)
+            a = _buffers.empty(BIG, F32)
             a[...] = threading.get_ident()
             seen.append(a)                           # every array stays alive: none may be handed out twice
         for a in seen[-50:]:

@@ -42,11 +42,15 @@ def _free(i):
 
 
 def empty(shape, dtype):
-    """An uninitialised array of this shape and dtype, on a reused buffer when one is free."""
-    if not isinstance(dtype, np.dtype):
-        dtype = np.dtype(dtype)
+    """An uninitialised array of this shape and ``dtype`` (a np.dtype), on a reused buffer when one is free."""
     nbytes = math.prod(shape) * dtype.itemsize      # (np.prod costs 10 us a call: too much for tiny layers)
-    if nbytes < MIN_BYTES or nbytes > _limit:
+    if nbytes < MIN_BYTES:
+        return np.empty(shape, dtype)
+    return _pooled(shape, dtype, nbytes)
+
+
+def _pooled(shape, dtype, nbytes):
+    if nbytes > _limit:
         return np.empty(shape, dtype)
     with _lock:
         for i in range(len(_pool)):
