@@ -182,7 +182,7 @@ def _weight_grads(DAX, DAH, X, Zh, w_ih, dh0):
     H, D = H3 // 3, X.shape[1]
     DAX2, DAH2 = DAX.reshape(H3, T * N), DAH.reshape(H3, T * N)
     dw_ih = DAX2 @ X                                 # X: x in (t, n) row order, (T N, D)
-    dwb_hh = DAH2 @ _first_steps(Zh, T).T           # [dW_hh | db_hh] in one product
+    dwb_hh = DAH2 @ _first_steps(Zh, T).T            # [dW_hh | db_hh] in one product
     dx = np.matmul(DAX2.T, w_ih, out=empty((T * N, D), DAX.dtype)).reshape(T, N, D).transpose(1, 0, 2)
     return dx, dh0.T, (dw_ih, np.ascontiguousarray(dwb_hh[:, :H]), DAX2.sum(axis=1),
                        np.ascontiguousarray(dwb_hh[:, H]))

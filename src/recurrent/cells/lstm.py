@@ -121,7 +121,8 @@ def _inputs(x, w_ih, w_hh, b, h0, scale=None, add_bias=True):
         #                                              so segments of a sequence choose as the whole does)
         X = _time_major(x)
         wx, bx, W = (w_ih, b, w_hh) if scale is None else (w_ih * scale, b * scale[:, 0], w_hh * scale)
-        XW = np.matmul(wx, X.T, out=empty((wx.shape[0], T * N), dt))   # (G H, T N): feature-major, as the steps read it
+        XW = np.matmul(wx, X.T, out=empty((wx.shape[0], T * N), dt))   # (G H, T N): feature-major,
+        #                                                                 as the steps read it
         if add_bias:
             XW += bx[:, None]
         Z = empty((H + 1, T + 1, N), dt)
@@ -288,7 +289,8 @@ def _weight_grads(DA, cache):
     D = w_ih.shape[1]
     DA2 = DA.reshape(GH, T * N)
     dt = DA.dtype
-    dw = np.matmul(DA2, _first_steps(Z, T).T, out=empty((GH, Z.shape[0]), dt))   # [dW_ih | dW_hh | db] (or [dW_hh | db])
+    # [dW_ih | dW_hh | db] (or [dW_hh | db]) in one product
+    dw = np.matmul(DA2, _first_steps(Z, T).T, out=empty((GH, Z.shape[0]), dt))
     if X is None:                                    # narrow input: x is in Z
         dw_ih = dw[:, :D]
         dx = np.matmul(w_ih.T, DA2, out=empty((D, T * N), dt)).reshape(D, T, N).transpose(2, 1, 0)
