@@ -143,3 +143,10 @@ def test_two_forwards_before_backward_keep_their_own_buffers(cls, backend):
                 np.testing.assert_array_equal(grads[k], rgrads[k])
         del y1, y2, c1, c2, got
     assert _buffers.held_bytes() > 0
+
+
+def test_reference_counts_are_measured_and_without_them_nothing_is_pooled(monkeypatch):
+    assert _buffers._FREE_REFS is not None and _buffers._calibrate() == _buffers._FREE_REFS
+    monkeypatch.setattr(_buffers, "_FREE_REFS", None)    # an interpreter whose counts can't tell
+    a = _buffers.empty(BIG, F32)
+    assert a.base is None and _buffers.held_bytes() == 0
