@@ -86,14 +86,7 @@ def _pooled(shape, dtype, nbytes):
                 buf = _pool.pop(i)
                 _pool.append(buf)                    # most recently used last
                 return buf.view(dtype).reshape(shape)
-        held = sum(b.nbytes for b in _pool)
-        i = 0
-        while held + nbytes > _limit and i < len(_pool):   # release the oldest free buffers first
-            if _free(i):
-                held -= _pool.pop(i).nbytes
-            else:
-                i += 1
-        if held + nbytes > _limit:                   # the busy ones alone fill the pool
+        if _release_down_to(_limit - nbytes) + nbytes > _limit:   # the busy ones alone fill the pool
             return np.empty(shape, dtype)
         buf = np.empty(nbytes, np.uint8)
         _pool.append(buf)
@@ -113,14 +106,24 @@ def set_buffer_limit(nbytes: int) -> int:
         raise ValueError(f"set_buffer_limit: expected a number of bytes >= 0, got {nbytes}")
     with _lock:
         previous, _limit = _limit, int(nbytes)
-        held = sum(b.nbytes for b in _pool)
-        i = 0
-        while i < len(_pool):
-            if _limit == 0 or (held > _limit and _free(i)):   # off: busy buffers are forgotten too
-                held -= _pool.pop(i).nbytes
-            else:
-                i += 1
+        if _limit == 0:
+            _pool.clear()                            # off: busy buffers are forgotten too
+        else:
+            _release_down_to(_limit)
     return previous
+
+
+def _release_down_to(target):
+    """Release free buffers, oldest first, until the pool holds at most ``target`` bytes (or only
+    busy ones are left); returns what it holds then. Call with the lock held."""
+    held = sum(b.nbytes for b in _pool)
+    i = 0
+    while held > target and i < len(_pool):
+        if _free(i):
+            held -= _pool.pop(i).nbytes
+        else:
+            i += 1
+    return held
 
 
 def held_bytes() -> int:
