@@ -157,7 +157,7 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         scale, mul, add = _gate_rows(H, dt, exp_route)
     b = b_ih + b_hh
     W, Z, hr, X, XW = _inputs(x, w_ih, w_hh, b, h0, scale, add_bias=fz is None)
-    rows = Z.shape[0] - 1 if XW is not None else Z.shape[0]   # the rows of Z that W multiplies
+    rows = W.shape[1]                                # the rows of Z that W multiplies
     C = empty((T + 1, H, N), dt)                     # C[t + 1] is c_t, C[0] is c0
     C[0] = c0.T
     G = empty((T, 4 * H, N), dt)                     # activated gates i, f, g, o per step

@@ -46,7 +46,7 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     scale = np.full((H, 1), -2.0, dtype=dt) if exp_route else None
     b = b_ih + b_hh
     W, Z, hr, X, XW = _inputs(x, w_ih, w_hh, b, h0, scale, add_bias=fz is None)   # the layouts: lstm._inputs
-    rows = Z.shape[0] - 1 if XW is not None else Z.shape[0]
+    rows = W.shape[1]                                # the rows of Z that W multiplies
     a = np.empty((H, N), dtype=dt)
     if fz is not None:                               # the same loop, each step's elementwise work fused
         xw = XW if XW is not None else np.empty((0, 0, 0), dtype=dt)
