@@ -148,6 +148,10 @@ def test_activation_accuracy_and_saturation(dtype):
     assert gates[:, 1].max() <= tol and np.abs(gates[:, 2] - 1.0).max() <= tol   # saturated f = 0, g = 1
     assert np.all((gates >= 0) & (gates <= 1))
     assert y.ravel()[-4] == 1.0 and y.ravel()[-5] == -1.0    # exactly saturated at +-1e4
+    assert np.abs(y).max() == 1.0                            # never past +-1
+    if dtype == np.float32:                                  # clamped: exactly +-1 from |x| = 9.5
+        far = np.abs(a) >= 9.5
+        assert np.array_equal(y.ravel()[far], np.sign(a[far]))
 
 
 @needs_numba

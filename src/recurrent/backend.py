@@ -13,7 +13,7 @@ The setting is "auto" unless changed: numba when it can be imported, NumPy other
 Asking for "numba" without numba installed raises ImportError with the install line.
 
 What differs: in float32 the fused kernels compute tanh and sigmoid with a rational
-approximation (Eigen's, within about 2.5e-7 of the exact values; see docs/speed.md), so
+approximation (Eigen's, within about 2.7e-7 of the exact values; see docs/speed.md), so
 float32 results move in the 7th digit. float64 uses the exact exp and tanh, and the
 gradient and PyTorch parity tests run on both paths. The first call of each cell and
 dtype compiles its kernels (a few seconds; cached on disk afterwards).
