@@ -18,8 +18,8 @@ Computed as the LSTM cell is (see its module docstring): feature-major arrays,
 one product per step [W_ih | W_hh | b] @ [x_t; h_{t-1}; 1] with h_t written into
 the next block (for wide inputs, all steps' input parts and the bias in one
 product first, and W_hh @ h per step), tanh via exp for large arrays, act'
-precomputed for all steps before the backward loop, and [dW_ih | dW_hh | db]
-from one product. With the fused kernels (``recurrent.backend``) each step's
+precomputed for all steps before the backward loop, and the weight gradients
+from products over all steps (the LSTM's ``_weight_grads``). With the fused kernels (``recurrent.backend``) each step's
 elementwise work is one compiled loop.
 """
 
