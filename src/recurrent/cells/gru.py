@@ -181,8 +181,11 @@ def _weight_grads(DAX, DAH, X, Zh, w_ih, dh0):
     H3, T, N = DAX.shape
     H, D = H3 // 3, X.shape[1]
     DAX2, DAH2 = DAX.reshape(H3, T * N), DAH.reshape(H3, T * N)
-    dw_ih = DAX2 @ X                                 # X: x in (t, n) row order, (T N, D)
-    dwb_hh = DAH2 @ _first_steps(Zh, T).T            # [dW_hh | db_hh] in one product
-    dx = np.matmul(DAX2.T, w_ih, out=empty((T * N, D), DAX.dtype)).reshape(T, N, D).transpose(1, 0, 2)
-    return dx, dh0.T, (dw_ih, np.ascontiguousarray(dwb_hh[:, :H]), DAX2.sum(axis=1),
-                       np.ascontiguousarray(dwb_hh[:, H]))
+    dt = DAX.dtype
+    Zs = _first_steps(Zh, T)                         # [h_{t-1}; 1] of every step, (H + 1, T N)
+    dw_ih = np.matmul(DAX2, X, out=empty((H3, D), dt))           # X: x in (t, n) row order, (T N, D)
+    dw_hh = np.matmul(DAH2, Zs[:H].T, out=empty((H3, H), dt))    # each into its own array (copying
+    #                                                              dW_hh out of [dW_hh | db_hh] cost more)
+    ones = Zs[H]                                     # Zh's row of ones: db = the sum of every step's gradient
+    dx = np.matmul(DAX2.T, w_ih, out=empty((T * N, D), dt)).reshape(T, N, D).transpose(1, 0, 2)
+    return dx, dh0.T, (dw_ih, dw_hh, DAX2 @ ones, DAH2 @ ones)

@@ -292,15 +292,14 @@ def _weight_grads(DA, cache):
     Zs = _first_steps(Z, T)                          # [x; h; 1] (or [h; 1]) of every step, (K, T N)
     if X is None:                                    # narrow input: [dW_ih | dW_hh | db] in one product
         dw = np.matmul(DA2, Zs.T, out=empty((GH, Z.shape[0]), dt))
-        dw_ih, dw_hh = _copy(dw[:, :D]), _copy(dw[:, D:D + H])
+        dw_ih, dw_hh, db = _copy(dw[:, :D]), _copy(dw[:, D:D + H]), np.ascontiguousarray(dw[:, -1])
         dx = np.matmul(w_ih.T, DA2, out=empty((D, T * N), dt)).reshape(D, T, N).transpose(2, 1, 0)
     else:                                            # wide input: each product into its own array
         dw_ih = np.matmul(DA2, X, out=empty((GH, D), dt))
         dw_hh = np.matmul(DA2, Zs[:H].T, out=empty((GH, H), dt))   # (copying it out of [dW_hh | db]
         #                                                              cost up to 12 ms at H=1024)
-        dw = np.matmul(DA2, Zs[H:].T, out=np.empty((GH, 1), dt))   # Z's row of ones: db, the sum of every da
+        db = DA2 @ Zs[H]                             # Z's row of ones: db, the sum of every da
         dx = np.matmul(DA2.T, w_ih, out=empty((T * N, D), dt)).reshape(T, N, D).transpose(1, 0, 2)
-    db = np.ascontiguousarray(dw[:, -1])
     return dx, (dw_ih, dw_hh, db, db.copy())
 
 
