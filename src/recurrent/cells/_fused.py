@@ -28,6 +28,9 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
+# cache=True: compiled kernels are kept in __pycache__ and found again while this file is unchanged.
+# numba checks only the file that defines a kernel, so a kernel that calls tanh or sigmoid must be
+# defined here too: one in another file would keep a stale copy of them after they change here.
 _OPTS = dict(cache=True, error_model="numpy", fastmath={"nsz", "arcp", "contract"})
 
 # Eigen's single-precision tanh (Eigen/src/Core/MathFunctionsImpl.h, generic_fast_tanh_float):
