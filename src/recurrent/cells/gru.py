@@ -41,7 +41,7 @@ import numpy as np
 
 from ..backend import fused
 from .._buffers import empty
-from .lstm import EXP_ROUTE_MIN, _first_steps, _tanh, _time_major, _transposed
+from .lstm import EXP_ROUTE_MIN, _first_steps, _tanh, _time_major, _transposed, _wide_input_grads
 
 GATES = ("r", "z", "n")
 
@@ -179,13 +179,8 @@ def backward(dy, dh_T, cache, record=None):
 def _weight_grads(DAX, DAH, X, Zh, w_ih, dh0):
     """dx and the weight gradients from every step's dax and dah (3H, T, N)."""
     H3, T, N = DAX.shape
-    H, D = H3 // 3, X.shape[1]
+    H = H3 // 3
     DAX2, DAH2 = DAX.reshape(H3, T * N), DAH.reshape(H3, T * N)
-    dt = DAX.dtype
     Zs = _first_steps(Zh, T)                         # [h_{t-1}; 1] of every step, (H + 1, T N)
-    dw_ih = np.matmul(DAX2, X, out=empty((H3, D), dt))           # X: x in (t, n) row order, (T N, D)
-    dw_hh = np.matmul(DAH2, Zs[:H].T, out=empty((H3, H), dt))    # each into its own array (copying
-    #                                                              dW_hh out of [dW_hh | db_hh] cost more)
-    ones = Zs[H]                                     # Zh's row of ones: db = the sum of every step's gradient
-    dx = np.matmul(DAX2.T, w_ih, out=empty((T * N, D), dt)).reshape(T, N, D).transpose(1, 0, 2)
-    return dx, dh0.T, (dw_ih, dw_hh, DAX2 @ ones, DAH2 @ ones)
+    dx, dw_ih, dw_hh, db_hh = _wide_input_grads(DAX2, DAH2, X, Zs, w_ih, N)   # X: x in (t, n) row order
+    return dx, dh0.T, (dw_ih, dw_hh, DAX2 @ Zs[H], db_hh)   # Zh's row of ones: db_ih sums every dax

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..backend import fused
 from .._buffers import empty
-from .lstm import EXP_ROUTE_MIN, _inputs, _transposed, _weight_grads
+from .lstm import EXP_ROUTE_MIN, _fused_operands, _inputs, _transposed, _weight_grads
 
 GATES = ("h",)
 
@@ -49,8 +49,7 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     rows = W.shape[1]                                # the rows of Z that W multiplies
     a = np.empty((H, N), dtype=dt)
     if fz is not None:                               # the same loop, each step's elementwise work fused
-        xw = XW if XW is not None else np.empty((0, 0, 0), dtype=dt)
-        zc = Z[:rows, 0].copy()                      # z_t, contiguous (a copy, never a view): a faster product
+        xw, zc = _fused_operands(Z, XW, rows)
         if W.size * N <= fz.SMALL_STEP:              # tiny steps: the whole loop compiled, products included
             fz.rnn_forward_small(W, a, Z, xw, b, zc, hr, not tanh)
         else:
