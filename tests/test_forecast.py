@@ -1,21 +1,37 @@
-"""The Forecaster: conventions, transforms, baselines, save/load, bad input."""
+"""The Forecaster: many series in and out, one global model, baselines, save/load, bad input."""
+
+import json
+import struct
+import warnings
 
 import numpy as np
 import pytest
 
 import recurrent
 from recurrent import Forecaster, datasets
-from recurrent.forecast import (NotFittedError, detect_season, mase, naive_forecast, rmse,
-                                seasonal_naive_forecast)
+from recurrent.forecast import (NotFittedError, baselines, detect_season, mase, naive_forecast, rmse,
+                                seasonal_naive_forecast, smape)
 
-FAST = dict(hidden_size=8, n_models=1, epochs=30, patience=10, progress=False)
+FAST = dict(hidden_size=8, n_models=1, max_steps=120, eval_every=20, patience=3, progress=False)
+
+
+def panel(n=12, length=40, seed=0):
+    """Series of different levels and lengths sharing one seasonal shape and growth."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for k in range(n):
+        L = length - (k % 4) * 5
+        t = np.arange(L)
+        out[f"s{k}"] = 10 ** rng.uniform(1, 4) * np.exp(0.01 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 4)) \
+            * np.exp(0.01 * rng.normal(size=L))
+    return out
 
 
 def test_constructor_only_stores_settings():
     f = Forecaster(cell="nope", horizon=-3)          # checked at fit, as scikit-learn does
-    assert f.get_params()["cell"] == "nope" and not hasattr(f, "models_")
+    assert f.get_params()["cell"] == "nope" and not hasattr(f, "networks_")
     with pytest.raises(ValueError, match="`cell` must be one of"):
-        f.fit(np.arange(50.0))
+        f.fit(np.arange(1.0, 50.0))
 
 
 def test_predict_before_fit_is_a_clear_error():
@@ -31,61 +47,169 @@ def test_baselines_reproduce_the_reference_figures_on_airline():
     train, test = y[:120], y[120:]
     assert round(rmse(test, naive_forecast(train, 24)), 2) == 137.33
     assert round(rmse(test, seasonal_naive_forecast(train, 24, 12)), 2) == 76.99
-    # MASE: scaled by the in-sample seasonal-naive MAE
     assert mase([2.0, 4.0], [1.0, 1.0], [0.0, 1.0, 2.0, 3.0], m=1) == pytest.approx(2.0)
 
 
-def test_season_detection():
+def test_smape_mase_and_their_degenerate_cases():
+    assert smape([100.0, 200.0], [110.0, 180.0]) == pytest.approx(np.mean([200 * 10 / 210, 200 * 20 / 380]))
+    assert smape([0.0], [0.0]) == 0.0
+    assert np.isnan(mase([5.0], [4.0], [3.0, 3.0, 3.0]))         # constant history: no scale, not inf
+    assert np.isnan(recurrent.forecast.mape([0.0, 1.0], [1.0, 1.0]))
+
+
+def test_naive2_and_seasonality_test_against_a_hand_calculation():
+    t = np.arange(48)
+    season = np.array([0.8, 1.0, 1.3, 0.9])
+    y = (100 + t) * season[t % 4]
+    noise = 100 + np.random.default_rng(0).normal(size=48)
+    assert baselines.is_seasonal(y, 4) and not baselines.is_seasonal(noise, 4)
+    si = baselines.seasonal_indices(y, 4)
+    # the centred 2x4 moving average of a linear trend is the trend itself, so the ratios are
+    # season / mean(season) exactly where the trend is linear
+    np.testing.assert_allclose(si, season / season.mean(), rtol=2e-3)
+    f = baselines.naive2(y, 4, 4)
+    np.testing.assert_allclose(f, y[-1] / si[3] * si[[0, 1, 2, 3]], rtol=1e-12)
+    assert np.allclose(baselines.naive2(noise, 3, 4), noise[-1])       # not seasonal: plain naive
+
+
+def test_ses_and_theta_match_statsmodels_where_they_should():
+    sm = pytest.importorskip("statsmodels.tsa.holtwinters")
+    rng = np.random.default_rng(1)
+    y = 50 + np.cumsum(rng.normal(size=60))
+    fit = sm.SimpleExpSmoothing(y, initialization_method="estimated").fit()
+    assert baselines.ses(y, 3)[0] == pytest.approx(fit.forecast(1)[0], rel=2e-3)
+    # theta with alpha from the same grid: the drift term is b/2 (h - 1 + (1 - (1-a)^n)/a)
+    alpha, level = baselines.ses_fit(y)
+    b = np.polyfit(np.arange(60), y, 1)[0]
+    np.testing.assert_allclose(baselines.theta(y, 3), level + b / 2 * (np.arange(3) + (1 - (1 - alpha) ** 60) / alpha))
+
+
+def test_season_detection_prefers_the_fundamental_period():
     assert detect_season(datasets.load_airline().values[:132]) == 12
     rng = np.random.default_rng(0)
     assert detect_season(rng.normal(size=200)) == 1
-    t = np.arange(120)
+    t = np.arange(400)
     assert detect_season(10 + np.sin(2 * np.pi * t / 7) + 0.01 * t) == 7
+    assert detect_season(10 + np.sin(2 * np.pi * t / 50)) == 50
+    t = np.arange(600)                     # weeks drift against years: peaks at 52, 104-105, 156-157
+    weekly = 300 + 0.03 * t + 3 * np.sin(2 * np.pi * t / 52.18) + 0.02 * rng.normal(size=600)
+    assert detect_season(weekly) == 52
 
 
-def test_a_clean_trend_and_season_is_forecast_closely_in_original_units():
-    t = np.arange(120)
-    y = 100 * np.exp(0.01 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12))
-    f = Forecaster(horizon=12, season=12, hidden_size=16, n_models=1, epochs=200, seed=0, progress=False).fit(y[:108])
-    pred = f.predict()
-    assert f.log_ is True and f.lookback_ == 36
-    assert pred.shape == (12,)
-    assert rmse(y[108:], pred) < 0.02 * y[108:].mean()        # within 2% of the level
-    assert rmse(y[108:], pred) < 0.2 * rmse(y[108:], seasonal_naive_forecast(y[:108], 12, 12))
+def test_weekly_co2_gets_52_not_a_multiple():
+    co2 = pytest.importorskip("statsmodels.datasets.co2")
+    y = co2.load_pandas().data["co2"].interpolate().bfill().to_numpy()
+    assert detect_season(y) == 52
 
 
-def test_airline_beats_seasonal_naive_with_small_settings():
-    y = datasets.load_airline().values
-    report = Forecaster(n_models=2, epochs=150, seed=0, progress=False).evaluate(y, holdout=12)
-    assert report["season"] == 12
-    m = report["metrics"]
-    assert m["seasonal_naive"]["rmse"] == pytest.approx(50.71, abs=0.005)
-    assert m["model"]["rmse"] < 30 and report["beats_seasonal_naive"]
-    assert report["verdict"].startswith("The model beats")
-    assert len(report["forecast"]) == 12 and report["actual"] == list(y[-12:])
+def test_every_container_round_trips_in_its_own_kind():
+    Y = panel()
+    f = Forecaster(horizon=4, **FAST, seed=0).fit(Y)
+    out = f.predict()
+    assert isinstance(out, dict) and list(out) == list(Y) and all(v.shape == (4,) for v in out.values())
+    as_list = f.predict(list(Y.values()))
+    assert isinstance(as_list, list) and len(as_list) == len(Y)
+    for a, b in zip(as_list, out.values()):
+        np.testing.assert_array_equal(a, b)           # the same series give the same forecast
+    one = f.predict(Y["s0"])
+    assert isinstance(one, np.ndarray) and one.shape == (4,)
+    np.testing.assert_array_equal(one, out["s0"])
 
 
-def test_verdict_says_so_when_the_baseline_wins():
-    t = np.arange(96)
-    y = 50 + 10 * np.sin(2 * np.pi * t / 12)        # exactly periodic: seasonal naive is perfect
-    report = Forecaster(season=12, log=False, **FAST, seed=0).evaluate(y, holdout=12)
-    assert report["metrics"]["seasonal_naive"]["rmse"] < 1e-9
-    assert not report["beats_seasonal_naive"]
-    assert "does NOT beat the seasonal-naive baseline" in report["verdict"]
+def test_long_dataframe_in_and_out_with_future_dates():
+    pd = pytest.importorskip("pandas")
+    Y = panel(n=6)
+    rows = [(k, d, v) for k, y in Y.items() for d, v in zip(pd.date_range("2000-01-01", periods=len(y), freq="QS"), y)]
+    df = pd.DataFrame(rows, columns=["unique_id", "ds", "y"]).sample(frac=1.0, random_state=0)   # any order
+    f = Forecaster(horizon=3, **FAST, seed=0).fit(df)
+    assert f.season_ == 4                                                # from the quarterly dates
+    out = f.predict()
+    assert list(out.columns) == ["unique_id", "ds", "forecast"] and len(out) == 6 * 3
+    last = df[df.unique_id == "s1"].ds.max()
+    assert list(out[out.unique_id == "s1"].ds) == list(pd.date_range(last, periods=4, freq="QS")[1:])
+    np.testing.assert_allclose(out[out.unique_id == "s0"].forecast.to_numpy(),
+                               Forecaster(horizon=3, **FAST, seed=0).fit(Y).predict()["s0"], rtol=1e-12)
+    ints = pd.DataFrame({"unique_id": ["a"] * 20, "ds": np.arange(1990, 2010), "y": np.arange(1.0, 21.0)})
+    assert list(Forecaster(horizon=2, **FAST, seed=0).fit(ints).predict().ds) == [2010, 2011]
 
 
-def test_same_seed_same_forecast_and_save_load_round_trip(tmp_path):
-    y = datasets.load_airline().values[:100]
-    a = Forecaster(**FAST, seed=3).fit(y)
-    b = Forecaster(**FAST, seed=3).fit(y)
-    np.testing.assert_array_equal(a.predict(), b.predict())
+def test_unseen_series_are_forecast_at_their_own_level():
+    Y = panel(n=16)
+    f = Forecaster(horizon=4, **FAST, seed=0).fit(Y)
+    new = {"big": Y["s3"] * 1000.0, "small": Y["s3"] / 1000.0}
+    out = f.predict(new)
+    np.testing.assert_allclose(out["big"] / 1000.0, f.predict({"x": Y["s3"]})["x"], rtol=1e-9)
+    np.testing.assert_allclose(out["small"] * 1000.0, f.predict({"x": Y["s3"]})["x"], rtol=1e-9)
+
+
+def test_the_global_model_learns_the_shared_shape():
+    Y = panel(n=20, length=48)
+    train = {k: v[:-4] for k, v in Y.items()}
+    f = Forecaster(horizon=4, hidden_size=16, n_models=1, max_steps=600, eval_every=50, patience=4,
+                   combine="networks", progress=False, seed=0).fit(train)
+    out = f.predict()
+    err = np.mean([smape(Y[k][-4:], out[k]) for k in Y])
+    naive = np.mean([smape(Y[k][-4:], naive_forecast(train[k], 4)) for k in Y])
+    snaive = np.mean([smape(Y[k][-4:], seasonal_naive_forecast(train[k], 4, 4)) for k in Y])
+    assert err < 0.5 * naive and err < 0.8 * snaive, (err, naive, snaive)
+
+
+def test_short_series_get_a_named_fallback_and_tiny_ones_are_left_out():
+    Y = {**panel(n=6), "two": np.array([5.0, 6.0]), "one": np.array([3.0])}
+    with pytest.warns(UserWarning) as caught:
+        f = Forecaster(horizon=4, min_length=3, **FAST, seed=0).fit(Y)
+    text = " ".join(str(w.message) for w in caught)
+    assert "'one'" in text and "'two'" in text
+    assert f.methods_["two"].startswith("naive") and f.skipped_ == ["one"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = f.predict()
+    assert "one" not in out and np.all(out["two"] == 6.0)
+    short = {k: v[:3] for k, v in panel(n=5).items()}           # shorter than the horizon: still forecast
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = Forecaster(horizon=6, **FAST, seed=0).fit(short).predict()
+    assert all(np.all(np.isfinite(v)) and v.shape == (6,) for v in g.values())
+
+
+def test_series_with_zeros_and_negatives_are_forecast():
+    rng = np.random.default_rng(0)
+    Y = [np.abs(rng.normal(size=30)).round(), rng.normal(size=30) - 2.0, np.zeros(30)]
+    out = Forecaster(horizon=3, **FAST, seed=0).fit(Y).predict()
+    assert all(np.all(np.isfinite(v)) for v in out)
+    np.testing.assert_allclose(out[2], 0.0, atol=1e-9)
+
+
+def test_same_seed_same_forecast_bitwise_and_save_load_round_trip(tmp_path):
+    Y = panel()
+    a = Forecaster(horizon=4, **FAST, seed=3).fit(Y)
+    b = Forecaster(horizon=4, **FAST, seed=3).fit(Y)
+    for k in Y:
+        np.testing.assert_array_equal(a.predict()[k], b.predict()[k])
     path = tmp_path / "f.safetensors"
     a.save(path)
     back = recurrent.load(path)
     assert isinstance(back, Forecaster) and back.get_params() == a.get_params()
-    np.testing.assert_array_equal(back.predict(), a.predict())
-    np.testing.assert_array_equal(back.predict(30), a.predict(30))
-    np.testing.assert_array_equal(back.predict(5, y=y[:80]), a.predict(5, y=y[:80]))
+    for k in Y:
+        np.testing.assert_array_equal(back.predict()[k], a.predict()[k])
+        np.testing.assert_array_equal(back.predict(9)[k], a.predict(9)[k])
+    np.testing.assert_array_equal(back.predict(Y["s2"][:20]), a.predict(Y["s2"][:20]))
+
+
+def test_a_saved_forecaster_with_edited_metadata_is_refused(tmp_path):
+    path = tmp_path / "f.safetensors"
+    Forecaster(horizon=4, **FAST, seed=0).fit(panel()).save(path)
+    data = path.read_bytes()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    meta = json.loads(header["__metadata__"]["recurrent"])
+    meta["fitted"]["weight"] = 0.3
+    header["__metadata__"]["recurrent"] = json.dumps(meta)
+    raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + n:])
+    with pytest.raises(ValueError, match="checksum mismatch: the metadata was changed"):
+        recurrent.load(path)
 
 
 def test_iterated_forecast_beyond_the_horizon_starts_with_the_direct_one():
@@ -97,40 +221,58 @@ def test_iterated_forecast_beyond_the_horizon_starts_with_the_direct_one():
     assert np.all(np.isfinite(long)) and np.all(long > 0)
 
 
-def test_recursive_strategy_and_other_cells():
+def test_evaluate_scores_many_series_against_the_baselines():
+    Y = panel(n=8)
+    r = Forecaster(horizon=4, **FAST, seed=0).evaluate(Y, holdout=4)
+    assert r["n_series"] == 8 and set(r["metrics"]) == {"model", "naive", "seasonal_naive", "naive2"}
+    assert r["wins"] + r["losses"] + r["ties"] == 8
+    s0 = r["per_series"][0]
+    assert s0["naive"]["smape"] == pytest.approx(smape(Y["s0"][-4:], naive_forecast(Y["s0"][:-4], 4)))
+    assert r["metrics"]["naive"]["smape"] == pytest.approx(np.mean([s["naive"]["smape"] for s in r["per_series"]]))
+    assert "sMAPE" in r["verdict"]
+
+
+def test_airline_beats_seasonal_naive_through_the_same_code_path():
+    y = datasets.load_airline().values
+    r = Forecaster(n_models=1, hidden_size=16, max_steps=400, eval_every=50, patience=3, progress=False,
+                   seed=0).evaluate(y, holdout=12)
+    assert r["season"] == 12
+    assert r["metrics"]["seasonal_naive"]["rmse"] == pytest.approx(50.71, abs=0.005)
+    assert r["metrics"]["model"]["rmse"] < 30 and r["verdict"].startswith("The model beats")
+    assert len(r["forecast"]) == 12 and r["actual"] == list(y[-12:])
+
+
+def test_other_cells():
     y = datasets.load_sunspots().values[:150]
-    for kw in (dict(strategy="recursive"), dict(cell="gru"), dict(cell="rnn")):
-        f = Forecaster(horizon=10, season=11, **FAST, seed=0, **kw).fit(y)
-        p = f.predict()
+    for cell in ("gru", "rnn"):
+        p = Forecaster(horizon=10, season=11, cell=cell, **FAST, seed=0).fit(y).predict()
         assert p.shape == (10,) and np.all(np.isfinite(p))
-        assert f.log_ is False                          # sunspots has zeros: no log
 
 
-def test_covariates_are_used_and_checked():
-    rng = np.random.default_rng(0)
-    driver = rng.normal(size=130)
-    y = 10 + np.cumsum(0.1 * rng.normal(size=130)) + np.concatenate([[0], driver[:-1]])  # y follows driver
-    f = Forecaster(horizon=1, season=1, lookback=5, log=False, hidden_size=16, n_models=1, epochs=200,
-                   seed=0, progress=False).fit(y[:120], covariates=driver[:120])
-    assert f.models_[0].layers[0].input_size == 2
-    errs = [abs(f.predict(1, y=y[:k], covariates=driver[:k])[0] - y[k]) for k in range(120, 130)]
-    naive = [abs(y[k - 1] - y[k]) for k in range(120, 130)]
-    assert np.mean(errs) < 0.7 * np.mean(naive)
-    with pytest.raises(ValueError, match=r"expected covariates of shape \(120, K\)"):
-        Forecaster(**FAST).fit(y[:120], covariates=driver[:100])
-    with pytest.raises(ValueError, match="fitted with covariates; pass them with y"):
-        f.predict(1, y=y[:125])
-
-
-@pytest.mark.parametrize("kwargs,y,message", [
-    ({}, np.arange(10.0), "the series has 10 values; .* it needs at least"),
-    ({}, np.zeros((20, 2)), "expected y as a 1-D series"),
-    ({}, [1.0, np.nan, 3.0] * 20, "`y` must be finite"),
-    ({"log": True}, np.arange(-5.0, 55.0), "needs every value > 0"),
-    ({"strategy": "both"}, np.arange(1.0, 61.0), "`strategy` must be 'direct' or 'recursive'"),
-    ({"lookback": 0}, np.arange(1.0, 61.0), "`lookback` must be positive, got 0"),
-    ({"lr": -1}, np.arange(1.0, 61.0), "`lr` must be a positive number"),
+@pytest.mark.parametrize("kwargs,Y,error,message", [
+    ({}, np.zeros((20, 2)), ValueError, "expected y as a 1-D series"),
+    ({}, [1.0, np.nan, 3.0] * 20, ValueError, "missing or infinite value at position 1"),
+    ({}, [], ValueError, "at least one series, got an empty list"),
+    ({}, {}, ValueError, "at least one series, got an empty dict"),
+    ({}, [5.0], ValueError, "no series has the 3 values"),
+    ({}, "sales.csv", TypeError, "expected a 1-D array, a list of arrays"),
+    ({"horizon": 0}, np.arange(1.0, 61.0), ValueError, "`horizon` must be positive, got 0"),
+    ({"lookbacks": 0}, np.arange(1.0, 61.0), ValueError, "`lookbacks` must be positive, got 0"),
+    ({"lr": -1}, np.arange(1.0, 61.0), ValueError, "`lr` must be a positive number"),
+    ({"combine": 2}, np.arange(1.0, 61.0), ValueError, "`combine` must be"),
 ])
-def test_bad_input(kwargs, y, message):
-    with pytest.raises(ValueError, match=message):
-        Forecaster(**{**FAST, **kwargs}).fit(y)
+def test_bad_input(kwargs, Y, error, message):
+    with pytest.raises(error, match=message):
+        Forecaster(**{**FAST, **kwargs}).fit(Y)
+
+
+def test_bad_dataframes():
+    pd = pytest.importorskip("pandas")
+    dup = pd.DataFrame({"unique_id": ["a", "a", "a"], "ds": [1, 1, 2], "y": [1.0, 2.0, 3.0]})
+    with pytest.raises(ValueError, match="row 1 repeats unique_id 'a' at ds 1"):
+        Forecaster(**FAST).fit(dup)
+    text = pd.DataFrame({"unique_id": ["a", "a"], "ds": [1, 2], "y": ["1.0", "x"]})
+    with pytest.raises(ValueError, match=r"row 1 \(unique_id 'a'\) has y = 'x'"):
+        Forecaster(**FAST).fit(text)
+    with pytest.raises(ValueError, match="needs the columns unique_id, ds, y"):
+        Forecaster(**FAST).fit(pd.DataFrame({"id": [1], "y": [1.0]}))

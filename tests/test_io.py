@@ -47,7 +47,8 @@ def test_file_is_plain_safetensors_with_json_metadata(tmp_path):
     n = struct.unpack("<Q", path.read_bytes()[:8])[0]
     meta = json.loads(json.loads(path.read_bytes()[8:8 + n])["__metadata__"]["recurrent"])
     assert meta["kind"] == "sequential" and meta["library_version"] == recurrent.__version__
-    assert meta["sha256"] == io.tensors_sha256(tensors)
+    assert meta["tensors_sha256"] == io.tensors_sha256(tensors)
+    assert meta["sha256"] == io.file_sha256(tensors, meta)
     assert meta["layers"][0] == {"type": "LSTM", "config": {"input_size": 3, "hidden_size": 4, "num_layers": 2,
                                                              "bidirectional": True, "dtype": "float32", "seed": 0}}
 

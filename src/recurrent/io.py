@@ -2,7 +2,8 @@
 
 A file is a standard safetensors file whose metadata entry ``"recurrent"`` is a
 JSON object: the kind of object stored (``"kind"``), what is needed to rebuild
-it, the library version and a SHA-256 of the tensor bytes. Writing is atomic
+it, the library version and one SHA-256 over the tensor bytes and every other entry
+of that object, so an edited number in the metadata is refused like a changed weight. Writing is atomic
 (temporary file in the same folder, fsync, ``os.replace``), so a crash leaves
 either the old file or the new one. Loading checks the framing, the metadata
 and the checksum before anything is built, and raises ``ValueError`` saying
@@ -19,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)   # 1: the checksum covered the tensors only
 
 
 def tensors_sha256(tensors: dict) -> str:
@@ -30,6 +32,14 @@ def tensors_sha256(tensors: dict) -> str:
         h.update(name.encode())
         h.update(f"|{arr.dtype.str}|{arr.shape}|".encode())
         h.update(arr.tobytes())
+    return h.hexdigest()
+
+
+def file_sha256(tensors: dict, meta: dict) -> str:
+    """SHA-256 over the tensors (as ``tensors_sha256``) and the metadata without its checksum."""
+    h = hashlib.sha256(tensors_sha256(tensors).encode())
+    rest = {k: v for k, v in meta.items() if k != "sha256"}
+    h.update(json.dumps(rest, sort_keys=True).encode())
     return h.hexdigest()
 
 
@@ -63,8 +73,10 @@ def save_file(path, tensors: dict, meta: dict) -> None:
     from . import __version__
 
     tensors = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
-    meta = {**meta, "format_version": FORMAT_VERSION, "library_version": __version__,
-            "sha256": tensors_sha256(tensors)}
+    meta = {**meta, "format_version": FORMAT_VERSION, "library_version": __version__}
+    meta = json.loads(json.dumps(meta))          # the checksum is over what a reader will parse
+    meta["tensors_sha256"] = tensors_sha256(tensors)
+    meta["sha256"] = file_sha256(tensors, meta)
     data = save(tensors, metadata={"recurrent": json.dumps(meta)})
     atomic_write_bytes(path, data)
 
@@ -92,15 +104,20 @@ def load_file(path, kind=None):
         raise ValueError(f"{where}: not a recurrent file (no recurrent metadata in the header)") from None
     if not isinstance(meta, dict) or "kind" not in meta or "sha256" not in meta:
         raise ValueError(f"{where}: not a recurrent file (metadata lacks kind or checksum)")
-    if meta.get("format_version") != FORMAT_VERSION:
+    if meta.get("format_version") not in READABLE_VERSIONS:
         raise ValueError(f"{where}: format version {meta.get('format_version')!r} is not supported "
-                         f"(this library reads {FORMAT_VERSION})")
+                         f"(this library reads {', '.join(map(str, READABLE_VERSIONS))})")
     if kind is not None and meta["kind"] != kind:
         raise ValueError(f"{where}: holds a {meta['kind']!r}, expected a {kind!r}")
     try:
         tensors = load(data)
     except Exception as exc:  # safetensors raises its own error type for bad framing
         raise ValueError(f"{where}: truncated or corrupt tensor data ({exc})") from None
-    if tensors_sha256(tensors) != meta["sha256"]:
-        raise ValueError(f"{where}: checksum mismatch: the tensor data was changed or damaged")
+    if meta["format_version"] == 1:
+        if tensors_sha256(tensors) != meta["sha256"]:
+            raise ValueError(f"{where}: checksum mismatch: the tensor data was changed or damaged")
+    elif file_sha256(tensors, meta) != meta["sha256"]:
+        changed = "the metadata" if tensors_sha256(tensors) == meta.get("tensors_sha256") else "the file"
+        raise ValueError(f"{where}: checksum mismatch: {changed} was changed or damaged "
+                         f"(the checksum covers the tensors and the metadata)")
     return tensors, meta

@@ -163,8 +163,9 @@ def load(path):
         return model_from_meta(meta, tensors, path)
     if meta["kind"] == "forecaster":
         from .forecast import Forecaster
+        from .forecast.persist import load_forecaster
 
-        return Forecaster._from_saved(tensors, meta, path)
+        return load_forecaster(Forecaster, tensors, meta, path)
     raise ValueError(f"{path}: holds a {meta['kind']!r}, which `load` does not rebuild")
 
 

@@ -1,0 +1,145 @@
+"""The statistical benchmarks every forecast is scored against, on the same series.
+
+    naive           repeat the last value
+    seasonal_naive  repeat the last season
+    naive2          naive on the series seasonally adjusted by classical multiplicative
+                    decomposition, when the lag-m autocorrelation is significant at 90%
+                    (the M competitions' benchmark), then re-seasonalised
+    ses             simple exponential smoothing on the same adjusted series
+    theta           the Theta method (Assimakopoulos & Nikolopoulos 2000) as Hyndman &
+                    Billah write it: SES plus half the slope of a straight-line fit,
+                    on the same adjusted series
+
+All take a 1-D training series, the horizon and the season m, and return the forecast.
+The seasonal adjustment is fitted once per series (``seasonal_indices``) and shared.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def naive(train, horizon) -> np.ndarray:
+    return np.full(horizon, float(np.asarray(train)[-1]))
+
+
+def seasonal_naive(train, horizon, m) -> np.ndarray:
+    """Repeat the last full season; with m <= 1 or fewer than m values, the naive forecast."""
+    train = np.asarray(train, dtype=np.float64)
+    if m is None or m <= 1 or m > len(train):
+        return naive(train, horizon)
+    return train[-m:][np.arange(horizon) % m]
+
+
+def acf(x, k) -> float:
+    x = np.asarray(x, dtype=np.float64)
+    d = x - x.mean()
+    den = float(np.dot(d, d))
+    return float(np.dot(d[:-k], d[k:]) / den) if den > 0 and k < len(x) else 0.0
+
+
+def is_seasonal(x, m) -> bool:
+    """The M4 seasonality test: |acf(m)| > 1.645 sqrt((1 + 2 sum_{k<m} acf(k)^2) / n), with n >= 3m."""
+    x = np.asarray(x, dtype=np.float64)
+    if m is None or m <= 1 or len(x) < 3 * m:
+        return False
+    s = sum(acf(x, k) ** 2 for k in range(1, m))
+    return abs(acf(x, m)) > 1.645 * np.sqrt((1 + 2 * s) / len(x))
+
+
+def seasonal_indices(train, m) -> np.ndarray:
+    """Classical multiplicative decomposition's m seasonal indices (mean 1), or ones.
+
+    Ones when the series is not seasonal by ``is_seasonal``, or has a value <= 0. The
+    index for position j belongs to the values at t with t % m == j, counted from the
+    series' first value; ``seasonal_factors`` extends them over any range of t.
+    """
+    x = np.asarray(train, dtype=np.float64)
+    if m is None or m <= 1 or np.any(x <= 0) or not is_seasonal(x, m):
+        return np.ones(max(int(m or 1), 1))
+    n = len(x)
+    if m % 2 == 0:                                   # 2 x m centred moving average
+        w = np.r_[0.5, np.ones(m - 1), 0.5] / m
+    else:
+        w = np.ones(m) / m
+    half = len(w) // 2
+    trend = np.convolve(x, w, mode="valid")          # trend at t = half .. n - half - 1
+    ratio = x[half:n - half] / trend
+    pos = np.arange(half, n - half) % m
+    idx = np.array([ratio[pos == j].mean() for j in range(m)])
+    return idx / idx.mean()
+
+
+def seasonal_factors(indices, start, stop) -> np.ndarray:
+    """The seasonal index for each t in start..stop-1."""
+    return np.asarray(indices)[np.arange(start, stop) % len(indices)]
+
+
+def _adjusted(train, m, indices=None):
+    x = np.asarray(train, dtype=np.float64)
+    si = seasonal_indices(x, m) if indices is None else indices
+    return x / seasonal_factors(si, 0, len(x)), si
+
+
+def naive2(train, horizon, m, indices=None) -> np.ndarray:
+    adj, si = _adjusted(train, m, indices)
+    n = len(adj)
+    return np.full(horizon, adj[-1]) * seasonal_factors(si, n, n + horizon)
+
+
+_ALPHAS = np.linspace(0.01, 0.99, 99)
+
+
+def ses_fit(x):
+    """(alpha, level): SES with the smoothing weight and the initial level minimising the
+    one-step squared errors (the initial level in closed form for each alpha on a grid)."""
+    x = np.asarray(x, dtype=np.float64)
+    n = len(x)
+    if n < 2:
+        return 0.5, float(x[-1])
+    a = _ALPHAS[:, None]
+    A = np.zeros((len(_ALPHAS), 1))                   # the level from a zero start
+    resid = np.empty((len(_ALPHAS), n))
+    for t in range(n):                                # error_t = x_t - A_t - (1-a)^t l0
+        resid[:, t] = x[t] - A[:, 0]
+        A = a * x[t] + (1 - a) * A
+    c = (1 - a) ** np.arange(n)                       # (alphas, n)
+    l0 = (resid * c).sum(axis=1) / (c * c).sum(axis=1)
+    sse = ((resid - c * l0[:, None]) ** 2).sum(axis=1)
+    k = int(np.argmin(sse))
+    alpha = float(_ALPHAS[k])
+    level = float(A[k, 0] + (1 - alpha) ** n * l0[k])
+    return alpha, level
+
+
+def ses(train, horizon, m=1, indices=None) -> np.ndarray:
+    adj, si = _adjusted(train, m, indices)
+    n = len(adj)
+    _, level = ses_fit(adj)
+    return np.full(horizon, level) * seasonal_factors(si, n, n + horizon)
+
+
+def theta(train, horizon, m=1, indices=None) -> np.ndarray:
+    """SES forecast plus b/2 (h - 1 + (1 - (1 - alpha)^n) / alpha), b the straight-line slope."""
+    adj, si = _adjusted(train, m, indices)
+    n = len(adj)
+    alpha, level = ses_fit(adj)
+    if n >= 2:
+        t = np.arange(n)
+        slope = float(np.polyfit(t, adj, 1)[0])
+    else:
+        slope = 0.0
+    h = np.arange(horizon)
+    drift = slope / 2 * (h + (1 - (1 - alpha) ** n) / alpha)
+    return (level + drift) * seasonal_factors(si, n, n + horizon)
+
+
+BASELINES = {"naive": lambda x, h, m, si: naive(x, h),
+             "seasonal_naive": lambda x, h, m, si: seasonal_naive(x, h, m),
+             "naive2": naive2, "ses": ses, "theta": theta}
+
+
+def all_baselines(train, horizon, m, names=("naive", "seasonal_naive", "naive2")) -> dict:
+    """{name: forecast} for the named baselines, sharing one seasonal adjustment."""
+    si = seasonal_indices(train, m)
+    return {k: BASELINES[k](train, horizon, m, si) for k in names}

@@ -1,0 +1,388 @@
+"""The Forecaster: one global model over many series (or one), networks and Theta combined.
+
+    from recurrent import Forecaster
+    f = Forecaster(horizon=6, seed=0).fit({"a": y_a, "b": y_b, ...})   # or a list, a DataFrame
+    f.predict()                  # {"a": next 6 values, "b": ...}, the container given to fit
+    f.predict(Y_new)             # series the model never saw
+    report = Forecaster(horizon=12, seed=0).evaluate(Y, holdout=12)      # scored against baselines
+
+How a fit works (the modules beside this one hold each step):
+
+1. ``panel``: the series are read from their container; each keeps its id.
+2. ``season``: the period comes from ``season=``, else from the dates' frequency, else
+   from the autocorrelation.
+3. ``windows``: every series becomes log values (shifted where not positive); windows
+   are drawn per batch and expressed relative to their own last value.
+4. ``training``: for each lookback and each seed, a network is trained on windows of
+   all series with early stopping on each series' latest ``horizon`` values, then
+   (``refit=True``) trained again on everything for the number of steps that stopping
+   chose, so the latest values are learnt too.
+5. ``hybrid``: the networks' median is combined with a Theta forecast in log values,
+   with the weight that did best on the validation windows.
+
+A series too short for the networks (fewer than ``min_length`` values) gets the naive
+forecast, named in ``methods_`` and in a warning; a series of fewer than 2 values is
+left out with a warning; neither stops the rest.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import numpy as np
+
+from .. import _checks as chk
+from . import baselines, hybrid, metrics, panel
+from .season import common_season, detect_season
+from .training import CELLS, train_network
+from .windows import Panel, gather, log_shift, to_z
+
+SETTINGS = ("horizon", "season", "cell", "hidden_size", "num_layers", "lookbacks", "n_models", "max_steps",
+            "batch_size", "lr", "patience", "eval_every", "history", "refit", "combine", "min_length", "seed",
+            "progress")
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when predicting with a forecaster that has not been fitted."""
+
+
+class Forecaster:
+    """Forecast many series (or one) with one global ensemble of small recurrent networks.
+
+    Args (stored as given; checked by ``fit``):
+        horizon: steps forecast at once (``predict`` can go further by iterating).
+        season: the seasonal period (None: from the dates' frequency, else detected; 1: none).
+        cell: "lstm", "gru" or "rnn"; hidden_size, num_layers: each network's size.
+        lookbacks: window lengths, one group of networks each (None: 2 and 3 horizons,
+            at least one season and a bit more).
+        n_models: networks per lookback, each from its own seed.
+        max_steps, batch_size, lr, patience, eval_every: training (Adam; a step is one
+            batch of windows; validation every ``eval_every`` steps, stopping after
+            ``patience`` checks without improvement).
+        history: how many of each series' latest windows are drawn from (None: 20 for
+            yearly data, 15 seasons otherwise).
+        refit: train again on all values for the chosen number of steps.
+        combine: "auto" (weight on Theta chosen on validation windows), "networks" or
+            a number in [0, 1], the weight on the networks.
+        min_length: the fewest values a series needs for the networks (fewer: naive).
+        seed: makes the whole fit reproducible, bitwise.
+        progress: a progress bar on stderr on a terminal, a line per network elsewhere.
+
+    Learned attributes end in ``_``: ``season_``, ``lookbacks_``, ``networks_``, ``weight_``,
+    ``methods_`` (id -> how it is forecast), ``skipped_`` (ids left out), ``records_``.
+    """
+
+    def __init__(self, horizon=12, season=None, cell="lstm", hidden_size=32, num_layers=1, lookbacks=None,
+                 n_models=3, max_steps=3000, batch_size=64, lr=3e-3, patience=10, eval_every=100, history=None,
+                 refit=True, combine="auto", min_length=3, seed=None, progress=True):
+        for k, v in locals().items():
+            if k != "self":
+                setattr(self, k, v)
+
+    def get_params(self) -> dict:
+        return {k: getattr(self, k) for k in SETTINGS}
+
+    def __repr__(self):
+        return "Forecaster(" + ", ".join(f"{k}={v!r}" for k, v in self.get_params().items()) + ")"
+
+    # ---- checks --------------------------------------------------------------------------
+    def _check_settings(self):
+        if self.cell not in CELLS:
+            raise ValueError(f"Forecaster: `cell` must be one of {sorted(CELLS)}, got {self.cell!r}")
+        for name in ("horizon", "hidden_size", "num_layers", "n_models", "max_steps", "batch_size", "patience",
+                     "eval_every", "min_length"):
+            chk.positive_int("Forecaster", name, getattr(self, name))
+        for name in ("season", "history"):
+            if getattr(self, name) is not None:
+                chk.positive_int("Forecaster", name, getattr(self, name))
+        if self.lookbacks is not None:
+            lbs = [self.lookbacks] if isinstance(self.lookbacks, int) else list(self.lookbacks)
+            if not lbs:
+                raise ValueError("Forecaster: `lookbacks` must name at least one window length, got []")
+            for v in lbs:
+                chk.positive_int("Forecaster", "lookbacks", v)
+        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not 0 < self.lr < np.inf:
+            raise ValueError(f"Forecaster: `lr` must be a positive number, got {self.lr!r}")
+        c = self.combine
+        if not (c in ("auto", "networks") or (isinstance(c, (int, float)) and not isinstance(c, bool)
+                                               and 0 <= c <= 1)):
+            raise ValueError(f"Forecaster: `combine` must be 'auto', 'networks' or a weight in [0, 1], got {c!r}")
+
+    def _check_fitted(self):
+        if not hasattr(self, "networks_"):
+            raise NotFittedError("This Forecaster is not fitted yet: call fit(Y) before predict()")
+
+    def _choose_lookbacks(self):
+        if self.lookbacks is not None:
+            return [self.lookbacks] if isinstance(self.lookbacks, int) else [int(v) for v in self.lookbacks]
+        H, m = self.horizon, self.season_
+        lo = max(2 * H, m + 1 if m > 1 else 2, 4)
+        return sorted({lo, max(3 * H, lo + max(m, 1))})
+
+    # ---- fit ------------------------------------------------------------------------------
+    def fit(self, Y) -> "Forecaster":
+        """Fit on one series or many (an array, a list, a dict or a long DataFrame). Returns self."""
+        self._check_settings()
+        batch = panel.read_batch(Y, "Forecaster.fit")
+        self.batch_ = batch
+        usable, self.methods_, self.skipped_ = self._sort_series(batch, "fit")
+        if not usable:
+            raise ValueError(f"Forecaster.fit: no series has the {self.min_length} values the networks need "
+                             f"(the longest has {max(len(v) for v in batch.values)})")
+        H = self.horizon
+        if self.season is not None:
+            self.season_ = self.season
+        else:
+            self.season_ = panel.season_of_freq(batch.freq) or (
+                detect_season(batch.values[0]) if len(batch.values) == 1 else common_season(batch.values))
+        self.lookbacks_ = self._choose_lookbacks()
+        series = [batch.values[k] for k in usable]
+        pn = Panel(series)
+        shifts = np.array([log_shift(s) for s in series])
+        z = to_z(pn, shifts)
+        n = pn.length
+        limit, val = _validation_split(n, H)
+        history = self.history or (20 if self.season_ <= 1 else 15 * self.season_)
+        seeds = np.random.default_rng(self.seed).integers(0, 2**31 - 1, size=(len(self.lookbacks_), self.n_models))
+        train_args = dict(horizon=H, cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers,
+                          lr=self.lr, batch_size=self.batch_size, max_steps=self.max_steps,
+                          eval_every=self.eval_every, patience=self.patience, history=history)
+        progress = _Progress(self.progress, len(self.lookbacks_) * self.n_models, self.refit)
+        self.networks_, self.records_, val_out = [], [], []
+        for a, L in enumerate(self.lookbacks_):
+            for b in range(self.n_models):
+                s = int(seeds[a, b])
+                if val is not None:
+                    net, rec = train_network(z, pn, limit=limit, val=val, lookback=L, seed=s,
+                                             bar=progress.bar, **train_args)
+                    xv, _, _, lev = gather(z, pn, val[0], val[1], L, H)
+                    val_out.append(lev[:, None] + net.predict(xv, batch_size=1024).astype(np.float64))
+                    steps = max(rec["best_step"], self.eval_every)
+                else:
+                    rec, steps = {"best_step": None}, max(self.max_steps // 4, 1)
+                if self.refit or val is None:
+                    net, _ = train_network(z, pn, limit=n, val=None, lookback=L, seed=s, steps=steps,
+                                           bar=progress.bar, **train_args)
+                self.networks_.append((L, net))
+                self.records_.append(rec)
+                progress.done(L, b, rec)
+        progress.close()
+        self.weight_ = self._choose_weight(z, pn, shifts, limit, val, val_out)
+        self.train_panel_, self.train_shifts_, self.usable_ = pn, shifts, usable
+        return self
+
+    def _sort_series(self, batch, where):
+        """(usable positions, methods, skipped ids), with a warning naming the short series."""
+        usable, methods, skipped = [], {}, []
+        for k, (uid, v) in enumerate(zip(batch.ids, batch.values)):
+            if len(v) < 2:
+                skipped.append(uid)
+            elif len(v) < self.min_length:
+                methods[uid] = f"naive ({len(v)} values; the networks need {self.min_length})"
+            elif np.all(v == v[0]):
+                methods[uid] = "naive (a constant series)"
+            else:
+                usable.append(k)
+                methods[uid] = "networks+theta" if self.combine != "networks" else "networks"
+        if skipped:
+            warnings.warn(f"Forecaster.{where}: left out {len(skipped)} series with fewer than 2 values: "
+                          f"{_names(skipped)}", stacklevel=3)
+        short = [u for u, m in methods.items() if m.startswith("naive (") and "constant" not in m]
+        if short:
+            warnings.warn(f"Forecaster.{where}: {len(short)} series shorter than min_length={self.min_length} "
+                          f"get the naive forecast: {_names(short)}", stacklevel=3)
+        return usable, methods, skipped
+
+    def _choose_weight(self, z, pn, shifts, limit, val, val_out):
+        if self.combine == "networks":
+            return 1.0
+        if not isinstance(self.combine, str):
+            return float(self.combine)
+        if val is None or not val_out:
+            return 0.5
+        H = self.horizon
+        z_net = np.median(np.array(val_out), axis=0)
+        z_theta = np.array([hybrid.log_theta(pn.series(i)[:e + 1], H, self.season_, shifts[i]) for i, e in zip(*val)])
+        _, _, mask, lev = gather(z, pn, val[0], val[1], 1, H)
+        z_true = np.array([np.pad(z[pn.start[i] + e + 1:pn.start[i] + min(e + 1 + H, pn.length[i])],
+                                  (0, max(0, e + 1 + H - pn.length[i]))) for i, e in zip(*val)])
+        return hybrid.choose_weight(z_net, z_theta, z_true, mask)
+
+    # ---- predict --------------------------------------------------------------------------
+    def _forecast_z(self, series, shifts, horizon):
+        """log(forecast + shift) for each series, iterating past the fitted horizon."""
+        H = self.horizon
+        series = [np.log(s + c) for s, c in zip(series, shifts)]
+        produced = [np.zeros(0) for _ in series]
+        while len(produced[0]) < horizon:
+            pn = Panel(series)
+            ends = pn.length - 1
+            outs = []
+            for L, net in self.networks_:
+                x, _, _, lev = gather(pn.values, pn, np.arange(len(series)), ends, L, H)
+                outs.append(lev[:, None] + net.predict(x, batch_size=1024).astype(np.float64))
+            step = np.median(np.array(outs), axis=0)
+            if self.weight_ < 1:
+                theta = np.array([hybrid.log_theta(np.exp(s), H, self.season_) for s in series])
+                step = self.weight_ * step + (1 - self.weight_) * theta
+            series = [np.concatenate([s, f]) for s, f in zip(series, step)]
+            produced = [np.concatenate([p, f]) for p, f in zip(produced, step)]
+        return [p[:horizon] for p in produced]
+
+    def _forecast_batch(self, batch, horizon, where):
+        usable, methods, skipped = self._sort_series(batch, where)
+        out = {}
+        if usable:
+            series = [batch.values[k] for k in usable]
+            shifts = [log_shift(s) for s in series]
+            zs = self._forecast_z(series, shifts, horizon)
+            for k, zf, c in zip(usable, zs, shifts):
+                out[batch.ids[k]] = np.exp(zf) - c
+        for uid, v in zip(batch.ids, batch.values):
+            if uid not in out and uid not in skipped:
+                out[uid] = baselines.naive(v, horizon)
+        return out, methods
+
+    def predict(self, Y=None, horizon=None, *, y=None):
+        """The next ``horizon`` values of each series, in the container the series came in.
+
+        ``Y``: series to forecast (any container ``fit`` takes), by default the training
+        series. ``predict(12)`` is read as ``predict(horizon=12)``; ``y=`` is the
+        one-series spelling of ``Y``. Beyond the fitted horizon the forecast is iterated.
+        """
+        self._check_fitted()
+        if isinstance(Y, (int, np.integer)) and not isinstance(Y, bool):
+            Y, horizon = None, Y
+        if y is not None:
+            Y = y
+        horizon = self.horizon if horizon is None else chk.positive_int("predict", "horizon", horizon)
+        batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict")
+        fc, methods = self._forecast_batch(batch, horizon, "predict")
+        self.last_methods_ = methods
+        return panel.write_batch(batch, fc, horizon)
+
+    # ---- evaluate ---------------------------------------------------------------------------
+    def evaluate(self, Y, holdout) -> dict:
+        """Fit without each series' last ``holdout`` values, forecast them, score against baselines.
+
+        Returns a dict: ``metrics`` (the mean sMAPE, MASE, MAPE and RMSE over series for the
+        model, naive, seasonal naive and Naive2), ``per_series``, ``wins``/``losses``
+        against seasonal naive (by MAE, per series), ``verdict``, and for one series the
+        ``forecast``, ``actual`` and ``baselines`` themselves. A series too short to hold
+        out from is left out and named. The forecaster is left fitted on the training part.
+        """
+        holdout = chk.positive_int("evaluate", "holdout", holdout)
+        batch = panel.read_batch(Y, "Forecaster.evaluate")
+        keep = [k for k, v in enumerate(batch.values) if len(v) - holdout >= 2]
+        if not keep:
+            longest = max(len(v) for v in batch.values)
+            raise ValueError(f"evaluate: holdout {holdout} leaves fewer than 2 values to fit on in every series "
+                             f"(the longest has {longest})")
+        dropped = [batch.ids[k] for k, v in enumerate(batch.values) if len(v) - holdout < 2]
+        if dropped:
+            warnings.warn(f"evaluate: left out {len(dropped)} series too short for holdout {holdout}: "
+                          f"{_names(dropped)}", stacklevel=2)
+        train = {batch.ids[k]: batch.values[k][:-holdout] for k in keep}
+        actual = {batch.ids[k]: batch.values[k][-holdout:] for k in keep}
+        self.fit(train)
+        fc, _ = self._forecast_batch(self.batch_, holdout, "evaluate")
+        m = self.season_
+        per_series, wins, losses = [], 0, 0
+        names = ("model", "naive", "seasonal_naive", "naive2")
+        for uid in train:
+            b = baselines.all_baselines(train[uid], holdout, m)
+            cands = {"model": fc[uid], **b}
+            scores = {k: metrics.score(actual[uid], cands[k], train[uid], m) for k in names}
+            e_model = metrics.mae(actual[uid], fc[uid])
+            e_sn = metrics.mae(actual[uid], b["seasonal_naive"])
+            wins += e_model < e_sn
+            losses += e_model > e_sn
+            per_series.append({"id": _jsonable(uid), "method": self.methods_[uid], **scores})
+        agg = {k: metrics.aggregate([s[k] for s in per_series]) for k in names}
+        report = {"holdout": holdout, "season": m, "n_series": len(per_series), "left_out": [_jsonable(u) for u in dropped],
+                  "metrics": agg, "per_series": per_series, "wins": int(wins), "losses": int(losses),
+                  "ties": len(per_series) - int(wins) - int(losses), "forecasts": fc, "actuals": actual}
+        report["verdict"] = _verdict(report)
+        if len(per_series) == 1:
+            uid = next(iter(train))
+            b = baselines.all_baselines(train[uid], holdout, m)
+            report.update(forecast=fc[uid].tolist(), actual=actual[uid].tolist(),
+                          baselines={k: v.tolist() for k, v in b.items()})
+        return report
+
+    # ---- save and load ---------------------------------------------------------------------
+    def save(self, path) -> None:
+        from .persist import save_forecaster
+
+        self._check_fitted()
+        save_forecaster(self, path)
+
+
+def _validation_split(n, H, at_least=64):
+    """(limit, val): training reads values < limit[i]; val = (series, ends) of the validation windows.
+
+    Each series' latest window (targets: its last H values) is held out; when there are
+    fewer than ``at_least`` series, up to H of each series' latest windows are, so that
+    early stopping on one series does not hang on one window's luck.
+    """
+    per = int(min(H, max(1, -(-at_least // len(n)))))
+    v = np.minimum(per, np.maximum(n - H - 1, 0))                    # keep at least one input before
+    limit = np.maximum(n - H - v + 1, 0)
+    has = np.flatnonzero((limit >= 1) & (v >= 1))
+    if not len(has):
+        return np.maximum(n - H, 0), None
+    idx = np.concatenate([np.full(v[i], i) for i in has])
+    ends = np.concatenate([np.arange(limit[i] - 1, limit[i] - 1 + v[i]) for i in has])
+    return limit, (idx, ends)
+
+
+def _verdict(report) -> str:
+    agg = report["metrics"]
+    mod, sn = agg["model"]["smape"], agg["seasonal_naive"]["smape"]
+    m = report["season"]
+    base = "seasonal naive" if m > 1 else "naive (no season)"
+    counts = f" (better on {report['wins']} series, worse on {report['losses']}" + \
+             (f", equal on {report['ties']})" if report["ties"] else ")")
+    if mod is None or sn is None:
+        return "No verdict: sMAPE could not be computed on these values."
+    if report["n_series"] > 1:
+        word = "beats" if mod < sn else "does NOT beat"
+        return f"The model {word} {base} on mean sMAPE: {mod:.2f} vs {sn:.2f}{counts}."
+    ms, bs = report["per_series"][0]["model"], report["per_series"][0]["seasonal_naive"]
+    if bs["rmse"] == 0 and ms["rmse"] == 0:
+        return f"Both the model and {base} forecast the held-out values exactly."
+    word = "beats" if ms["rmse"] < bs["rmse"] else "does NOT beat"
+    tail = "" if ms["rmse"] < bs["rmse"] else ": prefer the baseline here, or give the model more data"
+    return f"The model {word} {base}: RMSE {ms['rmse']:.4g} vs {bs['rmse']:.4g}{tail}."
+
+
+def _jsonable(uid):
+    return uid.item() if isinstance(uid, np.generic) else uid
+
+
+def _names(ids, k=5) -> str:
+    shown = ", ".join(repr(_jsonable(u)) for u in ids[:k])
+    return shown + (f" and {len(ids) - k} more" if len(ids) > k else "")
+
+
+class _Progress:
+    """A tqdm bar over training steps on a terminal; elsewhere one line per network on stderr."""
+
+    def __init__(self, enabled, n_networks, refit):
+        self.enabled, self.n, self.k = enabled, n_networks, 0
+        self.bar = None
+        if enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(desc="training", unit="step", file=sys.stderr, leave=False)
+
+    def done(self, lookback, b, rec):
+        self.k += 1
+        if self.enabled and self.bar is None:
+            best = rec.get("best_step")
+            print(f"network {self.k}/{self.n}: lookback {lookback}, stopped at step {best}", file=sys.stderr)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()

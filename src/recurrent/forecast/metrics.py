@@ -1,0 +1,90 @@
+"""Forecast accuracy, as the forecasting competitions score it.
+
+    smape = mean 200 |y - f| / (|y| + |f|)        (M1, M3, M4; 0 where both are 0)
+    mape  = mean 100 |y - f| / |y|                 (Tourism; undefined where y = 0)
+    mase  = mean |y - f| / mean |x_t - x_{t-m}|    (scaled by the in-sample seasonal naive)
+    rmse, mae
+
+Each takes the actual values, the forecast and (for MASE) the training series and the
+season m. A metric that cannot be computed (MASE on a series whose seasonal differences
+are all zero, MAPE on an actual of zero) is ``nan``, never ``inf``: ``aggregate`` leaves
+those series out of the mean and says how many it left out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _pair(actual, forecast):
+    a = np.asarray(actual, dtype=np.float64)
+    f = np.asarray(forecast, dtype=np.float64)
+    if a.shape != f.shape:
+        raise ValueError(f"metrics: actual and forecast must have the same shape, got {a.shape} and {f.shape}")
+    return a, f
+
+
+def rmse(actual, forecast) -> float:
+    a, f = _pair(actual, forecast)
+    return float(np.sqrt(np.mean((a - f) ** 2)))
+
+
+def mae(actual, forecast) -> float:
+    a, f = _pair(actual, forecast)
+    return float(np.mean(np.abs(a - f)))
+
+
+def smape(actual, forecast) -> float:
+    """Symmetric MAPE in percent, 0..200; a point where both are 0 counts as 0."""
+    a, f = _pair(actual, forecast)
+    den = np.abs(a) + np.abs(f)
+    terms = np.where(den > 0, 200.0 * np.abs(a - f) / np.where(den > 0, den, 1.0), 0.0)
+    return float(np.mean(terms))
+
+
+def mape(actual, forecast) -> float:
+    """Mean absolute percentage error; nan when an actual value is 0."""
+    a, f = _pair(actual, forecast)
+    if np.any(a == 0):
+        return float("nan")
+    return float(np.mean(100.0 * np.abs(a - f) / np.abs(a)))
+
+
+def mase_scale(train, m=1) -> float:
+    """In-sample MAE of the seasonal naive forecast (period m; 1 when the series is too short)."""
+    train = np.asarray(train, dtype=np.float64)
+    m = m if len(train) > m else 1
+    if len(train) < 2:
+        return float("nan")
+    return float(np.mean(np.abs(train[m:] - train[:-m])))
+
+
+def mase(actual, forecast, train, m=1) -> float:
+    """MAE scaled by the in-sample MAE of the seasonal naive forecast; nan when that is 0."""
+    scale = mase_scale(train, m)
+    return float(mae(actual, forecast) / scale) if scale > 0 else float("nan")
+
+
+METRICS = ("smape", "mase", "mape", "rmse")
+
+
+def score(actual, forecast, train, m=1) -> dict:
+    """All four metrics for one series."""
+    return {"smape": smape(actual, forecast), "mase": mase(actual, forecast, train, m),
+            "mape": mape(actual, forecast), "rmse": rmse(actual, forecast)}
+
+
+def aggregate(per_series: list) -> dict:
+    """Mean of each metric over series, leaving out the series where it is nan.
+
+    Returns ``{metric: mean, ..., "left_out": {metric: count}}``; a metric with no finite
+    value at all is ``None``.
+    """
+    out, left = {}, {}
+    for k in METRICS:
+        vals = np.array([s[k] for s in per_series], dtype=np.float64)
+        ok = np.isfinite(vals)
+        out[k] = float(vals[ok].mean()) if ok.any() else None
+        left[k] = int((~ok).sum())
+    out["left_out"] = left
+    return out

@@ -1,0 +1,194 @@
+"""Many series in, many forecasts out, in the container they came in.
+
+    one 1-D array                 -> one array
+    a list of 1-D arrays          -> a list of arrays (the same order)
+    a dict {id: 1-D array}        -> a dict {id: array}
+    a pandas DataFrame in long    -> a DataFrame ``unique_id, ds, forecast`` with the
+      format: unique_id, ds, y       future ``ds`` continued from each series' dates
+
+pandas is imported only when a DataFrame is given.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FREQ_SEASON = {"H": 24, "h": 24, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4,
+               "QE": 4, "Y": 1, "YS": 1, "YE": 1, "A": 1, "AS": 1}
+
+
+@dataclass
+class Batch:
+    """Series as read from the user's container: ids, float arrays, and what to answer in."""
+
+    kind: str                       # "array", "list", "dict" or "frame"
+    ids: list
+    values: list
+    dates: list = field(default=None)      # per series: the ds values (pandas Index) or None
+    freq: str = None                       # the pandas frequency of the dates, when one is found
+
+
+def _one(owner, what, value) -> np.ndarray:
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"{owner}: expected {what} as a 1-D array of numbers, got {type(value).__name__}")
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{owner}: expected {what} as a 1-D array of numbers, got values that are not numbers") \
+            from None
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{owner}: expected {what} as a 1-D series, got shape {arr.shape}")
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if len(bad):
+        raise ValueError(f"{owner}: {what} has a missing or infinite value at position {int(bad[0])} "
+                         f"({arr[bad[0]]}); fill or drop it first")
+    return arr
+
+
+def _show(v) -> str:
+    return repr(v.item() if isinstance(v, np.generic) else v)
+
+
+def _is_frame(Y) -> bool:
+    return type(Y).__name__ == "DataFrame" and hasattr(Y, "columns")
+
+
+def read_batch(Y, owner="Forecaster.fit") -> Batch:
+    """Check and unpack any of the accepted containers."""
+    if _is_frame(Y):
+        return _read_frame(Y, owner)
+    if isinstance(Y, dict):
+        if not Y:
+            raise ValueError(f"{owner}: expected at least one series, got an empty dict")
+        return Batch("dict", list(Y), [_one(owner, f"series {k!r}", v) for k, v in Y.items()])
+    if isinstance(Y, (list, tuple)):
+        if not Y:
+            raise ValueError(f"{owner}: expected at least one series, got an empty list")
+        if all(isinstance(v, numbers.Number) for v in Y):
+            return Batch("array", [0], [_one(owner, "y", Y)])
+        return Batch("list", list(range(len(Y))), [_one(owner, f"series {k}", v) for k, v in enumerate(Y)])
+    if isinstance(Y, np.ndarray) or hasattr(Y, "__array__"):
+        arr = np.asarray(Y)
+        if arr.ndim == 2 and arr.shape[1] > 1:
+            raise ValueError(f"{owner}: expected y as a 1-D series (or a list of series), got shape {arr.shape}; "
+                             f"for one series per column pass list(Y.T)")
+        return Batch("array", [0], [_one(owner, "y", arr)])
+    raise TypeError(f"{owner}: expected a 1-D array, a list of arrays, a dict of arrays or a pandas DataFrame "
+                    f"(unique_id, ds, y), got {type(Y).__name__}")
+
+
+def _read_frame(df, owner) -> Batch:
+    import pandas as pd
+
+    missing = [c for c in ("unique_id", "y") if c not in df.columns]
+    if missing:
+        raise ValueError(f"{owner}: a DataFrame needs the columns unique_id, ds, y (long format); "
+                         f"missing {missing}, got {list(df.columns)}")
+    if len(df) == 0:
+        raise ValueError(f"{owner}: expected at least one series, got an empty DataFrame")
+    if df["unique_id"].isna().any():
+        row = int(np.flatnonzero(df["unique_id"].isna().to_numpy())[0])
+        raise ValueError(f"{owner}: row {row} has no unique_id")
+    y = pd.to_numeric(df["y"], errors="coerce")
+    bad = np.flatnonzero(~np.isfinite(y.to_numpy(dtype=np.float64)))
+    if len(bad):
+        r = int(bad[0])
+        raise ValueError(f"{owner}: row {r} (unique_id {_show(df['unique_id'].iloc[r])}) has y = "
+                         f"{_show(df['y'].iloc[r])}; expected a number (fill or drop missing values first)")
+    has_ds = "ds" in df.columns
+    frame = pd.DataFrame({"unique_id": df["unique_id"].to_numpy(), "y": y.to_numpy(dtype=np.float64)})
+    if has_ds:
+        frame["ds"] = df["ds"].to_numpy()
+        dup = frame.duplicated(["unique_id", "ds"])
+        if dup.any():
+            r = int(np.flatnonzero(dup.to_numpy())[0])
+            raise ValueError(f"{owner}: row {r} repeats unique_id {_show(frame['unique_id'].iloc[r])} at ds "
+                             f"{_show(frame['ds'].iloc[r])}; expected one value per (unique_id, ds)")
+        frame = frame.sort_values(["unique_id", "ds"], kind="stable")
+    ids, values, dates = [], [], []
+    for uid, part in frame.groupby("unique_id", sort=False):
+        ids.append(uid)
+        values.append(part["y"].to_numpy())
+        dates.append(pd.Index(part["ds"]) if has_ds else None)
+    freq = infer_freq(dates) if has_ds else None
+    return Batch("frame", ids, values, dates if has_ds else None, freq)
+
+
+def infer_freq(dates):
+    """The pandas frequency string shared by the series' dates, or None (integers: None)."""
+    import pandas as pd
+
+    for d in dates:
+        if d is not None and len(d) >= 3 and isinstance(d, pd.DatetimeIndex):
+            f = pd.infer_freq(d)
+            f = getattr(f, "freqstr", f)
+            if f:
+                return f
+    return None
+
+
+def season_of_freq(freq):
+    """The seasonal period a pandas frequency implies (weekly 52, monthly 12, ...), or None."""
+    if not freq:
+        return None
+    base = freq.split("-")[0].lstrip("0123456789")
+    return FREQ_SEASON.get(base)
+
+
+def future_dates(last_dates, freq, horizon):
+    """The next ``horizon`` ds after one series' dates: continued by the frequency for dates,
+    by the usual step for integers; None otherwise."""
+    import pandas as pd
+
+    if last_dates is None or len(last_dates) == 0:
+        return None
+    if isinstance(last_dates, pd.DatetimeIndex):
+        f = freq or (pd.infer_freq(last_dates) if len(last_dates) >= 3 else None)
+        if f is None:
+            return None
+        return pd.date_range(last_dates[-1], periods=horizon + 1, freq=f)[1:]
+    arr = np.asarray(last_dates)
+    if np.issubdtype(arr.dtype, np.integer):
+        step = int(np.median(np.diff(arr))) if len(arr) > 1 else 1
+        return arr[-1] + step * np.arange(1, horizon + 1)
+    return None
+
+
+def write_batch(batch: Batch, forecasts: dict, horizon, columns=None):
+    """Forecasts (id -> array, or id -> {column: array}) into the batch's own container.
+
+    Series left out (too short to forecast) are absent from a dict and a DataFrame and
+    NaN in a list, which keeps its positions.
+    """
+    def main(v):
+        return v if isinstance(v, np.ndarray) else v["forecast"]
+
+    if batch.kind == "array":
+        return forecasts[batch.ids[0]] if columns is None else forecasts.get(batch.ids[0])
+    if batch.kind == "list":
+        nan = np.full(horizon, np.nan)
+        return [forecasts.get(i, nan if columns is None else {"forecast": nan}) for i in batch.ids]
+    if batch.kind == "dict":
+        return {i: forecasts[i] for i in batch.ids if i in forecasts}
+    import pandas as pd
+
+    parts = []
+    for k, uid in enumerate(batch.ids):
+        if uid not in forecasts:
+            continue
+        v = forecasts[uid]
+        ds = future_dates(batch.dates[k], batch.freq, horizon) if batch.dates is not None else None
+        part = {"unique_id": [uid] * horizon, "ds": ds if ds is not None else np.arange(1, horizon + 1)}
+        if isinstance(v, np.ndarray):
+            part["forecast"] = v
+        else:
+            part.update(v)
+        parts.append(pd.DataFrame(part))
+    if not parts:
+        return pd.DataFrame({"unique_id": [], "ds": [], "forecast": []})
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,55 @@
+"""The seasonal period: from the dates' frequency when there are dates, else from the data."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def detect_season(y, max_period=None, threshold=0.3):
+    """The fundamental period of the strongest autocorrelation peak of the differenced series, or 1.
+
+    Looks at lags 2..max_period (default n // 3) of the first difference (of the logs
+    when the series is positive) and finds the highest local maximum above
+    ``threshold``. Peaks also appear at multiples of the period (104 and 156 for a
+    weekly series with period 52): the shortest p = best / j (j whole) is returned whose
+    every multiple i*p below the best lag has an autocorrelation of at least 0.8 of the
+    best's within i lags (weeks drift against years), so a multiple is never chosen over
+    its fundamental. 1 when there is no peak.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    z = np.log(y) if np.all(y > 0) else y
+    d = np.diff(z)
+    n = len(d)
+    max_period = min(max_period or n // 3, n // 2)
+    if max_period < 2 or np.std(d) == 0:
+        return 1
+    d = d - d.mean()
+    den = np.dot(d, d)
+    acf = np.array([np.dot(d[:-k], d[k:]) / den if k else 1.0 for k in range(max_period + 2)])
+    peaks = [k for k in range(2, max_period + 1)
+             if acf[k] > threshold and acf[k] >= acf[k - 1] and acf[k] >= acf[k + 1]]
+    if not peaks:
+        return 1
+    best = max(peaks, key=lambda k: acf[k])
+    strong = 0.8 * acf[best]
+
+    def near_peak(lag, tol):                       # a strong autocorrelation within tol lags
+        return lag - tol >= 2 and acf[lag - tol:lag + tol + 1].max() >= strong
+
+    for j in range(best // 2, 1, -1):              # the most repetitions first: the shortest period
+        p = int(round(best / j))
+        if p >= 2 and all(near_peak(i * p, i) for i in range(1, j)):
+            return p
+    return best
+
+
+def common_season(series) -> int:
+    """The period most series show (ties: the smaller), for a collection without dates."""
+    found = [detect_season(s) for s in series if len(s) >= 8]
+    found = [s for s in found if s > 1]
+    if not found:
+        return 1
+    values, counts = np.unique(found, return_counts=True)
+    if counts.max() * 2 < len([s for s in series if len(s) >= 8]) * 0.5:
+        return 1                                    # too few series agree on any period
+    return int(values[np.argmax(counts)])

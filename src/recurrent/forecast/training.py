@@ -1,0 +1,97 @@
+"""The global training loop: one network learns from windows of every series.
+
+    for step in 1..max_steps:
+        draw a batch of windows (a series uniformly, then one of its latest ends)
+        out = net(x)                           # (B, H) log-ratios to the window's level
+        loss = mean over existing targets of 200 tanh(|out - y| / 2)
+        backward, clip, Adam step
+        every eval_every steps: the same loss on each series' latest window, which
+        training never sees; keep the best weights (early stopping)
+
+The loss is the sMAPE of the forecast in original units, written in log-ratios:
+for y = exp(a) and f = exp(b), 200 |y - f| / (y + f) = 200 tanh(|a - b| / 2). So
+the network is trained on the competitions' own measure, bounded, and the same for
+every scale. An epoch here is a fixed number of batches, never a pass over every
+window: the cost of a fit does not grow with the number or the length of the series.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..layers import GRU, LSTM, RNN, LastStep, Linear
+from ..model import Sequential
+from ..optim import Adam, clip_grad_norm
+from .windows import WindowSampler, gather
+
+CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
+
+
+def smape_log_loss(pred, target, mask):
+    """(value, dpred): mean over mask of 200 tanh(|pred - target| / 2)."""
+    d = pred.astype(np.float64) - target
+    t = np.tanh(np.abs(d) / 2)
+    count = max(float(mask.sum()), 1.0)
+    value = float((200.0 * t * mask).sum() / count)
+    grad = 100.0 * (1 - t * t) * np.sign(d) * mask / count
+    return value, grad.astype(pred.dtype)
+
+
+def build_network(cell, n_inputs, hidden_size, num_layers, horizon, seed) -> Sequential:
+    net = Sequential([CELLS[cell](n_inputs, hidden_size, num_layers=num_layers, seed=seed),
+                      LastStep(), Linear(hidden_size, horizon, seed=seed + 1)])
+    for p in net.layers[-1].params.values():
+        p[...] = 0.0                        # start as the naive forecast: every log-ratio 0
+    return net
+
+
+def train_network(z, panel, *, limit, val, lookback, horizon, cell, hidden_size, num_layers, lr, batch_size,
+                  max_steps, eval_every, patience, history, seed, steps=None, bar=None):
+    """Train one network; returns ``(net, record)``.
+
+    ``limit[i]``: how many of series i's values training may read (targets included).
+    ``val``: ``(series_idx, ends)`` of the validation windows, or None. With ``steps``
+    given, train exactly that many steps with no validation (the refit on all data).
+    ``record`` holds the validation curve and the best step.
+    """
+    rng = np.random.default_rng(seed)
+    net = build_network(cell, 2, hidden_size, num_layers, horizon, seed)
+    opt = Adam(lr=lr)
+    sampler = WindowSampler(limit, history, rng)
+    total = steps if steps is not None else max_steps
+    record = {"val_loss": [], "val_step": [], "best_step": total, "train_loss": []}
+    if len(sampler) == 0:
+        return net, {**record, "best_step": 0}
+    if val is not None and steps is None:
+        xv, yv, mv, _ = gather(z, panel, val[0], val[1], lookback, horizon)
+    best, best_w, wait, run = np.inf, None, 0, []
+    for step in range(1, total + 1):
+        i, e = sampler.draw(batch_size)
+        x, y, m, _ = gather(z, panel, i, e, lookback, horizon, limit)
+        out, cache = net.forward(x)
+        value, dout = smape_log_loss(out, y, m)
+        _, grads = net.backward(dout, cache)
+        clip_grad_norm(grads, 1.0)
+        opt.step(net.params, grads)
+        run.append(value)
+        if bar is not None:
+            bar.update(1)
+        if steps is None and val is not None and (step % eval_every == 0 or step == total):
+            pv = net.predict(xv, batch_size=1024)
+            vl, _ = smape_log_loss(pv, yv, mv)
+            record["val_loss"].append(vl)
+            record["val_step"].append(step)
+            record["train_loss"].append(float(np.mean(run)))
+            run = []
+            if vl < best - 1e-4:
+                best, best_w, wait = vl, net.state_dict(), 0
+                record["best_step"] = step
+            else:
+                wait += 1
+                if wait >= patience:
+                    if bar is not None:
+                        bar.update(total - step)
+                    break
+    if best_w is not None:
+        net.load_state_dict(best_w)
+    return net, record

@@ -1,0 +1,100 @@
+"""Windows drawn from many series, each seen relative to its own level.
+
+One network serves series of any level and scale because it never sees a level:
+
+    z_t = log(y_t + shift)                 shift = 0 for a positive series; otherwise a
+                                           per-series constant that makes it positive
+    level = z_e                            e: the window's last input
+    inputs  x_k = z_{e-L+1+k} - level      k = 0..L-1, 0 where the window starts before
+                                           the series (with a padding flag 1 there)
+    targets y_h = z_{e+h} - level          h = 1..H, masked past the series' end
+
+So the network learns log-ratios to the latest value: shapes, growth rates and
+seasonal swings, the same for a series of tens and one of millions (as ES-RNN and
+N-BEATS normalise by the level of each window). Windows are drawn per batch, never
+materialised for a whole collection: an index of (series, end) pairs is all that is
+kept, and each batch gathers its values with one fancy-indexing step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Panel:
+    """Many series of different lengths in one flat array: ``values[start[i]:start[i] + length[i]]``."""
+
+    def __init__(self, series):
+        series = [np.asarray(s, dtype=np.float64) for s in series]
+        self.length = np.array([len(s) for s in series], dtype=np.int64)
+        self.start = np.concatenate([[0], np.cumsum(self.length)[:-1]]).astype(np.int64)
+        self.values = np.concatenate(series) if series else np.zeros(0)
+
+    def __len__(self):
+        return len(self.length)
+
+    def series(self, i) -> np.ndarray:
+        return self.values[self.start[i]:self.start[i] + self.length[i]]
+
+
+def log_shift(y) -> float:
+    """0 for a strictly positive series; otherwise what makes every value positive with room."""
+    y = np.asarray(y, dtype=np.float64)
+    lo = float(y.min())
+    if lo > 0:
+        return 0.0
+    spread = float(np.mean(np.abs(y))) or 1.0
+    return -lo + spread
+
+
+def to_z(panel: Panel, shifts) -> np.ndarray:
+    """The flat array of log values, each series with its own shift."""
+    return np.log(panel.values + np.repeat(shifts, panel.length))
+
+
+def gather(z, panel: Panel, series_idx, ends, lookback, horizon, limit=None):
+    """Inputs, targets and target mask for windows whose last input is z[ends] of each series.
+
+    Returns ``x`` (B, L, 2) float32 with the relative log values and the padding flag,
+    ``y`` (B, H) float32 relative targets, ``mask`` (B, H) float32 (1 where the target
+    exists within ``limit[i]`` values of the series; default its length), and the
+    levels (B,) float64.
+    """
+    series_idx = np.asarray(series_idx, dtype=np.int64)
+    ends = np.asarray(ends, dtype=np.int64)
+    base = panel.start[series_idx]
+    level = z[base + ends]
+    pos = ends[:, None] - lookback + 1 + np.arange(lookback)            # (B, L) positions in each series
+    inside = pos >= 0
+    xv = np.where(inside, z[base[:, None] + np.maximum(pos, 0)] - level[:, None], 0.0)
+    x = np.stack([xv, (~inside).astype(np.float64)], axis=-1).astype(np.float32)
+    n = panel.length[series_idx] if limit is None else np.asarray(limit)[series_idx]
+    tpos = ends[:, None] + 1 + np.arange(horizon)                        # (B, H)
+    ok = tpos < n[:, None]
+    yv = np.where(ok, z[base[:, None] + np.minimum(tpos, panel.length[series_idx][:, None] - 1)]
+                  - level[:, None], 0.0)
+    return x, yv.astype(np.float32), ok.astype(np.float32), level
+
+
+class WindowSampler:
+    """Draws batches of (series, end) pairs: a series uniformly, then one of its latest ends.
+
+    A window's end e runs over the last ``history`` admissible values of each series
+    (N-BEATS' L_H: recent windows matter most, old ones from long series do not swamp
+    short series), with at least one target inside ``limit`` (the training part).
+    """
+
+    def __init__(self, limit, history, rng):
+        self.limit = np.asarray(limit, dtype=np.int64)
+        self.hi = self.limit - 2                                          # last end with a target
+        self.lo = np.maximum(0, self.hi - history + 1)
+        self.usable = np.flatnonzero(self.hi >= 0)
+        self.rng = rng
+
+    def __len__(self):
+        return len(self.usable)
+
+    def draw(self, batch_size):
+        i = self.usable[self.rng.integers(0, len(self.usable), size=batch_size)]
+        e = self.lo[i] + (self.rng.random(batch_size) * (self.hi[i] - self.lo[i] + 1)).astype(np.int64)
+        return i, e
