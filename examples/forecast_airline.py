@@ -15,7 +15,7 @@ for month, a, f, s in zip(series.dates[-12:], report["actual"], report["forecast
                           report["baselines"]["seasonal_naive"]):
     print(f"{month:>8} {a:7.0f} {f:7.0f} {s:10.0f}")
 for name, m in report["metrics"].items():
-    print(f"{name:>15}: RMSE {m['rmse']:6.2f}  MAE {m['mae']:6.2f}  MASE {m['mase']:.3f}")
+    print(f"{name:>15}: RMSE {m['rmse']:6.2f}  sMAPE {m['smape']:5.2f}  MASE {m['mase']:.3f}")
 print(report["verdict"])
 
 forecaster = Forecaster(horizon=12, seed=0, progress=False).fit(series.values)

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from recurrent.cli import main
@@ -31,15 +32,15 @@ def test_python_dash_m_and_help():
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
 
 
-FAST = ["--models", "1", "--epochs", "20", "--hidden-size", "8", "--quiet"]
+FAST = ["--models", "1", "--steps", "60", "--hidden-size", "8", "--quiet"]
 
 
 def test_forecast_json_on_the_bundled_series(capsys):
     assert main(["forecast", "--holdout", "12", "--json", *FAST]) == 0
     data = json.loads(capsys.readouterr().out)
     assert len(data["forecast"]) == 12 and data["dates"][0] == "1960-01"
-    assert set(data["metrics"]) == {"model", "naive", "seasonal_naive"}
-    assert set(data["metrics"]["model"]) == {"rmse", "mae", "mase"}
+    assert set(data["metrics"]) == {"model", "naive", "seasonal_naive", "naive2"}
+    assert {"smape", "mase", "mape", "rmse"} <= set(data["metrics"]["model"])
     assert round(data["metrics"]["naive"]["rmse"], 2) == 102.98
     assert round(data["metrics"]["seasonal_naive"]["rmse"], 2) == 50.71
 
@@ -64,7 +65,7 @@ def test_forecast_table_save_and_predict(tmp_path, capsys):
     ("a,b\n", "no data rows after the header"),
     ("a,b\n1,2\n2,x\n", "line 3, column 'b': 'x' is not a number"),
     ("a,b\n1,2\n2\n", "line 3: expected 2 fields"),
-    ("a,b\n" + "".join(f"{k},{k + 1}\n" for k in range(10)), "the series has 10 values"),
+    ("a,b\n" + "".join(f"{k},{k + 1}\n" for k in range(10)), "--horizon 12 is longer than the 10 values"),
 ])
 def test_forecast_bad_csv_exits_2_with_one_line(tmp_path, capsys, content, message):
     csv = tmp_path / "bad.csv"
@@ -88,3 +89,86 @@ def test_forecast_plot_writes_a_png(tmp_path, capsys):
     out = tmp_path / "f.png"
     assert main(["forecast", "--holdout", "12", "--plot", str(out), *FAST]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _long_csv(tmp_path, n_series=4, length=30, sep=",", dec="."):
+    rng = np.random.default_rng(0)
+    lines = [sep.join(["unique_id", "ds", "y"])]
+    for k in range(n_series):
+        level = 10 ** (k + 1)
+        for t in range(length - 3 * k):
+            v = level * (1 + 0.01 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 4)) * np.exp(0.01 * rng.normal())
+            lines.append(sep.join([f"s{k}", f"{2000 + t // 4}Q{t % 4 + 1}", f"{v:.2f}".replace(".", dec)]))
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_forecast_long_file_holdout_aggregate_and_output_csv(tmp_path, capsys):
+    path = _long_csv(tmp_path)
+    out = tmp_path / "fc.csv"
+    assert main(["forecast", str(path), "--id-column", "unique_id", "--holdout", "4", "-o", str(out), "--json",
+                 *FAST]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["n_series"] == 4 and data["season"] == 4                # from the 2000Q1 labels
+    assert data["wins"] + data["losses"] + data["ties"] == 4
+    assert set(data["metrics"]) == {"model", "naive", "seasonal_naive", "naive2"}
+    lines = out.read_text().splitlines()
+    assert lines[0] == "unique_id,ds,forecast,actual" and len(lines) == 1 + 4 * 4
+    assert lines[1].startswith("s0,2006Q3,")
+    assert main(["forecast", str(path), "--id-column", "unique_id", "--horizon", "3", *FAST]) == 0
+    text = capsys.readouterr().out
+    assert "s3: the next 3 values" in text and "2005Q" in text
+
+
+def test_forecast_wide_file_and_european_numbers(tmp_path, capsys):
+    wide = tmp_path / "wide.csv"
+    rows = ["month;a;b"] + [f"2001-{m:02d};{100 + m},{m};{50 + 2 * m},5" for m in range(1, 13)] + \
+        [f"2002-{m:02d};{112 + m},{m};{74 + 2 * m},5" for m in range(1, 13)]
+    wide.write_text("\n".join(rows) + "\n")
+    assert main(["forecast", str(wide), "--wide", "--horizon", "2", "--json", *FAST]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data["forecasts"]) == {"a", "b"} and data["dates"]["a"] == ["2003-01", "2003-02"]
+    assert main(["forecast", str(wide), "--columns", "b", "--decimal", ".", "--horizon", "2", *FAST]) == 2
+    assert "use --decimal ," in capsys.readouterr().err
+    path = _long_csv(tmp_path, sep=";", dec=",")
+    assert main(["forecast", str(path), "--id-column", "unique_id", "--horizon", "2", "--json", *FAST]) == 0
+    assert len(json.loads(capsys.readouterr().out)["forecasts"]) == 4
+
+
+@pytest.mark.parametrize("body,message", [
+    ("a,2000,1\na,2000,2\n", "line 3, id 'a': date '2000' appears twice"),
+    ("a,2001,1\na,2000,2\n", "line 3, id 'a': date '2000' comes after '2001'"),
+    (",2000,1\n", "line 2: no id in column 'unique_id'"),
+    ("a,2000,x\n", "line 2, id 'a': 'x' is not a number"),
+    ("a,2000,\n", "line 2, id 'a': missing value"),
+])
+def test_bad_long_files_exit_2_naming_the_line_and_id(tmp_path, capsys, body, message):
+    path = tmp_path / "bad.csv"
+    path.write_text("unique_id,ds,y\n" + body)
+    assert main(["forecast", str(path), "--id-column", "unique_id", *FAST]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_outputs_are_checked_before_fitting(tmp_path, capsys):
+    assert main(["forecast", "--save", str(tmp_path / "nope" / "m.safetensors"), *FAST]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["forecast", "--plot", str(tmp_path / "f.xyz"), *FAST]) == 2
+    assert "expected a .png" in capsys.readouterr().err
+    assert main(["forecast", str(tmp_path), *FAST]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["forecast", "--holdout", "1000", *FAST]) == 2
+    err = capsys.readouterr().err
+    assert "leaves fewer than 2 values" in err and "fitting" not in err
+
+
+def test_holdout_then_save_refits_on_everything_and_predict_says_what_it_forecasts(tmp_path, capsys):
+    model = tmp_path / "m.safetensors"
+    assert main(["forecast", "--holdout", "12", "--save", str(model), *FAST[:-1]]) == 0
+    assert "refitting on every value" in capsys.readouterr().err
+    assert main(["predict", str(model)]) == 0
+    captured = capsys.readouterr()
+    assert "after the series it was fitted on" in captured.err
+    assert main(["predict", str(model), "--column", "x"]) == 2
+    assert "need a CSV file" in capsys.readouterr().err

@@ -58,34 +58,63 @@ def cmd_gradcheck(args) -> int:
 
 # ---- forecast and predict ------------------------------------------------------------------------
 
-def _next_labels(dates, k):
-    """Continue YYYY-MM or YYYY labels k steps; otherwise '+1', '+2', ..."""
-    import re
-
-    if dates:
-        last = dates[-1]
-        if re.fullmatch(r"\d{4}-\d{2}", last):
-            y, m = int(last[:4]), int(last[5:])
-            out = []
-            for _ in range(k):
-                y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-                out.append(f"{y:04d}-{m:02d}")
-            return out
-        if re.fullmatch(r"\d{4}", last):
-            return [str(int(last) + h) for h in range(1, k + 1)]
-    return [f"+{h}" for h in range(1, k + 1)]
-
-
 def _load_series(args):
+    """(dict id -> values, dict id -> date labels or None, label, known season, many?)."""
     from . import datasets
     from .data import read_csv
+    from .forecast import files
 
+    number = dict(decimal=args.decimal, thousands=args.thousands)
     if args.csv is None:
         series = datasets.load(args.dataset)
-        return series, f"{args.dataset} ({series.name}, bundled)", datasets.season_of(args.dataset)
+        label = f"{args.dataset} ({series.name}, bundled)"
+        return {label: series.values}, {label: series.dates}, label, datasets.season_of(args.dataset), False
+    if Path(args.csv).is_dir():
+        raise UsageError(f"recurrent: {args.csv} is a folder, expected a CSV file")
+    if args.id_column:
+        date_col = "ds" if args.date_column == "auto" else args.date_column
+        Y, dates = files.read_long_csv(args.csv, id_column=args.id_column, date_column=date_col,
+                                       column=args.column or "y", delimiter=args.delimiter, fill=args.fill, **number)
+        first = next(iter(dates.values()))
+        return Y, dates, args.csv, files.season_of_labels(first), True
+    if args.columns or args.wide:
+        cols = args.columns.split(",") if args.columns else None
+        date_col = None if args.date_column in (None, "auto") else args.date_column
+        if args.date_column == "auto":
+            date_col = _first_column_if_dates(args.csv, args.delimiter)
+        Y, dates = files.read_wide_csv(args.csv, columns=cols, date_column=date_col, delimiter=args.delimiter,
+                                       fill=args.fill, **number)
+        per = {k: (dates[len(dates) - len(v):] if dates else None) for k, v in Y.items()}
+        return Y, per, args.csv, files.season_of_labels(dates), True
+    if args.decimal or args.thousands:
+        raise UsageError("recurrent: --decimal and --thousands apply to --id-column and --columns files")
     series = read_csv(args.csv, column=args.column, date_column=args.date_column, header=args.header,
                       delimiter=args.delimiter, fill=args.fill)
-    return series, f"{args.csv} ({series.name})", None
+    label = f"{args.csv} ({series.name})"
+    return {label: series.values}, {label: series.dates}, label, files.season_of_labels(series.dates), False
+
+
+def _first_column_if_dates(path, delimiter):
+    from .forecast.files import _read_rows
+
+    _, header, body, _ = _read_rows(path, delimiter)
+    try:
+        float(body[0][1][0])
+        return None
+    except (ValueError, IndexError):
+        return 0
+
+
+def _check_output_path(path, what):
+    """Refuse before fitting an output the run could not write."""
+    if path is None:
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"recurrent: {what} {path} is a folder, expected a file name")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"recurrent: {what} {path}: the folder {parent} does not exist")
 
 
 def _require_matplotlib():
@@ -97,106 +126,221 @@ def _require_matplotlib():
         raise UsageError("recurrent: --plot needs matplotlib: pip install 'recurrent[plot]'") from None
 
 
+def _num(v, fmt):
+    return "n/a" if v is None or not np.isfinite(v) else format(v, fmt)
+
+
+def _forecast_rows(fc, dates, horizon, extra=None):
+    from .forecast.files import next_labels
+
+    rows = []
+    for uid, f in fc.items():
+        labels = next_labels(dates.get(uid), horizon)
+        for k in range(horizon):
+            rows.append((uid, labels[k], float(f[k])) + tuple(float(e[uid][k]) for e in (extra or [])))
+    return rows
+
+
 def cmd_forecast(args) -> int:
-    """Fit a Forecaster on a series, forecast what comes next, and (with --holdout) score it."""
+    """Fit a Forecaster on one series or many, forecast what comes next, and (with --holdout) score it."""
     import time
 
     from .forecast import Forecaster
+    from .forecast.files import write_long_csv
 
+    for path, what in ((args.save, "--save"), (args.plot, "--plot"), (args.output, "-o")):
+        _check_output_path(path, what)
     if args.plot:
+        if Path(args.plot).suffix.lower() not in (".png", ".pdf", ".svg"):
+            raise UsageError(f"recurrent: --plot {args.plot}: expected a .png, .pdf or .svg file name")
         _require_matplotlib()                          # fail before training, not after
-    series, label, known_season = _load_series(args)
+    Y, dates, label, known_season, many = _load_series(args)
     season = args.season if args.season is not None else known_season
     horizon = args.horizon or args.holdout or 12
-    forecaster = Forecaster(cell=args.cell, hidden_size=args.hidden_size, lookback=args.lookback,
-                            horizon=horizon, season=season, n_models=args.models, epochs=args.epochs,
+    longest = max(len(v) for v in Y.values())
+    if args.holdout and args.holdout >= longest - 1:
+        raise UsageError(f"recurrent: --holdout {args.holdout} leaves fewer than 2 values to fit on "
+                         f"(the longest series has {longest})")
+    n_fit = longest - (args.holdout or 0)
+    if horizon > max(n_fit, 2 * (season or 1)):
+        raise UsageError(f"recurrent: --horizon {horizon} is longer than the {n_fit} values to learn from; "
+                         f"a forecast that far is an extrapolation of its own output (give at most {n_fit})")
+    forecaster = Forecaster(cell=args.cell, hidden_size=args.hidden_size, lookbacks=args.lookback,
+                            horizon=horizon, season=season, n_models=args.models, max_steps=args.steps,
                             seed=args.seed, progress=not args.quiet)
-    n = len(series)
-    n_train = n - (args.holdout or 0)
     if not args.quiet:
-        print(f"fitting {args.models} {args.cell.upper()} network(s) on {n_train} values of {label}...",
-              file=sys.stderr)
+        what = f"{len(Y)} series from {label}" if many else f"{n_fit} values of {label}"
+        print(f"fitting {args.cell.upper()} networks on {what}...", file=sys.stderr)
     t0 = time.perf_counter()
-    result = {"series": label, "n": n}
+    result = {"series": label, "n_series": len(Y)}
     if args.holdout:
-        report = forecaster.evaluate(series.values, holdout=args.holdout)
-        forecast = np.array(report["forecast"])
-        labels = series.dates[n_train:] if series.dates else [f"{t + 1}" for t in range(n_train, n)]
-        result.update(report)
+        report = forecaster.evaluate(Y, holdout=args.holdout)
+        fc = report.pop("forecasts")
+        actual = report.pop("actuals")
+        result.update({k: v for k, v in report.items()})
     else:
-        forecast = forecaster.fit(series.values).predict(horizon)
-        labels = _next_labels(series.dates, horizon)
-        result["forecast"] = forecast.tolist()
+        fc = forecaster.fit(Y).predict(horizon=horizon)
+        actual = None
     seconds = time.perf_counter() - t0
-    result.update({"dates": labels, "season": forecaster.season_, "lookback": forecaster.lookback_,
-                   "horizon": horizon, "fit_seconds": round(seconds, 2)})
+    result.update({"season": forecaster.season_, "lookbacks": forecaster.lookbacks_, "horizon": horizon,
+                   "weight_networks": forecaster.weight_, "fit_seconds": round(seconds, 2),
+                   "methods": {str(k): v for k, v in forecaster.methods_.items()}})
     if not args.quiet:
-        print(f"done in {seconds:.1f} s (season {forecaster.season_}, lookback {forecaster.lookback_})",
-              file=sys.stderr)
+        print(f"done in {seconds:.1f} s (season {forecaster.season_}, lookbacks {forecaster.lookbacks_}, "
+              f"weight on the networks {forecaster.weight_:.1f})", file=sys.stderr)
     if args.save:
+        if args.holdout:
+            if not args.quiet:
+                print("refitting on every value before saving (--save keeps the model of the whole series)",
+                      file=sys.stderr)
+            forecaster.fit(Y)
         forecaster.save(args.save)
+    if args.holdout:
+        labels = {u: (dates[u][len(dates[u]) - args.holdout:] if dates.get(u) else
+                      [f"{t + 1}" for t in range(len(Y[u]) - args.holdout, len(Y[u]))]) for u in fc}
+    else:
+        from .forecast.files import next_labels
+
+        labels = {u: next_labels(dates.get(u), horizon) for u in fc}
+    if not many:
+        uid = next(iter(fc))
+        result["forecast"] = fc[uid].tolist()
+        result["dates"] = labels[uid]
+    else:
+        result["forecasts"] = {str(u): f.tolist() for u, f in fc.items()}
+        result["dates"] = {str(u): labels[u] for u in fc}
+    if args.output:
+        rows = [(u, labels[u][k], float(f[k])) + ((float(actual[u][k]),) if actual else ())
+                for u, f in fc.items() for k in range(len(f))]
+        write_long_csv(args.output, rows, ["unique_id", "ds", "forecast"] + (["actual"] if actual else []))
     if args.plot:
+        from .data import Series
         from .plot import plot_forecast
 
-        plot_forecast(args.plot, series, n_train, forecast, f"{label}: forecast of {horizon} steps")
+        uid = next(iter(fc))
+        n_train = len(Y[uid]) - (args.holdout or 0)
+        plot_forecast(args.plot, Series(Y[uid], dates.get(uid), str(uid)), n_train, fc[uid],
+                      f"{uid}: forecast of {len(fc[uid])} steps")
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(result, default=_json_default))
         return 0
-    out = []
-    if args.holdout:
-        b = report["baselines"]
-        out.append(f"{label}: fitted on the first {n_train} values, forecast the last {args.holdout} in one go")
-        out.append(f"{'step':>10}  {'actual':>10}  {'model':>10}  {'naive':>10}  {'seas.naive':>10}")
-        for k in range(args.holdout):
-            out.append(f"{labels[k]:>10}  {report['actual'][k]:10.2f}  {forecast[k]:10.2f}  "
-                       f"{b['naive'][k]:10.2f}  {b['seasonal_naive'][k]:10.2f}")
-        out.append("")
-        out.append(f"{'':16}{'RMSE':>10}{'MAE':>10}{'MASE':>10}")
-        for key, name in (("model", "model"), ("naive", "naive"), ("seasonal_naive", "seasonal naive")):
-            m = report["metrics"][key]
-            out.append(f"{name:16}{m['rmse']:10.2f}{m['mae']:10.2f}{m['mase']:10.3f}")
-        out.append("")
-        out.append(report["verdict"])
-    else:
-        out.append(f"{label}: the next {horizon} values")
-        out += [f"{lab:>10}  {v:10.2f}" for lab, v in zip(labels, forecast)]
-    print("\n".join(out))
+    print("\n".join(_forecast_text(args, result, fc, actual, labels, many, label)))
     return 0
 
 
+def _json_default(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    raise TypeError(f"not JSON serialisable: {type(v).__name__}")
+
+
+def _forecast_text(args, result, fc, actual, labels, many, label):
+    out = []
+    if args.holdout and not many:
+        uid = next(iter(fc))
+        b = result["baselines"]
+        out.append(f"{label}: fitted without the last {args.holdout} values, forecast them in one go")
+        out.append(f"{'step':>10}  {'actual':>10}  {'model':>10}  {'naive':>10}  {'seas.naive':>10}  {'naive2':>10}")
+        for k in range(args.holdout):
+            out.append(f"{labels[uid][k]:>10}  {result['actual'][k]:10.2f}  {fc[uid][k]:10.2f}  "
+                       f"{b['naive'][k]:10.2f}  {b['seasonal_naive'][k]:10.2f}  {b['naive2'][k]:10.2f}")
+        out.append("")
+    if args.holdout:
+        if many:
+            out.append(f"{label}: {result['n_series']} series, each fitted without its last {args.holdout} values")
+            if result["left_out"]:
+                out.append(f"left out (too short to hold out from): {', '.join(map(str, result['left_out']))}")
+        out.append(f"{'':16}{'sMAPE':>10}{'MASE':>10}{'MAPE':>10}{'RMSE':>12}")
+        for key, name in (("model", "model"), ("naive", "naive"), ("seasonal_naive", "seasonal naive"),
+                          ("naive2", "Naive2")):
+            m = result["metrics"][key]
+            out.append(f"{name:16}{_num(m['smape'], '10.2f')}{_num(m['mase'], '10.3f')}{_num(m['mape'], '10.2f')}"
+                       f"{_num(m['rmse'], '12.2f')}")
+        left = result["metrics"]["model"]["left_out"]
+        notes = [f"MASE left out {left['mase']} series whose history never changes (no scale)"] if left["mase"] else []
+        notes += [f"MAPE left out {left['mape']} series with a zero actual value"] if left["mape"] else []
+        out += [f"note: {n}" for n in notes]
+        out.append("")
+        out.append(result["verdict"])
+        return out
+    show = list(fc)[:10]
+    for uid in show:
+        out.append(f"{uid}: the next {len(fc[uid])} values")
+        out += [f"{lab:>10}  {v:10.2f}" for lab, v in zip(labels[uid], fc[uid])]
+    if len(fc) > len(show):
+        out.append(f"... and {len(fc) - len(show)} more series (write them all with -o FILE.csv or --json)")
+    return out
+
+
 def cmd_predict(args) -> int:
-    """Forecast with a saved forecaster, after its own series or after a new CSV."""
+    """Forecast with a saved forecaster: after the series it was fitted on, or after new ones from a CSV."""
     from .forecast import Forecaster
+    from .forecast.files import next_labels
     from .model import load
 
     model = load(args.model)
     if not isinstance(model, Forecaster):
         raise UsageError(f"recurrent: {args.model} holds a sequence model, not a forecaster")
+    horizon = args.horizon or model.horizon
     if args.csv:
-        series, label, _ = _load_series(args)
-        forecast = model.predict(args.horizon, y=series.values)
-        dates = series.dates
+        Y, dates, label, _, many = _load_series(args)
+        fc = model.predict(Y, horizon=horizon)
     else:
-        forecast, label, dates = model.predict(args.horizon), str(args.model), None
-    labels = _next_labels(dates, len(forecast))
+        if args.column or args.id_column or args.columns:
+            raise UsageError("recurrent: --column, --id-column and --columns need a CSV file to read")
+        b = model.batch_
+        Y = dict(zip(b.ids, b.values))
+        fc = model.predict(Y, horizon=horizon)
+        dates, label, many = {}, f"{args.model} (after the series it was fitted on, stored in the file)", len(Y) > 1
+        if not args.json:
+            print(f"{label}", file=sys.stderr)
+    labels = {u: next_labels(dates.get(u), horizon) for u in fc}
+    if args.output:
+        from .forecast.files import write_long_csv
+
+        write_long_csv(args.output, [(u, labels[u][k], float(f[k])) for u, f in fc.items() for k in range(len(f))],
+                       ["unique_id", "ds", "forecast"])
+    if not many:
+        uid = next(iter(fc))
+        if args.json:
+            print(json.dumps({"forecast": fc[uid].tolist(), "dates": labels[uid]}))
+        else:
+            print(f"{label}: the next {len(fc[uid])} values")
+            print("\n".join(f"{lab:>10}  {v:10.2f}" for lab, v in zip(labels[uid], fc[uid])))
+        return 0
     if args.json:
-        print(json.dumps({"forecast": forecast.tolist(), "dates": labels}))
+        print(json.dumps({"forecasts": {str(u): f.tolist() for u, f in fc.items()},
+                          "dates": {str(u): labels[u] for u in fc}}))
     else:
-        print(f"{label}: the next {len(forecast)} values")
-        print("\n".join(f"{lab:>10}  {v:10.2f}" for lab, v in zip(labels, forecast)))
+        for uid in list(fc)[:10]:
+            print(f"{uid}: the next {len(fc[uid])} values")
+            print("\n".join(f"{lab:>10}  {v:10.2f}" for lab, v in zip(labels[uid], fc[uid])))
+        if len(fc) > 10:
+            print(f"... and {len(fc) - 10} more series (write them all with -o FILE.csv or --json)")
     return 0
 
 
 def _add_csv_options(p):
     p.add_argument("csv", nargs="?", help="a CSV file (default: a bundled series, see --dataset)")
-    p.add_argument("--column", help="name or 0-based index of the value column (default: the last)")
+    p.add_argument("--column", help="name or 0-based index of the value column (default: the last; "
+                                    "with --id-column: y)")
     p.add_argument("--date-column", default="auto",
-                   help="name or index of a date/label column (default: the first column, if not the values)")
+                   help="name or index of a date/label column (default: the first column, if not the values; "
+                        "with --id-column: ds)")
+    p.add_argument("--id-column", help="a long file: the column naming each row's series (e.g. unique_id)")
+    p.add_argument("--columns", help="a wide file: these columns, one series each (a,b,c)")
+    p.add_argument("--wide", action="store_true", help="a wide file: every numeric column is a series")
     p.add_argument("--delimiter", choices=[",", ";", "\t"], help="default: detected")
+    p.add_argument("--decimal", choices=[",", "."], help="decimal mark in --id-column/--columns files "
+                                                         "(default: detected where unambiguous)")
+    p.add_argument("--thousands", choices=[",", ".", " ", "'"], help="thousands separator (default: detected)")
     hdr = p.add_mutually_exclusive_group()
     hdr.add_argument("--header", dest="header", action="store_const", const=True, help="the first row is a header")
     hdr.add_argument("--no-header", dest="header", action="store_const", const=False, help="there is no header")
-    p.add_argument("--fill", choices=["ffill", "interpolate"], help="fill missing cells (default: refuse them)")
+    p.add_argument("--fill", choices=["ffill", "interpolate"], help="fill missing cells, per series "
+                                                                   "(default: refuse them)")
     p.add_argument("--dataset", choices=["airline", "sunspots"], default="airline",
                    help="bundled series used when no CSV is given (default: airline)")
 
@@ -444,30 +588,40 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"recurrent {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("forecast", help="fit a forecaster on a series and forecast what comes next",
-                       description="Fit on a series (a CSV file, or the bundled airline passengers) and forecast. "
-                                   "With --holdout K: fit on all but the last K values, forecast them, and compare "
-                                   "with the naive and seasonal-naive baselines.")
+    p = sub.add_parser("forecast", help="fit a forecaster on one series or many and forecast what comes next",
+                       description="Fit on one series (a CSV file, or the bundled airline passengers) or many "
+                                   "(--id-column for a long file, --columns/--wide for one series per column) and "
+                                   "forecast. With --holdout K: fit without each series' last K values, forecast "
+                                   "them, and score against naive, seasonal naive and Naive2. With --save, the "
+                                   "saved model is always fitted on every value (after --holdout it is refitted).")
     _add_csv_options(p)
     p.add_argument("--horizon", type=_positive_int, help="steps to forecast (default: --holdout, else 12)")
-    p.add_argument("--holdout", type=_positive_int, help="hold out the last K values and score the forecast")
-    p.add_argument("--season", type=_positive_int, help="seasonal period (default: known or detected; 1: none)")
-    p.add_argument("--lookback", type=_positive_int, help="steps per input window (default: 3 seasons)")
+    p.add_argument("--holdout", type=_positive_int, help="hold out each series' last K values and score the forecast")
+    p.add_argument("--season", type=_positive_int, help="seasonal period (default: from the dates, else detected; "
+                                                        "1: none)")
+    p.add_argument("--lookback", type=_positive_int, help="steps per input window (default: 2 and 3 horizons)")
     p.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm")
     p.add_argument("--hidden-size", type=_positive_int, default=32)
-    p.add_argument("--models", type=_positive_int, default=5, help="networks averaged (default 5)")
-    p.add_argument("--epochs", type=_positive_int, default=300, help="most epochs per network (early stopping)")
+    p.add_argument("--models", type=_positive_int, default=3, help="networks per lookback (default 3)")
+    p.add_argument("--steps", type=_positive_int, default=3000, help="most training steps per network "
+                                                                     "(early stopping; default 3000)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--save", metavar="MODEL", help="save the fitted forecaster (safetensors)")
-    p.add_argument("--plot", metavar="PNG", help="draw history, holdout and forecast (needs matplotlib)")
+    p.add_argument("--save", metavar="MODEL", help="save the forecaster fitted on every value (safetensors)")
+    p.add_argument("--plot", metavar="PNG", help="draw history, holdout and forecast of the first series")
+    p.add_argument("-o", "--output", metavar="CSV", help="write the forecasts in long format (unique_id, ds, "
+                                                         "forecast[, actual])")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=cmd_forecast)
 
-    p = sub.add_parser("predict", help="forecast with a saved forecaster")
+    p = sub.add_parser("predict", help="forecast with a saved forecaster",
+                       description="Without a CSV: forecast after the series the model was fitted on (they are "
+                                   "stored in the model file). With a CSV: forecast its series, which the model "
+                                   "may never have seen.")
     p.add_argument("model", help="a file written by `recurrent forecast --save`")
     _add_csv_options(p)
     p.add_argument("--horizon", type=_positive_int, help="steps to forecast (default: the model's)")
+    p.add_argument("-o", "--output", metavar="CSV", help="write the forecasts in long format")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.set_defaults(func=cmd_predict)
 

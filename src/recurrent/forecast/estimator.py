@@ -15,8 +15,8 @@ How a fit works (the modules beside this one hold each step):
    are drawn per batch and expressed relative to their own last value.
 4. ``training``: for each lookback and each seed, a network is trained on windows of
    all series with early stopping on each series' latest ``horizon`` values, then
-   (``refit=True``) trained again on everything for the number of steps that stopping
-   chose, so the latest values are learnt too.
+   (``refit="continue"``) trained on for a quarter as many steps on everything, so the
+   latest values are learnt too.
 5. ``hybrid``: the networks' median is combined with a Theta forecast in log values,
    with the weight that did best on the validation windows.
 
@@ -39,8 +39,8 @@ from .training import CELLS, train_network
 from .windows import Panel, gather, log_shift, to_z
 
 SETTINGS = ("horizon", "season", "cell", "hidden_size", "num_layers", "lookbacks", "n_models", "max_steps",
-            "batch_size", "lr", "patience", "eval_every", "history", "refit", "combine", "min_length", "seed",
-            "progress")
+            "batch_size", "lr", "patience", "eval_every", "history", "refit", "combine", "loss", "min_length",
+            "seed", "progress")
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -62,9 +62,14 @@ class Forecaster:
             ``patience`` checks without improvement).
         history: how many of each series' latest windows are drawn from (None: 20 for
             yearly data, 15 seasons otherwise).
-        refit: train again on all values for the chosen number of steps.
+        refit: "continue" (go on training each early-stopped network on every value,
+            including the held-out latest ones, for a quarter of its steps), "scratch"
+            (train a fresh network on every value for the chosen number of steps; twice
+            the time) or False (keep the early-stopped networks).
         combine: "auto" (weight on Theta chosen on validation windows), "networks" or
             a number in [0, 1], the weight on the networks.
+        loss: what training and the combination weight minimise: "smape" (the M
+            competitions' measure) or "mape" (Tourism's; it favours lower forecasts).
         min_length: the fewest values a series needs for the networks (fewer: naive).
         seed: makes the whole fit reproducible, bitwise.
         progress: a progress bar on stderr on a terminal, a line per network elsewhere.
@@ -75,7 +80,7 @@ class Forecaster:
 
     def __init__(self, horizon=12, season=None, cell="lstm", hidden_size=32, num_layers=1, lookbacks=None,
                  n_models=3, max_steps=3000, batch_size=64, lr=3e-3, patience=10, eval_every=100, history=None,
-                 refit=True, combine="auto", min_length=3, seed=None, progress=True):
+                 refit="continue", combine="auto", loss="smape", min_length=3, seed=None, progress=True):
         for k, v in locals().items():
             if k != "self":
                 setattr(self, k, v)
@@ -104,6 +109,10 @@ class Forecaster:
                 chk.positive_int("Forecaster", "lookbacks", v)
         if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not 0 < self.lr < np.inf:
             raise ValueError(f"Forecaster: `lr` must be a positive number, got {self.lr!r}")
+        if self.loss not in ("smape", "mape"):
+            raise ValueError(f"Forecaster: `loss` must be 'smape' or 'mape', got {self.loss!r}")
+        if self.refit not in ("continue", "scratch", False, True):
+            raise ValueError(f"Forecaster: `refit` must be 'continue', 'scratch' or False, got {self.refit!r}")
         c = self.combine
         if not (c in ("auto", "networks") or (isinstance(c, (int, float)) and not isinstance(c, bool)
                                                and 0 <= c <= 1)):
@@ -147,7 +156,7 @@ class Forecaster:
         seeds = np.random.default_rng(self.seed).integers(0, 2**31 - 1, size=(len(self.lookbacks_), self.n_models))
         train_args = dict(horizon=H, cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers,
                           lr=self.lr, batch_size=self.batch_size, max_steps=self.max_steps,
-                          eval_every=self.eval_every, patience=self.patience, history=history)
+                          eval_every=self.eval_every, patience=self.patience, history=history, loss=self.loss)
         progress = _Progress(self.progress, len(self.lookbacks_) * self.n_models, self.refit)
         self.networks_, self.records_, val_out = [], [], []
         for a, L in enumerate(self.lookbacks_):
@@ -161,9 +170,12 @@ class Forecaster:
                     steps = max(rec["best_step"], self.eval_every)
                 else:
                     rec, steps = {"best_step": None}, max(self.max_steps // 4, 1)
-                if self.refit or val is None:
+                if val is None or self.refit == "scratch":
                     net, _ = train_network(z, pn, limit=n, val=None, lookback=L, seed=s, steps=steps,
                                            bar=progress.bar, **train_args)
+                elif self.refit:                       # continue on every value, a quarter as long again
+                    net, _ = train_network(z, pn, limit=n, val=None, lookback=L, seed=s + 1,
+                                           steps=max(steps // 4, 1), bar=progress.bar, net=net, **train_args)
                 self.networks_.append((L, net))
                 self.records_.append(rec)
                 progress.done(L, b, rec)
@@ -207,7 +219,7 @@ class Forecaster:
         _, _, mask, lev = gather(z, pn, val[0], val[1], 1, H)
         z_true = np.array([np.pad(z[pn.start[i] + e + 1:pn.start[i] + min(e + 1 + H, pn.length[i])],
                                   (0, max(0, e + 1 + H - pn.length[i]))) for i, e in zip(*val)])
-        return hybrid.choose_weight(z_net, z_theta, z_true, mask)
+        return hybrid.choose_weight(z_net, z_theta, z_true, mask, self.loss)
 
     # ---- predict --------------------------------------------------------------------------
     def _forecast_z(self, series, shifts, horizon):

@@ -31,12 +31,14 @@ def log_theta(y, horizon, m, shift=0.0) -> np.ndarray:
     return baselines.theta(adj, horizon, 1) + np.log(baselines.seasonal_factors(si, n, n + horizon))
 
 
-def choose_weight(z_net, z_theta, z_true, mask) -> float:
-    """The weight on the networks (0..1 in tenths) with the lowest sMAPE on the validation windows."""
+def choose_weight(z_net, z_theta, z_true, mask, loss="smape") -> float:
+    """The weight on the networks (0..1 in tenths) with the lowest loss (sMAPE or MAPE) on the
+    validation windows."""
     best, best_w = np.inf, 1.0
     for w in WEIGHTS:
         d = w * z_net + (1 - w) * z_theta - z_true
-        loss = float((np.tanh(np.abs(d) / 2) * mask).sum())
-        if loss < best - 1e-12:
-            best, best_w = loss, float(w)
+        err = np.tanh(np.abs(d) / 2) if loss == "smape" else np.abs(np.exp(np.clip(d, -5, 5)) - 1)
+        loss_w = float((err * mask).sum())
+        if loss_w < best - 1e-12:
+            best, best_w = loss_w, float(w)
     return best_w

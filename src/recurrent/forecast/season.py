@@ -8,7 +8,7 @@ import numpy as np
 def detect_season(y, max_period=None, threshold=0.3):
     """The fundamental period of the strongest autocorrelation peak of the differenced series, or 1.
 
-    Looks at lags 2..max_period (default n // 3) of the first difference (of the logs
+    Looks at lags 2..max_period (default n // 3, at most 1000) of the first difference (of the logs
     when the series is positive) and finds the highest local maximum above
     ``threshold``. Peaks also appear at multiples of the period (104 and 156 for a
     weekly series with period 52): the shortest p = best / j (j whole) is returned whose
@@ -20,12 +20,14 @@ def detect_season(y, max_period=None, threshold=0.3):
     z = np.log(y) if np.all(y > 0) else y
     d = np.diff(z)
     n = len(d)
-    max_period = min(max_period or n // 3, n // 2)
+    max_period = min(max_period or min(n // 3, 1000), n // 2)
     if max_period < 2 or np.std(d) == 0:
         return 1
     d = d - d.mean()
-    den = np.dot(d, d)
-    acf = np.array([np.dot(d[:-k], d[k:]) / den if k else 1.0 for k in range(max_period + 2)])
+    size = 1 << int(np.ceil(np.log2(2 * n)))          # autocorrelation by FFT: O(n log n) for long series
+    spec = np.fft.rfft(d, size)
+    acf = np.fft.irfft(spec * np.conj(spec), size)[:max_period + 2]
+    acf = acf / acf[0]
     peaks = [k for k in range(2, max_period + 1)
              if acf[k] > threshold and acf[k] >= acf[k - 1] and acf[k] >= acf[k + 1]]
     if not peaks:

@@ -37,6 +37,23 @@ def smape_log_loss(pred, target, mask):
     return value, grad.astype(pred.dtype)
 
 
+def mape_log_loss(pred, target, mask):
+    """(value, dpred): mean over mask of 100 |exp(pred - target) - 1|, the MAPE of f = y exp(pred - target).
+
+    The difference is clipped at +-5 (a forecast 150 times too large) so one wild window
+    cannot dominate a batch.
+    """
+    d = np.clip(pred.astype(np.float64) - target, -5.0, 5.0)
+    e = np.exp(d)
+    count = max(float(mask.sum()), 1.0)
+    value = float((100.0 * np.abs(e - 1) * mask).sum() / count)
+    grad = 100.0 * e * np.sign(d) * mask / count
+    return value, grad.astype(pred.dtype)
+
+
+LOSSES = {"smape": smape_log_loss, "mape": mape_log_loss}
+
+
 def build_network(cell, n_inputs, hidden_size, num_layers, horizon, seed) -> Sequential:
     net = Sequential([CELLS[cell](n_inputs, hidden_size, num_layers=num_layers, seed=seed),
                       LastStep(), Linear(hidden_size, horizon, seed=seed + 1)])
@@ -46,16 +63,19 @@ def build_network(cell, n_inputs, hidden_size, num_layers, horizon, seed) -> Seq
 
 
 def train_network(z, panel, *, limit, val, lookback, horizon, cell, hidden_size, num_layers, lr, batch_size,
-                  max_steps, eval_every, patience, history, seed, steps=None, bar=None):
+                  max_steps, eval_every, patience, history, seed, steps=None, bar=None, net=None,
+                  loss="smape"):
     """Train one network; returns ``(net, record)``.
 
     ``limit[i]``: how many of series i's values training may read (targets included).
     ``val``: ``(series_idx, ends)`` of the validation windows, or None. With ``steps``
-    given, train exactly that many steps with no validation (the refit on all data).
+    given, train exactly that many steps with no validation (the refit on all data),
+    from ``net`` when given (continuing its training) or from a fresh network.
     ``record`` holds the validation curve and the best step.
     """
     rng = np.random.default_rng(seed)
-    net = build_network(cell, 2, hidden_size, num_layers, horizon, seed)
+    if net is None:
+        net = build_network(cell, 2, hidden_size, num_layers, horizon, seed)
     opt = Adam(lr=lr)
     sampler = WindowSampler(limit, history, rng)
     total = steps if steps is not None else max_steps
@@ -69,7 +89,7 @@ def train_network(z, panel, *, limit, val, lookback, horizon, cell, hidden_size,
         i, e = sampler.draw(batch_size)
         x, y, m, _ = gather(z, panel, i, e, lookback, horizon, limit)
         out, cache = net.forward(x)
-        value, dout = smape_log_loss(out, y, m)
+        value, dout = LOSSES[loss](out, y, m)
         _, grads = net.backward(dout, cache)
         clip_grad_norm(grads, 1.0)
         opt.step(net.params, grads)
@@ -78,7 +98,7 @@ def train_network(z, panel, *, limit, val, lookback, horizon, cell, hidden_size,
             bar.update(1)
         if steps is None and val is not None and (step % eval_every == 0 or step == total):
             pv = net.predict(xv, batch_size=1024)
-            vl, _ = smape_log_loss(pv, yv, mv)
+            vl, _ = LOSSES[loss](pv, yv, mv)
             record["val_loss"].append(vl)
             record["val_step"].append(step)
             record["train_loss"].append(float(np.mean(run)))

@@ -1,0 +1,255 @@
+"""Many series from CSV files, and forecasts back to one, without pandas.
+
+    long:  one row per (id, date, value): ``unique_id,ds,y``        read_long_csv
+    wide:  one column per series, one row per date                  read_wide_csv
+    out:   long format ``unique_id,ds,forecast[,...]``, atomically  write_long_csv
+
+Numbers may use a decimal comma (``316,10`` with ``decimal=","``) and thousands
+separators (``2,710.3`` with ``thousands=","``); ``detect_number_format`` finds them
+where the file leaves no doubt. Every refusal names the file, the line, the id and
+what was expected.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ..data import _fill, _number, _resolve_column, _sniff_delimiter
+
+
+def _read_rows(path, delimiter):
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder, expected a CSV file")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise ValueError(f"{path}: the file is empty")
+    delim = delimiter or _sniff_delimiter(text.lstrip("\r\n").splitlines()[0])
+    rows = [(i + 1, r) for i, r in enumerate(csv.reader(_io.StringIO(text, newline=""), delimiter=delim))]
+    rows = [(ln, r) for ln, r in rows if any(c.strip() for c in r)]
+    if len(rows) < 2:
+        raise ValueError(f"{path}: no data rows after the header")
+    header = [c.strip() for c in rows[0][1]]
+    return path, header, rows[1:], delim
+
+
+def detect_number_format(cells, delimiter):
+    """(decimal, thousands) where the cells leave no doubt, else ('.', None)."""
+    cells = [c.strip() for c in cells if c.strip()]
+    if delimiter != "," and any(re.fullmatch(r"-?\d+,\d+", c) for c in cells) and \
+            not any("." in c for c in cells):
+        return ",", None                                  # 316,10 in a ;-separated file
+    if any(re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", c) for c in cells) and \
+            all(re.fullmatch(r"-?(\d{1,3}(,\d{3})+|\d{1,3})(\.\d+)?|-?\d+(\.\d+)?", c) for c in cells) and \
+            any(re.fullmatch(r"-?\d{1,3}(,\d{3})+\.\d+", c) for c in cells):
+        return ".", ","                                   # 2,710.3 (quoted in a comma file)
+    return ".", None
+
+
+def _parse(cell, decimal, thousands):
+    t = cell.strip()
+    if thousands:
+        t = t.replace(thousands, "")
+    if decimal != ".":
+        t = t.replace(decimal, ".")
+    return _number(t)
+
+
+def _hint(cell, decimal, thousands):
+    if decimal == "." and re.fullmatch(r"-?\d+,\d+", cell.strip()):
+        return " (a decimal comma? use --decimal ,)"
+    if thousands is None and re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", cell.strip()):
+        return " (a thousands separator? use --thousands ,)"
+    return ""
+
+
+def _value(path, ln, what, cell, decimal, thousands):
+    try:
+        v = _parse(cell, decimal, thousands)
+    except ValueError:
+        raise ValueError(f"{path}, line {ln}, {what}: {cell.strip()!r} is not a number"
+                         f"{_hint(cell, decimal, thousands)}") from None
+    if v is not None and math.isinf(v):
+        raise ValueError(f"{path}, line {ln}, {what}: {cell.strip()!r} is not finite")
+    return v
+
+
+def _date_key(text):
+    """A sortable key for a date cell: a number, or the ISO-like text itself."""
+    t = text.strip()
+    try:
+        return (0, float(t))
+    except ValueError:
+        return (1, t)
+
+
+def _finish(path, uid, vals, lines, fill):
+    y = np.array([np.nan if v is None else v for v in vals], dtype=np.float64)
+    if np.isnan(y).any():
+        if fill is None:
+            ln = lines[int(np.flatnonzero(np.isnan(y))[0])]
+            raise ValueError(f"{path}, line {ln}, id {uid!r}: missing value (refused; fill gaps with "
+                             f"--fill ffill or --fill interpolate)")
+        y = _fill(y, fill, path, uid)
+    return y
+
+
+def read_long_csv(path, id_column="unique_id", date_column="ds", column="y", delimiter=None, decimal=None,
+                  thousands=None, fill=None):
+    """Read a long file: returns ({id: values}, {id: date labels or None}), ids in first-seen order.
+
+    Refused: a row without an id, a value that is not a number, a missing value (unless
+    ``fill``), the same (id, date) twice, dates out of order within an id.
+    """
+    path, header, body, delim = _read_rows(path, delimiter)
+    ic = _resolve_column(id_column, header, len(header), "id column", path)
+    vc = _resolve_column(column, header, len(header), "column", path)
+    dc = _resolve_column(date_column, header, len(header), "date column", path) \
+        if date_column is not None and (date_column in header or str(date_column).isdigit()) else None
+    if decimal is None and thousands is None:
+        decimal, thousands = detect_number_format([r[vc] for _, r in body if len(r) > vc], delim)
+    decimal = decimal or "."
+    values, dates, lines = {}, {}, {}
+    for ln, r in body:
+        if len(r) != len(header):
+            raise ValueError(f"{path}, line {ln}: expected {len(header)} fields like the header, got {len(r)}")
+        uid = r[ic].strip()
+        if not uid:
+            raise ValueError(f"{path}, line {ln}: no id in column {header[ic]!r}")
+        v = _value(path, ln, f"id {uid!r}", r[vc], decimal, thousands)
+        values.setdefault(uid, []).append(v)
+        lines.setdefault(uid, []).append(ln)
+        if dc is not None:
+            d = r[dc].strip()
+            prev = dates.setdefault(uid, [])
+            if prev and d == prev[-1]:
+                raise ValueError(f"{path}, line {ln}, id {uid!r}: date {d!r} appears twice; expected one row "
+                                 f"per (id, date)")
+            if prev and _date_key(d) < _date_key(prev[-1]):
+                raise ValueError(f"{path}, line {ln}, id {uid!r}: date {d!r} comes after {prev[-1]!r}; "
+                                 f"expected the rows of each id in date order")
+            prev.append(d)
+    out = {uid: _finish(path, uid, vals, lines[uid], fill) for uid, vals in values.items()}
+    return out, {uid: dates.get(uid) for uid in out}
+
+
+def read_wide_csv(path, columns=None, date_column=None, delimiter=None, decimal=None, thousands=None, fill=None):
+    """Read a wide file (a series per column): ({name: values}, dates or None).
+
+    ``columns``: names or indices; None takes every column whose first value is a number
+    (the date column excepted). Empty cells at the start of a column (a series that
+    starts later) are dropped; gaps inside it need ``fill``.
+    """
+    path, header, body, delim = _read_rows(path, delimiter)
+    dc = _resolve_column(date_column, header, len(header), "date column", path) if date_column is not None else None
+    if columns is None:
+        cand = [k for k in range(len(header)) if k != dc]
+    else:
+        cand = [_resolve_column(c.strip(), header, len(header), "column", path) for c in columns]
+    if decimal is None and thousands is None:
+        decimal, thousands = detect_number_format([r[k] for _, r in body for k in cand if len(r) > k], delim)
+    decimal = decimal or "."
+    if columns is None:                      # every column whose first filled cell is a number
+        cols = []
+        for k in cand:
+            first = next((r[k] for _, r in body if len(r) > k and r[k].strip()), "")
+            try:
+                if _parse(first, decimal, thousands) is not None:
+                    cols.append(k)
+            except ValueError:
+                continue
+        if not cols:
+            raise ValueError(f"{path}: no numeric columns found; name them with --columns")
+    else:
+        cols = cand
+    out = {}
+    for k in cols:
+        name = header[k]
+        vals, lines = [], []
+        for ln, r in body:
+            if len(r) != len(header):
+                raise ValueError(f"{path}, line {ln}: expected {len(header)} fields like the header, got {len(r)}")
+            vals.append(_value(path, ln, f"column {name!r}", r[k], decimal, thousands))
+            lines.append(ln)
+        start = next((i for i, v in enumerate(vals) if v is not None), len(vals))
+        if start == len(vals):
+            raise ValueError(f"{path}, column {name!r}: every value is missing")
+        out[name] = _finish(path, name, vals[start:], lines[start:], fill)
+    dates = [r[dc].strip() for _, r in body] if dc is not None else None
+    return out, dates
+
+
+def write_long_csv(path, rows, columns) -> None:
+    """Write rows (tuples in ``columns`` order) as a CSV file, atomically."""
+    from ..io import atomic_write_bytes
+
+    buf = _io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(columns)
+    for r in rows:
+        w.writerow([f"{v:.10g}" if isinstance(v, float) else v for v in r])
+    atomic_write_bytes(path, buf.getvalue().encode())
+
+
+def next_labels(dates, k):
+    """Continue date labels k steps: YYYY, YYYY-MM, YYYY-MM-DD (by the last step), YYYYQn; else +1, +2, ..."""
+    import datetime as dt
+
+    if dates:
+        last = dates[-1].strip()
+        if re.fullmatch(r"\d{4}-\d{2}", last):
+            y, m = int(last[:4]), int(last[5:])
+            out = []
+            for _ in range(k):
+                y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+                out.append(f"{y:04d}-{m:02d}")
+            return out
+        if re.fullmatch(r"\d{4}", last):
+            step = int(dates[-1]) - int(dates[-2]) if len(dates) > 1 and re.fullmatch(r"\d{4}", dates[-2]) else 1
+            return [str(int(last) + step * h) for h in range(1, k + 1)]
+        q = re.fullmatch(r"(\d{4})\s*-?Q([1-4])", last)
+        if q:
+            y, n = int(q.group(1)), int(q.group(2))
+            out = []
+            for _ in range(k):
+                y, n = (y + 1, 1) if n == 4 else (y, n + 1)
+                out.append(f"{y}Q{n}")
+            return out
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", last) and len(dates) > 1:
+            try:
+                a, b = dt.date.fromisoformat(dates[-2].strip()), dt.date.fromisoformat(last)
+            except ValueError:
+                a = b = None
+            if a is not None and b > a:
+                step = b - a
+                return [(b + step * h).isoformat() for h in range(1, k + 1)]
+    return [f"+{h}" for h in range(1, k + 1)]
+
+
+def season_of_labels(dates):
+    """The period the date labels imply (monthly 12, quarterly 4, weekly 52, daily 7), or None."""
+    import datetime as dt
+
+    if not dates or len(dates) < 2:
+        return None
+    a, b = dates[-2].strip(), dates[-1].strip()
+    if re.fullmatch(r"\d{4}-\d{2}", b):
+        return 12
+    if re.fullmatch(r"\d{4}\s*-?Q[1-4]", b):
+        return 4
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", b) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", a):
+        try:
+            days = (dt.date.fromisoformat(b) - dt.date.fromisoformat(a)).days
+        except ValueError:
+            return None
+        return {1: 7, 7: 52}.get(days) or (12 if 28 <= days <= 31 else 4 if 89 <= days <= 92 else None)
+    return None
