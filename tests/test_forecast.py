@@ -260,6 +260,8 @@ def test_other_cells():
     ({"lookbacks": 0}, np.arange(1.0, 61.0), ValueError, "`lookbacks` must be positive, got 0"),
     ({"lr": -1}, np.arange(1.0, 61.0), ValueError, "`lr` must be a positive number"),
     ({"combine": 2}, np.arange(1.0, 61.0), ValueError, "`combine` must be"),
+    ({"loss": "mse"}, np.arange(1.0, 61.0), ValueError, "`loss` must be 'smape' or 'mape'"),
+    ({"refit": "yes"}, np.arange(1.0, 61.0), ValueError, "`refit` must be"),
 ])
 def test_bad_input(kwargs, Y, error, message):
     with pytest.raises(error, match=message):
@@ -276,3 +278,29 @@ def test_bad_dataframes():
         Forecaster(**FAST).fit(text)
     with pytest.raises(ValueError, match="needs the columns unique_id, ds, y"):
         Forecaster(**FAST).fit(pd.DataFrame({"id": [1], "y": [1.0]}))
+
+
+def test_theta_for_many_series_at_once_equals_one_at_a_time():
+    from recurrent.forecast import hybrid
+
+    rng = np.random.default_rng(2)
+    series = [100 * np.exp(np.cumsum(rng.normal(0.01, 0.05, size=n))) * (1 + 0.3 * np.sin(np.arange(n) * np.pi / 2))
+              for n in (12, 30, 30, 30, 41)] + [np.abs(rng.normal(size=30)).round()]
+    shifts = [0.0] * 5 + [1.5]
+    many = hybrid.log_theta_many(series, 5, 4, shifts)
+    for s, c, z in zip(series, shifts, many):
+        np.testing.assert_allclose(z, hybrid.log_theta(s, 5, 4, c), rtol=0, atol=1e-12)
+    assert baselines.seasonal_indices_many(np.stack(series[1:4]), 4).shape == (3, 4)
+
+
+def test_validation_windows_are_held_out_and_capped():
+    from recurrent.forecast.estimator import _validation_split
+
+    n = np.array([40, 10, 3])
+    limit, (idx, ends) = _validation_split(n, 4)          # few series: up to 4 latest windows each
+    assert list(limit) == [33, 3, 0]
+    assert list(idx) == [0] * 4 + [1] * 4 and list(ends[:4]) == [32, 33, 34, 35]
+    assert all(e + 4 <= nn - 1 for e, nn in zip(ends, n[idx]))    # every target inside the series
+    n = np.full(20_000, 50)
+    limit, (idx, ends) = _validation_split(n, 6, seed=0)
+    assert len(idx) == 5000 and np.all(ends == 43) and np.all(limit == 44)

@@ -61,7 +61,8 @@ class Forecaster:
             batch of windows; validation every ``eval_every`` steps, stopping after
             ``patience`` checks without improvement).
         history: how many of each series' latest windows are drawn from (None: 20 for
-            yearly data, 15 seasons otherwise).
+            yearly data, 15 seasons otherwise, and at least 2,000 shared out over the series,
+            so a single long series is learnt from more than its last few seasons).
         refit: "continue" (go on training each early-stopped network on every value,
             including the held-out latest ones, for a quarter of its steps), "scratch"
             (train a fresh network on every value for the chosen number of steps; twice
@@ -151,8 +152,8 @@ class Forecaster:
         shifts = np.array([log_shift(s) for s in series])
         z = to_z(pn, shifts)
         n = pn.length
-        limit, val = _validation_split(n, H)
-        history = self.history or (20 if self.season_ <= 1 else 15 * self.season_)
+        limit, val = _validation_split(n, H, seed=self.seed)
+        history = self.history or max(20 if self.season_ <= 1 else 15 * self.season_, 2000 // len(series))
         seeds = np.random.default_rng(self.seed).integers(0, 2**31 - 1, size=(len(self.lookbacks_), self.n_models))
         train_args = dict(horizon=H, cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers,
                           lr=self.lr, batch_size=self.batch_size, max_steps=self.max_steps,
@@ -215,7 +216,8 @@ class Forecaster:
             return 0.5
         H = self.horizon
         z_net = np.median(np.array(val_out), axis=0)
-        z_theta = np.array([hybrid.log_theta(pn.series(i)[:e + 1], H, self.season_, shifts[i]) for i, e in zip(*val)])
+        z_theta = np.array(hybrid.log_theta_many([pn.series(i)[:e + 1] for i, e in zip(*val)], H, self.season_,
+                                                 shifts[val[0]]))
         _, _, mask, lev = gather(z, pn, val[0], val[1], 1, H)
         z_true = np.array([np.pad(z[pn.start[i] + e + 1:pn.start[i] + min(e + 1 + H, pn.length[i])],
                                   (0, max(0, e + 1 + H - pn.length[i]))) for i, e in zip(*val)])
@@ -236,7 +238,7 @@ class Forecaster:
                 outs.append(lev[:, None] + net.predict(x, batch_size=1024).astype(np.float64))
             step = np.median(np.array(outs), axis=0)
             if self.weight_ < 1:
-                theta = np.array([hybrid.log_theta(np.exp(s), H, self.season_) for s in series])
+                theta = np.array(hybrid.log_theta_many([np.exp(s) for s in series], H, self.season_))
                 step = self.weight_ * step + (1 - self.weight_) * theta
             series = [np.concatenate([s, f]) for s, f in zip(series, step)]
             produced = [np.concatenate([p, f]) for p, f in zip(produced, step)]
@@ -331,12 +333,15 @@ class Forecaster:
         save_forecaster(self, path)
 
 
-def _validation_split(n, H, at_least=64):
+def _validation_split(n, H, at_least=64, at_most=5000, seed=None):
     """(limit, val): training reads values < limit[i]; val = (series, ends) of the validation windows.
 
     Each series' latest window (targets: its last H values) is held out; when there are
     fewer than ``at_least`` series, up to H of each series' latest windows are, so that
-    early stopping on one series does not hang on one window's luck.
+    early stopping on one series does not hang on one window's luck. Early stopping and
+    the Theta weight are judged on at most ``at_most`` windows (a random subset, from the
+    fit's seed, beyond that): every series' latest values are still held out of the
+    training that stopping judges, and checking 5,000 windows says as much as 100,000.
     """
     per = int(min(H, max(1, -(-at_least // len(n)))))
     v = np.minimum(per, np.maximum(n - H - 1, 0))                    # keep at least one input before
@@ -344,8 +349,12 @@ def _validation_split(n, H, at_least=64):
     has = np.flatnonzero((limit >= 1) & (v >= 1))
     if not len(has):
         return np.maximum(n - H, 0), None
-    idx = np.concatenate([np.full(v[i], i) for i in has])
-    ends = np.concatenate([np.arange(limit[i] - 1, limit[i] - 1 + v[i]) for i in has])
+    idx = np.repeat(has, v[has])
+    ends = np.concatenate([np.arange(limit[i] - 1, limit[i] - 1 + v[i]) for i in has]) if len(has) < at_most \
+        else limit[has] - 1
+    if len(idx) > at_most:
+        pick = np.sort(np.random.default_rng(seed).choice(len(idx), size=at_most, replace=False))
+        idx, ends = idx[pick], ends[pick]
     return limit, (idx, ends)
 
 

@@ -20,15 +20,35 @@ import numpy as np
 from . import baselines
 
 WEIGHTS = np.linspace(0.0, 1.0, 11)
+HISTORY = 5000      # Theta is fitted on at most a series' latest 5,000 values (the cost is linear in them)
 
 
 def log_theta(y, horizon, m, shift=0.0) -> np.ndarray:
     """Theta on log(y + shift), seasonally adjusted; returns log(forecast + shift)."""
-    yp = np.asarray(y, dtype=np.float64) + shift
+    yp = np.asarray(y, dtype=np.float64)[-HISTORY:] + shift
     si = baselines.seasonal_indices(yp, m)
     n = len(yp)
     adj = np.log(yp / baselines.seasonal_factors(si, 0, n))
     return baselines.theta(adj, horizon, 1) + np.log(baselines.seasonal_factors(si, n, n + horizon))
+
+
+def log_theta_many(series, horizon, m, shifts=None) -> list:
+    """``log_theta`` for many series at once: those of one length are computed together."""
+    shifts = np.zeros(len(series)) if shifts is None else np.asarray(shifts, dtype=np.float64)
+    series = [np.asarray(s)[-HISTORY:] for s in series]
+    out = [None] * len(series)
+    lengths = np.array([len(s) for s in series])
+    for n in np.unique(lengths):
+        idx = np.flatnonzero(lengths == n)
+        X = np.stack([series[i] for i in idx]).astype(np.float64) + shifts[idx, None]
+        si = baselines.seasonal_indices_many(X, m)
+        mm = si.shape[1]
+        past = si[:, np.arange(n) % mm]
+        future = si[:, np.arange(n, n + horizon) % mm]
+        z = baselines.theta_many(np.log(X / past), horizon) + np.log(future)
+        for row, i in enumerate(idx):
+            out[i] = z[row]
+    return out
 
 
 def choose_weight(z_net, z_theta, z_true, mask, loss="smape") -> float:
