@@ -67,13 +67,14 @@ def _resolve_column(spec, header, ncols, what, path):
     return header.index(spec)
 
 
-def read_csv(path, column=None, date_column=None, header=None, delimiter=None, fill=None) -> Series:
+def read_csv(path, column=None, date_column="auto", header=None, delimiter=None, fill=None) -> Series:
     """Read one numeric column of a CSV file.
 
     Args:
         column: name or 0-based index of the values (default: the last column).
-        date_column: name or index of a date/label column to keep; "auto" takes the first
-            column when the file has several and the values are elsewhere; None keeps none.
+        date_column: name or index of a date/label column to keep; "auto" (the default, as
+            the command line) takes the first column when the file has several and the values
+            are elsewhere; None keeps none.
         header: True/False, or None to detect (a first row whose value cell is not a number).
         delimiter: ',', ';' or '\\t', or None to detect from the first line.
         fill: None to refuse gaps, 'ffill' (repeat the previous value) or 'interpolate' (linear).
@@ -128,7 +129,8 @@ def read_csv(path, column=None, date_column=None, header=None, delimiter=None, f
             raise ValueError(f"{path}, line {ln}, column {colname!r}: {cell.strip()!r} is not finite")
         if v is None and fill is None:
             raise ValueError(f"{path}, line {ln}, column {colname!r}: missing value "
-                             f"(refused; fill gaps with fill='ffill' or 'interpolate')")
+                             f"(refused; fill gaps with --fill ffill|interpolate on the command line, "
+                             f"fill='ffill' or 'interpolate' in read_csv)")
         values.append(np.nan if v is None else v)
         if dcol is not None:
             dates.append(r[dcol].strip())
