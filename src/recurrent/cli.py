@@ -668,7 +668,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"recurrent: note: {message}", file=sys.stderr)
+
+
 def main(argv=None) -> int:
+    import warnings
+
+    warnings.showwarning = _one_line_warning           # a library warning is a one-line note here
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

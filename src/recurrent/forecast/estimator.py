@@ -185,7 +185,7 @@ class Forecaster:
         self.train_panel_, self.train_shifts_, self.usable_ = pn, shifts, usable
         return self
 
-    def _sort_series(self, batch, where):
+    def _sort_series(self, batch, where, warn=True):
         """(usable positions, methods, skipped ids), with a warning naming the short series."""
         usable, methods, skipped = [], {}, []
         for k, (uid, v) in enumerate(zip(batch.ids, batch.values)):
@@ -198,11 +198,11 @@ class Forecaster:
             else:
                 usable.append(k)
                 methods[uid] = "networks+theta" if self.combine != "networks" else "networks"
-        if skipped:
+        if skipped and warn:
             warnings.warn(f"Forecaster.{where}: left out {len(skipped)} series with fewer than 2 values: "
                           f"{_names(skipped)}", stacklevel=3)
         short = [u for u, m in methods.items() if m.startswith("naive (") and "constant" not in m]
-        if short:
+        if short and warn:
             warnings.warn(f"Forecaster.{where}: {len(short)} series shorter than min_length={self.min_length} "
                           f"get the naive forecast: {_names(short)}", stacklevel=3)
         return usable, methods, skipped
@@ -244,8 +244,8 @@ class Forecaster:
             produced = [np.concatenate([p, f]) for p, f in zip(produced, step)]
         return [p[:horizon] for p in produced]
 
-    def _forecast_batch(self, batch, horizon, where):
-        usable, methods, skipped = self._sort_series(batch, where)
+    def _forecast_batch(self, batch, horizon, where, warn=True):
+        usable, methods, skipped = self._sort_series(batch, where, warn)
         out = {}
         if usable:
             series = [batch.values[k] for k in usable]
@@ -272,7 +272,7 @@ class Forecaster:
             Y = y
         horizon = self.horizon if horizon is None else chk.positive_int("predict", "horizon", horizon)
         batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict")
-        fc, methods = self._forecast_batch(batch, horizon, "predict")
+        fc, methods = self._forecast_batch(batch, horizon, "predict", warn=Y is not None)   # fit warned already
         self.last_methods_ = methods
         return panel.write_batch(batch, fc, horizon)
 
@@ -300,7 +300,7 @@ class Forecaster:
         train = {batch.ids[k]: batch.values[k][:-holdout] for k in keep}
         actual = {batch.ids[k]: batch.values[k][-holdout:] for k in keep}
         self.fit(train)
-        fc, _ = self._forecast_batch(self.batch_, holdout, "evaluate")
+        fc, _ = self._forecast_batch(self.batch_, holdout, "evaluate", warn=False)
         m = self.season_
         per_series, wins, losses = [], 0, 0
         names = ("model", "naive", "seasonal_naive", "naive2")
