@@ -79,10 +79,7 @@ def _load_series(args):
         return Y, dates, args.csv, files.season_of_labels(first), True
     if args.columns or args.wide:
         cols = args.columns.split(",") if args.columns else None
-        date_col = None if args.date_column in (None, "auto") else args.date_column
-        if args.date_column == "auto":
-            date_col = _first_column_if_dates(args.csv, args.delimiter)
-        Y, dates = files.read_wide_csv(args.csv, columns=cols, date_column=date_col, delimiter=args.delimiter,
+        Y, dates = files.read_wide_csv(args.csv, columns=cols, date_column=args.date_column, delimiter=args.delimiter,
                                        fill=args.fill, **number)
         per = {k: (dates[len(dates) - len(v):] if dates else None) for k, v in Y.items()}
         return Y, per, args.csv, files.season_of_labels(dates), True
@@ -92,17 +89,6 @@ def _load_series(args):
                       delimiter=args.delimiter, fill=args.fill)
     label = f"{args.csv} ({series.name})"
     return {label: series.values}, {label: series.dates}, label, files.season_of_labels(series.dates), False
-
-
-def _first_column_if_dates(path, delimiter):
-    from .forecast.files import _read_rows
-
-    _, header, body, _ = _read_rows(path, delimiter)
-    try:
-        float(body[0][1][0])
-        return None
-    except (ValueError, IndexError):
-        return 0
 
 
 def _check_output_path(path, what):
@@ -130,15 +116,31 @@ def _num(v, fmt):
     return "n/a" if v is None or not np.isfinite(v) else format(v, fmt)
 
 
-def _forecast_rows(fc, dates, horizon, extra=None):
-    from .forecast.files import next_labels
+def _forecast_listing(fc, labels, title=None, limit=10):
+    """The next values of the first ``limit`` series, as text lines (``title`` names a lone series)."""
+    out = []
+    for uid in list(fc)[:limit]:
+        out.append(f"{title if title and len(fc) == 1 else uid}: the next {len(fc[uid])} values")
+        out += [f"{lab:>10}  {v:10.2f}" for lab, v in zip(labels[uid], fc[uid])]
+    if len(fc) > limit:
+        out.append(f"... and {len(fc) - limit} more series (write them all with -o FILE.csv or --json)")
+    return out
 
-    rows = []
-    for uid, f in fc.items():
-        labels = next_labels(dates.get(uid), horizon)
-        for k in range(horizon):
-            rows.append((uid, labels[k], float(f[k])) + tuple(float(e[uid][k]) for e in (extra or [])))
-    return rows
+
+def _forecasts_json(fc, labels, many) -> dict:
+    if not many:
+        uid = next(iter(fc))
+        return {"forecast": fc[uid].tolist(), "dates": labels[uid]}
+    return {"forecasts": {str(u): f.tolist() for u, f in fc.items()}, "dates": {str(u): labels[u] for u in fc}}
+
+
+def _write_forecasts(path, fc, labels, actual=None) -> None:
+    """Long format, atomically: unique_id, ds, forecast[, actual]."""
+    from .forecast.files import write_long_csv
+
+    rows = [(u, labels[u][k], float(f[k])) + ((float(actual[u][k]),) if actual else ())
+            for u, f in fc.items() for k in range(len(f))]
+    write_long_csv(path, rows, ["unique_id", "ds", "forecast"] + (["actual"] if actual else []))
 
 
 def cmd_forecast(args) -> int:
@@ -146,7 +148,7 @@ def cmd_forecast(args) -> int:
     import time
 
     from .forecast import Forecaster
-    from .forecast.files import write_long_csv
+    from .forecast.files import next_labels
 
     for path, what in ((args.save, "--save"), (args.plot, "--plot"), (args.output, "-o")):
         _check_output_path(path, what)
@@ -177,7 +179,7 @@ def cmd_forecast(args) -> int:
         report = forecaster.evaluate(Y, holdout=args.holdout)
         fc = report.pop("forecasts")
         actual = report.pop("actuals")
-        result.update({k: v for k, v in report.items()})
+        result.update(report)
     else:
         fc = forecaster.fit(Y).predict(horizon=horizon)
         actual = None
@@ -199,20 +201,10 @@ def cmd_forecast(args) -> int:
         labels = {u: (dates[u][len(dates[u]) - args.holdout:] if dates.get(u) else
                       [f"{t + 1}" for t in range(len(Y[u]) - args.holdout, len(Y[u]))]) for u in fc}
     else:
-        from .forecast.files import next_labels
-
         labels = {u: next_labels(dates.get(u), horizon) for u in fc}
-    if not many:
-        uid = next(iter(fc))
-        result["forecast"] = fc[uid].tolist()
-        result["dates"] = labels[uid]
-    else:
-        result["forecasts"] = {str(u): f.tolist() for u, f in fc.items()}
-        result["dates"] = {str(u): labels[u] for u in fc}
+    result.update(_forecasts_json(fc, labels, many))
     if args.output:
-        rows = [(u, labels[u][k], float(f[k])) + ((float(actual[u][k]),) if actual else ())
-                for u, f in fc.items() for k in range(len(f))]
-        write_long_csv(args.output, rows, ["unique_id", "ds", "forecast"] + (["actual"] if actual else []))
+        _write_forecasts(args.output, fc, labels, actual)
     if args.plot:
         from .data import Series
         from .plot import plot_forecast
@@ -265,13 +257,7 @@ def _forecast_text(args, result, fc, actual, labels, many, label):
         out.append("")
         out.append(result["verdict"])
         return out
-    show = list(fc)[:10]
-    for uid in show:
-        out.append(f"{uid}: the next {len(fc[uid])} values")
-        out += [f"{lab:>10}  {v:10.2f}" for lab, v in zip(labels[uid], fc[uid])]
-    if len(fc) > len(show):
-        out.append(f"... and {len(fc) - len(show)} more series (write them all with -o FILE.csv or --json)")
-    return out
+    return out + _forecast_listing(fc, labels)
 
 
 def cmd_predict(args) -> int:
@@ -298,27 +284,11 @@ def cmd_predict(args) -> int:
             print(f"{label}", file=sys.stderr)
     labels = {u: next_labels(dates.get(u), horizon) for u in fc}
     if args.output:
-        from .forecast.files import write_long_csv
-
-        write_long_csv(args.output, [(u, labels[u][k], float(f[k])) for u, f in fc.items() for k in range(len(f))],
-                       ["unique_id", "ds", "forecast"])
-    if not many:
-        uid = next(iter(fc))
-        if args.json:
-            print(json.dumps({"forecast": fc[uid].tolist(), "dates": labels[uid]}))
-        else:
-            print(f"{label}: the next {len(fc[uid])} values")
-            print("\n".join(f"{lab:>10}  {v:10.2f}" for lab, v in zip(labels[uid], fc[uid])))
-        return 0
+        _write_forecasts(args.output, fc, labels)
     if args.json:
-        print(json.dumps({"forecasts": {str(u): f.tolist() for u, f in fc.items()},
-                          "dates": {str(u): labels[u] for u in fc}}))
+        print(json.dumps(_forecasts_json(fc, labels, many)))
     else:
-        for uid in list(fc)[:10]:
-            print(f"{uid}: the next {len(fc[uid])} values")
-            print("\n".join(f"{lab:>10}  {v:10.2f}" for lab, v in zip(labels[uid], fc[uid])))
-        if len(fc) > 10:
-            print(f"... and {len(fc) - 10} more series (write them all with -o FILE.csv or --json)")
+        print("\n".join(_forecast_listing(fc, labels, title=label)))
     return 0
 
 

@@ -54,20 +54,7 @@ def seasonal_indices(train, m) -> np.ndarray:
     index for position j belongs to the values at t with t % m == j, counted from the
     series' first value; ``seasonal_factors`` extends them over any range of t.
     """
-    x = np.asarray(train, dtype=np.float64)
-    if m is None or m <= 1 or np.any(x <= 0) or not is_seasonal(x, m):
-        return np.ones(max(int(m or 1), 1))
-    n = len(x)
-    if m % 2 == 0:                                   # 2 x m centred moving average
-        w = np.r_[0.5, np.ones(m - 1), 0.5] / m
-    else:
-        w = np.ones(m) / m
-    half = len(w) // 2
-    trend = np.convolve(x, w, mode="valid")          # trend at t = half .. n - half - 1
-    ratio = x[half:n - half] / trend
-    pos = np.arange(half, n - half) % m
-    idx = np.array([ratio[pos == j].mean() for j in range(m)])
-    return idx / idx.mean()
+    return seasonal_indices_many(np.asarray(train, dtype=np.float64)[None], m)[0]
 
 
 def seasonal_factors(indices, start, stop) -> np.ndarray:
@@ -93,23 +80,8 @@ _ALPHAS = np.linspace(0.01, 0.99, 99)
 def ses_fit(x):
     """(alpha, level): SES with the smoothing weight and the initial level minimising the
     one-step squared errors (the initial level in closed form for each alpha on a grid)."""
-    x = np.asarray(x, dtype=np.float64)
-    n = len(x)
-    if n < 2:
-        return 0.5, float(x[-1])
-    a = _ALPHAS[:, None]
-    A = np.zeros((len(_ALPHAS), 1))                   # the level from a zero start
-    resid = np.empty((len(_ALPHAS), n))
-    for t in range(n):                                # error_t = x_t - A_t - (1-a)^t l0
-        resid[:, t] = x[t] - A[:, 0]
-        A = a * x[t] + (1 - a) * A
-    c = (1 - a) ** np.arange(n)                       # (alphas, n)
-    l0 = (resid * c).sum(axis=1) / (c * c).sum(axis=1)
-    sse = ((resid - c * l0[:, None]) ** 2).sum(axis=1)
-    k = int(np.argmin(sse))
-    alpha = float(_ALPHAS[k])
-    level = float(A[k, 0] + (1 - alpha) ** n * l0[k])
-    return alpha, level
+    alpha, level = ses_fit_many(np.asarray(x, dtype=np.float64)[None])
+    return float(alpha[0]), float(level[0])
 
 
 def ses(train, horizon, m=1, indices=None) -> np.ndarray:
@@ -123,15 +95,7 @@ def theta(train, horizon, m=1, indices=None) -> np.ndarray:
     """SES forecast plus b/2 (h - 1 + (1 - (1 - alpha)^n) / alpha), b the straight-line slope."""
     adj, si = _adjusted(train, m, indices)
     n = len(adj)
-    alpha, level = ses_fit(adj)
-    if n >= 2:
-        t = np.arange(n)
-        slope = float(np.polyfit(t, adj, 1)[0])
-    else:
-        slope = 0.0
-    h = np.arange(horizon)
-    drift = slope / 2 * (h + (1 - (1 - alpha) ** n) / alpha)
-    return (level + drift) * seasonal_factors(si, n, n + horizon)
+    return theta_many(adj[None], horizon)[0] * seasonal_factors(si, n, n + horizon)
 
 
 BASELINES = {"naive": lambda x, h, m, si: naive(x, h),

@@ -158,7 +158,7 @@ class Forecaster:
         train_args = dict(horizon=H, cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers,
                           lr=self.lr, batch_size=self.batch_size, max_steps=self.max_steps,
                           eval_every=self.eval_every, patience=self.patience, history=history, loss=self.loss)
-        progress = _Progress(self.progress, len(self.lookbacks_) * self.n_models, self.refit)
+        progress = _Progress(self.progress, len(self.lookbacks_) * self.n_models)
         self.networks_, self.records_, val_out = [], [], []
         for a, L in enumerate(self.lookbacks_):
             for b in range(self.n_models):
@@ -390,7 +390,7 @@ def _names(ids, k=5) -> str:
 class _Progress:
     """A tqdm bar over training steps on a terminal; elsewhere one line per network on stderr."""
 
-    def __init__(self, enabled, n_networks, refit):
+    def __init__(self, enabled, n_networks):
         self.enabled, self.n, self.k = enabled, n_networks, 0
         self.bar = None
         if enabled and sys.stderr.isatty():

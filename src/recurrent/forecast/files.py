@@ -146,10 +146,17 @@ def read_wide_csv(path, columns=None, date_column=None, delimiter=None, decimal=
     """Read a wide file (a series per column): ({name: values}, dates or None).
 
     ``columns``: names or indices; None takes every column whose first value is a number
-    (the date column excepted). Empty cells at the start of a column (a series that
+    (the date column excepted). ``date_column="auto"``: the first column when its first
+    value is not a number. Empty cells at the start of a column (a series that
     starts later) are dropped; gaps inside it need ``fill``.
     """
     path, header, body, delim = _read_rows(path, delimiter)
+    if date_column == "auto":
+        try:
+            _number(body[0][1][0])
+            date_column = None
+        except (ValueError, IndexError):
+            date_column = 0
     dc = _resolve_column(date_column, header, len(header), "date column", path) if date_column is not None else None
     if columns is None:
         cand = [k for k in range(len(header)) if k != dc]

@@ -159,20 +159,16 @@ def future_dates(last_dates, freq, horizon):
     return None
 
 
-def write_batch(batch: Batch, forecasts: dict, horizon, columns=None):
-    """Forecasts (id -> array, or id -> {column: array}) into the batch's own container.
+def write_batch(batch: Batch, forecasts: dict, horizon):
+    """Forecasts (id -> array) into the batch's own container.
 
     Series left out (too short to forecast) are absent from a dict and a DataFrame and
     NaN in a list, which keeps its positions.
     """
-    def main(v):
-        return v if isinstance(v, np.ndarray) else v["forecast"]
-
     if batch.kind == "array":
-        return forecasts[batch.ids[0]] if columns is None else forecasts.get(batch.ids[0])
+        return forecasts[batch.ids[0]]
     if batch.kind == "list":
-        nan = np.full(horizon, np.nan)
-        return [forecasts.get(i, nan if columns is None else {"forecast": nan}) for i in batch.ids]
+        return [forecasts.get(i, np.full(horizon, np.nan)) for i in batch.ids]
     if batch.kind == "dict":
         return {i: forecasts[i] for i in batch.ids if i in forecasts}
     import pandas as pd
@@ -181,14 +177,10 @@ def write_batch(batch: Batch, forecasts: dict, horizon, columns=None):
     for k, uid in enumerate(batch.ids):
         if uid not in forecasts:
             continue
-        v = forecasts[uid]
         ds = future_dates(batch.dates[k], batch.freq, horizon) if batch.dates is not None else None
-        part = {"unique_id": [uid] * horizon, "ds": ds if ds is not None else np.arange(1, horizon + 1)}
-        if isinstance(v, np.ndarray):
-            part["forecast"] = v
-        else:
-            part.update(v)
-        parts.append(pd.DataFrame(part))
+        parts.append(pd.DataFrame({"unique_id": [uid] * horizon,
+                                   "ds": ds if ds is not None else np.arange(1, horizon + 1),
+                                   "forecast": forecasts[uid]}))
     if not parts:
         return pd.DataFrame({"unique_id": [], "ds": [], "forecast": []})
     return pd.concat(parts, ignore_index=True)
