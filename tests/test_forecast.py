@@ -304,3 +304,24 @@ def test_validation_windows_are_held_out_and_capped():
     n = np.full(20_000, 50)
     limit, (idx, ends) = _validation_split(n, 6, seed=0)
     assert len(idx) == 5000 and np.all(ends == 43) and np.all(limit == 44)
+
+
+def test_long_windows_are_read_in_patches_of_at_most_twelve_steps(tmp_path):
+    Y = panel(n=6, length=60)
+    f = Forecaster(horizon=8, season=4, lookbacks=[10, 30], **FAST, seed=0).fit(Y)
+    # 10 values: one a step, 10 steps; 30 values: 3 a step, 10 steps
+    assert f.patches_ == [1, 3] and f.lookbacks_ == [10, 30]
+    first = [net.layers[0] for _, net in f.networks_]
+    assert isinstance(first[0], recurrent.LSTM) and repr(first[1]) == "Patches(3)"
+    assert f.networks_[1][1].layers[1].input_size == 6          # 3 values and 3 padding flags a step
+    g = Forecaster(horizon=8, season=4, lookbacks=[26], **FAST, seed=0).fit(Y)
+    assert g.patches_ == [3] and g.lookbacks_ == [27]            # rounded up to whole patches
+    one = Forecaster(horizon=8, season=4, lookbacks=[30], patch=1, **FAST, seed=0).fit(Y)
+    assert one.patches_ == [1] and isinstance(one.networks_[0][1].layers[0], recurrent.LSTM)
+    f.save(tmp_path / "f.safetensors")
+    back = recurrent.load(tmp_path / "f.safetensors")
+    assert back.patches_ == [1, 3] and back.lookbacks_ == [10, 30]
+    for k in Y:
+        np.testing.assert_array_equal(back.predict()[k], f.predict()[k])
+    with pytest.raises(ValueError, match="`patch` must be positive, got 0"):
+        Forecaster(patch=0).fit(Y)

@@ -85,3 +85,14 @@ def test_gradcheck_leaves_a_float32_layer_untouched(rng):
     assert layer.dtype == np.float32
     for k, v in layer.params.items():
         np.testing.assert_array_equal(v, before[k])
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_patched_network_gradients(cell, rng):
+    """Patches(3) before a cell: every weight's and every input's gradient by central differences."""
+    layer = {"lstm": recurrent.LSTM, "gru": recurrent.GRU, "rnn": recurrent.RNN}[cell](6, 4, dtype=np.float64, seed=0)
+    net = recurrent.Sequential([recurrent.Patches(3), layer, recurrent.LastStep(),
+                                recurrent.Linear(4, 2, dtype=np.float64, seed=1)])
+    result = gradcheck(net, rng.normal(size=(2, 9, 2)))
+    assert "x" in result.errors and len(result.errors) == len(net.params) + 1
+    assert result.max_error <= 1e-6, str(result)

@@ -343,3 +343,24 @@ def test_cli_import_a_plain_state_dict_and_bad_files(tmp_path, capsys):
     assert main(["export", str(tmp_path / "g.st"), "--to", "onnx", "-o", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(e.startswith("recurrent") for e in err)
+
+
+@needs_torch
+def test_patched_sequential_in_torch():
+    import torch
+
+    m = Sequential([recurrent.Patches(3), LSTM(6, 4, dtype=np.float64, seed=0), LastStep(),
+                    Linear(4, 2, dtype=np.float64, seed=1)])
+    x = np.random.default_rng(0).normal(size=(2, 9, 2))
+    np.testing.assert_allclose(to_torch(m)(torch.tensor(x)).detach().numpy(), m.predict(x), rtol=0, atol=1e-12)
+
+
+@needs_onnx
+def test_patched_sequential_in_onnxruntime():
+    import onnxruntime as ort
+
+    m = Sequential([recurrent.Patches(3), GRU(6, 4, seed=0), LastStep(), Linear(4, 2, seed=1)])
+    sess = ort.InferenceSession(to_onnx(m).SerializeToString(), providers=["CPUExecutionProvider"])
+    for T in (3, 12):
+        x = np.random.default_rng(T).normal(size=(2, T, 2)).astype(np.float32)
+        np.testing.assert_allclose(sess.run(None, {"x": x})[0], m.predict(x), rtol=0, atol=1e-5)

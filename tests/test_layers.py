@@ -315,3 +315,28 @@ def test_segmented_cache_is_smaller():
         tracemalloc.stop()
         del cache
     assert peaks[20] < 0.5 * peaks[None]
+
+
+def test_patches_group_consecutive_steps_and_back(rng):
+    x = rng.normal(size=(2, 6, 3))
+    p = recurrent.Patches(2)
+    y, cache = p.forward(x)
+    assert y.shape == (2, 3, 6)
+    np.testing.assert_array_equal(y[1, 2], np.concatenate([x[1, 4], x[1, 5]]))   # step 2 = input steps 4, 5
+    dy = rng.normal(size=y.shape)
+    dx, grads = p.backward(dy, cache)
+    assert grads == {} and dx.shape == x.shape
+    np.testing.assert_array_equal(dx[0, 3], dy[0, 1, 3:])
+    with pytest.raises(ValueError, match=r"T a multiple of 4, got \(2, 6, 3\)"):
+        recurrent.Patches(4).forward(x)
+    with pytest.raises(ValueError, match="size"):
+        recurrent.Patches(0)
+
+
+def test_patched_sequential_saves_and_loads(tmp_path, rng):
+    net = recurrent.Sequential([recurrent.Patches(2), LSTM(4, 3, seed=0), recurrent.LastStep(), Linear(3, 1, seed=1)])
+    net.save(tmp_path / "m.safetensors")
+    back = recurrent.load(tmp_path / "m.safetensors")
+    x = rng.normal(size=(3, 8, 2)).astype(np.float32)
+    assert repr(back.layers[0]) == "Patches(2)"
+    np.testing.assert_array_equal(back.predict(x), net.predict(x))

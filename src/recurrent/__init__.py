@@ -7,14 +7,14 @@ from .backend import get_backend, set_backend, set_buffer_limit
 from .data import Series, read_csv
 from .forecast import Forecaster, NotFittedError
 from .gradcheck import GradcheckResult, gradcheck, numerical_gradient, relative_error
-from .layers import GRU, LSTM, RNN, LastStep, Linear, LSTMState
+from .layers import GRU, LSTM, RNN, LastStep, Linear, LSTMState, Patches
 from .model import Sequential, load
 from .trace import Trace, trace
 from .train import EarlyStopping, History, NonFiniteError
 
 __all__ = [
     "__version__",
-    "LSTM", "GRU", "RNN", "Linear", "LastStep", "LSTMState", "Sequential", "load",
+    "LSTM", "GRU", "RNN", "Linear", "LastStep", "Patches", "LSTMState", "Sequential", "load",
     "EarlyStopping", "History", "NonFiniteError", "losses", "optim",
     "Forecaster", "NotFittedError", "datasets", "read_csv", "Series",
     "trace", "Trace",

@@ -438,3 +438,44 @@ class LastStep(Module):
         dx = np.zeros(cache["shape"], dtype=np.asarray(dy).dtype)
         dx[:, -1] = dy
         return dx, {}
+
+
+class Patches(Module):
+    """Group consecutive steps: (N, T, F) -> (N, T / size, size * F).
+
+    Step k of the output holds input steps k*size .. k*size + size - 1, their features
+    side by side (``x.reshape(N, T // size, size * F)``): a recurrent layer after it reads
+    ``size`` values per step, so a long window costs ``size`` times fewer recurrent steps
+    (the inputs of ES-RNN's steps and PatchTST's patches work this way). T must be a
+    multiple of ``size``.
+    """
+
+    is_recurrent = False
+
+    def __init__(self, size):
+        self.size = chk.positive_int("Patches", "size", size)
+        self.params = {}
+        self.dtype = None
+
+    def _config(self):
+        return {"size": self.size}
+
+    def _like(self, dtype):
+        return Patches(self.size)
+
+    def __repr__(self):
+        return f"Patches({self.size})"
+
+    def forward(self, x):
+        x = np.asarray(x)
+        if x.ndim != 3 or x.shape[1] % self.size:
+            raise ValueError(f"Patches: expected x of shape (N, T, F) with T a multiple of {self.size}, "
+                             f"got {chk.shape_str(x.shape)}")
+        n, t, f = x.shape
+        return x.reshape(n, t // self.size, self.size * f), {"module": "Patches", "shape": x.shape}
+
+    def __call__(self, x):
+        return self.forward(x)[0]
+
+    def backward(self, dy, cache):
+        return np.asarray(dy).reshape(cache["shape"]), {}

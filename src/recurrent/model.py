@@ -15,10 +15,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import io
-from .layers import GRU, LSTM, RNN, LastStep, Linear
+from .layers import GRU, LSTM, RNN, LastStep, Linear, Patches
 from .module import Module
 
-LAYER_TYPES = {cls.__name__: cls for cls in (LSTM, GRU, RNN, Linear, LastStep)}
+LAYER_TYPES = {cls.__name__: cls for cls in (LSTM, GRU, RNN, Linear, LastStep, Patches)}
 
 
 def _layer_config(layer) -> dict:

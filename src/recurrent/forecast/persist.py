@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import io
+from ..layers import Patches
 from ..model import model_from_meta
 from . import panel
 from .windows import Panel
@@ -54,10 +55,10 @@ def _ds_rebuild(entries):
 def save_forecaster(f, path) -> None:
     b = f.batch_
     tensors = {"series/values": np.concatenate(b.values), "series/lengths": np.array([len(v) for v in b.values])}
-    layers = None
+    layers = []
     for k, (_, net) in enumerate(f.networks_):
         tensors.update({f"net{k}/{name}": v for name, v in net.state_dict().items()})
-        layers = net.config()
+        layers.append(net.config())
     ids = [i.item() if isinstance(i, np.generic) else i for i in b.ids]
     if not all(isinstance(i, (int, str)) and not isinstance(i, bool) for i in ids):
         ids = [str(i) for i in ids]
@@ -78,8 +79,11 @@ def load_forecaster(cls, tensors, meta, path="forecaster"):
         for k, L in enumerate(fitted["lookbacks"]):
             prefix = f"net{k}/"
             part = {name[len(prefix):]: v for name, v in tensors.items() if name.startswith(prefix)}
-            f.networks_.append((int(L), model_from_meta({"layers": meta["layers"]}, part, path)))
-        f.lookbacks_ = sorted(set(fitted["lookbacks"]))
+            own = meta["layers"][k] if isinstance(meta["layers"][0], list) else meta["layers"]   # older: one for all
+            f.networks_.append((int(L), model_from_meta({"layers": own}, part, path)))
+        sizes = {L: net.layers[0].size if isinstance(net.layers[0], Patches) else 1 for L, net in f.networks_}
+        f.lookbacks_ = sorted(sizes)
+        f.patches_ = [sizes[L] for L in f.lookbacks_]
         lengths = tensors["series/lengths"].astype(np.int64)
         pn = Panel([])
         pn.values, pn.length = tensors["series/values"], lengths

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..layers import GRU, LSTM, RNN, LastStep, Linear
+from ..layers import GRU, LSTM, RNN, LastStep, Linear, Patches
 from ..model import Sequential
 from ..optim import Adam, clip_grad_norm
 from .windows import WindowSampler, gather
@@ -54,9 +54,11 @@ def mape_log_loss(pred, target, mask):
 LOSSES = {"smape": smape_log_loss, "mape": mape_log_loss}
 
 
-def build_network(cell, n_inputs, hidden_size, num_layers, horizon, seed) -> Sequential:
-    net = Sequential([CELLS[cell](n_inputs, hidden_size, num_layers=num_layers, seed=seed),
-                      LastStep(), Linear(hidden_size, horizon, seed=seed + 1)])
+def build_network(cell, n_inputs, hidden_size, num_layers, horizon, seed, patch=1) -> Sequential:
+    """Patches(patch) (when patch > 1) -> cell -> LastStep -> Linear, the Linear zeroed."""
+    layers = [Patches(patch)] if patch > 1 else []
+    net = Sequential(layers + [CELLS[cell](n_inputs * patch, hidden_size, num_layers=num_layers, seed=seed),
+                               LastStep(), Linear(hidden_size, horizon, seed=seed + 1)])
     for p in net.layers[-1].params.values():
         p[...] = 0.0                        # start as the naive forecast: every log-ratio 0
     return net
@@ -64,7 +66,7 @@ def build_network(cell, n_inputs, hidden_size, num_layers, horizon, seed) -> Seq
 
 def train_network(z, panel, *, limit, val, lookback, horizon, cell, hidden_size, num_layers, lr, batch_size,
                   max_steps, eval_every, patience, history, seed, steps=None, bar=None, net=None,
-                  loss="smape"):
+                  loss="smape", patch=1):
     """Train one network; returns ``(net, record)``.
 
     ``limit[i]``: how many of series i's values training may read (targets included).
@@ -75,7 +77,7 @@ def train_network(z, panel, *, limit, val, lookback, horizon, cell, hidden_size,
     """
     rng = np.random.default_rng(seed)
     if net is None:
-        net = build_network(cell, 2, hidden_size, num_layers, horizon, seed)
+        net = build_network(cell, 2, hidden_size, num_layers, horizon, seed, patch)
     opt = Adam(lr=lr)
     sampler = WindowSampler(limit, history, rng)
     total = steps if steps is not None else max_steps

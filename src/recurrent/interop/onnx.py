@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..layers import LastStep, Linear
+from ..layers import LastStep, Linear, Patches
 from ..model import Sequential
 from ._layout import CLASS_OF, GATES, TO_ONNX, cell_of, inverse, permute_blocks
 
@@ -42,9 +42,11 @@ def to_onnx(layer_or_model, path=None, opset=14):
     if opset not in IR_FOR_OPSET:
         raise ValueError(f"to_onnx: `opset` must be 14 or 22, got {opset!r}")
     layers = layer_or_model.layers if isinstance(layer_or_model, Sequential) else [layer_or_model]
-    if not getattr(layers[0], "is_recurrent", False):
+    first = layers[1] if isinstance(layers[0], Patches) and len(layers) > 1 else layers[0]
+    if not getattr(first, "is_recurrent", False):
         raise TypeError(f"to_onnx: expected a recurrent layer or a Sequential starting with one, got "
-                        f"{type(layers[0]).__name__}")
+                        f"{type(first).__name__}")
+    in_width = first.input_size // (layers[0].size if isinstance(layers[0], Patches) else 1)
     nodes, inits, outputs_extra = [], [], []
 
     def const(name, array, dtype=np.float32):
@@ -52,7 +54,7 @@ def to_onnx(layer_or_model, path=None, opset=14):
         return name
 
     const("shape_tn_flat", [0, 0, -1], np.int64)
-    cur, rank, width = "x", 3, layers[0].input_size
+    cur, rank, width = "x", 3, in_width
     for li, layer in enumerate(layers):
         tag = f"m{li}"
         if getattr(layer, "is_recurrent", False):
@@ -93,6 +95,10 @@ def to_onnx(layer_or_model, path=None, opset=14):
                                  helper.make_node("Identity", names, [out]))
                     outputs_extra.append(helper.make_tensor_value_info(out, TensorProto.FLOAT,
                                                                        [layer.num_layers * dirs, "N", H]))
+        elif isinstance(layer, Patches):                       # (N, T, F) -> (N, T / size, size F)
+            nodes.append(helper.make_node("Reshape", [cur, const(f"{tag}_shape", [0, -1, layer.size * width],
+                                                                 np.int64)], [f"{tag}_y"]))
+            cur, width = f"{tag}_y", layer.size * width
         elif isinstance(layer, LastStep):
             nodes.append(helper.make_node("Gather", [cur, const(f"{tag}_last", -1, np.int64)], [f"{tag}_y"], axis=1))
             cur, rank = f"{tag}_y", 2
@@ -113,7 +119,7 @@ def to_onnx(layer_or_model, path=None, opset=14):
     y_shape = ["N", "T", width] if rank == 3 else ["N", width]
     graph = helper.make_graph(
         nodes, "recurrent",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", "T", layers[0].input_size])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", "T", in_width])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)] + outputs_extra, inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                               producer_name="recurrent")

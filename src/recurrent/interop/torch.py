@@ -90,7 +90,8 @@ def to_torch(layer_or_model, as_module=True, dtype=None):
     """A torch module with the same weights (``batch_first=True``), or a dict of arrays.
 
     Layers become ``nn.LSTM/GRU/RNN``; ``Linear`` becomes ``nn.Linear``; a ``Sequential``
-    becomes an ``nn.Module`` applying the same steps (``LastStep`` takes ``y[:, -1]``).
+    becomes an ``nn.Module`` applying the same steps (``LastStep`` takes ``y[:, -1]``,
+    ``Patches(k)`` reshapes (N, T, F) to (N, T / k, k F)).
     With ``as_module=False`` (no torch needed) the result is a dict of NumPy arrays keyed
     as the module's ``state_dict()`` would be.
     """
@@ -134,6 +135,8 @@ class _TorchSequential:
                         x = m(x)[0]
                     elif kind == "last":
                         x = x[:, -1]
+                    elif isinstance(kind, int):                  # Patches(kind)
+                        x = x.reshape(x.shape[0], -1, kind * x.shape[2])
                     else:
                         x = m(x)
                 return x
@@ -142,6 +145,8 @@ class _TorchSequential:
         for layer in model.layers:
             if type(layer).__name__ == "LastStep":
                 steps.append(("last", torch.nn.Identity()))
+            elif type(layer).__name__ == "Patches":
+                steps.append((layer.size, torch.nn.Identity()))
             elif getattr(layer, "is_recurrent", False):
                 steps.append(("recurrent", to_torch(layer, dtype=model.dtype)))
             else:
