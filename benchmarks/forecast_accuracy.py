@@ -14,8 +14,9 @@ import time
 
 import numpy as np
 
-import recurrent
 from recurrent import Forecaster, datasets
+
+from . import machine_line
 
 REFERENCE = {"airline": "SARIMA(0,1,1)(0,1,1)12 on logs 18.59, Holt-Winters 15.81"}
 
@@ -39,8 +40,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=5)
     args = ap.parse_args()
-    print(f"recurrent {recurrent.__version__}, NumPy {np.__version__}, Python {platform.python_version()}, "
-          f"{platform.machine()}, {time.strftime('%Y-%m-%d')}")
+    print(f"{machine_line()}, {platform.machine()}, {time.strftime('%Y-%m-%d')}")
     print()
     print("| series | forecast | model RMSE median (min-max) | per seed | model MASE median | naive | seasonal naive | "
           "fit time median (max) |")

@@ -15,17 +15,18 @@ fit time. M3 is refused: it is held out for independent scoring.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-import platform
 import sys
 import time
 import warnings
 
 import numpy as np
 
-import recurrent
 from recurrent import Forecaster
 from recurrent.forecast import baselines, metrics
+
+from . import machine_line
 
 PUBLISHED = {  # N-BEATS (Oreshkin et al. 2020), Tourism MAPE; Naive2 Tourism yearly MAPE (Athanasopoulos et al. 2011)
     ("Tourism", "yearly"): {"N-BEATS": 21.36, "Naive2": 23.61},
@@ -76,12 +77,14 @@ def run_category(data, name, category, seed, limit=None, **settings):
             scores[k].append(metrics.score(xx, b[k], x, m))
     agg = {k: metrics.aggregate(v) for k, v in scores.items()}
     refused = sum(1 for s in train if s not in fc)
+    digest = hashlib.sha256(b"".join(np.ascontiguousarray(fc[s], dtype=np.float64).tobytes() for s in train if s in fc))
     return {"data": name, "category": category, "n_series": len(series), "horizon": h, "season": m,
             "fit_seconds": round(seconds, 1), "weight_networks": f.weight_, "lookbacks": f.lookbacks_,
             "steps": [r.get("best_step") for r in f.records_], "refused": refused,
             "fallbacks": sum(1 for v in f.methods_.values() if v.startswith("naive")),
             "warnings": [str(w.message) for w in caught], "metrics": agg,
-            "published": PUBLISHED.get((name, category), {})}
+            "published": PUBLISHED.get((name, category), {}),
+            "forecasts_sha256": digest.hexdigest()}
 
 
 def table(results) -> str:
@@ -107,15 +110,15 @@ def main(argv=None):
                     help="the Forecaster's training loss (default: its default, smape)")
     args = ap.parse_args(argv)
     data = load(args.data)
-    print(f"recurrent {recurrent.__version__}, backend {recurrent.get_backend()}, Python {platform.python_version()}",
-          file=sys.stderr)
+    print(machine_line(), file=sys.stderr)
     results = []
     t0 = time.perf_counter()
     for cat in args.category or ["yearly", "quarterly", "monthly"]:
         r = run_category(data, args.data, cat, args.seed, args.limit, loss=args.loss)
         results.append(r)
         print(f"{args.data} {cat}: {r['n_series']} series, fit+forecast {r['fit_seconds']} s, "
-              f"weight on networks {r['weight_networks']:.1f}, refused {r['refused']}", file=sys.stderr)
+              f"weight on networks {r['weight_networks']:.1f}, refused {r['refused']}, "
+              f"forecasts sha256 {r['forecasts_sha256'][:16]}", file=sys.stderr)
     total = time.perf_counter() - t0
     print(table(results))
     print(f"\ntotal wall time {total:.1f} s (model fit+forecast {sum(r['fit_seconds'] for r in results):.1f} s)")

@@ -26,6 +26,8 @@ import time
 
 import numpy as np
 
+from . import machine_line
+
 
 def synthetic(n, season, seed, level=100.0):
     rng = np.random.default_rng(seed)
@@ -88,6 +90,7 @@ def main(argv=None):
         out["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(out))
         return
+    print(machine_line(), flush=True)
     for name in args.case or ["single2k", "co2", "single50k", "single1m", "panel100k"]:
         r = subprocess.run([sys.executable, "-m", "benchmarks.scale", "--child", name], capture_output=True, text=True)
         if r.returncode != 0:

@@ -1,6 +1,7 @@
 """Interop: PyTorch, Keras and ONNX, each checked by its real runtime where installed."""
 
 import importlib.util
+import json
 
 import numpy as np
 import pytest
@@ -364,3 +365,76 @@ def test_patched_sequential_in_onnxruntime():
     for T in (3, 12):
         x = np.random.default_rng(T).normal(size=(2, T, 2)).astype(np.float32)
         np.testing.assert_allclose(sess.run(None, {"x": x})[0], m.predict(x), rtol=0, atol=1e-5)
+
+
+def _recipe_forecast(folder, series):
+    """The forecast of ``forecaster.json``'s recipe, run with onnxruntime and NumPy alone (Theta from the library)."""
+    import json
+
+    import onnxruntime as ort
+
+    from recurrent.forecast.hybrid import log_theta
+
+    desc = json.loads((folder / "forecaster.json").read_text())
+    y = np.asarray(series, dtype=np.float64)
+    shift = 0.0 if y.min() > 0 else -y.min() + np.mean(np.abs(y))
+    z = np.log(y + shift)
+    outs = []
+    for net in desc["networks"]:
+        L = net["lookback"]
+        x = np.zeros((1, L, 2), np.float32)
+        have = min(L, len(z))
+        x[0, L - have:, 0] = z[-have:] - z[-1]
+        x[0, :L - have, 1] = 1.0
+        sess = ort.InferenceSession(str(folder / net["file"]), providers=["CPUExecutionProvider"])
+        outs.append(z[-1] + sess.run(None, {"x": x})[0][0].astype(np.float64))
+    log_f = np.median(outs, axis=0)
+    w = desc["combine"]["weight_on_networks"]
+    if w < 1:
+        log_f = w * log_f + (1 - w) * log_theta(y + shift, desc["horizon"], desc["season"])
+    return np.exp(log_f) - shift
+
+
+@needs_onnx
+@pytest.mark.parametrize("combine", ["auto", 0.5])
+def test_a_forecaster_exported_to_onnx_forecasts_the_same(tmp_path, combine):
+    from recurrent import Forecaster
+
+    rng = np.random.default_rng(0)
+    t = np.arange(60)
+    Y = {f"s{k}": 10 ** (1 + k) * (1 + 0.2 * np.sin(2 * np.pi * t / 4)) * np.exp(0.01 * t + 0.02 * rng.normal(size=60))
+         for k in range(3)}
+    Y["neg"] = np.sin(t / 3) - 0.5                                     # a shifted series
+    f = Forecaster(horizon=4, season=4, lookbacks=[8, 30], hidden_size=6, n_models=2, max_steps=60, eval_every=20,
+                   patience=2, combine=combine, progress=False, seed=0).fit(Y)
+    out = f.export_onnx(tmp_path / "exp")
+    desc = json.loads((out / "forecaster.json").read_text())
+    assert [n["patch"] for n in desc["networks"]] == [1, 1, 3, 3] and desc["season"] == 4
+    assert sorted(p.name for p in out.iterdir()) == ["forecaster.json"] + [f"network{k}.onnx" for k in range(4)]
+    fc = f.predict()
+    for k, y in Y.items():
+        np.testing.assert_allclose(_recipe_forecast(out, y), fc[k], rtol=1e-5)
+    with pytest.raises(ValueError, match="exists and is not an empty folder"):
+        f.export_onnx(out)
+    with pytest.raises(ValueError, match="does not exist"):
+        f.export_onnx(tmp_path / "no" / "exp")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]    # no half-written folder left
+
+
+@needs_onnx
+def test_cli_exports_a_saved_forecaster(tmp_path, capsys):
+    from recurrent.cli import main
+
+    model = tmp_path / "f.safetensors"
+    assert main(["forecast", "--horizon", "12", "--save", str(model), "--steps", "40", "--models", "1",
+                 "--hidden-size", "4"]) == 0
+    capsys.readouterr()
+    assert main(["export", str(model), "--to", "onnx", "-o", str(tmp_path / "onnx")]) == 0
+    assert "ONNX networks and forecaster.json" in capsys.readouterr().err
+    y = recurrent.datasets.load("airline").values
+    (fc,) = recurrent.load(model).predict().values()                   # the CLI's one series, by its name
+    np.testing.assert_allclose(_recipe_forecast(tmp_path / "onnx", y), fc, rtol=1e-5)
+    assert main(["export", str(model), "--to", "onnx", "-o", str(tmp_path / "onnx")]) == 2
+    assert main(["export", str(model), "--to", "torch", "-o", str(tmp_path / "t.safetensors")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "not an empty folder" in err[0] and "export it with --to onnx" in err[1]

@@ -449,22 +449,25 @@ def cmd_explain(args) -> int:
 
 # ---- export and import ---------------------------------------------------------------------------
 
-def _load_sequence_model(path):
-    from .model import Sequential, load
-
-    model = load(path)
-    if not isinstance(model, Sequential):
-        raise UsageError(f"recurrent: {path} holds a forecaster; export takes a sequence model "
-                         "(its networks are inside: recurrent.load(path).models_)")
-    return model
-
-
 def cmd_export(args) -> int:
-    """A saved model to ONNX, or its weights to PyTorch's or Keras' layout (safetensors)."""
+    """A saved model to ONNX, or its weights to PyTorch's or Keras' layout (safetensors).
+
+    A saved forecaster becomes a folder: one ONNX graph per network and forecaster.json.
+    """
     from . import interop
     from .io import atomic_write_bytes
+    from .model import Sequential, load
 
-    model = _load_sequence_model(args.model)
+    model = load(args.model)
+    if not isinstance(model, Sequential):
+        if args.to != "onnx":
+            raise UsageError(f"recurrent: {args.model} holds a forecaster; export it with --to onnx "
+                             "(a folder of ONNX graphs and forecaster.json)")
+        from .forecast.export import export_onnx
+
+        out = export_onnx(model, args.output, opset=args.opset)
+        print(f"wrote {out}/ ({len(model.networks_)} ONNX networks and forecaster.json)", file=sys.stderr)
+        return 0
     if args.to == "onnx":
         interop.to_onnx(model, args.output, opset=args.opset)
     else:
@@ -610,9 +613,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("export", help="a saved model to ONNX, or its weights in PyTorch's or Keras' layout")
-    p.add_argument("model", help="a file written by Sequential.save")
+    p.add_argument("model", help="a file written by Sequential.save, or a forecaster (forecast --save)")
     p.add_argument("--to", choices=["onnx", "torch", "keras"], required=True)
-    p.add_argument("-o", "--output", required=True, help="the file to write (.onnx, or .safetensors)")
+    p.add_argument("-o", "--output", required=True,
+                   help="the file to write (.onnx, or .safetensors); for a forecaster, a new folder that "
+                        "receives one ONNX graph per network and forecaster.json (the recipe)")
     p.add_argument("--opset", type=int, choices=[14, 22], default=14)
     p.set_defaults(func=cmd_export)
 

@@ -293,6 +293,15 @@ class Forecaster:
         self.last_methods_ = methods
         return panel.write_batch(batch, fc, horizon)
 
+    def export_onnx(self, directory, opset=14):
+        """Write one ONNX graph per network and ``forecaster.json`` (the recipe) into a new folder.
+
+        See ``recurrent.forecast.export`` for the recipe; returns the folder's path.
+        """
+        from .export import export_onnx
+
+        return export_onnx(self, directory, opset=opset)
+
     # ---- evaluate ---------------------------------------------------------------------------
     def evaluate(self, Y, holdout) -> dict:
         """Fit without each series' last ``holdout`` values, forecast them, score against baselines.

@@ -1,0 +1,89 @@
+"""A fitted Forecaster as portable files: one ONNX graph per network and a JSON recipe.
+
+    recurrent export forecaster.safetensors --to onnx -o forecaster_onnx/
+    recurrent.forecast.export_onnx(f, "forecaster_onnx/")
+
+The folder holds ``network0.onnx``, ``network1.onnx``, ... and ``forecaster.json``. Each
+graph maps windows ``x`` (N, lookback, 2) float32 to ``y`` (N, horizon): log-ratios of
+the next values to the window's last one. The recipe that turns a series into a
+forecast with them (what ``Forecaster.predict`` does for one horizon) is written in
+``forecaster.json`` and here:
+
+    shift = 0 if min(y) > 0 else -min(y) + mean(|y|)      the series made positive
+    z     = log(y + shift)
+    for each network (lookback L):
+        x[k, 0] = z[n - L + k] - z[n - 1]   (0 before the series starts)    k = 0..L-1
+        x[k, 1] = 1 before the series starts, else 0                         (padding flag)
+        out_j   = z[n - 1] + network_j(x)                                     (horizon,)
+    log_f = median over the networks of out_j
+    log_f = w * log_f + (1 - w) * theta                  only when w < 1 (``weight_on_networks``)
+    forecast = exp(log_f) - shift
+
+``theta`` is ``recurrent.forecast.hybrid.log_theta(y + shift, horizon, season)``: the
+classic Theta method on the log of the series seasonally adjusted by classical
+multiplicative decomposition (when the lag-``season`` autocorrelation is significant
+at 90%), fitted on at most the latest 5,000 values. A forecaster fitted with
+``combine="networks"`` has w = 1 and needs nothing but the graphs. Series the
+forecaster gives the naive forecast (fewer than ``min_length`` values, or constant)
+repeat their last value. Beyond the horizon, ``predict`` appends the forecast to the
+series and runs the recipe again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..interop.onnx import to_onnx
+from ..layers import Patches
+
+FORMAT = "recurrent-forecaster-onnx"
+
+
+def recipe(f) -> dict:
+    """The description ``forecaster.json`` holds (without writing anything)."""
+    nets = []
+    for k, (L, net) in enumerate(f.networks_):
+        first = net.layers[0]
+        nets.append({"file": f"network{k}.onnx", "lookback": int(L),
+                     "patch": first.size if isinstance(first, Patches) else 1})
+    return {
+        "format": FORMAT, "version": 1,
+        "horizon": int(f.horizon), "season": int(f.season_), "min_length": int(f.min_length),
+        "networks": nets,
+        "input": "x (N, lookback, 2) float32: [z[t] - z[n-1], 0] for t inside the series, [0, 1] before it; "
+                 "z = log(y + shift), shift = 0 if min(y) > 0 else -min(y) + mean(|y|)",
+        "output": "y (N, horizon): z of the next values minus z[n-1]",
+        "combine": {"networks": "median", "weight_on_networks": float(f.weight_),
+                    "other": "theta: recurrent.forecast.hybrid.log_theta(y + shift, horizon, season), "
+                             "log values; used only when weight_on_networks < 1"},
+        "forecast": "exp(w * (z[n-1] + median_j network_j(x_j)) + (1 - w) * theta) - shift",
+        "fallback": "series with fewer than min_length values, or constant: the last value repeated",
+    }
+
+
+def export_onnx(f, directory, opset=14) -> Path:
+    """Write ``f``'s networks and recipe into ``directory`` (created whole, or not at all)."""
+    if not hasattr(f, "networks_"):
+        raise ValueError("export_onnx: the Forecaster is not fitted yet: call fit(Y) first")
+    target = Path(directory)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ValueError(f"export_onnx: {target} exists and is not an empty folder; name a new folder")
+    if not target.parent.is_dir():
+        raise ValueError(f"export_onnx: the folder {target.parent} does not exist")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        desc = recipe(f)
+        for entry, (_, net) in zip(desc["networks"], f.networks_):
+            to_onnx(net, tmp / entry["file"], opset=opset)
+        (tmp / "forecaster.json").write_text(json.dumps(desc, indent=1) + "\n")
+        if target.exists():
+            target.rmdir()
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
