@@ -89,6 +89,33 @@ def test_forecast_plot_writes_a_png(tmp_path, capsys):
     out = tmp_path / "f.png"
     assert main(["forecast", "--holdout", "12", "--plot", str(out), *FAST]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = tmp_path / "f.svg"
+    assert main(["forecast", "--plot", str(svg), *FAST]) == 0
+    assert b"<svg" in svg.read_bytes()[:500]                            # the suffix chooses the format
+
+
+def test_forecast_plot_has_dates_a_close_up_and_the_baselines(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import matplotlib.dates as mdates
+
+    import recurrent.plot
+
+    figures = []
+    monkeypatch.setattr(recurrent.plot, "save_figure", lambda fig, path: figures.append(fig))
+    csv = tmp_path / "weekly.csv"
+    start = np.datetime64("2015-01-04")
+    t = np.arange(400)
+    y = 100 + 0.05 * t + 5 * np.sin(2 * np.pi * t / 52)
+    csv.write_text("ds,y\n" + "".join(f"{start + 7 * k},{v:.3f}\n" for k, v in zip(t, y)))
+    assert main(["forecast", str(csv), "--holdout", "26", "--plot", str(tmp_path / "p.png"), *FAST]) == 0
+    (fig,) = figures
+    whole, close = fig.axes
+    labels = whole.get_legend_handles_labels()[1]
+    assert labels == ["history", "held out (actual)", "seasonal naive", "naive2", "forecast"]
+    lo, hi = (np.datetime64(mdates.num2date(v).date()) for v in close.get_xlim())    # a date axis
+    first_shown = start + 7 * (374 - 3 * 52)                            # the last 3 seasons before the forecast
+    assert first_shown - 14 <= lo <= first_shown and start + 7 * 399 <= hi <= start + 7 * 410
+    assert np.datetime64(mdates.num2date(whole.get_xlim()[0]).date()) <= start
 
 
 def _long_csv(tmp_path, n_series=4, length=30, sep=",", dec="."):

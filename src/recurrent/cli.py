@@ -206,13 +206,17 @@ def cmd_forecast(args) -> int:
     if args.output:
         _write_forecasts(args.output, fc, labels, actual)
     if args.plot:
-        from .data import Series
+        from .forecast.baselines import all_baselines
         from .plot import plot_forecast
 
         uid = next(iter(fc))
         n_train = len(Y[uid]) - (args.holdout or 0)
-        plot_forecast(args.plot, Series(Y[uid], dates.get(uid), str(uid)), n_train, fc[uid],
-                      f"{uid}: forecast of {len(fc[uid])} steps")
+        m = forecaster.season_
+        shown = ("seasonal_naive", "naive2") if m > 1 else ("naive",)
+        base = all_baselines(Y[uid][:n_train], len(fc[uid]), m, names=shown)
+        plot_forecast(args.plot, Y[uid], n_train, fc[uid], labels=dates.get(uid),
+                      future_labels=None if args.holdout else labels[uid], baselines=base, season=m,
+                      title=f"{uid}: forecast of {len(fc[uid])} steps")
     if args.json:
         print(json.dumps(result, default=_json_default))
         return 0

@@ -20,11 +20,15 @@ def require_matplotlib():
 
 
 def save_figure(fig, path) -> None:
+    """Write the figure atomically, as PNG unless the name ends in .pdf or .svg."""
+    from pathlib import Path
+
     from .io import atomic_write_bytes
 
     plt = require_matplotlib()
     buf = _io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    kind = Path(path).suffix.lower().lstrip(".")
+    fig.savefig(buf, format=kind if kind in ("pdf", "svg") else "png", dpi=110)
     plt.close(fig)
     atomic_write_bytes(path, buf.getvalue())
 
@@ -64,19 +68,92 @@ def plot_trace(tr, path, cell_index=0) -> None:
     save_figure(fig, path)
 
 
-def plot_forecast(path, series, n_train, forecast, title="forecast") -> None:
-    """History, the held-out values (if any) and the forecast starting after ``n_train`` values."""
+def _as_dates(labels):
+    """The labels as datetime64 when every one is a date (YYYY, YYYY-MM, YYYY-MM-DD, YYYYQn), else None."""
+    import re
+
+    if not labels:
+        return None
+    out = []
+    for lab in labels:
+        t = str(lab).strip()
+        q = re.fullmatch(r"(\d{4})\s*-?Q([1-4])", t)
+        if q:
+            t = f"{q.group(1)}-{3 * int(q.group(2)) - 2:02d}"
+        elif re.fullmatch(r"\d{4}", t):
+            t = f"{t}-01"
+        elif not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", t):
+            return None
+        try:
+            out.append(np.datetime64(t, "D"))
+        except ValueError:
+            return None
+    return np.array(out)
+
+
+def zoom_start(n_history, horizon, season) -> int:
+    """Where the close-up begins: the last few seasons (at least 3, or 4 horizons) before the forecast."""
+    keep = max(3 * max(season, 1), 4 * horizon, 24)
+    return max(0, n_history - keep)
+
+
+def plot_forecast(path, values, n_train, forecast, *, labels=None, future_labels=None, baselines=None,
+                  season=1, bands=None, title="forecast", ylabel=None) -> None:
+    """History, the held-out values (if any), the forecast and the baselines' forecasts.
+
+    ``labels``: one per value of ``values`` (dates are drawn on a date axis), and
+    ``future_labels`` for the forecast's steps past the end. ``baselines``: name ->
+    forecast, drawn dashed. ``bands``: level -> (lower, upper), shaded. A long series
+    gets a second panel, a close-up of its last seasons and the forecast. The legend
+    sits outside the axes; the file's type follows its suffix (.png, .pdf, .svg).
+    """
     plt = require_matplotlib()
-    y = np.asarray(series.values)
-    fig, ax = plt.subplots(figsize=(9, 4))
-    ax.plot(range(n_train), y[:n_train], color="0.3", label="history")
-    if n_train < len(y):
-        ax.plot(range(n_train, len(y)), y[n_train:], color="tab:green", label="held out (actual)")
-    ax.plot(range(n_train, n_train + len(forecast)), forecast, color="tab:red", marker=".", label="forecast")
-    ax.axvline(n_train - 0.5, color="0.7", lw=1, ls="--")
-    ax.set_title(title)
-    ax.set_xlabel("step")
-    ax.set_ylabel(series.name)
-    ax.legend(loc="upper left")
+    y = np.asarray(values, dtype=np.float64)
+    forecast = np.asarray(forecast, dtype=np.float64)
+    h = len(forecast)
+    n_all = max(len(y), n_train + h)
+    dates = None
+    if labels is not None:
+        more = list(future_labels or [])[:max(0, n_all - len(labels))]
+        dates = _as_dates(list(labels) + more)
+        if dates is not None and len(dates) < n_all:
+            dates = None
+    x = dates if dates is not None else np.arange(n_all)
+    start = zoom_start(n_train, h, season)
+    views = [0, start] if start > 0 and n_train > 200 else [0]
+    fig, axes = plt.subplots(len(views), 1, figsize=(10, 3.4 * len(views) + 0.6), squeeze=False)
+    fx = x[n_train:n_train + h]
+    for ax, lo in zip(axes[:, 0], views):
+        ax.plot(x[lo:n_train], y[lo:n_train], color="0.25", lw=1, label="history")
+        if n_train < len(y):
+            ax.plot(x[n_train:len(y)], y[n_train:], color="tab:green", lw=1.5, zorder=3, label="held out (actual)")
+        for level, (b_lo, b_hi) in sorted((bands or {}).items(), reverse=True):
+            ax.fill_between(fx, b_lo, b_hi, color="tab:red", alpha=0.12 + 0.1 * (level < 90), lw=0,
+                            label=f"{level}% interval")
+        for k, (name, b) in enumerate((baselines or {}).items()):
+            ax.plot(fx, b, lw=1, ls=(0, (4, 2)) if k % 2 == 0 else (0, (1, 1.5)),
+                    color=f"C{(k + 4) % 10}", label=name.replace("_", " "))
+        ax.plot(fx, forecast, color="tab:red", lw=1.8, marker="." if h <= 60 else None, ms=4, label="forecast")
+        ax.axvline(x[n_train - 1] if dates is not None else n_train - 0.5, color="0.6", lw=0.8, ls="--")
+        if ylabel:
+            ax.set_ylabel(ylabel)
+        ax.margins(x=0.01)
+        if lo > 0:
+            ax.set_title(f"the last {n_train - lo} values and the forecast", fontsize=10)
+    axes[0, 0].set_title(title)
+    axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    if dates is None:
+        axes[-1, 0].set_xlabel("step")
+        if labels is not None and len(labels) == len(y):
+            for ax, lo in zip(axes[:, 0], views):
+                ticks = np.unique(np.linspace(lo, len(y) - 1, 6).astype(int))
+                ax.set_xticks(ticks, [str(labels[t]) for t in ticks])
+    else:
+        import matplotlib.dates as mdates
+
+        for ax in axes[:, 0]:
+            locator = mdates.AutoDateLocator()
+            ax.xaxis.set_major_locator(locator)
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     fig.tight_layout()
     save_figure(fig, path)
