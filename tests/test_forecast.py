@@ -254,7 +254,7 @@ def test_other_cells():
     ({}, [1.0, np.nan, 3.0] * 20, ValueError, "missing or infinite value at position 1"),
     ({}, [], ValueError, "at least one series, got an empty list"),
     ({}, {}, ValueError, "at least one series, got an empty dict"),
-    ({}, [5.0], ValueError, "no series has the 3 values"),
+    ({}, [5.0], ValueError, "every series has fewer than 2 values"),
     ({}, "sales.csv", TypeError, "expected a 1-D array, a list of arrays"),
     ({"horizon": 0}, np.arange(1.0, 61.0), ValueError, "`horizon` must be positive, got 0"),
     ({"lookbacks": 0}, np.arange(1.0, 61.0), ValueError, "`lookbacks` must be positive, got 0"),
@@ -325,3 +325,30 @@ def test_long_windows_are_read_in_patches_of_at_most_twelve_steps(tmp_path):
         np.testing.assert_array_equal(back.predict()[k], f.predict()[k])
     with pytest.raises(ValueError, match="`patch` must be positive, got 0"):
         Forecaster(patch=0).fit(Y)
+
+
+def test_only_constant_or_short_series_all_get_the_naive_forecast(tmp_path):
+    with pytest.warns(UserWarning, match="no series can train the networks"):
+        f = Forecaster(horizon=3, **FAST, seed=0).fit({"flat": np.full(30, 5.0), "short": [1.0, 2.0]})
+    fc = f.predict()
+    np.testing.assert_array_equal(fc["flat"], [5.0] * 3)
+    np.testing.assert_array_equal(fc["short"], [2.0] * 3)
+    assert f.methods_ == {"flat": "naive (a constant series)", "short": "naive (2 values; the networks need 3)"}
+    np.testing.assert_array_equal(f.predict([1.0, 4.0, 2.0, 8.0]), [8.0] * 3)
+    assert f.last_methods_ == {0: "naive (no series could train the networks)"}
+    f.save(tmp_path / "f.safetensors")
+    np.testing.assert_array_equal(recurrent.load(tmp_path / "f.safetensors").predict()["flat"], [5.0] * 3)
+
+
+def test_a_mase_scale_made_by_one_jump_is_named():
+    from recurrent.forecast.metrics import scale_dominated
+
+    calm = 100 + np.sin(np.arange(60))
+    jumpy = calm.copy()
+    jumpy[10] = 1e9
+    assert not scale_dominated(calm, 1) and scale_dominated(jumpy, 1)
+    assert not scale_dominated(np.full(10, 3.0), 1)                       # no scale at all is another case
+    r = Forecaster(horizon=4, **FAST, seed=0).evaluate({"calm": calm, "jumpy": jumpy}, holdout=4)
+    (note,) = r["notes"]
+    assert note.startswith("MASE of 1 series rests on a few jumps") and note.endswith("'jumpy'")
+    assert r["per_series"][1]["model"]["mase"] < 1e-6                              # what the note warns about

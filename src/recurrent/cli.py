@@ -257,6 +257,7 @@ def _forecast_text(args, result, fc, actual, labels, many, label):
         left = result["metrics"]["model"]["left_out"]
         notes = [f"MASE left out {left['mase']} series whose history never changes (no scale)"] if left["mase"] else []
         notes += [f"MAPE left out {left['mape']} series with a zero actual value"] if left["mape"] else []
+        notes += result.get("notes", [])
         out += [f"note: {n}" for n in notes]
         out.append("")
         out.append(result["verdict"])

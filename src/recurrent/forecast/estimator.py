@@ -154,8 +154,8 @@ class Forecaster:
         batch = panel.read_batch(Y, "Forecaster.fit")
         self.batch_ = batch
         usable, self.methods_, self.skipped_ = self._sort_series(batch, "fit")
-        if not usable:
-            raise ValueError(f"Forecaster.fit: no series has the {self.min_length} values the networks need "
+        if len(self.skipped_) == len(batch.values):
+            raise ValueError(f"Forecaster.fit: every series has fewer than 2 values "
                              f"(the longest has {max(len(v) for v in batch.values)})")
         H = self.horizon
         if self.season is not None:
@@ -163,6 +163,12 @@ class Forecaster:
         else:
             self.season_ = panel.season_of_freq(batch.freq) or (
                 detect_season(batch.values[0]) if len(batch.values) == 1 else common_season(batch.values))
+        if not usable:                                   # every series constant or short: nothing to learn
+            warnings.warn(f"Forecaster.fit: no series can train the networks (each is constant or shorter than "
+                          f"min_length={self.min_length}); every series gets the naive forecast", stacklevel=2)
+            self.lookbacks_, self.patches_, self.networks_, self.records_, self.weight_ = [], [], [], [], 1.0
+            self.usable_ = []
+            return self
         self.lookbacks_, self.patches_ = self._patched(self._choose_lookbacks())
         series = [batch.values[k] for k in usable]
         pn = Panel(series)
@@ -264,6 +270,9 @@ class Forecaster:
     def _forecast_batch(self, batch, horizon, where, warn=True):
         usable, methods, skipped = self._sort_series(batch, where, warn)
         out = {}
+        if not self.networks_:
+            methods.update({batch.ids[k]: "naive (no series could train the networks)" for k in usable})
+            usable = []
         if usable:
             series = [batch.values[k] for k in usable]
             shifts = [log_shift(s) for s in series]
@@ -344,6 +353,10 @@ class Forecaster:
                   "metrics": agg, "per_series": per_series, "wins": int(wins), "losses": int(losses),
                   "ties": len(per_series) - int(wins) - int(losses), "forecasts": fc, "actuals": actual}
         report["verdict"] = _verdict(report)
+        jumpy = [uid for uid in train if metrics.scale_dominated(train[uid], m)]
+        report["notes"] = [f"MASE of {len(jumpy)} series rests on a few jumps in its history (the mean in-sample "
+                           f"seasonal difference is over 20 times the median one), so it is near 0 whatever the "
+                           f"forecast: {_names(jumpy)}"] if jumpy else []
         if len(per_series) == 1:
             uid = next(iter(train))
             b = baselines.all_baselines(train[uid], holdout, m)

@@ -59,6 +59,19 @@ def mase_scale(train, m=1) -> float:
     return float(np.mean(np.abs(train[m:] - train[:-m])))
 
 
+def scale_dominated(train, m=1, ratio=20.0) -> bool:
+    """True when a few jumps make MASE's scale: the mean in-sample seasonal difference is more
+    than ``ratio`` times the median one (one outlier in a calm series does that, and then
+    every MASE on the series is near 0 whatever the forecast)."""
+    train = np.asarray(train, dtype=np.float64)
+    m = m if len(train) > m else 1
+    d = np.abs(train[m:] - train[:-m])
+    if len(d) < 3:
+        return False
+    med = float(np.median(d))
+    return bool(d.mean() > ratio * med) if med > 0 else False
+
+
 def mase(actual, forecast, train, m=1) -> float:
     """MAE scaled by the in-sample MAE of the seasonal naive forecast; nan when that is 0."""
     scale = mase_scale(train, m)
