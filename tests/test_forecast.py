@@ -352,3 +352,12 @@ def test_a_mase_scale_made_by_one_jump_is_named():
     (note,) = r["notes"]
     assert note.startswith("MASE of 1 series rests on a few jumps") and note.endswith("'jumpy'")
     assert r["per_series"][1]["model"]["mase"] < 1e-6                              # what the note warns about
+
+
+def test_forecasting_past_the_fitted_horizon_says_so():
+    f = Forecaster(horizon=4, **FAST, seed=0).fit(np.arange(1.0, 40.0))
+    with pytest.warns(UserWarning, match="horizon 9 is past the fitted horizon 4; each further 4 steps"):
+        assert len(f.predict(9)) == 9
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(f.predict(4)) == 4

@@ -298,6 +298,10 @@ class Forecaster:
             Y = y
         horizon = self.horizon if horizon is None else chk.positive_int("predict", "horizon", horizon)
         batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict")
+        if horizon > self.horizon and self.networks_:
+            warnings.warn(f"predict: horizon {horizon} is past the fitted horizon {self.horizon}; each further "
+                          f"{self.horizon} steps are forecast from the forecast itself (fit with horizon={horizon} "
+                          "to learn them directly)", stacklevel=2)
         fc, methods = self._forecast_batch(batch, horizon, "predict", warn=Y is not None)   # fit warned already
         self.last_methods_ = methods
         return panel.write_batch(batch, fc, horizon)
