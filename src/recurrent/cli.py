@@ -116,38 +116,118 @@ def _num(v, fmt):
     return "n/a" if v is None or not np.isfinite(v) else format(v, fmt)
 
 
-def _forecast_listing(fc, labels, title=None, limit=10):
-    """The next values of the first ``limit`` series, as text lines (``title`` names a lone series)."""
+def _forecast_listing(fc, labels, title=None, limit=10, bands=None):
+    """The next values of the first ``limit`` series, as text lines (``title`` names a lone series);
+    with ``bands`` (id -> {"lo-80": array, ...}) a column each."""
     out = []
     for uid in list(fc)[:limit]:
+        extra = (bands or {}).get(uid, {})
         out.append(f"{title if title and len(fc) == 1 else uid}: the next {len(fc[uid])} values")
-        out += [f"{lab:>10}  {v:10.2f}" for lab, v in zip(labels[uid], fc[uid])]
+        if extra:
+            out.append(f"{'':>10}  {'forecast':>10}" + "".join(f"  {k:>10}" for k in extra))
+        out += [f"{lab:>10}  {v:10.2f}" + "".join(f"  {b[k]:10.2f}" for b in extra.values())
+                for k, (lab, v) in enumerate(zip(labels[uid], fc[uid]))]
     if len(fc) > limit:
         out.append(f"... and {len(fc) - limit} more series (write them all with -o FILE.csv or --json)")
     return out
 
 
-def _forecasts_json(fc, labels, many) -> dict:
+def _forecasts_json(fc, labels, many, bands=None) -> dict:
     if not many:
         uid = next(iter(fc))
-        return {"forecast": fc[uid].tolist(), "dates": labels[uid]}
-    return {"forecasts": {str(u): f.tolist() for u, f in fc.items()}, "dates": {str(u): labels[u] for u in fc}}
+        out = {"forecast": fc[uid].tolist(), "dates": labels[uid]}
+        if bands:
+            out["intervals"] = {k: v.tolist() for k, v in bands[uid].items()}
+        return out
+    out = {"forecasts": {str(u): f.tolist() for u, f in fc.items()}, "dates": {str(u): labels[u] for u in fc}}
+    if bands:
+        out["intervals"] = {str(u): {k: v.tolist() for k, v in b.items()} for u, b in bands.items()}
+    return out
 
 
-def _write_forecasts(path, fc, labels, actual=None) -> None:
-    """Long format, atomically: unique_id, ds, forecast[, actual]."""
+def _write_forecasts(path, fc, labels, actual=None, bands=None) -> None:
+    """Long format, atomically: unique_id, ds, forecast[, lo-80, hi-80, ...][, actual]."""
     from .forecast.files import write_long_csv
 
-    rows = [(u, labels[u][k], float(f[k])) + ((float(actual[u][k]),) if actual else ())
-            for u, f in fc.items() for k in range(len(f))]
-    write_long_csv(path, rows, ["unique_id", "ds", "forecast"] + (["actual"] if actual else []))
+    keys = list(next(iter(bands.values()))) if bands else []
+    rows = [(u, labels[u][k], float(f[k])) + tuple(float(bands[u][b][k]) for b in keys)
+            + ((float(actual[u][k]),) if actual else ()) for u, f in fc.items() for k in range(len(f))]
+    write_long_csv(path, rows, ["unique_id", "ds", "forecast"] + keys + (["actual"] if actual else []))
+
+
+def _bands(forecaster, Y, horizon, levels):
+    """id -> {"lo-80": array, "hi-80": array, ...} from predict(level=...), or None without levels."""
+    if not levels:
+        return None
+    out = forecaster.predict(Y, horizon=horizon, level=levels)
+    return {u: {k: v for k, v in d.items() if k != "forecast"} for u, d in out.items()}
+
+
+def _make_forecaster(args, horizon, season):
+    from .forecast import Forecaster
+
+    return Forecaster(cell=args.cell, hidden_size=args.hidden_size, lookbacks=args.lookback, horizon=horizon,
+                      season=season, n_models=args.models, max_steps=args.steps, seed=args.seed,
+                      progress=not args.quiet)
+
+
+def cmd_backtest(args) -> int:
+    """Rolling-origin backtest: forecast from several origins at the end of each series, score every window."""
+    import time
+
+    from .forecast.files import write_long_csv
+
+    _check_output_path(args.output, "-o")
+    Y, dates, label, known_season, many = _load_series(args)
+    season = args.season if args.season is not None else known_season
+    horizon = args.horizon or 12
+    forecaster = _make_forecaster(args, horizon, season)
+    if not args.quiet:
+        print(f"backtesting {len(Y)} series from {label}: {args.windows} windows of {horizon}, "
+              f"{'refit each window' if args.refit else 'fitted once'}...", file=sys.stderr)
+    t0 = time.perf_counter()
+    report = forecaster.cross_validation(Y, n_windows=args.windows, step=args.step, refit=args.refit,
+                                         level=args.level)
+    seconds = time.perf_counter() - t0
+    per = report.pop("forecasts")
+    if args.output:
+        keys = [k for k in next(iter(per.values())) if k != "actual"]
+        rows = []
+        for u, d in per.items():
+            for w, cut in enumerate(report["cutoffs"][u]):
+                lab = dates.get(u)
+                for k in range(horizon):
+                    ds = lab[cut + k] if lab else str(cut + k + 1)
+                    origin = lab[cut - 1] if lab else str(cut)
+                    rows.append((u, origin, ds, float(d["actual"][w, k])) + tuple(float(d[c][w, k]) for c in keys))
+        write_long_csv(args.output, rows, ["unique_id", "cutoff", "ds", "actual"] + keys)
+    report["fit_seconds"] = round(seconds, 2)
+    report["cutoffs"] = {str(u): c for u, c in report["cutoffs"].items()}
+    if args.json:
+        print(json.dumps(report, default=_json_default))
+        return 0
+    cols = [("smape", "sMAPE", "10.2f"), ("mase", "MASE", "10.3f"), ("rmse", "RMSE", "12.2f")]
+    for lv in args.level or []:
+        cols += [(f"coverage-{lv:g}", f"cover {lv:g}", "10.1f"), (f"msis-{lv:g}", f"MSIS {lv:g}", "10.2f")]
+    head = f"{'':22}" + "".join(f"{name:>{fmt.split('.')[0]}}" for _, name, fmt in cols)
+    out = [f"{label}: {len(Y)} series, {args.windows} windows of {horizon} values, {report['step']} apart "
+           f"({'refit each window' if args.refit else 'fitted once, on the oldest window'}), in {seconds:.1f} s"]
+    names = (("model", "model"), ("naive", "naive"), ("seasonal_naive", "seasonal naive"), ("naive2", "Naive2"))
+    for title, metrics_ in [(f"window {w['window'] + 1}", w["metrics"]) for w in report["windows"]] + \
+            [("all windows", report["metrics"])]:
+        out += ["", title, head]
+        for key, name in names:
+            m = metrics_[key]
+            out.append(f"{name:22}" + "".join(_num(m.get(c), fmt) if m.get(c) is not None or c in m else
+                                             f"{'':>{fmt.split('.')[0]}}" for c, _, fmt in cols))
+    print("\n".join(out))
+    return 0
 
 
 def cmd_forecast(args) -> int:
     """Fit a Forecaster on one series or many, forecast what comes next, and (with --holdout) score it."""
     import time
 
-    from .forecast import Forecaster
     from .forecast.files import next_labels
 
     for path, what in ((args.save, "--save"), (args.plot, "--plot"), (args.output, "-o")):
@@ -167,9 +247,7 @@ def cmd_forecast(args) -> int:
     if horizon > max(n_fit, 2 * (season or 1)):
         raise UsageError(f"recurrent: --horizon {horizon} is longer than the {n_fit} values to learn from; "
                          f"a forecast that far is an extrapolation of its own output (give at most {n_fit})")
-    forecaster = Forecaster(cell=args.cell, hidden_size=args.hidden_size, lookbacks=args.lookback,
-                            horizon=horizon, season=season, n_models=args.models, max_steps=args.steps,
-                            seed=args.seed, progress=not args.quiet)
+    forecaster = _make_forecaster(args, horizon, season)
     if not args.quiet:
         what = f"{len(Y)} series from {label}" if many else f"{n_fit} values of {label}"
         print(f"fitting {args.cell.upper()} networks on {what}...", file=sys.stderr)
@@ -190,6 +268,14 @@ def cmd_forecast(args) -> int:
     if not args.quiet:
         print(f"done in {seconds:.1f} s (season {forecaster.season_}, lookbacks {forecaster.lookbacks_}, "
               f"weight on the networks {forecaster.weight_:.1f})", file=sys.stderr)
+    bands = _bands(forecaster, None, horizon, args.level)
+    if bands and args.holdout:
+        from .forecast.metrics import coverage
+
+        result["coverage"] = {f"{lv:g}": coverage(np.concatenate([actual[u] for u in fc]),
+                                                  np.concatenate([bands[u][f"lo-{lv:g}"] for u in fc]),
+                                                  np.concatenate([bands[u][f"hi-{lv:g}"] for u in fc]))
+                              for lv in args.level}
     if args.save:
         if args.holdout:
             if not args.quiet:
@@ -202,9 +288,9 @@ def cmd_forecast(args) -> int:
                       [f"{t + 1}" for t in range(len(Y[u]) - args.holdout, len(Y[u]))]) for u in fc}
     else:
         labels = {u: next_labels(dates.get(u), horizon) for u in fc}
-    result.update(_forecasts_json(fc, labels, many))
+    result.update(_forecasts_json(fc, labels, many, bands))
     if args.output:
-        _write_forecasts(args.output, fc, labels, actual)
+        _write_forecasts(args.output, fc, labels, actual, bands)
     if args.plot:
         from .forecast.baselines import all_baselines
         from .plot import plot_forecast
@@ -214,13 +300,14 @@ def cmd_forecast(args) -> int:
         m = forecaster.season_
         shown = ("seasonal_naive", "naive2") if m > 1 else ("naive",)
         base = all_baselines(Y[uid][:n_train], len(fc[uid]), m, names=shown)
+        shade = {lv: (bands[uid][f"lo-{lv:g}"], bands[uid][f"hi-{lv:g}"]) for lv in args.level} if bands else None
         plot_forecast(args.plot, Y[uid], n_train, fc[uid], labels=dates.get(uid),
-                      future_labels=None if args.holdout else labels[uid], baselines=base, season=m,
+                      future_labels=None if args.holdout else labels[uid], baselines=base, season=m, bands=shade,
                       title=f"{uid}: forecast of {len(fc[uid])} steps")
     if args.json:
         print(json.dumps(result, default=_json_default))
         return 0
-    print("\n".join(_forecast_text(args, result, fc, actual, labels, many, label)))
+    print("\n".join(_forecast_text(args, result, fc, actual, labels, many, label, bands)))
     return 0
 
 
@@ -232,7 +319,7 @@ def _json_default(v):
     raise TypeError(f"not JSON serialisable: {type(v).__name__}")
 
 
-def _forecast_text(args, result, fc, actual, labels, many, label):
+def _forecast_text(args, result, fc, actual, labels, many, label, bands=None):
     out = []
     if args.holdout and not many:
         uid = next(iter(fc))
@@ -259,10 +346,12 @@ def _forecast_text(args, result, fc, actual, labels, many, label):
         notes += [f"MAPE left out {left['mape']} series with a zero actual value"] if left["mape"] else []
         notes += result.get("notes", [])
         out += [f"note: {n}" for n in notes]
+        for lv, pct in result.get("coverage", {}).items():
+            out.append(f"the {lv}% interval held {pct:.1f}% of the held-out values")
         out.append("")
         out.append(result["verdict"])
         return out
-    return out + _forecast_listing(fc, labels)
+    return out + _forecast_listing(fc, labels, bands=bands)
 
 
 def cmd_predict(args) -> int:
@@ -275,6 +364,9 @@ def cmd_predict(args) -> int:
     if not isinstance(model, Forecaster):
         raise UsageError(f"recurrent: {args.model} holds a sequence model, not a forecaster")
     horizon = args.horizon or model.horizon
+    if args.level and getattr(model, "calibration_", None) is None:
+        raise UsageError(f"recurrent: {args.model} holds no interval calibration (saved before intervals existed, "
+                         "or its series were too short to hold out from); refit it to use --level")
     if args.csv:
         Y, dates, label, _, many = _load_series(args)
         fc = model.predict(Y, horizon=horizon)
@@ -288,13 +380,30 @@ def cmd_predict(args) -> int:
         if not args.json:
             print(f"{label}", file=sys.stderr)
     labels = {u: next_labels(dates.get(u), horizon) for u in fc}
+    bands = _bands(model, Y, horizon, args.level)
     if args.output:
-        _write_forecasts(args.output, fc, labels)
+        _write_forecasts(args.output, fc, labels, bands=bands)
     if args.json:
-        print(json.dumps(_forecasts_json(fc, labels, many)))
+        print(json.dumps(_forecasts_json(fc, labels, many, bands)))
     else:
-        print("\n".join(_forecast_listing(fc, labels, title=label)))
+        print("\n".join(_forecast_listing(fc, labels, title=label, bands=bands)))
     return 0
+
+
+def _level(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a percentage between 0 and 100, got {text!r}") from None
+    if not 0 < v < 100:
+        raise argparse.ArgumentTypeError(f"expected a percentage strictly between 0 and 100, got {text}")
+    return v
+
+
+def _add_level_option(p):
+    p.add_argument("--level", type=_level, nargs="+", metavar="L",
+                   help="prediction intervals at these levels in percent (e.g. --level 80 95): lo-L and hi-L "
+                        "columns, calibrated on each series' held-out latest values")
 
 
 def _add_csv_options(p):
@@ -584,6 +693,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=_positive_int, default=3000, help="most training steps per network "
                                                                      "(early stopping; default 3000)")
     p.add_argument("--seed", type=int, default=0)
+    _add_level_option(p)
     p.add_argument("--save", metavar="MODEL", help="save the forecaster fitted on every value (safetensors)")
     p.add_argument("--plot", metavar="PNG", help="draw history, holdout and forecast of the first series")
     p.add_argument("-o", "--output", metavar="CSV", help="write the forecasts in long format (unique_id, ds, "
@@ -592,6 +702,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=cmd_forecast)
 
+    p = sub.add_parser("backtest", help="score a forecaster from several origins at the end of each series",
+                       description="Rolling-origin backtest: for each of --windows origins, --step values apart "
+                                   "(default: the horizon), fit on each series' values before the origin, forecast "
+                                   "the next --horizon values and score them (sMAPE, MASE, RMSE; coverage and MSIS "
+                                   "with --level) beside naive, seasonal naive and Naive2 on the same windows.")
+    _add_csv_options(p)
+    p.add_argument("--horizon", type=_positive_int, default=None, help="steps forecast from each origin (default 12)")
+    p.add_argument("--windows", type=_positive_int, default=3, help="how many origins (default 3)")
+    p.add_argument("--step", type=_positive_int, help="values between origins (default: the horizon)")
+    p.add_argument("--no-refit", dest="refit", action="store_false",
+                   help="fit once, on the oldest window's histories, and forecast every window with it")
+    p.add_argument("--season", type=_positive_int, help="seasonal period (default: from the dates, else detected)")
+    p.add_argument("--lookback", type=_positive_int, help="steps per input window (default: 2 and 3 horizons)")
+    p.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm")
+    p.add_argument("--hidden-size", type=_positive_int, default=32)
+    p.add_argument("--models", type=_positive_int, default=3, help="networks per lookback (default 3)")
+    p.add_argument("--steps", type=_positive_int, default=3000, help="most training steps per network")
+    p.add_argument("--seed", type=int, default=0)
+    _add_level_option(p)
+    p.add_argument("-o", "--output", metavar="CSV", help="write every window's forecasts in long format "
+                                                         "(unique_id, cutoff, ds, actual, forecast, baselines, bands)")
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=cmd_backtest)
+
     p = sub.add_parser("predict", help="forecast with a saved forecaster",
                        description="Without a CSV: forecast after the series the model was fitted on (they are "
                                    "stored in the model file). With a CSV: forecast its series, which the model "
@@ -599,6 +734,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="a file written by `recurrent forecast --save`")
     _add_csv_options(p)
     p.add_argument("--horizon", type=_positive_int, help="steps to forecast (default: the model's)")
+    _add_level_option(p)
     p.add_argument("-o", "--output", metavar="CSV", help="write the forecasts in long format")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.set_defaults(func=cmd_predict)

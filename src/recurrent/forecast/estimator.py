@@ -33,7 +33,7 @@ import warnings
 import numpy as np
 
 from .. import _checks as chk
-from . import baselines, hybrid, metrics, panel
+from . import baselines, hybrid, intervals, metrics, panel
 from .season import common_season, detect_season
 from .training import CELLS, train_network
 from .windows import Panel, gather, log_shift, to_z
@@ -167,6 +167,7 @@ class Forecaster:
             warnings.warn(f"Forecaster.fit: no series can train the networks (each is constant or shorter than "
                           f"min_length={self.min_length}); every series gets the naive forecast", stacklevel=2)
             self.lookbacks_, self.patches_, self.networks_, self.records_, self.weight_ = [], [], [], [], 1.0
+            self.calibration_ = None
             self.usable_ = []
             return self
         self.lookbacks_, self.patches_ = self._patched(self._choose_lookbacks())
@@ -204,7 +205,7 @@ class Forecaster:
                 self.records_.append(rec)
                 progress.done(L, b, rec)
         progress.close()
-        self.weight_ = self._choose_weight(z, pn, shifts, limit, val, val_out)
+        self.weight_, self.calibration_ = self._choose_weight(z, pn, shifts, val, val_out)
         self.train_panel_, self.train_shifts_, self.usable_ = pn, shifts, usable
         return self
 
@@ -230,21 +231,24 @@ class Forecaster:
                           f"get the naive forecast: {_names(short)}", stacklevel=3)
         return usable, methods, skipped
 
-    def _choose_weight(self, z, pn, shifts, limit, val, val_out):
-        if self.combine == "networks":
-            return 1.0
-        if not isinstance(self.combine, str):
-            return float(self.combine)
+    def _choose_weight(self, z, pn, shifts, val, val_out):
+        """(weight on the networks, calibration scores or None), both from the validation windows."""
+        fixed = 1.0 if self.combine == "networks" else (None if isinstance(self.combine, str) else float(self.combine))
         if val is None or not val_out:
-            return 0.5
+            return (0.5 if fixed is None else fixed), None
         H = self.horizon
         z_net = np.median(np.array(val_out), axis=0)
-        z_theta = np.array(hybrid.log_theta_many([pn.series(i)[:e + 1] for i, e in zip(*val)], H, self.season_,
-                                                 shifts[val[0]]))
-        _, _, mask, lev = gather(z, pn, val[0], val[1], 1, H)
+        _, _, mask, _ = gather(z, pn, val[0], val[1], 1, H)
         z_true = np.array([np.pad(z[pn.start[i] + e + 1:pn.start[i] + min(e + 1 + H, pn.length[i])],
                                   (0, max(0, e + 1 + H - pn.length[i]))) for i, e in zip(*val)])
-        return hybrid.choose_weight(z_net, z_theta, z_true, mask, self.loss)
+        z_theta = None
+        if fixed is None or fixed < 1:
+            z_theta = np.array(hybrid.log_theta_many([pn.series(i)[:e + 1] for i, e in zip(*val)], H, self.season_,
+                                                     shifts[val[0]]))
+        w = hybrid.choose_weight(z_net, z_theta, z_true, mask, self.loss) if fixed is None else fixed
+        z_pred = z_net if w >= 1 else w * z_net + (1 - w) * z_theta
+        scales = np.array([intervals.log_scale(pn.series(i)[:e + 1], self.season_, shifts[i]) for i, e in zip(*val)])
+        return w, intervals.scores(z_true, z_pred, mask, scales).astype(np.float32)
 
     # ---- predict --------------------------------------------------------------------------
     def _forecast_z(self, series, shifts, horizon):
@@ -267,29 +271,44 @@ class Forecaster:
             produced = [np.concatenate([p, f]) for p, f in zip(produced, step)]
         return [p[:horizon] for p in produced]
 
-    def _forecast_batch(self, batch, horizon, where, warn=True):
+    def _forecast_batch(self, batch, horizon, where, warn=True, levels=(), quantiles=()):
+        """(id -> forecast, id -> method); with levels or quantiles each forecast is a dict of
+        arrays: "forecast", "lo-80", "hi-80", ..., "q0.1", ..."""
         usable, methods, skipped = self._sort_series(batch, where, warn)
-        out = {}
         if not self.networks_:
             methods.update({batch.ids[k]: "naive (no series could train the networks)" for k in usable})
             usable = []
+        out, logs = {}, {}                                   # id -> forecast; id -> (log(forecast + shift), shift)
         if usable:
             series = [batch.values[k] for k in usable]
             shifts = [log_shift(s) for s in series]
-            zs = self._forecast_z(series, shifts, horizon)
-            for k, zf, c in zip(usable, zs, shifts):
-                out[batch.ids[k]] = np.exp(zf) - c
+            for k, zf, c in zip(usable, self._forecast_z(series, shifts, horizon), shifts):
+                out[batch.ids[k]], logs[batch.ids[k]] = np.exp(zf) - c, (zf, c)
         for uid, v in zip(batch.ids, batch.values):
             if uid not in out and uid not in skipped:
+                c = log_shift(v)
                 out[uid] = baselines.naive(v, horizon)
+                logs[uid] = (np.log(out[uid] + c), c)
+        if not (levels or quantiles):
+            return out, methods
+        qt = intervals.calibrated(self.calibration_, levels, quantiles, horizon)
+        values = dict(zip(batch.ids, batch.values))
+        for uid, (zf, c) in logs.items():
+            parts = intervals.bands(zf, intervals.log_scale(values[uid], self.season_, c), qt, levels, quantiles)
+            out[uid] = {"forecast": out[uid], **{k: np.exp(v) - c for k, v in parts.items()}}
         return out, methods
 
-    def predict(self, Y=None, horizon=None, *, y=None):
+    def predict(self, Y=None, horizon=None, *, y=None, level=None, quantiles=None):
         """The next ``horizon`` values of each series, in the container the series came in.
 
         ``Y``: series to forecast (any container ``fit`` takes), by default the training
         series. ``predict(12)`` is read as ``predict(horizon=12)``; ``y=`` is the
         one-series spelling of ``Y``. Beyond the fitted horizon the forecast is iterated.
+
+        ``level=[80, 95]`` adds prediction intervals and ``quantiles=[0.1, 0.9]`` quantiles,
+        calibrated on the fit's held-out windows (``recurrent.forecast.intervals``): each
+        series' answer is then a dict of arrays, "forecast", "lo-80", "hi-80", ..., "q0.1",
+        ... (DataFrame columns of those names).
         """
         self._check_fitted()
         if isinstance(Y, (int, np.integer)) and not isinstance(Y, bool):
@@ -297,12 +316,16 @@ class Forecaster:
         if y is not None:
             Y = y
         horizon = self.horizon if horizon is None else chk.positive_int("predict", "horizon", horizon)
+        levels, qs = intervals.check_levels(level), intervals.check_quantiles(quantiles)
+        if (levels or qs) and getattr(self, "calibration_", None) is None:
+            raise ValueError("predict: this forecaster holds no interval calibration (its series were too short to "
+                             "hold out a validation window, or it was saved before intervals existed); refit it")
         batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict")
         if horizon > self.horizon and self.networks_:
             warnings.warn(f"predict: horizon {horizon} is past the fitted horizon {self.horizon}; each further "
                           f"{self.horizon} steps are forecast from the forecast itself (fit with horizon={horizon} "
                           "to learn them directly)", stacklevel=2)
-        fc, methods = self._forecast_batch(batch, horizon, "predict", warn=Y is not None)   # fit warned already
+        fc, methods = self._forecast_batch(batch, horizon, "predict", Y is not None, levels, qs)  # fit warned already
         self.last_methods_ = methods
         return panel.write_batch(batch, fc, horizon)
 
@@ -314,6 +337,17 @@ class Forecaster:
         from .export import export_onnx
 
         return export_onnx(self, directory, opset=opset)
+
+    def cross_validation(self, Y, n_windows=3, step=None, refit=True, level=None, quantiles=None) -> dict:
+        """A rolling-origin backtest: ``n_windows`` forecasts of ``horizon`` values from origins
+        ``step`` apart (default: the horizon) at the end of each series, each fitted only on
+        what came before its origin (refit each window unless ``refit=False``), scored with the
+        baselines on the same windows. See ``recurrent.forecast.backtest``. The forecaster is
+        left fitted on the latest window's histories.
+        """
+        from .backtest import cross_validation
+
+        return cross_validation(self, Y, n_windows, step, refit, level, quantiles)
 
     # ---- evaluate ---------------------------------------------------------------------------
     def evaluate(self, Y, holdout) -> dict:

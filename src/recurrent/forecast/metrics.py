@@ -4,6 +4,9 @@
     mape  = mean 100 |y - f| / |y|                 (Tourism; undefined where y = 0)
     mase  = mean |y - f| / mean |x_t - x_{t-m}|    (scaled by the in-sample seasonal naive)
     rmse, mae
+    coverage = percent of y inside [lo, hi]
+    msis  = mean (hi - lo + 2/a (lo - y)+ + 2/a (y - hi)+) / mean |x_t - x_{t-m}|   (M4; a = 1 - level)
+    pinball = mean max(q (y - f_q), (q - 1)(y - f_q))
 
 Each takes the actual values, the forecast and (for MASE) the training series and the
 season m. A metric that cannot be computed (MASE on a series whose seasonal differences
@@ -76,6 +79,31 @@ def mase(actual, forecast, train, m=1) -> float:
     """MAE scaled by the in-sample MAE of the seasonal naive forecast; nan when that is 0."""
     scale = mase_scale(train, m)
     return float(mae(actual, forecast) / scale) if scale > 0 else float("nan")
+
+
+def coverage(actual, lower, upper) -> float:
+    """Percent of the actual values inside [lower, upper]."""
+    a, lo = _pair(actual, lower)
+    _, hi = _pair(actual, upper)
+    return float(100.0 * np.mean((a >= lo) & (a <= hi)))
+
+
+def msis(actual, lower, upper, train, m=1, level=95.0) -> float:
+    """Mean scaled interval score (the M4 competition's): the width, plus 2/a times each miss,
+    over the in-sample MAE of the seasonal naive forecast; a = 1 - level/100. nan without a scale."""
+    a, lo = _pair(actual, lower)
+    _, hi = _pair(actual, upper)
+    alpha = 1.0 - level / 100.0
+    score = (hi - lo) + (2.0 / alpha) * np.maximum(lo - a, 0.0) + (2.0 / alpha) * np.maximum(a - hi, 0.0)
+    scale = mase_scale(train, m)
+    return float(np.mean(score) / scale) if scale > 0 else float("nan")
+
+
+def pinball(actual, forecast_q, q) -> float:
+    """Mean quantile (pinball) loss of a forecast of the q-th quantile."""
+    a, f = _pair(actual, forecast_q)
+    d = a - f
+    return float(np.mean(np.maximum(q * d, (q - 1.0) * d)))
 
 
 METRICS = ("smape", "mase", "mape", "rmse")

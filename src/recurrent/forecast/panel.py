@@ -160,15 +160,18 @@ def future_dates(last_dates, freq, horizon):
 
 
 def write_batch(batch: Batch, forecasts: dict, horizon):
-    """Forecasts (id -> array) into the batch's own container.
+    """Forecasts (id -> array, or id -> dict of arrays with intervals) into the batch's own container.
 
     Series left out (too short to forecast) are absent from a dict and a DataFrame and
-    NaN in a list, which keeps its positions.
+    NaN in a list, which keeps its positions. A DataFrame gets one column per array.
     """
+    first = next(iter(forecasts.values()), None)
+    keys = list(first) if isinstance(first, dict) else None
+    missing = {k: np.full(horizon, np.nan) for k in keys} if keys else np.full(horizon, np.nan)
     if batch.kind == "array":
         return forecasts[batch.ids[0]]
     if batch.kind == "list":
-        return [forecasts.get(i, np.full(horizon, np.nan)) for i in batch.ids]
+        return [forecasts.get(i, missing) for i in batch.ids]
     if batch.kind == "dict":
         return {i: forecasts[i] for i in batch.ids if i in forecasts}
     import pandas as pd
@@ -178,9 +181,9 @@ def write_batch(batch: Batch, forecasts: dict, horizon):
         if uid not in forecasts:
             continue
         ds = future_dates(batch.dates[k], batch.freq, horizon) if batch.dates is not None else None
+        cols = forecasts[uid] if keys else {"forecast": forecasts[uid]}
         parts.append(pd.DataFrame({"unique_id": [uid] * horizon,
-                                   "ds": ds if ds is not None else np.arange(1, horizon + 1),
-                                   "forecast": forecasts[uid]}))
+                                   "ds": ds if ds is not None else np.arange(1, horizon + 1), **cols}))
     if not parts:
-        return pd.DataFrame({"unique_id": [], "ds": [], "forecast": []})
+        return pd.DataFrame({"unique_id": [], "ds": [], **{k: [] for k in (keys or ["forecast"])}})
     return pd.concat(parts, ignore_index=True)

@@ -55,6 +55,8 @@ def _ds_rebuild(entries):
 def save_forecaster(f, path) -> None:
     b = f.batch_
     tensors = {"series/values": np.concatenate(b.values), "series/lengths": np.array([len(v) for v in b.values])}
+    if getattr(f, "calibration_", None) is not None:
+        tensors["intervals/scores"] = np.ascontiguousarray(f.calibration_, dtype=np.float32)
     layers = []
     for k, (_, net) in enumerate(f.networks_):
         tensors.update({f"net{k}/{name}": v for name, v in net.state_dict().items()})
@@ -97,6 +99,9 @@ def load_forecaster(cls, tensors, meta, path="forecaster"):
         f.methods_ = {i: m for i, m in zip(ids, fitted["methods"]) if m is not None}
         f.skipped_ = list(fitted["skipped"])
         f.records_ = []
+        f.calibration_ = tensors.get("intervals/scores")        # absent in files saved before intervals
+        if f.calibration_ is not None and (f.calibration_.ndim != 2 or f.calibration_.shape[1] != f.horizon):
+            raise ValueError(f"interval scores of shape {f.calibration_.shape} for horizon {f.horizon}")
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{path}: the forecaster description is damaged ({exc})") from None
     return f

@@ -1,0 +1,139 @@
+"""Rolling-origin backtests: forecast from several origins at the end of each series.
+
+    report = Forecaster(horizon=6, seed=0).cross_validation(Y, n_windows=3, step=6)
+
+Window w (0 = the oldest) of series i cuts it at
+
+    cutoff[i, w] = n_i - horizon - (n_windows - 1 - w) * step
+
+fits on ``y[:cutoff]`` (every window, with ``refit=True``; once, on the oldest window's
+histories, with ``refit=False``), forecasts ``horizon`` values, and scores them against
+``y[cutoff:cutoff + horizon]``. The model never reads a value at or past the cutoff of
+the window it forecasts. The baselines (naive, seasonal naive, Naive2) are scored on the
+same windows; with ``level`` the intervals are scored too (coverage, MSIS as the M4
+competition defines it), with ``quantiles`` the pinball loss.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _checks as chk
+from . import baselines, intervals, metrics, panel
+
+BASELINES = ("naive", "seasonal_naive", "naive2")
+
+
+def cutoffs(lengths, horizon, n_windows, step) -> np.ndarray:
+    """(series, windows) cutoffs; the oldest window first."""
+    back = (n_windows - 1 - np.arange(n_windows)) * step
+    return np.asarray(lengths)[:, None] - horizon - back[None, :]
+
+
+def cross_validation(f, Y, n_windows=3, step=None, refit=True, level=None, quantiles=None) -> dict:
+    """See the module docstring. Returns a dict:
+
+    ``cutoffs`` (id -> list, one per window), ``forecasts`` (id -> dict of (windows, horizon)
+    arrays: "actual", "forecast", the baselines, and "lo-80", ... with intervals; a long
+    DataFrame ``unique_id, cutoff, ds, y, forecast, ...`` when Y was a DataFrame),
+    ``windows`` (per window: ``metrics`` per method), ``metrics`` (over every window and
+    series), and ``refit``, ``n_windows``, ``step``.
+    """
+    n_windows = chk.positive_int("cross_validation", "n_windows", n_windows)
+    H = chk.positive_int("cross_validation", "horizon", f.horizon)
+    step = H if step is None else chk.positive_int("cross_validation", "step", step)
+    levels, qs = intervals.check_levels(level, "cross_validation"), intervals.check_quantiles(quantiles,
+                                                                                               "cross_validation")
+    batch = panel.read_batch(Y, "Forecaster.cross_validation")
+    lengths = np.array([len(v) for v in batch.values])
+    cuts = cutoffs(lengths, H, n_windows, step)
+    need = H + (n_windows - 1) * step + 2
+    short = [(uid, n) for uid, n in zip(batch.ids, lengths) if n < need]
+    if short:
+        names = ", ".join(f"{uid!r} ({n})" for uid, n in short[:5]) + (f" and {len(short) - 5} more"
+                                                                       if len(short) > 5 else "")
+        raise ValueError(f"cross_validation: {n_windows} windows of horizon {H}, {step} apart, need at least {need} "
+                         f"values in each series (2 to fit on before the oldest window); too short: {names}")
+    known = panel.season_of_freq(batch.freq)
+    given = f.season
+    if given is None and known:               # the histories below are plain arrays: keep the dates' season
+        f.season = known
+    try:
+        return _run(f, batch, cuts, H, n_windows, step, refit, levels, qs)
+    finally:
+        f.season = given
+
+
+def _run(f, batch, cuts, H, n_windows, step, refit, levels, qs):
+    want = dict(level=levels or None, quantiles=qs or None)
+    per = {uid: {"actual": np.zeros((n_windows, H))} for uid in batch.ids}
+    windows = []
+    for w in range(n_windows):
+        hist = {uid: v[:cuts[k, w]] for k, (uid, v) in enumerate(zip(batch.ids, batch.values))}
+        if refit or w == 0:
+            f.fit(hist)
+        fc = f.predict(hist, **want) if (levels or qs) else f.predict(hist)
+        season = f.season_
+        rows = []
+        for k, uid in enumerate(batch.ids):
+            v = batch.values[k]
+            actual = v[cuts[k, w]:cuts[k, w] + H]
+            out = fc[uid] if isinstance(fc[uid], dict) else {"forecast": fc[uid]}
+            out.update(baselines.all_baselines(hist[uid], H, season, names=BASELINES))
+            per[uid]["actual"][w] = actual
+            for name, arr in out.items():
+                per[uid].setdefault(name, np.zeros((n_windows, H)))[w] = arr
+            rows.append(_scores(actual, out, hist[uid], season, levels, qs))
+        windows.append({"window": w, "metrics": _aggregate(rows)})
+    all_rows = [_scores(per[uid]["actual"][w], {k: a[w] for k, a in per[uid].items() if k != "actual"},
+                        batch.values[k][:cuts[k, w]], f.season_, levels, qs)
+                for k, uid in enumerate(batch.ids) for w in range(n_windows)]
+    report = {"n_windows": n_windows, "step": step, "horizon": H, "refit": bool(refit),
+              "cutoffs": {uid: cuts[k].tolist() for k, uid in enumerate(batch.ids)},
+              "forecasts": per, "windows": windows, "metrics": _aggregate(all_rows)}
+    if batch.kind == "frame":
+        report["forecasts"] = _frame(batch, per, cuts, H)
+    return report
+
+
+def _scores(actual, out, train, m, levels, quantiles) -> dict:
+    """{method: {metric: value}} for one series and window."""
+    row = {name: metrics.score(actual, out[name], train, m) for name in ("forecast",) + BASELINES}
+    model = row.pop("forecast")
+    for lv in levels:
+        lo, hi = out[f"lo-{intervals.level_name(lv)}"], out[f"hi-{intervals.level_name(lv)}"]
+        model[f"coverage-{intervals.level_name(lv)}"] = metrics.coverage(actual, lo, hi)
+        model[f"msis-{intervals.level_name(lv)}"] = metrics.msis(actual, lo, hi, train, m, lv)
+    for q in quantiles:
+        model[f"pinball-{q:g}"] = metrics.pinball(actual, out[f"q{q:g}"], q)
+    return {"model": model, **row}
+
+
+def _aggregate(rows) -> dict:
+    """Means over rows of each method's metrics (nan left out, as ``metrics.aggregate`` does)."""
+    out = {}
+    for method in rows[0]:
+        part = [r[method] for r in rows]
+        agg = metrics.aggregate(part)
+        for key in part[0]:
+            if key not in metrics.METRICS:
+                vals = np.array([p[key] for p in part], dtype=np.float64)
+                ok = np.isfinite(vals)
+                agg[key] = float(vals[ok].mean()) if ok.any() else None
+        out[method] = agg
+    return out
+
+
+def _frame(batch, per, cuts, H):
+    import pandas as pd
+
+    parts = []
+    for k, uid in enumerate(batch.ids):
+        dates = batch.dates[k] if batch.dates is not None else None
+        for w, cut in enumerate(cuts[k]):
+            ds = dates[cut:cut + H] if dates is not None else np.arange(cut, cut + H)
+            cutoff = dates[cut - 1] if dates is not None else cut - 1
+            cols = {name: arr[w] for name, arr in per[uid].items() if name != "actual"}
+            parts.append(pd.DataFrame({"unique_id": [uid] * H, "cutoff": [cutoff] * H, "ds": np.asarray(ds),
+                                       "y": per[uid]["actual"][w], **cols}))
+    return pd.concat(parts, ignore_index=True)
