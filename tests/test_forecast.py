@@ -361,3 +361,14 @@ def test_forecasting_past_the_fitted_horizon_says_so():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(f.predict(4)) == 4
+
+
+def test_a_long_series_gets_its_period_not_one_less():
+    """Multiples of 23 lie within a lag or so of multiples of 24 for a long way: the period must be 24."""
+    rng = np.random.default_rng(2)
+    n = 200_000
+    t = np.arange(n)
+    walk = np.cumsum(rng.normal(0, 0.002, size=n))
+    walk -= np.linspace(0, walk[-1], n)
+    y = 100 * np.exp(0.5 * t / n + walk) * (1 + 0.15 * np.sin(2 * np.pi * t / 24)) * np.exp(rng.normal(0, 0.02, n))
+    assert detect_season(y) == 24

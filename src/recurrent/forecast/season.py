@@ -13,8 +13,9 @@ def detect_season(y, max_period=None, threshold=0.3):
     ``threshold``. Peaks also appear at multiples of the period (104 and 156 for a
     weekly series with period 52): the shortest p = best / j (j whole) is returned whose
     every multiple i*p below the best lag has an autocorrelation of at least 0.8 of the
-    best's within i lags (weeks drift against years), so a multiple is never chosen over
-    its fundamental. 1 when there is no peak.
+    best's within 1 + i // 4 lags (weeks drift against years, by 0.18 a year), so a multiple
+    is never chosen over its fundamental, nor a period one shorter whose multiples drift a
+    lag each. 1 when there is no peak.
     """
     y = np.asarray(y, dtype=np.float64)
     z = np.log(y) if np.all(y > 0) else y
@@ -40,7 +41,7 @@ def detect_season(y, max_period=None, threshold=0.3):
 
     for j in range(best // 2, 1, -1):              # the most repetitions first: the shortest period
         p = int(round(best / j))
-        if p >= 2 and all(near_peak(i * p, i) for i in range(1, j)):
+        if p >= 2 and all(near_peak(i * p, 1 + i // 4) for i in range(1, j)):
             return p
     return best
 
