@@ -230,3 +230,20 @@ def test_cli_backtest(tmp_path, capsys):
                  *CLI_FAST]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "too short" in err[0]
+
+
+def test_cli_plot_of_many_series_is_a_grid_with_bands(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import recurrent.plot
+
+    figures = []
+    monkeypatch.setattr(recurrent.plot, "save_figure", lambda fig, path: figures.append(fig))
+    path, _ = _long_file(tmp_path, n=9)
+    assert main(["forecast", str(path), "--id-column", "unique_id", "--horizon", "4", "--level", "80", "95",
+                 "--plot", str(tmp_path / "p.png"), "--steps", "60", "--models", "1", "--hidden-size", "6"]) == 0
+    (fig,) = figures
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in shown] == [f"s{k}" for k in range(6)]
+    assert fig._suptitle.get_text().endswith("the first 6 of 9 series")
+    assert len(shown[0].collections) == 2                                # the 80% and the 95% bands
+    assert "--plot draws the first 6 of 9 series" in capsys.readouterr().err

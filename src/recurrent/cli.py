@@ -292,23 +292,37 @@ def cmd_forecast(args) -> int:
     if args.output:
         _write_forecasts(args.output, fc, labels, actual, bands)
     if args.plot:
-        from .forecast.baselines import all_baselines
-        from .plot import plot_forecast
-
-        uid = next(iter(fc))
-        n_train = len(Y[uid]) - (args.holdout or 0)
-        m = forecaster.season_
-        shown = ("seasonal_naive", "naive2") if m > 1 else ("naive",)
-        base = all_baselines(Y[uid][:n_train], len(fc[uid]), m, names=shown)
-        shade = {lv: (bands[uid][f"lo-{lv:g}"], bands[uid][f"hi-{lv:g}"]) for lv in args.level} if bands else None
-        plot_forecast(args.plot, Y[uid], n_train, fc[uid], labels=dates.get(uid),
-                      future_labels=None if args.holdout else labels[uid], baselines=base, season=m, bands=shade,
-                      title=f"{uid}: forecast of {len(fc[uid])} steps")
+        _plot(args, forecaster, Y, fc, bands, dates, labels, label)
     if args.json:
         print(json.dumps(result, default=_json_default))
         return 0
     print("\n".join(_forecast_text(args, result, fc, actual, labels, many, label, bands)))
     return 0
+
+
+def _plot(args, forecaster, Y, fc, bands, dates, labels, label):
+    """--plot: the one series with its baselines, or a grid of the first six."""
+    from .plot import plot_forecast, plot_many
+
+    m = forecaster.season_
+    n_train = {u: len(Y[u]) - (args.holdout or 0) for u in fc}
+    shade = {u: {lv: (bands[u][f"lo-{lv:g}"], bands[u][f"hi-{lv:g}"]) for lv in args.level} for u in fc} \
+        if bands else {}
+    if len(fc) > 1:
+        shown = list(fc)[:6]
+        plot_many(args.plot, [(u, Y[u], n_train[u], fc[u], shade.get(u)) for u in shown], season=m,
+                  total=len(fc), title=str(label))
+        if len(fc) > len(shown) and not args.quiet:
+            print(f"recurrent: note: --plot draws the first {len(shown)} of {len(fc)} series", file=sys.stderr)
+        return
+    from .forecast.baselines import all_baselines
+
+    uid = next(iter(fc))
+    base = all_baselines(Y[uid][:n_train[uid]], len(fc[uid]), m, names=("seasonal_naive", "naive2") if m > 1
+                         else ("naive",))
+    plot_forecast(args.plot, Y[uid], n_train[uid], fc[uid], labels=dates.get(uid),
+                  future_labels=None if args.holdout else labels[uid], baselines=base, season=m,
+                  bands=shade.get(uid), title=f"{uid}: forecast of {len(fc[uid])} steps")
 
 
 def _json_default(v):

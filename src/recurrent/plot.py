@@ -129,7 +129,7 @@ def plot_forecast(path, values, n_train, forecast, *, labels=None, future_labels
             ax.plot(x[n_train:len(y)], y[n_train:], color="tab:green", lw=1.5, zorder=3, label="held out (actual)")
         for level, (b_lo, b_hi) in sorted((bands or {}).items(), reverse=True):
             ax.fill_between(fx, b_lo, b_hi, color="tab:red", alpha=0.12 + 0.1 * (level < 90), lw=0,
-                            label=f"{level}% interval")
+                            label=f"{level:g}% interval")
         for k, (name, b) in enumerate((baselines or {}).items()):
             ax.plot(fx, b, lw=1, ls=(0, (4, 2)) if k % 2 == 0 else (0, (1, 1.5)),
                     color=f"C{(k + 4) % 10}", label=name.replace("_", " "))
@@ -155,5 +155,39 @@ def plot_forecast(path, values, n_train, forecast, *, labels=None, future_labels
             locator = mdates.AutoDateLocator()
             ax.xaxis.set_major_locator(locator)
             ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def plot_many(path, items, season=1, total=None, title="forecasts") -> None:
+    """A grid (two columns) of the first few series, each its last seasons, the forecast and bands.
+
+    ``items``: (name, values, n_train, forecast, bands or None). ``total``: how many series
+    there are in all (the title says how many are shown).
+    """
+    plt = require_matplotlib()
+    k = len(items)
+    cols = 1 if k == 1 else 2
+    rows = -(-k // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 2.6 * rows + 0.6), squeeze=False)
+    for ax in axes.ravel()[k:]:
+        ax.set_visible(False)
+    for ax, (name, values, n_train, forecast, bands) in zip(axes.ravel(), items):
+        y = np.asarray(values, dtype=np.float64)
+        h = len(forecast)
+        lo = zoom_start(n_train, h, season)
+        ax.plot(np.arange(lo, n_train), y[lo:n_train], color="0.25", lw=1, label="history")
+        if n_train < len(y):
+            ax.plot(np.arange(n_train, len(y)), y[n_train:], color="tab:green", lw=1.5, zorder=3, label="held out")
+        fx = np.arange(n_train, n_train + h)
+        for level, (b_lo, b_hi) in sorted((bands or {}).items(), reverse=True):
+            ax.fill_between(fx, b_lo, b_hi, color="tab:red", alpha=0.12 + 0.1 * (level < 90), lw=0,
+                            label=f"{level:g}%")
+        ax.plot(fx, forecast, color="tab:red", lw=1.5, label="forecast")
+        ax.set_title(str(name), fontsize=9)
+        ax.tick_params(labelsize=7)
+    shown = f"the first {k} of {total} series" if total and total > k else f"{k} series"
+    fig.suptitle(f"{title}: {shown}")
+    axes[0, 0].legend(fontsize=7, loc="upper left", frameon=False)
     fig.tight_layout()
     save_figure(fig, path)
