@@ -372,3 +372,69 @@ def test_a_long_series_gets_its_period_not_one_less():
     walk -= np.linspace(0, walk[-1], n)
     y = 100 * np.exp(0.5 * t / n + walk) * (1 + 0.15 * np.sin(2 * np.pi * t / 24)) * np.exp(rng.normal(0, 0.02, n))
     assert detect_season(y) == 24
+
+
+def leading_panel(n_series=30, n=80, seed=0):
+    """Sales lifted 50% the step after a promotion is announced: the covariate leads the series."""
+    rng = np.random.default_rng(seed)
+    Y, C = {}, {}
+    for k in range(n_series):
+        promo = (rng.random(n) < 0.3).astype(float)
+        lift = np.concatenate([[0.0], promo[:-1]])
+        Y[f"s{k}"] = 100 * (k + 1) * np.exp(0.03 * rng.normal(size=n)) * (1 + 0.5 * lift)
+        C[f"s{k}"] = promo
+    return Y, C
+
+
+def test_covariates_known_up_to_the_end_are_learnt_from():
+    Y, C = leading_panel()
+    kw = dict(FAST, max_steps=400, horizon=1, season=1, seed=0)
+    without = Forecaster(**kw).evaluate(Y, holdout=1)["metrics"]["model"]["smape"]
+    with_ = Forecaster(**kw).evaluate(Y, holdout=1, covariates=C)["metrics"]["model"]["smape"]
+    assert with_ < 0.5 * without, (with_, without)
+
+
+def test_covariates_in_every_container_and_through_save_load(tmp_path):
+    Y, C = leading_panel(n_series=6, n=40)
+    f = Forecaster(horizon=2, season=1, **FAST, seed=0).fit(Y, covariates=C)
+    assert f.n_covariates_ == 1 and f.networks_[0][1].layers[0].input_size == 3
+    fc = f.predict()
+    ids = list(Y)
+    lst = Forecaster(horizon=2, season=1, **FAST, seed=0).fit([Y[k] for k in ids], covariates=[C[k] for k in ids])
+    np.testing.assert_array_equal(lst.predict()[2], fc["s2"])
+    new = f.predict({"n": Y["s1"][:30]}, covariates={"n": np.column_stack([C["s1"][:30]])})
+    assert new["n"].shape == (2,)
+    with pytest.raises(ValueError, match="fitted with 1 covariates; pass the new series' covariates too"):
+        f.predict({"n": Y["s1"][:30]})
+    with pytest.raises(ValueError, match=r"expected covariates of series 'n' of shape \(30, K\)"):
+        f.predict({"n": Y["s1"][:30]}, covariates={"n": C["s1"][:29]})
+    with pytest.raises(ValueError, match="fitted with 1 covariates, got 2"):
+        f.predict({"n": Y["s1"][:30]}, covariates={"n": np.ones((30, 2))})
+    with pytest.raises(ValueError, match="covariates go with new series"):
+        f.predict(covariates=C)
+    with pytest.raises(ValueError, match="missing 's5'"):
+        Forecaster(**FAST).fit(Y, covariates={k: C[k] for k in ids[:5]})
+    f.save(tmp_path / "f.safetensors")
+    back = recurrent.load(tmp_path / "f.safetensors")
+    np.testing.assert_array_equal(back.predict()["s3"], fc["s3"])
+    np.testing.assert_array_equal(back.predict({"n": Y["s1"][:30]}, covariates={"n": C["s1"][:30]})["n"], new["n"])
+    assert len(f.predict(5)["s0"]) == 5                     # iterated: covariates held at their last value
+
+
+def test_covariates_from_dataframe_columns_and_in_backtests(monkeypatch):
+    pd = pytest.importorskip("pandas")
+    Y, C = leading_panel(n_series=4, n=30)
+    frame = pd.DataFrame([(k, t, Y[k][t], C[k][t]) for k in Y for t in range(30)],
+                         columns=["unique_id", "ds", "y", "promo"])
+    f = Forecaster(horizon=2, season=1, **FAST, seed=0).fit(frame, covariates=["promo"])
+    g = Forecaster(horizon=2, season=1, **FAST, seed=0).fit(Y, covariates=C)
+    np.testing.assert_array_equal(f.predict()["forecast"].to_numpy()[:2], g.predict()["s0"])
+    with pytest.raises(ValueError, match="covariate column 'price' is not in the DataFrame"):
+        Forecaster(**FAST).fit(frame, covariates=["price"])
+    seen = []
+    real = Forecaster.fit
+    monkeypatch.setattr(Forecaster, "fit", lambda self, Y, covariates=None: seen.append(covariates) or
+                        real(self, Y, covariates))
+    r = Forecaster(horizon=2, season=1, **FAST, seed=0).cross_validation(Y, n_windows=2, covariates=C)
+    assert [len(c["s0"]) for c in seen] == r["cutoffs"]["s0"] == [26, 28]
+    np.testing.assert_array_equal(seen[1]["s2"][:, 0], C["s2"][:28])

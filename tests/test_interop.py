@@ -367,7 +367,7 @@ def test_patched_sequential_in_onnxruntime():
         np.testing.assert_allclose(sess.run(None, {"x": x})[0], m.predict(x), rtol=0, atol=1e-5)
 
 
-def _recipe_forecast(folder, series):
+def _recipe_forecast(folder, series, covariates=None):
     """The forecast of ``forecaster.json``'s recipe, run with onnxruntime and NumPy alone (Theta from the library)."""
     import json
 
@@ -382,10 +382,15 @@ def _recipe_forecast(folder, series):
     outs = []
     for net in desc["networks"]:
         L = net["lookback"]
-        x = np.zeros((1, L, 2), np.float32)
+        K = len(desc["covariates_mean"])
+        x = np.zeros((1, L, 2 + K), np.float32)
         have = min(L, len(z))
         x[0, L - have:, 0] = z[-have:] - z[-1]
         x[0, :L - have, 1] = 1.0
+        if K:
+            c = (np.asarray(covariates, dtype=np.float64).reshape(len(y), K) - desc["covariates_mean"]) \
+                / desc["covariates_std"]
+            x[0, L - have:, 2:] = c[-have:]
         sess = ort.InferenceSession(str(folder / net["file"]), providers=["CPUExecutionProvider"])
         outs.append(z[-1] + sess.run(None, {"x": x})[0][0].astype(np.float64))
     log_f = np.median(outs, axis=0)
@@ -438,3 +443,18 @@ def test_cli_exports_a_saved_forecaster(tmp_path, capsys):
     assert main(["export", str(model), "--to", "torch", "-o", str(tmp_path / "t.safetensors")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2 and "not an empty folder" in err[0] and "export it with --to onnx" in err[1]
+
+
+@needs_onnx
+def test_an_exported_forecaster_with_covariates_forecasts_the_same(tmp_path):
+    from recurrent import Forecaster
+
+    rng = np.random.default_rng(0)
+    Y = {f"s{k}": 50 * (k + 1) * np.exp(0.05 * rng.normal(size=40)) for k in range(4)}
+    C = {k: rng.normal(size=(40, 2)) for k in Y}
+    f = Forecaster(horizon=3, season=1, lookbacks=[6], hidden_size=5, n_models=1, max_steps=40, eval_every=20,
+                   patience=2, combine="networks", progress=False, seed=0).fit(Y, covariates=C)
+    out = f.export_onnx(tmp_path / "exp")
+    fc = f.predict()
+    for k in Y:
+        np.testing.assert_allclose(_recipe_forecast(out, Y[k], C[k]), fc[k], rtol=1e-5)

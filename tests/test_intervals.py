@@ -122,9 +122,9 @@ def test_backtest_windows_never_see_their_own_future(monkeypatch):
     seen = []
     real_fit = Forecaster.fit
 
-    def spy(self, Y):
+    def spy(self, Y, covariates=None):
         seen.append({k: v.copy() for k, v in Y.items()})
-        return real_fit(self, Y)
+        return real_fit(self, Y, covariates)
 
     monkeypatch.setattr(Forecaster, "fit", spy)
     f = Forecaster(horizon=4, season=4, **FAST, seed=0)

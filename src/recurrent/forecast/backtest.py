@@ -30,7 +30,7 @@ def cutoffs(lengths, horizon, n_windows, step) -> np.ndarray:
     return np.asarray(lengths)[:, None] - horizon - back[None, :]
 
 
-def cross_validation(f, Y, n_windows=3, step=None, refit=True, level=None, quantiles=None) -> dict:
+def cross_validation(f, Y, n_windows=3, step=None, refit=True, level=None, quantiles=None, covariates=None) -> dict:
     """See the module docstring. Returns a dict:
 
     ``cutoffs`` (id -> list, one per window), ``forecasts`` (id -> dict of (windows, horizon)
@@ -44,7 +44,7 @@ def cross_validation(f, Y, n_windows=3, step=None, refit=True, level=None, quant
     step = H if step is None else chk.positive_int("cross_validation", "step", step)
     levels, qs = intervals.check_levels(level, "cross_validation"), intervals.check_quantiles(quantiles,
                                                                                                "cross_validation")
-    batch = panel.read_batch(Y, "Forecaster.cross_validation")
+    batch = panel.read_batch(Y, "Forecaster.cross_validation", covariates)
     lengths = np.array([len(v) for v in batch.values])
     cuts = cutoffs(lengths, H, n_windows, step)
     need = H + (n_windows - 1) * step + 2
@@ -70,9 +70,11 @@ def _run(f, batch, cuts, H, n_windows, step, refit, levels, qs):
     windows = []
     for w in range(n_windows):
         hist = {uid: v[:cuts[k, w]] for k, (uid, v) in enumerate(zip(batch.ids, batch.values))}
+        cov = None if batch.covariates is None else {uid: c[:cuts[k, w]] for k, (uid, c) in
+                                                     enumerate(zip(batch.ids, batch.covariates))}
         if refit or w == 0:
-            f.fit(hist)
-        fc = f.predict(hist, **want) if (levels or qs) else f.predict(hist)
+            f.fit(hist, cov)
+        fc = f.predict(hist, covariates=cov, **want)
         season = f.season_
         rows = []
         for k, uid in enumerate(batch.ids):

@@ -148,11 +148,19 @@ class Forecaster:
         return out_l, out_p
 
     # ---- fit ------------------------------------------------------------------------------
-    def fit(self, Y) -> "Forecaster":
-        """Fit on one series or many (an array, a list, a dict or a long DataFrame). Returns self."""
+    def fit(self, Y, covariates=None) -> "Forecaster":
+        """Fit on one series or many (an array, a list, a dict or a long DataFrame). Returns self.
+
+        ``covariates``: values known beside each series up to its end (prices, promotions,
+        temperatures), one row per value, in the container of Y: an (n, K) array for one
+        series, a list or dict of them, or, for a DataFrame, the names of its columns. They
+        are standardised over every training value and fed to the networks beside the series;
+        ``predict`` on new series then needs theirs.
+        """
         self._check_settings()
-        batch = panel.read_batch(Y, "Forecaster.fit")
+        batch = panel.read_batch(Y, "Forecaster.fit", covariates)
         self.batch_ = batch
+        self.n_covariates_ = 0 if batch.covariates is None else batch.covariates[0].shape[1]
         usable, self.methods_, self.skipped_ = self._sort_series(batch, "fit")
         if len(self.skipped_) == len(batch.values):
             raise ValueError(f"Forecaster.fit: every series has fewer than 2 values "
@@ -172,7 +180,11 @@ class Forecaster:
             return self
         self.lookbacks_, self.patches_ = self._patched(self._choose_lookbacks())
         series = [batch.values[k] for k in usable]
-        pn = Panel(series)
+        if self.n_covariates_:
+            every = np.concatenate([batch.covariates[k] for k in usable])
+            self.cov_mean_, std = every.mean(axis=0), every.std(axis=0)
+            self.cov_std_ = np.where(std > 0, std, 1.0)
+        pn = Panel(series, self._standard_covariates(batch, usable))
         shifts = np.array([log_shift(s) for s in series])
         z = to_z(pn, shifts)
         n = pn.length
@@ -251,13 +263,22 @@ class Forecaster:
         return w, intervals.scores(z_true, z_pred, mask, scales).astype(np.float32)
 
     # ---- predict --------------------------------------------------------------------------
-    def _forecast_z(self, series, shifts, horizon):
-        """log(forecast + shift) for each series, iterating past the fitted horizon."""
+    def _standard_covariates(self, batch, rows):
+        """The standardised covariates of the series at ``rows`` of the batch, or None."""
+        if not getattr(self, "n_covariates_", 0):
+            return None
+        return [(batch.covariates[k] - self.cov_mean_) / self.cov_std_ for k in rows]
+
+    def _forecast_z(self, series, shifts, horizon, covs=None):
+        """log(forecast + shift) for each series, iterating past the fitted horizon (covariates
+        held at their last value over the iterated steps: they are known only up to the end)."""
         H = self.horizon
         series = [np.log(s + c) for s, c in zip(series, shifts)]
         produced = [np.zeros(0) for _ in series]
         while len(produced[0]) < horizon:
-            pn = Panel(series)
+            if covs is not None:
+                covs = [np.concatenate([c, np.repeat(c[-1:], len(s) - len(c), axis=0)]) for c, s in zip(covs, series)]
+            pn = Panel(series, covs)
             ends = pn.length - 1
             outs = []
             for L, net in self.networks_:
@@ -282,7 +303,8 @@ class Forecaster:
         if usable:
             series = [batch.values[k] for k in usable]
             shifts = [log_shift(s) for s in series]
-            for k, zf, c in zip(usable, self._forecast_z(series, shifts, horizon), shifts):
+            covs = self._standard_covariates(batch, usable)
+            for k, zf, c in zip(usable, self._forecast_z(series, shifts, horizon, covs), shifts):
                 out[batch.ids[k]], logs[batch.ids[k]] = np.exp(zf) - c, (zf, c)
         for uid, v in zip(batch.ids, batch.values):
             if uid not in out and uid not in skipped:
@@ -298,7 +320,7 @@ class Forecaster:
             out[uid] = {"forecast": out[uid], **{k: np.exp(v) - c for k, v in parts.items()}}
         return out, methods
 
-    def predict(self, Y=None, horizon=None, *, y=None, level=None, quantiles=None):
+    def predict(self, Y=None, horizon=None, *, y=None, level=None, quantiles=None, covariates=None):
         """The next ``horizon`` values of each series, in the container the series came in.
 
         ``Y``: series to forecast (any container ``fit`` takes), by default the training
@@ -308,7 +330,8 @@ class Forecaster:
         ``level=[80, 95]`` adds prediction intervals and ``quantiles=[0.1, 0.9]`` quantiles,
         calibrated on the fit's held-out windows (``recurrent.forecast.intervals``): each
         series' answer is then a dict of arrays, "forecast", "lo-80", "hi-80", ..., "q0.1",
-        ... (DataFrame columns of those names).
+        ... (DataFrame columns of those names). ``covariates``: those of ``Y``, when the
+        forecaster was fitted with covariates (the training series keep theirs).
         """
         self._check_fitted()
         if isinstance(Y, (int, np.integer)) and not isinstance(Y, bool):
@@ -320,7 +343,11 @@ class Forecaster:
         if (levels or qs) and getattr(self, "calibration_", None) is None:
             raise ValueError("predict: this forecaster holds no interval calibration (its series were too short to "
                              "hold out a validation window, or it was saved before intervals existed); refit it")
-        batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict")
+        if Y is None and covariates is not None:
+            raise ValueError("predict: covariates go with new series (predict(Y, covariates=...)); the training "
+                             "series keep their own")
+        batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict", covariates)
+        self._check_covariates(batch)
         if horizon > self.horizon and self.networks_:
             warnings.warn(f"predict: horizon {horizon} is past the fitted horizon {self.horizon}; each further "
                           f"{self.horizon} steps are forecast from the forecast itself (fit with horizon={horizon} "
@@ -328,6 +355,15 @@ class Forecaster:
         fc, methods = self._forecast_batch(batch, horizon, "predict", Y is not None, levels, qs)  # fit warned already
         self.last_methods_ = methods
         return panel.write_batch(batch, fc, horizon)
+
+    def _check_covariates(self, batch):
+        k = getattr(self, "n_covariates_", 0)
+        got = 0 if batch.covariates is None else batch.covariates[0].shape[1]
+        if k and not got:
+            raise ValueError(f"predict: this forecaster was fitted with {k} covariates; pass the new series' "
+                             "covariates too (predict(Y, covariates=...))")
+        if got != k:
+            raise ValueError(f"predict: this forecaster was fitted with {k} covariates, got {got}")
 
     def export_onnx(self, directory, opset=14):
         """Write one ONNX graph per network and ``forecaster.json`` (the recipe) into a new folder.
@@ -338,7 +374,8 @@ class Forecaster:
 
         return export_onnx(self, directory, opset=opset)
 
-    def cross_validation(self, Y, n_windows=3, step=None, refit=True, level=None, quantiles=None) -> dict:
+    def cross_validation(self, Y, n_windows=3, step=None, refit=True, level=None, quantiles=None,
+                         covariates=None) -> dict:
         """A rolling-origin backtest: ``n_windows`` forecasts of ``horizon`` values from origins
         ``step`` apart (default: the horizon) at the end of each series, each fitted only on
         what came before its origin (refit each window unless ``refit=False``), scored with the
@@ -347,10 +384,10 @@ class Forecaster:
         """
         from .backtest import cross_validation
 
-        return cross_validation(self, Y, n_windows, step, refit, level, quantiles)
+        return cross_validation(self, Y, n_windows, step, refit, level, quantiles, covariates)
 
     # ---- evaluate ---------------------------------------------------------------------------
-    def evaluate(self, Y, holdout) -> dict:
+    def evaluate(self, Y, holdout, covariates=None) -> dict:
         """Fit without each series' last ``holdout`` values, forecast them, score against baselines.
 
         Returns a dict: ``metrics`` (the mean sMAPE, MASE, MAPE and RMSE over series for the
@@ -360,7 +397,7 @@ class Forecaster:
         out from is left out and named. The forecaster is left fitted on the training part.
         """
         holdout = chk.positive_int("evaluate", "holdout", holdout)
-        batch = panel.read_batch(Y, "Forecaster.evaluate")
+        batch = panel.read_batch(Y, "Forecaster.evaluate", covariates)
         keep = [k for k, v in enumerate(batch.values) if len(v) - holdout >= 2]
         if not keep:
             longest = max(len(v) for v in batch.values)
@@ -372,7 +409,8 @@ class Forecaster:
                           f"{_names(dropped)}", stacklevel=2)
         train = {batch.ids[k]: batch.values[k][:-holdout] for k in keep}
         actual = {batch.ids[k]: batch.values[k][-holdout:] for k in keep}
-        self.fit(train)
+        self.fit(train, None if batch.covariates is None else
+                 {batch.ids[k]: batch.covariates[k][:-holdout] for k in keep})
         fc, _ = self._forecast_batch(self.batch_, holdout, "evaluate", warn=False)
         m = self.season_
         per_series, wins, losses = [], 0, 0

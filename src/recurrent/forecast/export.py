@@ -4,7 +4,7 @@
     recurrent.forecast.export_onnx(f, "forecaster_onnx/")
 
 The folder holds ``network0.onnx``, ``network1.onnx``, ... and ``forecaster.json``. Each
-graph maps windows ``x`` (N, lookback, 2) float32 to ``y`` (N, horizon): log-ratios of
+graph maps windows ``x`` (N, lookback, 2 + K) float32 to ``y`` (N, horizon): log-ratios of
 the next values to the window's last one. The recipe that turns a series into a
 forecast with them (what ``Forecaster.predict`` does for one horizon) is written in
 ``forecaster.json`` and here:
@@ -14,6 +14,7 @@ forecast with them (what ``Forecaster.predict`` does for one horizon) is written
     for each network (lookback L):
         x[k, 0] = z[n - L + k] - z[n - 1]   (0 before the series starts)    k = 0..L-1
         x[k, 1] = 1 before the series starts, else 0                         (padding flag)
+        x[k, 2:] = (covariates[n - L + k] - mean) / std  (0 before the start; K of them, if any)
         out_j   = z[n - 1] + network_j(x)                                     (horizon,)
     log_f = median over the networks of out_j
     log_f = w * log_f + (1 - w) * theta                  only when w < 1 (``weight_on_networks``)
@@ -54,8 +55,11 @@ def recipe(f) -> dict:
         "format": FORMAT, "version": 1,
         "horizon": int(f.horizon), "season": int(f.season_), "min_length": int(f.min_length),
         "networks": nets,
-        "input": "x (N, lookback, 2) float32: [z[t] - z[n-1], 0] for t inside the series, [0, 1] before it; "
-                 "z = log(y + shift), shift = 0 if min(y) > 0 else -min(y) + mean(|y|)",
+        "input": "x (N, lookback, 2 + K) float32: [z[t] - z[n-1], 0, c[t]] for t inside the series, [0, 1, 0] "
+                 "before it; z = log(y + shift), shift = 0 if min(y) > 0 else -min(y) + mean(|y|); c[t] = "
+                 "(covariates[t] - covariates_mean) / covariates_std (K = 0 without covariates)",
+        "covariates_mean": [float(v) for v in getattr(f, "cov_mean_", [])] if getattr(f, "n_covariates_", 0) else [],
+        "covariates_std": [float(v) for v in getattr(f, "cov_std_", [])] if getattr(f, "n_covariates_", 0) else [],
         "output": "y (N, horizon): z of the next values minus z[n-1]",
         "combine": {"networks": "median", "weight_on_networks": float(f.weight_),
                     "other": "theta: recurrent.forecast.hybrid.log_theta(y + shift, horizon, season), "

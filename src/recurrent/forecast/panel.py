@@ -29,6 +29,7 @@ class Batch:
     values: list
     dates: list = field(default=None)      # per series: the ds values (pandas Index) or None
     freq: str = None                       # the pandas frequency of the dates, when one is found
+    covariates: list = field(default=None)  # per series: (n_i, K) floats, or None
 
 
 def _one(owner, what, value) -> np.ndarray:
@@ -58,10 +59,53 @@ def _is_frame(Y) -> bool:
     return type(Y).__name__ == "DataFrame" and hasattr(Y, "columns")
 
 
-def read_batch(Y, owner="Forecaster.fit") -> Batch:
-    """Check and unpack any of the accepted containers."""
+def read_batch(Y, owner="Forecaster.fit", covariates=None) -> Batch:
+    """Check and unpack any of the accepted containers (and the covariates that go with them)."""
     if _is_frame(Y):
-        return _read_frame(Y, owner)
+        return _read_frame(Y, owner, covariates)
+    batch = _read_plain(Y, owner)
+    if covariates is not None:
+        batch.covariates = _read_covariates(covariates, batch, owner)
+    return batch
+
+
+def _cov_one(owner, what, value, n) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{owner}: expected {what} as numbers, one row per value") from None
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2 or arr.shape[0] != n:
+        raise ValueError(f"{owner}: expected {what} of shape ({n}, K), one row per value of the series; "
+                         f"got shape {arr.shape}")
+    bad = np.argwhere(~np.isfinite(arr))
+    if len(bad):
+        raise ValueError(f"{owner}: {what} has a missing or infinite value at row {int(bad[0][0])}; fill it first")
+    return arr
+
+
+def _read_covariates(C, batch, owner) -> list:
+    """Covariates in the container the series came in: an array (n, K) for one series, a list, a dict."""
+    if batch.kind == "array":
+        out = [_cov_one(owner, "covariates", C, len(batch.values[0]))]
+    elif batch.kind == "list":
+        if not isinstance(C, (list, tuple)) or len(C) != len(batch.values):
+            raise ValueError(f"{owner}: expected covariates as a list of {len(batch.values)} arrays, one per series")
+        out = [_cov_one(owner, f"covariates of series {k}", c, len(v)) for k, (c, v) in enumerate(zip(C, batch.values))]
+    else:
+        if not isinstance(C, dict) or set(C) != set(batch.ids):
+            missing = [k for k in batch.ids if not isinstance(C, dict) or k not in C]
+            raise ValueError(f"{owner}: expected covariates as a dict with the series' ids; "
+                             f"{'missing ' + repr(missing[0]) if missing else 'extra ids'}")
+        out = [_cov_one(owner, f"covariates of series {k!r}", C[k], len(v)) for k, v in zip(batch.ids, batch.values)]
+    widths = {c.shape[1] for c in out}
+    if len(widths) > 1:
+        raise ValueError(f"{owner}: every series needs the same number of covariates, got {sorted(widths)}")
+    return out
+
+
+def _read_plain(Y, owner) -> Batch:
     if isinstance(Y, dict):
         if not Y:
             raise ValueError(f"{owner}: expected at least one series, got an empty dict")
@@ -82,9 +126,15 @@ def read_batch(Y, owner="Forecaster.fit") -> Batch:
                     f"(unique_id, ds, y), got {type(Y).__name__}")
 
 
-def _read_frame(df, owner) -> Batch:
+def _read_frame(df, owner, covariates=None) -> Batch:
     import pandas as pd
 
+    cov_cols = [covariates] if isinstance(covariates, str) else list(covariates or [])
+    if covariates is not None and not all(isinstance(c, str) for c in cov_cols):
+        raise TypeError(f"{owner}: with a DataFrame, name the covariate columns (covariates=['price', ...])")
+    absent = [c for c in cov_cols if c not in df.columns]
+    if absent:
+        raise ValueError(f"{owner}: covariate column {absent[0]!r} is not in the DataFrame ({list(df.columns)})")
     missing = [c for c in ("unique_id", "y") if c not in df.columns]
     if missing:
         raise ValueError(f"{owner}: a DataFrame needs the columns unique_id, ds, y (long format); "
@@ -102,6 +152,12 @@ def _read_frame(df, owner) -> Batch:
                          f"{_show(df['y'].iloc[r])}; expected a number (fill or drop missing values first)")
     has_ds = "ds" in df.columns
     frame = pd.DataFrame({"unique_id": df["unique_id"].to_numpy(), "y": y.to_numpy(dtype=np.float64)})
+    for c in cov_cols:
+        v = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=np.float64)
+        if not np.all(np.isfinite(v)):
+            r = int(np.flatnonzero(~np.isfinite(v))[0])
+            raise ValueError(f"{owner}: row {r} has covariate {c} = {_show(df[c].iloc[r])}; expected a number")
+        frame["cov:" + c] = v
     if has_ds:
         frame["ds"] = df["ds"].to_numpy()
         dup = frame.duplicated(["unique_id", "ds"])
@@ -110,13 +166,14 @@ def _read_frame(df, owner) -> Batch:
             raise ValueError(f"{owner}: row {r} repeats unique_id {_show(frame['unique_id'].iloc[r])} at ds "
                              f"{_show(frame['ds'].iloc[r])}; expected one value per (unique_id, ds)")
         frame = frame.sort_values(["unique_id", "ds"], kind="stable")
-    ids, values, dates = [], [], []
+    ids, values, dates, covs = [], [], [], []
     for uid, part in frame.groupby("unique_id", sort=False):
         ids.append(uid)
         values.append(part["y"].to_numpy())
         dates.append(pd.Index(part["ds"]) if has_ds else None)
+        covs.append(part[["cov:" + c for c in cov_cols]].to_numpy(dtype=np.float64))
     freq = infer_freq(dates) if has_ds else None
-    return Batch("frame", ids, values, dates if has_ds else None, freq)
+    return Batch("frame", ids, values, dates if has_ds else None, freq, covs if cov_cols else None)
 
 
 def infer_freq(dates):

@@ -55,6 +55,10 @@ def _ds_rebuild(entries):
 def save_forecaster(f, path) -> None:
     b = f.batch_
     tensors = {"series/values": np.concatenate(b.values), "series/lengths": np.array([len(v) for v in b.values])}
+    if getattr(f, "n_covariates_", 0):
+        tensors["series/covariates"] = np.ascontiguousarray(np.concatenate(b.covariates), dtype=np.float64)
+        tensors["covariates/mean"] = np.asarray(f.cov_mean_, dtype=np.float64)
+        tensors["covariates/std"] = np.asarray(f.cov_std_, dtype=np.float64)
     if getattr(f, "calibration_", None) is not None:
         tensors["intervals/scores"] = np.ascontiguousarray(f.calibration_, dtype=np.float32)
     layers = []
@@ -95,7 +99,15 @@ def load_forecaster(cls, tensors, meta, path="forecaster"):
         if len(ids) != len(values):
             raise ValueError(f"{len(ids)} ids for {len(values)} series")
         dates, freq = _ds_rebuild(s.get("dates"))
-        f.batch_ = panel.Batch(s["kind"], ids, values, dates, s.get("freq") or freq)
+        covs = None
+        if "series/covariates" in tensors:
+            flat = tensors["series/covariates"]
+            if flat.ndim != 2 or len(flat) != int(lengths.sum()):
+                raise ValueError(f"covariates of shape {flat.shape} for {int(lengths.sum())} values")
+            covs = [flat[a:a + n].copy() for a, n in zip(pn.start, lengths)]
+            f.cov_mean_, f.cov_std_ = tensors["covariates/mean"], tensors["covariates/std"]
+        f.n_covariates_ = 0 if covs is None else covs[0].shape[1]
+        f.batch_ = panel.Batch(s["kind"], ids, values, dates, s.get("freq") or freq, covs)
         f.methods_ = {i: m for i, m in zip(ids, fitted["methods"]) if m is not None}
         f.skipped_ = list(fitted["skipped"])
         f.records_ = []

@@ -77,7 +77,7 @@ def train_network(z, panel, *, limit, val, lookback, horizon, cell, hidden_size,
     """
     rng = np.random.default_rng(seed)
     if net is None:
-        net = build_network(cell, 2, hidden_size, num_layers, horizon, seed, patch)
+        net = build_network(cell, panel.n_inputs, hidden_size, num_layers, horizon, seed, patch)
     opt = Adam(lr=lr)
     sampler = WindowSampler(limit, history, rng)
     total = steps if steps is not None else max_steps

@@ -22,13 +22,23 @@ import numpy as np
 
 
 class Panel:
-    """Many series of different lengths in one flat array: ``values[start[i]:start[i] + length[i]]``."""
+    """Many series of different lengths in one flat array: ``values[start[i]:start[i] + length[i]]``.
 
-    def __init__(self, series):
+    ``covariates`` (optional): one (length[i], K) array per series, already standardised,
+    kept flat as ``cov`` (total, K); each window then carries them beside its values.
+    """
+
+    def __init__(self, series, covariates=None):
         series = [np.asarray(s, dtype=np.float64) for s in series]
         self.length = np.array([len(s) for s in series], dtype=np.int64)
         self.start = np.concatenate([[0], np.cumsum(self.length)[:-1]]).astype(np.int64)
         self.values = np.concatenate(series) if series else np.zeros(0)
+        self.cov = np.concatenate(covariates).astype(np.float64) if covariates is not None else None
+
+    @property
+    def n_inputs(self) -> int:
+        """Features a window step carries: the relative log value, the padding flag, the covariates."""
+        return 2 + (0 if self.cov is None else self.cov.shape[1])
 
     def __len__(self):
         return len(self.length)
@@ -55,7 +65,8 @@ def to_z(panel: Panel, shifts) -> np.ndarray:
 def gather(z, panel: Panel, series_idx, ends, lookback, horizon, limit=None):
     """Inputs, targets and target mask for windows whose last input is z[ends] of each series.
 
-    Returns ``x`` (B, L, 2) float32 with the relative log values and the padding flag,
+    Returns ``x`` (B, L, 2 + K) float32 with the relative log values, the padding flag and
+    the panel's K covariates,
     ``y`` (B, H) float32 relative targets, ``mask`` (B, H) float32 (1 where the target
     exists within ``limit[i]`` values of the series; default its length), and the
     levels (B,) float64.
@@ -67,7 +78,11 @@ def gather(z, panel: Panel, series_idx, ends, lookback, horizon, limit=None):
     pos = ends[:, None] - lookback + 1 + np.arange(lookback)            # (B, L) positions in each series
     inside = pos >= 0
     xv = np.where(inside, z[base[:, None] + np.maximum(pos, 0)] - level[:, None], 0.0)
-    x = np.stack([xv, (~inside).astype(np.float64)], axis=-1).astype(np.float32)
+    x = np.stack([xv, (~inside).astype(np.float64)], axis=-1)
+    if panel.cov is not None:                                            # covariates beside, 0 where padded
+        cv = np.where(inside[..., None], panel.cov[base[:, None] + np.maximum(pos, 0)], 0.0)
+        x = np.concatenate([x, cv], axis=-1)
+    x = x.astype(np.float32)
     n = panel.length[series_idx] if limit is None else np.asarray(limit)[series_idx]
     tpos = ends[:, None] + 1 + np.arange(horizon)                        # (B, H)
     ok = tpos < n[:, None]
