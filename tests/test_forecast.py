@@ -294,7 +294,7 @@ def test_theta_for_many_series_at_once_equals_one_at_a_time():
 
 
 def test_validation_windows_are_held_out_and_capped():
-    from recurrent.forecast.estimator import _validation_split
+    from recurrent.forecast.windows import validation_split as _validation_split
 
     n = np.array([40, 10, 3])
     limit, (idx, ends) = _validation_split(n, 4)          # few series: up to 4 latest windows each

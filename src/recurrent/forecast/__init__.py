@@ -9,7 +9,9 @@ Modules: ``estimator`` (the Forecaster), ``panel`` (containers in and out), ``wi
 (normalisation and batches of windows), ``training`` (the global training loop),
 ``hybrid`` (the Theta member and its weight), ``baselines`` and ``metrics`` (naive,
 seasonal naive, Naive2, SES, Theta; sMAPE, MASE, MAPE, RMSE), ``season`` (the period),
-``persist`` (save and load), ``export`` (ONNX graphs and a JSON recipe).
+``intervals`` (conformal prediction intervals), ``evaluation`` (a holdout against the
+baselines), ``backtest`` (rolling origins), ``persist`` (save and load), ``export`` (ONNX
+graphs and a JSON recipe).
 """
 
 from .baselines import naive, naive2, seasonal_naive, ses, theta

@@ -19,6 +19,11 @@ How a fit works (the modules beside this one hold each step):
    latest values are learnt too.
 5. ``hybrid``: the networks' median is combined with a Theta forecast in log values,
    with the weight that did best on the validation windows.
+6. ``intervals``: that combination's errors on the validation windows calibrate the
+   prediction intervals.
+
+``evaluation`` (a holdout scored with the baselines), ``backtest`` (rolling origins),
+``persist`` and ``export`` work on a fitted Forecaster.
 
 A series too short for the networks (fewer than ``min_length`` values) gets the naive
 forecast, named in ``methods_`` and in a warning; a series of fewer than 2 values is
@@ -27,16 +32,15 @@ left out with a warning; neither stops the rest.
 
 from __future__ import annotations
 
-import sys
 import warnings
 
 import numpy as np
 
 from .. import _checks as chk
-from . import baselines, hybrid, intervals, metrics, panel
+from . import baselines, hybrid, intervals, panel
 from .season import common_season, detect_season
-from .training import CELLS, train_network
-from .windows import Panel, gather, log_shift, to_z
+from .training import CELLS, Progress, train_network
+from .windows import Panel, gather, log_shift, to_z, validation_split
 
 SETTINGS = ("horizon", "season", "cell", "hidden_size", "num_layers", "lookbacks", "n_models", "max_steps",
             "batch_size", "lr", "patience", "eval_every", "history", "refit", "combine", "loss", "patch", "min_length",
@@ -188,13 +192,13 @@ class Forecaster:
         shifts = np.array([log_shift(s) for s in series])
         z = to_z(pn, shifts)
         n = pn.length
-        limit, val = _validation_split(n, H, seed=self.seed)
+        limit, val = validation_split(n, H, seed=self.seed)
         history = self.history or max(20 if self.season_ <= 1 else 15 * self.season_, 2000 // len(series))
         seeds = np.random.default_rng(self.seed).integers(0, 2**31 - 1, size=(len(self.lookbacks_), self.n_models))
         train_args = dict(horizon=H, cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers,
                           lr=self.lr, batch_size=self.batch_size, max_steps=self.max_steps,
                           eval_every=self.eval_every, patience=self.patience, history=history, loss=self.loss)
-        progress = _Progress(self.progress, len(self.lookbacks_) * self.n_models)
+        progress = Progress(self.progress, len(self.lookbacks_) * self.n_models)
         self.networks_, self.records_, val_out = [], [], []
         for a, (L, p) in enumerate(zip(self.lookbacks_, self.patches_)):
             for b in range(self.n_models):
@@ -236,11 +240,11 @@ class Forecaster:
                 methods[uid] = "networks+theta" if self.combine != "networks" else "networks"
         if skipped and warn:
             warnings.warn(f"Forecaster.{where}: left out {len(skipped)} series with fewer than 2 values: "
-                          f"{_names(skipped)}", stacklevel=3)
+                          f"{names(skipped)}", stacklevel=3)
         short = [u for u, m in methods.items() if m.startswith("naive (") and "constant" not in m]
         if short and warn:
             warnings.warn(f"Forecaster.{where}: {len(short)} series shorter than min_length={self.min_length} "
-                          f"get the naive forecast: {_names(short)}", stacklevel=3)
+                          f"get the naive forecast: {names(short)}", stacklevel=3)
         return usable, methods, skipped
 
     def _choose_weight(self, z, pn, shifts, val, val_out):
@@ -392,53 +396,14 @@ class Forecaster:
 
         Returns a dict: ``metrics`` (the mean sMAPE, MASE, MAPE and RMSE over series for the
         model, naive, seasonal naive and Naive2), ``per_series``, ``wins``/``losses``
-        against seasonal naive (by MAE, per series), ``verdict``, and for one series the
-        ``forecast``, ``actual`` and ``baselines`` themselves. A series too short to hold
+        against seasonal naive (by MAE, per series), ``verdict``, ``notes``, and for one series
+        the ``forecast``, ``actual`` and ``baselines`` themselves. A series too short to hold
         out from is left out and named. The forecaster is left fitted on the training part.
+        See ``recurrent.forecast.evaluation``.
         """
-        holdout = chk.positive_int("evaluate", "holdout", holdout)
-        batch = panel.read_batch(Y, "Forecaster.evaluate", covariates)
-        keep = [k for k, v in enumerate(batch.values) if len(v) - holdout >= 2]
-        if not keep:
-            longest = max(len(v) for v in batch.values)
-            raise ValueError(f"evaluate: holdout {holdout} leaves fewer than 2 values to fit on in every series "
-                             f"(the longest has {longest})")
-        dropped = [batch.ids[k] for k, v in enumerate(batch.values) if len(v) - holdout < 2]
-        if dropped:
-            warnings.warn(f"evaluate: left out {len(dropped)} series too short for holdout {holdout}: "
-                          f"{_names(dropped)}", stacklevel=2)
-        train = {batch.ids[k]: batch.values[k][:-holdout] for k in keep}
-        actual = {batch.ids[k]: batch.values[k][-holdout:] for k in keep}
-        self.fit(train, None if batch.covariates is None else
-                 {batch.ids[k]: batch.covariates[k][:-holdout] for k in keep})
-        fc, _ = self._forecast_batch(self.batch_, holdout, "evaluate", warn=False)
-        m = self.season_
-        per_series, wins, losses = [], 0, 0
-        names = ("model", "naive", "seasonal_naive", "naive2")
-        for uid in train:
-            b = baselines.all_baselines(train[uid], holdout, m)
-            cands = {"model": fc[uid], **b}
-            scores = {k: metrics.score(actual[uid], cands[k], train[uid], m) for k in names}
-            e_model = metrics.mae(actual[uid], fc[uid])
-            e_sn = metrics.mae(actual[uid], b["seasonal_naive"])
-            wins += e_model < e_sn
-            losses += e_model > e_sn
-            per_series.append({"id": _jsonable(uid), "method": self.methods_[uid], **scores})
-        agg = {k: metrics.aggregate([s[k] for s in per_series]) for k in names}
-        report = {"holdout": holdout, "season": m, "n_series": len(per_series), "left_out": [_jsonable(u) for u in dropped],
-                  "metrics": agg, "per_series": per_series, "wins": int(wins), "losses": int(losses),
-                  "ties": len(per_series) - int(wins) - int(losses), "forecasts": fc, "actuals": actual}
-        report["verdict"] = _verdict(report)
-        jumpy = [uid for uid in train if metrics.scale_dominated(train[uid], m)]
-        report["notes"] = [f"MASE of {len(jumpy)} series rests on a few jumps in its history (the mean in-sample "
-                           f"seasonal difference is over 20 times the median one), so it is near 0 whatever the "
-                           f"forecast: {_names(jumpy)}"] if jumpy else []
-        if len(per_series) == 1:
-            uid = next(iter(train))
-            b = baselines.all_baselines(train[uid], holdout, m)
-            report.update(forecast=fc[uid].tolist(), actual=actual[uid].tolist(),
-                          baselines={k: v.tolist() for k, v in b.items()})
-        return report
+        from .evaluation import evaluate
+
+        return evaluate(self, Y, holdout, covariates)
 
     # ---- save and load ---------------------------------------------------------------------
     def save(self, path) -> None:
@@ -448,77 +413,12 @@ class Forecaster:
         save_forecaster(self, path)
 
 
-def _validation_split(n, H, at_least=64, at_most=5000, seed=None):
-    """(limit, val): training reads values < limit[i]; val = (series, ends) of the validation windows.
-
-    Each series' latest window (targets: its last H values) is held out; when there are
-    fewer than ``at_least`` series, up to H of each series' latest windows are, so that
-    early stopping on one series does not hang on one window's luck. Early stopping and
-    the Theta weight are judged on at most ``at_most`` windows (a random subset, from the
-    fit's seed, beyond that): every series' latest values are still held out of the
-    training that stopping judges, and checking 5,000 windows says as much as 100,000.
-    """
-    per = int(min(H, max(1, -(-at_least // len(n)))))
-    v = np.minimum(per, np.maximum(n - H - 1, 0))                    # keep at least one input before
-    limit = np.maximum(n - H - v + 1, 0)
-    has = np.flatnonzero((limit >= 1) & (v >= 1))
-    if not len(has):
-        return np.maximum(n - H, 0), None
-    idx = np.repeat(has, v[has])
-    ends = np.concatenate([np.arange(limit[i] - 1, limit[i] - 1 + v[i]) for i in has]) if len(has) < at_most \
-        else limit[has] - 1
-    if len(idx) > at_most:
-        pick = np.sort(np.random.default_rng(seed).choice(len(idx), size=at_most, replace=False))
-        idx, ends = idx[pick], ends[pick]
-    return limit, (idx, ends)
-
-
-def _verdict(report) -> str:
-    agg = report["metrics"]
-    mod, sn = agg["model"]["smape"], agg["seasonal_naive"]["smape"]
-    m = report["season"]
-    base = "seasonal naive" if m > 1 else "naive (no season)"
-    counts = f" (better on {report['wins']} series, worse on {report['losses']}" + \
-             (f", equal on {report['ties']})" if report["ties"] else ")")
-    if mod is None or sn is None:
-        return "No verdict: sMAPE could not be computed on these values."
-    if report["n_series"] > 1:
-        word = "beats" if mod < sn else "does NOT beat"
-        return f"The model {word} {base} on mean sMAPE: {mod:.2f} vs {sn:.2f}{counts}."
-    ms, bs = report["per_series"][0]["model"], report["per_series"][0]["seasonal_naive"]
-    if bs["rmse"] == 0 and ms["rmse"] == 0:
-        return f"Both the model and {base} forecast the held-out values exactly."
-    word = "beats" if ms["rmse"] < bs["rmse"] else "does NOT beat"
-    tail = "" if ms["rmse"] < bs["rmse"] else ": prefer the baseline here, or give the model more data"
-    return f"The model {word} {base}: RMSE {ms['rmse']:.4g} vs {bs['rmse']:.4g}{tail}."
-
-
-def _jsonable(uid):
+def jsonable(uid):
+    """A series id as JSON can hold it (NumPy scalars become Python's)."""
     return uid.item() if isinstance(uid, np.generic) else uid
 
 
-def _names(ids, k=5) -> str:
-    shown = ", ".join(repr(_jsonable(u)) for u in ids[:k])
+def names(ids, k=5) -> str:
+    """The first ``k`` ids, and how many more, for a message."""
+    shown = ", ".join(repr(jsonable(u)) for u in ids[:k])
     return shown + (f" and {len(ids) - k} more" if len(ids) > k else "")
-
-
-class _Progress:
-    """A tqdm bar over training steps on a terminal; elsewhere one line per network on stderr."""
-
-    def __init__(self, enabled, n_networks):
-        self.enabled, self.n, self.k = enabled, n_networks, 0
-        self.bar = None
-        if enabled and sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(desc="training", unit="step", file=sys.stderr, leave=False)
-
-    def done(self, lookback, b, rec):
-        self.k += 1
-        if self.enabled and self.bar is None:
-            best = rec.get("best_step")
-            print(f"network {self.k}/{self.n}: lookback {lookback}, stopped at step {best}", file=sys.stderr)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()

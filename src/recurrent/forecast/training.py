@@ -17,6 +17,8 @@ window: the cost of a fit does not grow with the number or the length of the ser
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from ..layers import GRU, LSTM, RNN, LastStep, Linear, Patches
@@ -117,3 +119,25 @@ def train_network(z, panel, *, limit, val, lookback, horizon, cell, hidden_size,
     if best_w is not None:
         net.load_state_dict(best_w)
     return net, record
+
+
+class Progress:
+    """A tqdm bar over training steps on a terminal; elsewhere one line per network on stderr."""
+
+    def __init__(self, enabled, n_networks):
+        self.enabled, self.n, self.k = enabled, n_networks, 0
+        self.bar = None
+        if enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(desc="training", unit="step", file=sys.stderr, leave=False)
+
+    def done(self, lookback, b, rec):
+        self.k += 1
+        if self.enabled and self.bar is None:
+            best = rec.get("best_step")
+            print(f"network {self.k}/{self.n}: lookback {lookback}, stopped at step {best}", file=sys.stderr)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()

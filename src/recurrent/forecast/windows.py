@@ -113,3 +113,28 @@ class WindowSampler:
         i = self.usable[self.rng.integers(0, len(self.usable), size=batch_size)]
         e = self.lo[i] + (self.rng.random(batch_size) * (self.hi[i] - self.lo[i] + 1)).astype(np.int64)
         return i, e
+
+
+def validation_split(n, H, at_least=64, at_most=5000, seed=None):
+    """(limit, val): training reads values < limit[i]; val = (series, ends) of the validation windows.
+
+    Each series' latest window (targets: its last H values) is held out; when there are
+    fewer than ``at_least`` series, up to H of each series' latest windows are, so that
+    early stopping on one series does not hang on one window's luck. Early stopping and
+    the Theta weight are judged on at most ``at_most`` windows (a random subset, from the
+    fit's seed, beyond that): every series' latest values are still held out of the
+    training that stopping judges, and checking 5,000 windows says as much as 100,000.
+    """
+    per = int(min(H, max(1, -(-at_least // len(n)))))
+    v = np.minimum(per, np.maximum(n - H - 1, 0))                    # keep at least one input before
+    limit = np.maximum(n - H - v + 1, 0)
+    has = np.flatnonzero((limit >= 1) & (v >= 1))
+    if not len(has):
+        return np.maximum(n - H, 0), None
+    idx = np.repeat(has, v[has])
+    ends = np.concatenate([np.arange(limit[i] - 1, limit[i] - 1 + v[i]) for i in has]) if len(has) < at_most \
+        else limit[has] - 1
+    if len(idx) > at_most:
+        pick = np.sort(np.random.default_rng(seed).choice(len(idx), size=at_most, replace=False))
+        idx, ends = idx[pick], ends[pick]
+    return limit, (idx, ends)
