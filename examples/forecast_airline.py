@@ -3,7 +3,8 @@
     python examples/forecast_airline.py
 
 Fits on the first 132 months, forecasts the last 12 in one go, prints the table against the
-naive and seasonal-naive baselines, then refits on all 144 months and forecasts 1961.
+naive and seasonal-naive baselines, then refits on all 144 months and forecasts 1961 with
+its 80% prediction interval.
 """
 
 from recurrent import Forecaster, datasets
@@ -19,4 +20,6 @@ for name, m in report["metrics"].items():
 print(report["verdict"])
 
 forecaster = Forecaster(horizon=12, seed=0, progress=False).fit(series.values)
-print("1961:", " ".join(f"{v:.0f}" for v in forecaster.predict()))
+out = forecaster.predict(level=[80])
+print("1961, 80% interval:", " ".join(f"{lo:.0f}-{hi:.0f}" for lo, hi in zip(out["lo-80"], out["hi-80"])))
+print("1961:", " ".join(f"{v:.0f}" for v in out["forecast"]))
