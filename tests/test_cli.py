@@ -199,3 +199,27 @@ def test_holdout_then_save_refits_on_everything_and_predict_says_what_it_forecas
     assert "after the series it was fitted on" in captured.err
     assert main(["predict", str(model), "--column", "x"]) == 2
     assert "need a CSV file" in capsys.readouterr().err
+
+
+def test_messages_a_newcomer_meets(tmp_path, capsys):
+    import recurrent
+
+    assert recurrent.interop.from_torch is not None                     # as the README writes it
+    csv = tmp_path / "sales.csv"
+    csv.write_text("a,b\n1,2\n")
+    assert main(["predict", str(csv)]) == 2
+    assert "not a recurrent file: it is text (it starts 'a,b\\n1,2\\n')" in capsys.readouterr().err
+    model = tmp_path / "f.safetensors"
+    assert main(["forecast", "--horizon", "4", "--save", str(model), *FAST]) == 0
+    capsys.readouterr()
+    assert main(["import", str(model), "-o", str(tmp_path / "x.safetensors")]) == 2
+    assert "is a forecaster (use it with predict, or export --to onnx)" in capsys.readouterr().err
+    tsv = tmp_path / "t.tsv"
+    tsv.write_text("t\ty\n" + "".join(f"{k}\t{10 + k % 4}\n" for k in range(40)))
+    assert main(["forecast", str(tsv), "--delimiter", "tab", "--horizon", "2", *FAST]) == 0
+    assert "(y): the next 2 values" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as done:
+        main(["forecast", "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    assert "the recurrent cell (default lstm)" in text and "{',',';',tab}" in text

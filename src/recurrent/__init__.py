@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from . import datasets, losses, optim
+from . import datasets, interop, losses, optim
 from .backend import get_backend, set_backend, set_buffer_limit
 from .data import Series, read_csv
 from .forecast import Forecaster, NotFittedError
@@ -15,7 +15,7 @@ from .train import EarlyStopping, History, NonFiniteError
 __all__ = [
     "__version__",
     "LSTM", "GRU", "RNN", "Linear", "LastStep", "Patches", "LSTMState", "Sequential", "load",
-    "EarlyStopping", "History", "NonFiniteError", "losses", "optim",
+    "EarlyStopping", "History", "NonFiniteError", "losses", "optim", "interop",
     "Forecaster", "NotFittedError", "datasets", "read_csv", "Series",
     "trace", "Trace",
     "gradcheck", "numerical_gradient", "relative_error", "GradcheckResult",

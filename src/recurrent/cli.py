@@ -67,7 +67,7 @@ def _load_series(args):
     number = dict(decimal=args.decimal, thousands=args.thousands)
     if args.csv is None:
         series = datasets.load(args.dataset)
-        label = f"{args.dataset} ({series.name}, bundled)"
+        label = f"{args.dataset} ({datasets.unit_of(args.dataset)}, bundled)"
         return {label: series.values}, {label: series.dates}, label, datasets.season_of(args.dataset), False
     if Path(args.csv).is_dir():
         raise UsageError(f"recurrent: {args.csv} is a folder, expected a CSV file")
@@ -414,6 +414,18 @@ def _level(text):
     return v
 
 
+def _add_model_options(p):
+    """The Forecaster's settings, shared by forecast and backtest."""
+    p.add_argument("--lookback", type=_positive_int, help="values per input window (default: 2 and 3 horizons)")
+    p.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm", help="the recurrent cell (default lstm)")
+    p.add_argument("--hidden-size", type=_positive_int, default=32, help="units per network (default 32)")
+    p.add_argument("--models", type=_positive_int, default=3, help="networks per lookback (default 3)")
+    p.add_argument("--steps", type=_positive_int, default=3000, help="most training steps per network "
+                                                                     "(early stopping; default 3000)")
+    p.add_argument("--seed", type=int, default=0, help="makes the fit reproducible, bitwise (default 0)")
+    _add_level_option(p)
+
+
 def _add_level_option(p):
     p.add_argument("--level", type=_level, nargs="+", metavar="L",
                    help="prediction intervals at these levels in percent (e.g. --level 80 95): lo-L and hi-L "
@@ -430,10 +442,13 @@ def _add_csv_options(p):
     p.add_argument("--id-column", help="a long file: the column naming each row's series (e.g. unique_id)")
     p.add_argument("--columns", help="a wide file: these columns, one series each (a,b,c)")
     p.add_argument("--wide", action="store_true", help="a wide file: every numeric column is a series")
-    p.add_argument("--delimiter", choices=[",", ";", "\t"], help="default: detected")
-    p.add_argument("--decimal", choices=[",", "."], help="decimal mark in --id-column/--columns files "
+    p.add_argument("--delimiter", choices=[",", ";", "\t"], metavar="{',',';',tab}",
+                   type=lambda t: "\t" if t.lower() in ("tab", "\\t") else t,
+                   help="the field separator (default: detected)")
+    p.add_argument("--decimal", choices=[",", "."], metavar="{',','.'}", help="decimal mark in --id-column/--columns files "
                                                          "(default: detected where unambiguous)")
-    p.add_argument("--thousands", choices=[",", ".", " ", "'"], help="thousands separator (default: detected)")
+    p.add_argument("--thousands", choices=[",", ".", " ", "'"], metavar="{',','.',' ',\"'\"}",
+                   help="thousands separator (default: detected)")
     hdr = p.add_mutually_exclusive_group()
     hdr.add_argument("--header", dest="header", action="store_const", const=True, help="the first row is a header")
     hdr.add_argument("--no-header", dest="header", action="store_const", const=False, help="there is no header")
@@ -660,6 +675,11 @@ def cmd_import(args) -> int:
         elif meta.get("format") == "keras":
             raise UsageError(f"recurrent: {path}: Keras-layout files are for Keras' set_weights(); "
                              "import the model file it came from")
+        elif "recurrent" in meta:                                               # one of our own files
+            kind = json.loads(meta["recurrent"]).get("kind", "model")
+            what = "a forecaster (use it with predict, or export --to onnx)" if kind == "forecaster" else \
+                f"a recurrent {kind} file already (load it directly)"
+            raise UsageError(f"recurrent: {path} is {what}; import takes ONNX files and PyTorch state_dicts")
         else:
             obj = interop.from_torch(tensors, cell=args.cell, nonlinearity=args.nonlinearity)
     model = obj if isinstance(obj, Sequential) else Sequential([obj] + ([LastStep()] if args.last_step else []))
@@ -700,14 +720,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--holdout", type=_positive_int, help="hold out each series' last K values and score the forecast")
     p.add_argument("--season", type=_positive_int, help="seasonal period (default: from the dates, else detected; "
                                                         "1: none)")
-    p.add_argument("--lookback", type=_positive_int, help="steps per input window (default: 2 and 3 horizons)")
-    p.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm")
-    p.add_argument("--hidden-size", type=_positive_int, default=32)
-    p.add_argument("--models", type=_positive_int, default=3, help="networks per lookback (default 3)")
-    p.add_argument("--steps", type=_positive_int, default=3000, help="most training steps per network "
-                                                                     "(early stopping; default 3000)")
-    p.add_argument("--seed", type=int, default=0)
-    _add_level_option(p)
+    _add_model_options(p)
     p.add_argument("--save", metavar="MODEL", help="save the forecaster fitted on every value (safetensors)")
     p.add_argument("--plot", metavar="PNG", help="draw history, holdout and forecast of the first series")
     p.add_argument("-o", "--output", metavar="CSV", help="write the forecasts in long format (unique_id, ds, "
@@ -728,13 +741,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-refit", dest="refit", action="store_false",
                    help="fit once, on the oldest window's histories, and forecast every window with it")
     p.add_argument("--season", type=_positive_int, help="seasonal period (default: from the dates, else detected)")
-    p.add_argument("--lookback", type=_positive_int, help="steps per input window (default: 2 and 3 horizons)")
-    p.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm")
-    p.add_argument("--hidden-size", type=_positive_int, default=32)
-    p.add_argument("--models", type=_positive_int, default=3, help="networks per lookback (default 3)")
-    p.add_argument("--steps", type=_positive_int, default=3000, help="most training steps per network")
-    p.add_argument("--seed", type=int, default=0)
-    _add_level_option(p)
+    _add_model_options(p)
     p.add_argument("-o", "--output", metavar="CSV", help="write every window's forecasts in long format "
                                                          "(unique_id, cutoff, ds, actual, forecast, baselines, bands)")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
@@ -785,14 +792,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("gradcheck", help="check backward against finite differences")
-    p.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm")
-    p.add_argument("--input-size", type=_positive_int, default=3)
-    p.add_argument("--hidden-size", type=_positive_int, default=4)
-    p.add_argument("--layers", type=_positive_int, default=1)
-    p.add_argument("--bidirectional", action="store_true")
-    p.add_argument("--batch", type=_positive_int, default=2)
-    p.add_argument("--steps", type=_positive_int, default=5)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm", help="the cell (default lstm)")
+    p.add_argument("--input-size", type=_positive_int, default=3, help="features per step (default 3)")
+    p.add_argument("--hidden-size", type=_positive_int, default=4, help="units (default 4)")
+    p.add_argument("--layers", type=_positive_int, default=1, help="stacked layers (default 1)")
+    p.add_argument("--bidirectional", action="store_true", help="both directions")
+    p.add_argument("--batch", type=_positive_int, default=2, help="sequences in the batch (default 2)")
+    p.add_argument("--steps", type=_positive_int, default=5, help="time steps (default 5)")
+    p.add_argument("--seed", type=int, default=0, help="the random weights' and inputs' seed (default 0)")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.set_defaults(func=cmd_gradcheck)
     return parser

@@ -81,6 +81,16 @@ def save_file(path, tensors: dict, meta: dict) -> None:
     atomic_write_bytes(path, data)
 
 
+def _looks_like_text(data) -> bool:
+    """True when the first bytes are printable text (a CSV or JSON passed where a model goes)."""
+    head = data[:64]
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(ch.isprintable() or ch in "\r\n\t" for ch in text)
+
+
 def load_file(path, kind=None):
     """Read ``(tensors, meta)``; check framing, metadata and checksum first.
 
@@ -94,6 +104,9 @@ def load_file(path, kind=None):
     if len(data) < 8:
         raise ValueError(f"{where}: not a recurrent file (only {len(data)} bytes)")
     (n,) = struct.unpack("<Q", data[:8])
+    if n > len(data) - 8 and _looks_like_text(data):
+        raise ValueError(f"{where}: not a recurrent file: it is text (it starts {data[:24].decode(errors='replace')!r}"
+                         f"); a model file is safetensors, written by save or --save")
     if n > len(data) - 8:
         raise ValueError(f"{where}: not a recurrent file, or truncated (its header length says {n} bytes, "
                          f"{len(data) - 8} follow)")

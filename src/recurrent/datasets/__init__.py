@@ -36,6 +36,14 @@ def load_sunspots() -> Series:
     return load("sunspots")
 
 
+UNITS = {"airline": "thousands of passengers", "sunspots": "yearly mean sunspot number"}
+
+
+def unit_of(name: str) -> str:
+    """What a bundled series' values count."""
+    return UNITS[name]
+
+
 def season_of(name: str) -> int:
     """The known period of a bundled series (12 months, about 11 years)."""
     return DATASETS[name][3]
