@@ -192,7 +192,8 @@ def test_same_seed_same_forecast_bitwise_and_save_load_round_trip(tmp_path):
     assert isinstance(back, Forecaster) and back.get_params() == a.get_params()
     for k in Y:
         np.testing.assert_array_equal(back.predict()[k], a.predict()[k])
-        np.testing.assert_array_equal(back.predict(9)[k], a.predict(9)[k])
+        with pytest.warns(UserWarning, match="past the fitted horizon"):
+            np.testing.assert_array_equal(back.predict(9)[k], a.predict(9)[k])
     np.testing.assert_array_equal(back.predict(Y["s2"][:20]), a.predict(Y["s2"][:20]))
 
 
@@ -215,7 +216,8 @@ def test_a_saved_forecaster_with_edited_metadata_is_refused(tmp_path):
 def test_iterated_forecast_beyond_the_horizon_starts_with_the_direct_one():
     y = datasets.load_airline().values[:100]
     f = Forecaster(horizon=6, **FAST, seed=0).fit(y)
-    long = f.predict(15)
+    with pytest.warns(UserWarning, match="horizon 15 is past the fitted horizon 6"):
+        long = f.predict(15)
     assert long.shape == (15,)
     np.testing.assert_array_equal(long[:6], f.predict())
     assert np.all(np.isfinite(long)) and np.all(long > 0)
@@ -264,7 +266,8 @@ def test_other_cells():
     ({"refit": "yes"}, np.arange(1.0, 61.0), ValueError, "`refit` must be"),
 ])
 def test_bad_input(kwargs, Y, error, message):
-    with pytest.raises(error, match=message):
+    with pytest.raises(error, match=message), warnings.catch_warnings():
+        warnings.simplefilter("ignore")                 # a lone short series is also named in a warning
         Forecaster(**{**FAST, **kwargs}).fit(Y)
 
 
@@ -328,7 +331,8 @@ def test_long_windows_are_read_in_patches_of_at_most_twelve_steps(tmp_path):
 
 
 def test_only_constant_or_short_series_all_get_the_naive_forecast(tmp_path):
-    with pytest.warns(UserWarning, match="no series can train the networks"):
+    with pytest.warns(UserWarning, match="no series can train the networks"), \
+            pytest.warns(UserWarning, match="1 series shorter than min_length=3 get the naive forecast: 'short'"):
         f = Forecaster(horizon=3, **FAST, seed=0).fit({"flat": np.full(30, 5.0), "short": [1.0, 2.0]})
     fc = f.predict()
     np.testing.assert_array_equal(fc["flat"], [5.0] * 3)
@@ -418,7 +422,8 @@ def test_covariates_in_every_container_and_through_save_load(tmp_path):
     back = recurrent.load(tmp_path / "f.safetensors")
     np.testing.assert_array_equal(back.predict()["s3"], fc["s3"])
     np.testing.assert_array_equal(back.predict({"n": Y["s1"][:30]}, covariates={"n": C["s1"][:30]})["n"], new["n"])
-    assert len(f.predict(5)["s0"]) == 5                     # iterated: covariates held at their last value
+    with pytest.warns(UserWarning, match="past the fitted horizon"):
+        assert len(f.predict(5)["s0"]) == 5                 # iterated: covariates held at their last value
 
 
 def test_covariates_from_dataframe_columns_and_in_backtests(monkeypatch):

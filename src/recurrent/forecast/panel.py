@@ -182,11 +182,21 @@ def infer_freq(dates):
 
     for d in dates:
         if d is not None and len(d) >= 3 and isinstance(d, pd.DatetimeIndex):
-            f = pd.infer_freq(d)
-            f = getattr(f, "freqstr", f)
+            f = _infer(pd, d)
             if f:
                 return f
     return None
+
+
+def _infer(pd, index):
+    """pandas' inferred frequency as a string, on pandas that return strings and on those that
+    return offsets (asking for the offset where pandas offers the choice, which it warns about)."""
+    try:
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            f = pd.infer_freq(index)
+    except (KeyError, AttributeError, getattr(getattr(pd, "errors", None), "OptionError", KeyError)):
+        f = pd.infer_freq(index)
+    return getattr(f, "freqstr", f)
 
 
 def season_of_freq(freq):
@@ -205,7 +215,7 @@ def future_dates(last_dates, freq, horizon):
     if last_dates is None or len(last_dates) == 0:
         return None
     if isinstance(last_dates, pd.DatetimeIndex):
-        f = freq or (pd.infer_freq(last_dates) if len(last_dates) >= 3 else None)
+        f = freq or (_infer(pd, last_dates) if len(last_dates) >= 3 else None)
         if f is None:
             return None
         return pd.date_range(last_dates[-1], periods=horizon + 1, freq=f)[1:]
