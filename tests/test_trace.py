@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pytest
 
+import recurrent
 from recurrent import GRU, LSTM, LastStep, Linear, Sequential, classic, trace
 from recurrent.cli import main
 
@@ -251,3 +252,24 @@ def test_trace_a_saved_model(tmp_path, capsys):
     np.testing.assert_allclose(data["prediction"], expected, rtol=1e-6)
     code, _, err = run(["trace", "--model", str(path)], capsys)
     assert code == 2 and "--model needs --inputs" in err
+
+
+def test_a_relu_rnn_is_explained_with_relu_and_its_derivative(tmp_path, capsys):
+    rnn = recurrent.RNN(1, 1, nonlinearity="relu", dtype=np.float64, seed=0)
+    for name, v in (("weight_ih_l0", 0.5), ("weight_hh_l0", 0.5), ("bias_ih_l0", 0.0), ("bias_hh_l0", 0.0)):
+        rnn.params[name][...] = v
+    model = recurrent.Sequential([rnn, recurrent.LastStep(), recurrent.Linear(1, 1, dtype=np.float64, seed=1)])
+    path = tmp_path / "relu.safetensors"
+    model.save(path)
+    code, md, _ = run(["explain", "--model", str(path), "--inputs", "1,-3,2.5", "--target", "1"], capsys)
+    assert code == 0
+    assert "\\tanh" not in md
+    assert "h_{2} = \\mathrm{ReLU}\\left(0.5 \\cdot (-3) + 0.5 \\cdot 0.500 + 0\\right) = " \
+           "\\mathrm{ReLU}\\left(-1.250\\right) = 0.000" in md          # the negative pre-activation is cut to 0
+    assert "\\mathrm{ReLU}'(a_{2}) = " in md and "\\cdot 0.000 = 0" in md  # and passes no gradient back
+    assert "\\mathrm{ReLU}\\left(1.250\\right) = 1.250" in md
+    mathtext = pytest.importorskip("matplotlib.mathtext")
+    parser = mathtext.MathTextParser("agg")
+    for eq in _latex_checks(md):
+        if "\\begin{" not in eq:
+            parser.parse("$" + eq.strip() + "$")

@@ -172,6 +172,13 @@ $$""",
 }
 
 
+def _equations(tr) -> str:
+    """The cell's equations; a ReLU RNN's with ReLU."""
+    if tr.cell == "rnn" and tr.nonlinearity == "relu":
+        return EQUATIONS["rnn"].replace("\\tanh", "\\mathrm{ReLU}") + "\n\nwith $\\mathrm{ReLU}(a) = \\max(0, a)$ and its derivative $\\mathrm{ReLU}'(a) = 1$ where $a > 0$, else 0."
+    return EQUATIONS[tr.cell]
+
+
 def _wkey(cell, g, kind):
     """Notation key: kind 'x' (input weight), 'h' (recurrent), 'b' (bias)."""
     if cell == "rnn":
@@ -233,8 +240,8 @@ def _md_forward_gru(ct, t):
     return lines
 
 
-def _md_forward_rnn(ct, t):
-    return [_gate_line(ct, "a", t, "\\tanh")]
+def _md_forward_rnn(ct, t, relu=False):
+    return [_gate_line(ct, "a", t, "\\mathrm{ReLU}" if relu else "\\tanh")]
 
 
 FORWARD = {"lstm": _md_forward_lstm, "gru": _md_forward_gru, "rnn": _md_forward_rnn}
@@ -318,6 +325,10 @@ def _md_backward_rnn(tr, ct, t, T):
     v, g = ct.values, ct.grads
     n = t + 1
     op = "\\cdot" if _is_scalar(v["h"][t]) else "\\odot"
+    if tr.nonlinearity == "relu":                       # ReLU'(a) = 1 where a > 0, else 0
+        return [_dh_line(tr, ct, t, T),
+                f"\\delta_{{{n}}} = \\frac{{\\partial L}}{{\\partial h_{{{n}}}}} {op} \\mathrm{{ReLU}}'(a_{{{n}}}) = "
+                f"{_f(g['dh'][t])} {op} {_f((v['a'][t] > 0).astype(float))} = {_m(g['da'][t])}"]
     return [_dh_line(tr, ct, t, T),
             f"\\delta_{{{n}}} = \\frac{{\\partial L}}{{\\partial h_{{{n}}}}} {op} (1 - h_{{{n}}}^2) = "
             f"{_f(g['dh'][t])} {op} {_f(1 - v['h'][t] ** 2)} = {_m(g['da'][t])}"]
@@ -370,7 +381,7 @@ def render_markdown(tr, lr=None, title=None, notes=None) -> str:
     products = "products are of numbers" if scalar else "$\\odot$ is the elementwise product"
     lines += [f"A {'scalar ' if scalar else ''}{name} with input size {D} and hidden size {H}, "
               f"run over {T} steps from a zero state. $\\sigma$ is the logistic sigmoid; {products}.", "",
-              "## The equations", "", EQUATIONS[cell], ""]
+              "## The equations", "", _equations(tr), ""]
     if tr.readout:
         lines += ["with the readout $\\hat{y} = W_y h_t + b_y$.", ""]
     lines += ["## The weights", "", "| weight | value |", "|---|---|"]
@@ -385,7 +396,8 @@ def render_markdown(tr, lr=None, title=None, notes=None) -> str:
     lines += ["## Forward pass", ""]
     for t in range(T):
         lines += [f"### Time step {t + 1}, input $x_{{{t + 1}}} = {_m(xs[t], True)}$", ""]
-        for k, eq in enumerate(FORWARD[cell](ct, t)):
+        forward = FORWARD[cell](ct, t, tr.nonlinearity == "relu") if cell == "rnn" else FORWARD[cell](ct, t)
+        for k, eq in enumerate(forward):
             lines += [f"{k + 1}. $${eq}$$", ""]
 
     if tr.readout:

@@ -61,6 +61,7 @@ class CellTrace:
 class Trace:
     cell: str
     cells: list                         # CellTrace for every layer and direction
+    nonlinearity: str = "tanh"          # the plain RNN's: "tanh" or "relu" (the gated cells' is tanh)
     prediction: np.ndarray | None = None
     target: np.ndarray | None = None
     loss: float | None = None
@@ -140,7 +141,7 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0) -> T
     else:
         out, _, rnn_cache = model.forward(arr, state)
 
-    result = Trace(cell=cell, cells=[], model=model)
+    result = Trace(cell=cell, cells=[], model=model, nonlinearity=getattr(rnn, "nonlinearity", "tanh"))
     if isinstance(model, Sequential) and type(layers[-1]).__name__ == "Linear":
         result.readout = {"W_y": layers[-1].params["weight"], "b_y": layers[-1].params["bias"]}
     result.many_to_one = out.ndim == 2
