@@ -38,3 +38,22 @@ def backend(request):
     previous = recurrent.set_backend(request.param)
     yield request.param
     recurrent.set_backend(previous)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a test that takes tens of seconds (pytest -m 'not slow' skips them)")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line naming what the skipped tests need, so a short run says why it is short."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    reasons = {}
+    for report in skipped:
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    parts = [f"{n} because {r}" for r, n in sorted(reasons.items(), key=lambda kv: -kv[1])]
+    terminalreporter.write_line(f"skipped {len(skipped)}: " + "; ".join(parts))

@@ -36,6 +36,7 @@ def test_vector_lstm(name):
     assert last < 0.5 * first
 
 
+@pytest.mark.slow
 def test_forecast_airline():
     out = run("forecast_airline.py", timeout=400)        # two default fits
     rmse = float(out.split("model: RMSE")[1].split()[0])
