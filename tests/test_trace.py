@@ -202,6 +202,29 @@ def test_plot_writes_a_png(tmp_path, capsys):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_trace_heatmaps_are_readable(capsys, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import matplotlib.colors as mcolors
+
+    import recurrent.plot
+
+    figures = []
+    monkeypatch.setattr(recurrent.plot, "save_figure", lambda fig, path: figures.append(fig))
+    assert run(["trace", "--example", "lstm-vector", "--plot", "x.png"], capsys)[0] == 0
+    (fig,) = figures
+    fig.canvas.draw()
+    panels = [ax for ax in fig.axes if ax.get_ylabel()]
+    assert [t.get_text() for t in panels[0].get_yticklabels()] == ["unit 1", "unit 2"]
+    title = fig._suptitle.get_window_extent()
+    assert title.y0 >= max(ax.get_window_extent().y1 for ax in panels)          # above the first panel
+    for ax in panels:
+        im = ax.images[0]
+        for text in ax.texts:                                                # dark cells get white text
+            r, g, b, _ = im.cmap(im.norm(float(text.get_text())))
+            dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
+            assert mcolors.to_hex(text.get_color()) == ("#ffffff" if dark else "#000000")
+
+
 @pytest.mark.parametrize("content,message", [
     ({k: v for k, v in classic.SCALAR_LSTM["weights"].items() if k != "W_hf"}, "missing weight 'W_hf'"),
     ({**classic.SCALAR_LSTM["weights"], "W_ff": 1}, "unknown weight 'W_ff'"),

@@ -55,16 +55,18 @@ def plot_trace(tr, path, cell_index=0) -> None:
                        vmin=0.0 if gate else -vmax, vmax=vmax, interpolation="nearest")
         if T * H <= 60:
             for (u, t), v in np.ndenumerate(data):
-                ax.text(t, u, f"{v:.2f}", ha="center", va="center", fontsize=7,
-                        color="white" if gate and v < 0.5 else "black")
+                r, g, b, _ = im.cmap(im.norm(v))                    # white on dark cells, black on light
+                dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
+                ax.text(t, u, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if dark else "black")
         ax.set_ylabel(title, rotation=0, ha="right", va="center", fontsize=8)
         ax.set_yticks(range(H))
+        ax.set_yticklabels([f"unit {u + 1}" for u in range(H)], fontsize=6 if H > 8 else 7)
         ax.set_xticks(range(T))
         ax.set_xticklabels([str(t + 1) for t in range(T)])
         fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01)
     axes[-1, 0].set_xlabel("time step")
     fig.suptitle(f"{tr.cell.upper()} layer {ct.layer + 1}{' (reverse)' if ct.direction else ''}: activations by step")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))     # room for the title above the first panel
     save_figure(fig, path)
 
 
