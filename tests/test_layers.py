@@ -340,3 +340,20 @@ def test_patched_sequential_saves_and_loads(tmp_path, rng):
     x = rng.normal(size=(3, 8, 2)).astype(np.float32)
     assert repr(back.layers[0]) == "Patches(2)"
     np.testing.assert_array_equal(back.predict(x), net.predict(x))
+
+
+def test_one_registry_of_cell_facts_agrees_with_the_layers_and_the_frameworks():
+    from recurrent.cells.facts import FACTS
+    from recurrent.layers import CELLS, cell_name
+
+    for name, f in FACTS.items():
+        layer = CELLS[name](2, 3)
+        assert cell_name(layer) == name and layer.num_gates == f.num_gates == len(f.hand)
+        assert layer.has_cell_state == f.has_cell_state
+        assert sorted(f.to_keras) == sorted(f.to_onnx) == list(range(f.num_gates))
+        assert set(f.equation_order) == set(f.gates)
+    ours = FACTS["lstm"].gates
+    assert tuple(ours[k] for k in FACTS["lstm"].to_onnx) == ("i", "o", "f", "g")      # ONNX: i, o, f, c
+    assert tuple(FACTS["gru"].gates[k] for k in FACTS["gru"].to_keras) == ("z", "r", "n")   # Keras: z, r, h
+    with pytest.raises(TypeError, match="expected an LSTM, GRU or RNN layer, got Linear"):
+        cell_name(Linear(2, 2))

@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import float_array, shape_str
-from .layers import GRU, LSTM, RNN, Linear
+from .cells.facts import FACTS
+from .layers import CELLS, LSTM, Linear
 
 SCALAR_LSTM = {
     "weights": {"W_f": 0.5, "W_hf": 0.1, "b_f": 0.0,
@@ -41,7 +42,7 @@ SCALAR_RNN = {
 }
 
 # gate letter in the notation, in the layer's row order
-_GATE_LETTERS = {"lstm": ("i", "f", "c", "o"), "gru": ("r", "z", "n"), "rnn": ("h",)}
+_GATE_LETTERS = {name: f.hand for name, f in FACTS.items()}
 
 
 def notation_keys(cell: str) -> list:
@@ -106,7 +107,7 @@ def from_notation(weights: dict, cell: str = "lstm", dtype=np.float64):
     if cell == "gru":
         need("b_hn", (H,))
         b_hh[2 * H:] = w["b_hn"]
-    layer = {"lstm": LSTM, "gru": GRU, "rnn": RNN}[cell](D, H, dtype=dtype)
+    layer = CELLS[cell](D, H, dtype=dtype)
     layer.load_state_dict({"weight_ih_l0": w_ih, "weight_hh_l0": w_hh, "bias_ih_l0": b_ih, "bias_hh_l0": b_hh})
     readout = Linear(H, O, dtype=dtype).load_state_dict({"weight": w["W_y"], "bias": w["b_y"]})
     return layer, readout

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .cells.facts import CELL_NAMES
 
 
 class UsageError(Exception):
@@ -39,9 +40,10 @@ def _positive_int(text):
 
 def cmd_gradcheck(args) -> int:
     """Finite differences against backward for a random layer; exit 1 if they disagree."""
-    from . import GRU, LSTM, RNN, gradcheck
+    from . import gradcheck
+    from .layers import CELLS
 
-    cls = {"lstm": LSTM, "gru": GRU, "rnn": RNN}[args.cell]
+    cls = CELLS[args.cell]
     rng = np.random.default_rng(args.seed)
     layer = cls(args.input_size, args.hidden_size, num_layers=args.layers,
                 bidirectional=args.bidirectional, dtype=np.float64, seed=args.seed)
@@ -417,7 +419,7 @@ def _level(text):
 def _add_model_options(p):
     """The Forecaster's settings, shared by forecast and backtest."""
     p.add_argument("--lookback", type=_positive_int, help="values per input window (default: 2 and 3 horizons)")
-    p.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm", help="the recurrent cell (default lstm)")
+    p.add_argument("--cell", choices=CELL_NAMES, default="lstm", help="the recurrent cell (default lstm)")
     p.add_argument("--hidden-size", type=_positive_int, default=32, help="units per network (default 32)")
     p.add_argument("--models", type=_positive_int, default=3, help="networks per lookback (default 3)")
     p.add_argument("--steps", type=_positive_int, default=3000, help="most training steps per network "
@@ -692,7 +694,7 @@ def _add_trace_options(p):
     from .classic import EXAMPLES
 
     p.add_argument("--example", choices=EXAMPLES, help="a built-in example (default lstm-scalar)")
-    p.add_argument("--cell", choices=["lstm", "gru", "rnn"], help="cell for --weights (alone: its scalar example)")
+    p.add_argument("--cell", choices=CELL_NAMES, help="cell for --weights (alone: its scalar example)")
     p.add_argument("--weights", metavar="FILE.json", help="weights in hand notation: W_f, W_hf, b_f, ..., W_y, b_y")
     p.add_argument("--model", metavar="FILE", help="a saved sequence model instead")
     p.add_argument("--inputs", type=lambda t: _parse_numbers(t, "--inputs"),
@@ -786,13 +788,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="an ONNX file or a PyTorch state_dict (safetensors) into a model file")
     p.add_argument("file", help="model.onnx, or a safetensors file of torch.nn.LSTM/GRU/RNN.state_dict()")
     p.add_argument("-o", "--output", required=True, help="the model file to write")
-    p.add_argument("--cell", choices=["lstm", "gru", "rnn"], help="for a state_dict (default: from the shapes)")
+    p.add_argument("--cell", choices=CELL_NAMES, help="for a state_dict (default: from the shapes)")
     p.add_argument("--nonlinearity", choices=["tanh", "relu"], default="tanh", help="for an RNN state_dict")
     p.add_argument("--last-step", action="store_true", help="append LastStep to an imported bare layer")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("gradcheck", help="check backward against finite differences")
-    p.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm", help="the cell (default lstm)")
+    p.add_argument("--cell", choices=CELL_NAMES, default="lstm", help="the cell (default lstm)")
     p.add_argument("--input-size", type=_positive_int, default=3, help="features per step (default 3)")
     p.add_argument("--hidden-size", type=_positive_int, default=4, help="units (default 4)")
     p.add_argument("--layers", type=_positive_int, default=1, help="stacked layers (default 1)")

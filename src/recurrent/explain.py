@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .cells.facts import FACTS
+
 # ---- number formatting ---------------------------------------------------------------------
 
 
@@ -352,7 +354,7 @@ class WeightGrad(NamedTuple):
 def _weight_grads(ct):
     """Gradients in hand notation: sum over steps of delta times the input of that weight."""
     v, g, cell = ct.values, ct.grads, ct.cell
-    gates = {"lstm": "fiog", "gru": "rzn", "rnn": ["a"]}[cell]
+    gates = FACTS[cell].equation_order
     out = []
     for gname in gates:
         da = g["da" if cell == "rnn" else f"da_{gname}"]
@@ -374,7 +376,7 @@ def render_markdown(tr, lr=None, title=None, notes=None) -> str:
     cell = tr.cell
     T = len(ct.values["h"])
     scalar = _is_scalar(ct.values["x"][0], ct.values["h"][0])
-    name = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}[cell]
+    name = FACTS[cell].title
     article = "an" if name[0] in "LR" else "a"
     lines = [f"# {title or f'Worked example: {article} {name}, step by step'}", ""]
     H, D = np.shape(ct.values["h"])[1], np.shape(ct.values["x"])[1]

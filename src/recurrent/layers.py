@@ -16,6 +16,7 @@ from . import _checks as chk
 from .cells import gru as gru_cell
 from .cells import lstm as lstm_cell
 from .cells import rnn as rnn_cell
+from .cells.facts import FACTS
 from .module import Module
 
 
@@ -280,7 +281,7 @@ class LSTM(_Recurrent):
         >>> dx, dstate0, grads = lstm.backward(np.ones_like(y), cache)
     """
 
-    num_gates = 4
+    num_gates = FACTS["lstm"].num_gates
     has_cell_state = True
 
     def _cell_forward(self, x, h0, c0, w):
@@ -303,7 +304,7 @@ class GRU(_Recurrent):
     Args and shapes as ``LSTM``, with 3H rows per weight and the state one array h.
     """
 
-    num_gates = 3
+    num_gates = FACTS["gru"].num_gates
 
     def _cell_forward(self, x, h0, c0, w):
         y, h_T, cache = gru_cell.forward(x, h0, *w)
@@ -479,3 +480,14 @@ class Patches(Module):
 
     def backward(self, dy, cache):
         return np.asarray(dy).reshape(cache["shape"]), {}
+
+
+CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}       # a cell's name -> its layer class
+
+
+def cell_name(layer) -> str:
+    """'lstm', 'gru' or 'rnn' for a layer; TypeError for anything else."""
+    for name, cls in CELLS.items():
+        if type(layer) is cls:
+            return name
+    raise TypeError(f"expected an LSTM, GRU or RNN layer, got {type(layer).__name__}")

@@ -6,6 +6,8 @@ import io as _io
 
 import numpy as np
 
+from .cells.facts import FACTS
+
 
 def require_matplotlib():
     """Import matplotlib with a headless backend, or raise ImportError with the install line."""
@@ -33,10 +35,7 @@ def save_figure(fig, path) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-PANELS = {"lstm": [("i", "input gate i"), ("f", "forget gate f"), ("g", "candidate g (C~)"), ("o", "output gate o"),
-                   ("c", "cell state c"), ("h", "hidden state h")],
-          "gru": [("r", "reset gate r"), ("z", "update gate z"), ("n", "candidate n"), ("h", "hidden state h")],
-          "rnn": [("h", "hidden state h")]}
+PANELS = {name: list(f.labels) for name, f in FACTS.items()}
 
 
 def plot_trace(tr, path, cell_index=0) -> None:

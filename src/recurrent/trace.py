@@ -21,14 +21,11 @@ import numpy as np
 
 from . import losses as _losses
 from .classic import to_notation
-from .layers import GRU, LSTM, RNN
+from .cells.facts import FACTS
+from .layers import cell_name
 from .model import Sequential
 
-GATE_ORDER = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n"), "rnn": ("a",)}
-
-
-def _cell_name(layer) -> str:
-    return {LSTM: "lstm", GRU: "gru", RNN: "rnn"}[type(layer)]
+GATE_ORDER = {name: f.gates for name, f in FACTS.items()}
 
 
 def _preactivations(cell, cache):
@@ -131,7 +128,7 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0) -> T
         arr = arr.reshape(1, -1, 1) if rnn.input_size == 1 else arr.reshape(1, 1, -1)
     elif arr.ndim == 2:
         arr = arr[None]
-    cell = _cell_name(rnn)
+    cell = cell_name(rnn)
 
     if isinstance(model, Sequential):
         if state is not None:

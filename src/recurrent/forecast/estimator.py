@@ -39,7 +39,8 @@ import numpy as np
 from .. import _checks as chk
 from . import baselines, hybrid, intervals, panel
 from .season import common_season, detect_season
-from .training import CELLS, Progress, train_network
+from ..layers import CELLS
+from .training import Progress, train_network
 from .windows import Panel, gather, log_shift, to_z, validation_split
 
 SETTINGS = ("horizon", "season", "cell", "hidden_size", "num_layers", "lookbacks", "n_models", "max_steps",

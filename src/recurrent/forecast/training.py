@@ -21,12 +21,11 @@ import sys
 
 import numpy as np
 
-from ..layers import GRU, LSTM, RNN, LastStep, Linear, Patches
+from ..layers import CELLS, LastStep, Linear, Patches
 from ..model import Sequential
 from ..optim import Adam, clip_grad_norm
 from .windows import WindowSampler, gather
 
-CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
 
 
 def smape_log_loss(pred, target, mask):

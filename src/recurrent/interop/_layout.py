@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..layers import GRU, LSTM, RNN
+from ..cells.facts import FACTS
+from ..layers import CELLS, cell_name
 
-CELL_OF = {LSTM: "lstm", GRU: "gru", RNN: "rnn"}
-CLASS_OF = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
-GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+CLASS_OF = CELLS
+GATES = {name: f.num_gates for name, f in FACTS.items()}
 
 # position k of the target order holds our block ORDER[k]
-TO_KERAS = {"lstm": [0, 1, 2, 3], "gru": [1, 0, 2], "rnn": [0]}
-TO_ONNX = {"lstm": [0, 3, 1, 2], "gru": [1, 0, 2], "rnn": [0]}
+TO_KERAS = {name: list(f.to_keras) for name, f in FACTS.items()}
+TO_ONNX = {name: list(f.to_onnx) for name, f in FACTS.items()}
 
 
 def permute_blocks(a: np.ndarray, order, H: int, axis: int = 0) -> np.ndarray:
@@ -34,6 +34,4 @@ def inverse(order):
 
 
 def cell_of(layer) -> str:
-    if type(layer) not in CELL_OF:
-        raise TypeError(f"expected an LSTM, GRU or RNN layer, got {type(layer).__name__}")
-    return CELL_OF[type(layer)]
+    return cell_name(layer)
