@@ -125,7 +125,8 @@ def main(argv=None):
     torch.set_num_threads(2)
     peak = gemm_peak()
     print(f"# recurrent {recurrent.__version__} ({used} backend) vs torch {torch.__version__} (CPU, 2 threads), "
-          f"NumPy {np.__version__}, Python {platform.python_version()}, {platform.machine()}, {time.strftime('%Y-%m-%d')}")
+          f"NumPy {np.__version__}, Python {platform.python_version()}, {platform.machine()}, "
+          f"{time.strftime('%Y-%m-%d')}")
     print(f"# float32 GEMM peak of this machine: {peak:.1f} GFLOP/s; median of {args.repeats} interleaved runs")
     print()
     print("| cell | shape (N, T, D, H) | phase | ours | torch | ours/torch | our GFLOP/s | % of peak |")
@@ -141,7 +142,8 @@ def main(argv=None):
                 flops = 2 * T * N * GATES[cell] * H * (D + H) * (3 if phase == "training" else 1)
                 gf = flops / np.median(a) / 1e9
                 print(f"| {cell} | {name} ({N}, {T}, {D}, {H}) | {phase} | {fmt_t(np.median(a))} "
-                      f"({fmt_t(a.min())}-{fmt_t(a.max())}) | {fmt_t(np.median(b))} ({fmt_t(b.min())}-{fmt_t(b.max())}) "
+                      f"({fmt_t(a.min())}-{fmt_t(a.max())}) | {fmt_t(np.median(b))} "
+                      f"({fmt_t(b.min())}-{fmt_t(b.max())}) "
                       f"| **{np.median(a) / np.median(b):.2f}x** | {gf:.1f} | {100 * gf / peak:.0f}% |", flush=True)
 
 

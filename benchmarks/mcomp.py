@@ -152,7 +152,8 @@ def backtest_table(results) -> str:
             cov = " | ".join(f"{a[c]:.1f}" if c in a else "" for c in ("coverage-80", "coverage-95"))
             ms = f"{a['msis-95']:.2f}" if "msis-95" in a else ""
             lines.append(f"| {r['data']} | {r['category']} | {r['n_series']} ({r['left_out']}) | {k} | "
-                         f"{a['smape']:.2f} | {a['mase']:.3f} | {cov} | {ms} | {r['seconds'] if k == 'model' else ''} |")
+                         f"{a['smape']:.2f} | {a['mase']:.3f} | {cov} | {ms} | "
+                         f"{r['seconds'] if k == 'model' else ''} |")
     return "\n".join(lines)
 
 

@@ -12,9 +12,9 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import CELLS, HAVE_NUMBA, random_state
 
 import recurrent
+from conftest import CELLS, HAVE_NUMBA, random_state
 from recurrent import backend
 
 needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed (pip install 'recurrent[fast]')")

@@ -9,8 +9,16 @@ import pytest
 
 import recurrent
 from recurrent import Forecaster, datasets
-from recurrent.forecast import (NotFittedError, baselines, detect_season, mase, naive_forecast, rmse,
-                                seasonal_naive_forecast, smape)
+from recurrent.forecast import (
+    NotFittedError,
+    baselines,
+    detect_season,
+    mase,
+    naive_forecast,
+    rmse,
+    seasonal_naive_forecast,
+    smape,
+)
 
 FAST = dict(hidden_size=8, n_models=1, max_steps=120, eval_every=20, patience=3, progress=False)
 

@@ -4,9 +4,9 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import CELLS, random_state
 
 import recurrent
+from conftest import CELLS, random_state
 from recurrent import gradcheck, numerical_gradient, relative_error
 
 CONFIGS = list(itertools.product(["lstm", "gru", "rnn", "rnn-relu"], [1, 2], [False, True], [True, False]))

@@ -56,7 +56,7 @@ def test_widths_grow_with_the_horizon_and_quantiles_sit_inside():
     Y = {f"w{k}": 100 * np.exp(np.cumsum(0.03 * rng.normal(size=60))) for k in range(80)}    # random walks
     f = Forecaster(horizon=6, season=1, **FAST, seed=0).fit(Y)
     out = f.predict(level=[80, 95], quantiles=[0.1, 0.5, 0.9])
-    for k, d in out.items():
+    for d in out.values():
         width = np.log(d["hi-95"]) - np.log(d["lo-95"])
         assert np.all(np.diff(width) >= -1e-9)
         assert np.all(d["lo-95"] <= d["lo-80"]) and np.all(d["hi-80"] <= d["hi-95"])
@@ -90,7 +90,8 @@ def test_containers_and_save_load_keep_the_intervals(tmp_path):
     assert isinstance(lst, list) and set(lst[0]) == {"forecast", "lo-80", "hi-80"}
     one = f.predict(hist["s0"], level=[95])
     assert isinstance(one, dict) and one["lo-95"].shape == (4,)
-    frame = pd.DataFrame([(k, t, v) for k, y in hist.items() for t, v in enumerate(y)], columns=["unique_id", "ds", "y"])
+    frame = pd.DataFrame([(k, t, v) for k, y in hist.items() for t, v in enumerate(y)],
+                         columns=["unique_id", "ds", "y"])
     df = f.predict(frame, level=[80, 95])
     assert list(df.columns) == ["unique_id", "ds", "forecast", "lo-80", "hi-80", "lo-95", "hi-95"]
     np.testing.assert_allclose(df[df.unique_id == "s3"]["hi-80"].to_numpy(), d["s3"]["hi-80"])

@@ -3,12 +3,12 @@
 import math
 
 import numpy as np
-import oracle
 import pytest
-from conftest import CELLS, random_state
 
+import oracle
 import recurrent
-from recurrent import LSTM, GRU, RNN, Linear, LSTMState
+from conftest import CELLS, random_state
+from recurrent import GRU, LSTM, RNN, Linear, LSTMState
 
 
 def _gate_rows(w, G, H):
@@ -36,7 +36,8 @@ def test_gru_matches_the_naive_per_unit_oracle(rng):
     x, h0 = rng.normal(size=(N, T, D)), rng.normal(size=(1, N, H))
     y, _, _ = layer.forward(x, h0)
     p = layer.params
-    parts = [dict(zip("rzn", _gate_rows(p[k], 3, H))) for k in ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")]
+    names = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
+    parts = [dict(zip("rzn", _gate_rows(p[k], 3, H))) for k in names]
     for n in range(N):
         outs, _ = oracle.gru_sequence(x[n].tolist(), h0[0, n].tolist(), *parts)
         np.testing.assert_allclose(y[n], outs, rtol=0, atol=1e-13)

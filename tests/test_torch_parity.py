@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CELLS
 
 import recurrent
+from conftest import CELLS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "torch"
 INDEX = json.loads((FIXTURES / "index.json").read_text())["configs"]

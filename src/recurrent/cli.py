@@ -447,7 +447,8 @@ def _add_csv_options(p):
     p.add_argument("--delimiter", choices=[",", ";", "\t"], metavar="{',',';',tab}",
                    type=lambda t: "\t" if t.lower() in ("tab", "\\t") else t,
                    help="the field separator (default: detected)")
-    p.add_argument("--decimal", choices=[",", "."], metavar="{',','.'}", help="decimal mark in --id-column/--columns files "
+    p.add_argument("--decimal", choices=[",", "."], metavar="{',','.'}",
+                   help="decimal mark in --id-column/--columns files "
                                                          "(default: detected where unambiguous)")
     p.add_argument("--thousands", choices=[",", ".", " ", "'"], metavar="{',','.',' ',\"'\"}",
                    help="thousands separator (default: detected)")
@@ -485,7 +486,8 @@ def _read_weights(path):
     try:
         data = json.loads(p.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
-        raise UsageError(f"recurrent: {path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+        raise UsageError(f"recurrent: {path}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                         f"{exc.msg})") from None
     if not isinstance(data, dict):
         raise UsageError(f"recurrent: {path}: expected a JSON object of weights (W_f, W_hf, b_f, ...)")
     def numbers(v):                      # a number, or (nested) lists of numbers; shapes are checked later
@@ -495,7 +497,8 @@ def _read_weights(path):
 
     for k, v in data.items():
         if not numbers(v):
-            raise UsageError(f"recurrent: {path}: weight {k!r} must be a number or a list of numbers, got {json.dumps(v)}")
+            raise UsageError(f"recurrent: {path}: weight {k!r} must be a number or a list of numbers, "
+                             f"got {json.dumps(v)}")
     return data
 
 

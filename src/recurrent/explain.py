@@ -177,7 +177,9 @@ $$""",
 def _equations(tr) -> str:
     """The cell's equations; a ReLU RNN's with ReLU."""
     if tr.cell == "rnn" and tr.nonlinearity == "relu":
-        return EQUATIONS["rnn"].replace("\\tanh", "\\mathrm{ReLU}") + "\n\nwith $\\mathrm{ReLU}(a) = \\max(0, a)$ and its derivative $\\mathrm{ReLU}'(a) = 1$ where $a > 0$, else 0."
+        return (EQUATIONS["rnn"].replace("\\tanh", "\\mathrm{ReLU}")
+                + "\n\nwith $\\mathrm{ReLU}(a) = \\max(0, a)$ and its derivative $\\mathrm{ReLU}'(a) = 1$ "
+                "where $a > 0$, else 0.")
     return EQUATIONS[tr.cell]
 
 
@@ -255,7 +257,7 @@ def _dh_line(tr, ct, t, T):
     parts, values = [], []
     dy = g.get("dy")
     if dy is not None and np.any(np.asarray(dy[t]) != 0):
-        parts.append("\\left.\\frac{\\partial L}{\\partial h_{%d}}\\right|_{\\mathrm{out}}" % (t + 1))
+        parts.append(f"\\left.\\frac{{\\partial L}}{{\\partial h_{{{t + 1}}}}}\\right|_{{\\mathrm{{out}}}}")
         values.append(_m(dy[t]))
     if t + 1 < T:
         gates = {"lstm": "ifgo", "gru": "rz", "rnn": ["a"]}[ct.cell]
@@ -416,7 +418,8 @@ def render_markdown(tr, lr=None, title=None, notes=None) -> str:
         y, p = np.asarray(tr.target, dtype=np.float64), np.asarray(tr.prediction, dtype=np.float64)
         if tr.loss_name == "mse":
             count = p.size
-            terms = " + ".join(f"({_num(a)} - {_num(b, True)})^2" for a, b in zip(p.ravel(), np.broadcast_to(y, p.shape).ravel()))
+            pairs = zip(p.ravel(), np.broadcast_to(y, p.shape).ravel())
+            terms = " + ".join(f"({_num(a)} - {_num(b, True)})^2" for a, b in pairs)
             pre = f"\\frac{{1}}{{{count}}}\\left({terms}\\right)" if count > 1 else terms
             lines += [f"Mean squared error: $$L = {pre} = {tr.loss:.6g}$$", ""]
             factor = "2" if count == 1 else f"\\frac{{2}}{{{count}}}"
@@ -450,7 +453,8 @@ def render_markdown(tr, lr=None, title=None, notes=None) -> str:
                 terms = " + ".join(_f(d[t]) for t in range(T))
             else:
                 terms = None
-            rhs = f"\\sum_t \\delta_{{{wg.sub}t}}" + (f" {what}^\\top" if what and not scalar else f" {what}" if what else "")
+            rhs = f"\\sum_t \\delta_{{{wg.sub}t}}" + (f" {what}^\\top" if what and not scalar
+                                                      else f" {what}" if what else "")
             lines += [f"$$\\frac{{\\partial L}}{{\\partial {wg.tex}}} = {rhs} = "
                       + (f"{terms} = " if terms else "") + f"{_m(wg.grad)}$$", ""]
         if tr.readout_grads:

@@ -58,7 +58,7 @@ class Sequential(Module):
     def params(self) -> dict:
         return {f"{k}.{name}": arr for k, layer in enumerate(self.layers) for name, arr in layer.params.items()}
 
-    def load_state_dict(self, state_dict) -> "Sequential":
+    def load_state_dict(self, state_dict) -> Sequential:
         expected = self.params
         missing = [k for k in expected if k not in state_dict]
         extra = [k for k in state_dict if k not in expected]
@@ -77,7 +77,7 @@ class Sequential(Module):
     def _like(self, dtype):
         return Sequential([layer._like(dtype) for layer in self.layers])
 
-    def astype(self, dtype) -> "Sequential":
+    def astype(self, dtype) -> Sequential:
         return Sequential([layer.astype(dtype) if layer.params else layer._like(dtype) for layer in self.layers])
 
     def config(self) -> list:

@@ -25,7 +25,7 @@ class Module:
         """A copy of the parameters, keyed as PyTorch's ``state_dict``."""
         return {k: v.copy() for k, v in self.params.items()}
 
-    def load_state_dict(self, state_dict) -> "Module":
+    def load_state_dict(self, state_dict) -> Module:
         """Copy parameters in by name; every key and shape must match exactly.
 
         Accepts NumPy arrays, nested lists or torch tensors. Values are cast to
@@ -53,7 +53,7 @@ class Module:
         self.params.update(new)
         return self
 
-    def astype(self, dtype) -> "Module":
+    def astype(self, dtype) -> Module:
         """A copy of this layer with parameters in ``dtype`` (float32 or float64)."""
         clone = self._like(dtype)
         clone.load_state_dict(self.params)
@@ -62,5 +62,5 @@ class Module:
     def num_parameters(self) -> int:
         return int(sum(v.size for v in self.params.values()))
 
-    def _like(self, dtype) -> "Module":  # pragma: no cover - each layer defines it
+    def _like(self, dtype) -> Module:  # pragma: no cover - each layer defines it
         raise NotImplementedError

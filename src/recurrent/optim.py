@@ -43,7 +43,8 @@ class Optimizer:
     def step(self, params: dict, grads: dict) -> None:
         if set(grads) != set(params):
             missing = sorted(set(params) - set(grads)) or sorted(set(grads) - set(params))
-            raise ValueError(f"{type(self).__name__}.step: grads must have the keys of params; differs at {missing[0]!r}")
+            raise ValueError(f"{type(self).__name__}.step: grads must have the keys of params; "
+                             f"differs at {missing[0]!r}")
         self.steps += 1
         for name, p in params.items():
             self._update(name, p, grads[name])
@@ -62,9 +63,10 @@ class Optimizer:
         buffers = {f"{name}/{key}": arr.copy() for name, slot in self.state.items() for key, arr in slot.items()}
         return {"config": self.config(), "steps": self.steps, "buffers": buffers}
 
-    def load_state_dict(self, sd: dict) -> "Optimizer":
+    def load_state_dict(self, sd: dict) -> Optimizer:
         if sd.get("config", {}).get("type") != type(self).__name__:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: state is for {sd.get('config', {}).get('type')!r}")
+            raise ValueError(f"{type(self).__name__}.load_state_dict: state is for "
+                             f"{sd.get('config', {}).get('type')!r}")
         self.steps = int(sd["steps"])
         self.state = {}
         for full, arr in sd["buffers"].items():

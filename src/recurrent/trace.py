@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import losses as _losses
-from .classic import to_notation
 from .cells.facts import FACTS
+from .classic import to_notation
 from .layers import cell_name
 from .model import Sequential
 

@@ -39,8 +39,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import fused
 from .._buffers import empty
+from ..backend import fused
 from .lstm import EXP_ROUTE_MIN, _first_steps, _tanh, _time_major, _transposed, _wide_input_grads
 
 GATES = ("r", "z", "n")

@@ -64,8 +64,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import fused
 from .._buffers import empty
+from ..backend import fused
 
 GATES = ("i", "f", "g", "o")
 

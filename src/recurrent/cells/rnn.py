@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backend import fused
 from .._buffers import empty
+from ..backend import fused
 from .lstm import EXP_ROUTE_MIN, _fused_operands, _inputs, _transposed, _weight_grads
 
 GATES = ("h",)

@@ -37,9 +37,9 @@ import warnings
 import numpy as np
 
 from .. import _checks as chk
+from ..layers import CELLS
 from . import baselines, hybrid, intervals, panel
 from .season import common_season, detect_season
-from ..layers import CELLS
 from .training import Progress, train_network
 from .windows import Panel, gather, log_shift, to_z, validation_split
 
@@ -153,7 +153,7 @@ class Forecaster:
         return out_l, out_p
 
     # ---- fit ------------------------------------------------------------------------------
-    def fit(self, Y, covariates=None) -> "Forecaster":
+    def fit(self, Y, covariates=None) -> Forecaster:
         """Fit on one series or many (an array, a list, a dict or a long DataFrame). Returns self.
 
         ``covariates``: values known beside each series up to its end (prices, promotions,

@@ -27,7 +27,6 @@ from ..optim import Adam, clip_grad_norm
 from .windows import WindowSampler, gather
 
 
-
 def smape_log_loss(pred, target, mask):
     """(value, dpred): mean over mask of 200 tanh(|pred - target| / 2)."""
     d = pred.astype(np.float64) - target

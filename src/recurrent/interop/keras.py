@@ -29,7 +29,8 @@ def _per_direction(w, cell, H, D, where):
     kernel, rec, bias = (float_array("from_keras", n, a, np.float64)
                          for n, a in zip(("kernel", "recurrent_kernel", "bias"), w))
     if kernel.shape != (D, G * H):
-        raise ValueError(f"from_keras: {where}: kernel expected shape {shape_str((D, G * H))}, got {shape_str(kernel.shape)}")
+        raise ValueError(f"from_keras: {where}: kernel expected shape {shape_str((D, G * H))}, "
+                         f"got {shape_str(kernel.shape)}")
     if rec.shape != (H, G * H):
         raise ValueError(f"from_keras: {where}: recurrent_kernel expected shape {shape_str((H, G * H))}, "
                          f"got {shape_str(rec.shape)}")
