@@ -124,7 +124,7 @@ def to_notation(layer, readout=None, layer_index=0, direction=0) -> dict:
         raise ValueError(f"to_notation: needs an LSTM, GRU or RNN, got {type(layer).__name__}")
     if not (0 <= layer_index < layer.num_layers and 0 <= direction < layer.num_directions):
         raise ValueError(f"to_notation: {layer!r} has no layer {layer_index}, direction {direction}")
-    w_ih, w_hh, b_ih, b_hh = layer._weights(layer_index, direction)
+    w_ih, w_hh, b_ih, b_hh = layer.weights_of(layer_index, direction)
     H = layer.hidden_size
     if cell == "rnn":
         out = {"W_x": w_ih, "W_h": w_hh, "b_h": b_ih + b_hh}

@@ -92,9 +92,9 @@ def gradcheck(layer, x, state=None, *, with_dstate: bool = True, eps: float = 1e
         checks = [(k, layer.params[k], grads[k]) for k in layer.params] + [("x", x, dx)]
     else:
         N = x.shape[0]
-        h0, c0 = layer._split_state("state", state, N)
+        h0, c0 = layer.split_state("state", state, N)
         h0, c0 = h0.astype(np.float64), (c0.astype(np.float64) if c0 is not None else None)
-        packed = lambda: layer._pack_state(h0, c0)  # noqa: E731
+        packed = lambda: layer.pack_state(h0, c0)  # noqa: E731
         y, s_T, cache = layer.forward(x, packed())
         r_y = rng.normal(size=y.shape)
         r_h = rng.normal(size=h0.shape) if with_dstate else np.zeros_like(h0)
@@ -107,7 +107,7 @@ def gradcheck(layer, x, state=None, *, with_dstate: bool = True, eps: float = 1e
                 return float(total + np.sum(r_h * s.h) + np.sum(r_c * s.c))
             return float(total + np.sum(r_h * s))
 
-        dstate = layer._pack_state(r_h, r_c)
+        dstate = layer.pack_state(r_h, r_c)
         dx, ds0, grads = layer.backward(r_y, cache, dstate)
         checks = [(k, layer.params[k], grads[k]) for k in layer.params] + [("x", x, dx)]
         if isinstance(ds0, LSTMState):

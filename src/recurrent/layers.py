@@ -52,7 +52,8 @@ class _Recurrent(Module):
     def num_directions(self) -> int:
         return 2 if self.bidirectional else 1
 
-    def _suffix(self, layer: int, direction: int) -> str:
+    def param_suffix(self, layer: int, direction: int) -> str:
+        """PyTorch's parameter-name suffix: "_l0", "_l1_reverse", ..."""
         return f"_l{layer}" + ("_reverse" if direction == 1 else "")
 
     def _init_params(self, rng) -> dict:
@@ -63,14 +64,15 @@ class _Recurrent(Module):
         for layer in range(self.num_layers):
             d_in = self.input_size if layer == 0 else H * self.num_directions
             for direction in range(self.num_directions):
-                s = self._suffix(layer, direction)
+                s = self.param_suffix(layer, direction)
                 for name, shape in ((f"weight_ih{s}", (G * H, d_in)), (f"weight_hh{s}", (G * H, H)),
                                     (f"bias_ih{s}", (G * H,)), (f"bias_hh{s}", (G * H,))):
                     params[name] = rng.uniform(-k, k, size=shape).astype(self.dtype)
         return params
 
-    def _weights(self, layer, direction):
-        s = self._suffix(layer, direction)
+    def weights_of(self, layer: int = 0, direction: int = 0):
+        """(weight_ih, weight_hh, bias_ih, bias_hh) of one layer and direction (the arrays themselves)."""
+        s = self.param_suffix(layer, direction)
         p = self.params
         return p[f"weight_ih{s}"], p[f"weight_hh{s}"], p[f"bias_ih{s}"], p[f"bias_hh{s}"]
 
@@ -111,8 +113,9 @@ class _Recurrent(Module):
     def _zeros_state(self, N):
         return np.zeros((self.num_layers * self.num_directions, N, self.hidden_size), dtype=self.dtype)
 
-    def _split_state(self, what: str, state, N: int):
-        """Normalise a state (or state gradient) to (h, c) arrays; c is None without a cell state."""
+    def split_state(self, what: str, state, N: int):
+        """A state (or its gradient) as (h, c) arrays, zeros where None, checked against batch size N;
+        c is None without a cell state. ``what`` names it in errors ("state", "dstate")."""
         name = type(self).__name__
         if state is None:
             return self._zeros_state(N), (self._zeros_state(N) if self.has_cell_state else None)
@@ -127,7 +130,8 @@ class _Recurrent(Module):
             raise TypeError(f"{name}: expected {what} as one array (L*dirs, N, H), got a tuple")
         return self._check_h(what, state, N), None
 
-    def _pack_state(self, h, c):
+    def pack_state(self, h, c):
+        """The state as forward returns it: LSTMState(h, c) for an LSTM, h for the others."""
         return LSTMState(h, c) if self.has_cell_state else h
 
     # ---- forward and backward --------------------------------------------------------
@@ -148,7 +152,7 @@ class _Recurrent(Module):
         if segment is not None:
             segment = chk.positive_int(type(self).__name__, "segment", segment)
         N = x.shape[0]
-        h0, c0 = self._split_state("state", state, N)
+        h0, c0 = self.split_state("state", state, N)
         h_T, c_T = np.empty_like(h0), (np.empty_like(c0) if c0 is not None else None)
         caches = []
         inp = x
@@ -158,7 +162,7 @@ class _Recurrent(Module):
                 k = layer * self.num_directions + direction
                 seq = inp if direction == 0 else inp[:, ::-1]         # reverse direction reads time backwards
                 c_init = c0[k] if c0 is not None else None
-                w = self._weights(layer, direction)
+                w = self.weights_of(layer, direction)
                 if segment is None or segment >= seq.shape[1]:
                     y, h_last, c_last, cache = self._cell_forward(seq, h0[k], c_init, w)
                 else:
@@ -171,7 +175,7 @@ class _Recurrent(Module):
             inp = outs[0] if len(outs) == 1 else np.concatenate(outs, axis=2)  # (N, T, dirs*H)
             caches.append(layer_caches)
         cache = {"module": type(self).__name__, "shape": x.shape, "layers": caches}
-        return inp, self._pack_state(h_T, c_T), cache
+        return inp, self.pack_state(h_T, c_T), cache
 
     def __call__(self, x, state=None):
         y, state, _ = self.forward(x, state)
@@ -217,7 +221,7 @@ class _Recurrent(Module):
         H, dirs = self.hidden_size, self.num_directions
         dy = chk.float_array(name, "dy", dy, self.dtype)
         chk.expect_shape(name, "dy", dy, (N, T, dirs * H))
-        dh_T, dc_T = self._split_state("dstate", dstate, N)
+        dh_T, dc_T = self.split_state("dstate", dstate, N)
         dh0 = np.empty_like(dh_T)
         dc0 = np.empty_like(dc_T) if dc_T is not None else None
         grads = {}
@@ -244,12 +248,12 @@ class _Recurrent(Module):
                 dh0[k] = dh_first
                 if dc0 is not None:
                     dc0[k] = dc_first
-                s = self._suffix(layer, direction)
+                s = self.param_suffix(layer, direction)
                 for key, val in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), g):
                     grads[key + s] = val
             d_out = d_in
         grads = {k: grads[k] for k in self.params}                 # PyTorch's order
-        return d_out, self._pack_state(dh0, dc0), grads
+        return d_out, self.pack_state(dh0, dc0), grads
 
 
 class LSTM(_Recurrent):

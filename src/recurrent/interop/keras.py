@@ -77,7 +77,7 @@ def from_keras(weights, cell="lstm", bidirectional=False, nonlinearity="tanh", d
                              f"got {len(lw)}")
         d_in = D if k == 0 else H * layer.num_directions
         for d in range(layer.num_directions):
-            s = layer._suffix(k, d)
+            s = layer.param_suffix(k, d)
             arrays = _per_direction(lw[3 * d:3 * d + 3], cell, H, d_in, f"layer {k}{' backward' if d else ''}")
             for name, a in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), arrays):
                 sd[name + s] = a
@@ -96,7 +96,7 @@ def to_keras(layer) -> list:
     for k in range(layer.num_layers):
         lw = []
         for d in range(layer.num_directions):
-            w_ih, w_hh, b_ih, b_hh = (np.array(a, dtype=np.float64) for a in layer._weights(k, d))
+            w_ih, w_hh, b_ih, b_hh = (np.array(a, dtype=np.float64) for a in layer.weights_of(k, d))
             kernel = permute_blocks(w_ih, order, H).T
             rec = permute_blocks(w_hh, order, H).T
             if cell == "gru":

@@ -67,7 +67,7 @@ def to_onnx(layer_or_model, path=None, opset=14):
             for k in range(layer.num_layers):
                 W, R, B = [], [], []
                 for d in range(dirs):
-                    w_ih, w_hh, b_ih, b_hh = (np.asarray(a, dtype=np.float64) for a in layer._weights(k, d))
+                    w_ih, w_hh, b_ih, b_hh = (np.asarray(a, dtype=np.float64) for a in layer.weights_of(k, d))
                     W.append(permute_blocks(w_ih, order, H))
                     R.append(permute_blocks(w_hh, order, H))
                     B.append(np.concatenate([permute_blocks(b_ih, order, H), permute_blocks(b_hh, order, H)]))
@@ -202,7 +202,7 @@ def from_onnx(path, dtype=np.float32):
         sd = {}
         for k, (W, R, B) in enumerate(stack):
             for d in range(dirs):
-                s = layer._suffix(k, d)
+                s = layer.param_suffix(k, d)
                 sd[f"weight_ih{s}"] = permute_blocks(W[d], back, H)
                 sd[f"weight_hh{s}"] = permute_blocks(R[d], back, H)
                 sd[f"bias_ih{s}"] = permute_blocks(B[d][:G * H], back, H)
