@@ -66,6 +66,28 @@ def atomic_write_bytes(path, data: bytes) -> None:
         pass
 
 
+_BUILDERS = {}          # a file's kind -> the function that rebuilds its object from (tensors, meta, path)
+
+
+def register_kind(kind: str, build) -> None:
+    """Let ``load`` rebuild files of ``kind``: ``build(tensors, meta, path)`` returns the object.
+
+    Each module that saves a kind registers it (Sequential "sequential", Forecaster
+    "forecaster"), so io depends on none of them and they do not import each other.
+    """
+    _BUILDERS[kind] = build
+
+
+def load(path):
+    """The object a recurrent file holds (a Sequential, a Forecaster, ...), checked first."""
+    tensors, meta = load_file(path)
+    build = _BUILDERS.get(meta["kind"])
+    if build is None:
+        raise ValueError(f"{path}: holds a {meta['kind']!r}, which `load` does not rebuild "
+                         f"(it rebuilds {', '.join(sorted(_BUILDERS))})")
+    return build(tensors, meta, path)
+
+
 def save_file(path, tensors: dict, meta: dict) -> None:
     """Write arrays and a JSON-able ``meta`` dict (must hold ``"kind"``) atomically."""
     from safetensors.numpy import save

@@ -158,15 +158,7 @@ class Sequential(Module):
 
 def load(path):
     """Load a model saved by ``Sequential.save`` (or a forecaster saved by ``Forecaster.save``)."""
-    tensors, meta = io.load_file(path)
-    if meta["kind"] == "sequential":
-        return model_from_meta(meta, tensors, path)
-    if meta["kind"] == "forecaster":
-        from .forecast import Forecaster
-        from .forecast.persist import load_forecaster
-
-        return load_forecaster(Forecaster, tensors, meta, path)
-    raise ValueError(f"{path}: holds a {meta['kind']!r}, which `load` does not rebuild")
+    return io.load(path)
 
 
 def model_from_meta(meta, tensors, path="model") -> Sequential:
@@ -176,3 +168,6 @@ def model_from_meta(meta, tensors, path="model") -> Sequential:
         raise ValueError(f"{path}: the model description is damaged ({exc})") from None
     model.load_state_dict(tensors)
     return model
+
+
+io.register_kind("sequential", lambda tensors, meta, path: model_from_meta(meta, tensors, path))

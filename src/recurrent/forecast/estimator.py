@@ -37,6 +37,7 @@ import warnings
 import numpy as np
 
 from .. import _checks as chk
+from .. import io
 from ..layers import CELLS
 from . import baselines, hybrid, intervals, panel
 from .season import common_season, detect_season
@@ -423,3 +424,12 @@ def names(ids, k=5) -> str:
     """The first ``k`` ids, and how many more, for a message."""
     shown = ", ".join(repr(jsonable(u)) for u in ids[:k])
     return shown + (f" and {len(ids) - k} more" if len(ids) > k else "")
+
+
+def _rebuild(tensors, meta, path):
+    from .persist import load_forecaster
+
+    return load_forecaster(Forecaster, tensors, meta, path)
+
+
+io.register_kind("forecaster", _rebuild)

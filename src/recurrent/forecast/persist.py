@@ -77,6 +77,7 @@ def save_forecaster(f, path) -> None:
 
 
 def load_forecaster(cls, tensors, meta, path="forecaster"):
+    """The Forecaster a file describes (``cls`` is the Forecaster class)."""
     try:
         f = cls(**meta["settings"])
         fitted, s = meta["fitted"], meta["series"]
