@@ -223,3 +223,17 @@ def test_messages_a_newcomer_meets(tmp_path, capsys):
     assert done.value.code == 0
     text = capsys.readouterr().out
     assert "the recurrent cell (default lstm)" in text and "{',',';',tab}" in text
+
+
+def test_more_bad_input_is_one_line(tmp_path, capsys):
+    assert main(["explain", "--inputs", "1;2,3"]) == 2
+    assert "every step needs the same number of values, got 1, 2" in capsys.readouterr().err
+    assert main(["forecast", "--columns", "a,b", *FAST]) == 2
+    assert "--columns reads a CSV file; name one" in capsys.readouterr().err
+    model, short = tmp_path / "f.safetensors", tmp_path / "short.csv"
+    assert main(["forecast", "--horizon", "4", "--save", str(model), *FAST]) == 0
+    capsys.readouterr()
+    short.write_text("t,y\n1,5\n")
+    assert main(["predict", str(model), str(short)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["recurrent: error: Forecaster.predict: every series has fewer than 2 values (the longest has 1)"]

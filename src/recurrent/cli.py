@@ -68,6 +68,11 @@ def _load_series(args):
 
     number = dict(decimal=args.decimal, thousands=args.thousands)
     if args.csv is None:
+        given = [flag for flag, v in (("--id-column", args.id_column), ("--columns", args.columns),
+                                      ("--wide", args.wide)) if v]
+        if given:
+            raise UsageError(f"recurrent: {given[0]} reads a CSV file; name one (without a file the bundled "
+                             f"{args.dataset} series is used)")
         series = datasets.load(args.dataset)
         label = f"{args.dataset} ({datasets.unit_of(args.dataset)}, bundled)"
         return {label: series.values}, {label: series.dates}, label, datasets.season_of(args.dataset), False
@@ -478,6 +483,10 @@ def _parse_numbers(text, option):
             if not np.isfinite(row[-1]):
                 raise UsageError(f"recurrent: {option}: {tok!r} is not finite")
         rows.append(row)
+    widths = [len(r) for r in rows]
+    if len(set(widths)) > 1:
+        raise UsageError(f"recurrent: {option}: every step needs the same number of values, got "
+                         f"{', '.join(map(str, widths))} in {text!r}")
     return rows[0] if len(rows) == 1 else rows
 
 
@@ -831,7 +840,7 @@ def main(argv=None) -> int:
     except FileNotFoundError as exc:
         print(f"recurrent: error: no such file: {exc.filename}", file=sys.stderr)
         return 2
-    except (ValueError, TypeError, OSError) as exc:
+    except (ValueError, OSError) as exc:          # a TypeError is a bug here, and shows its traceback
         print(f"recurrent: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

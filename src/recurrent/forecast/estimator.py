@@ -358,6 +358,9 @@ class Forecaster:
             warnings.warn(f"predict: horizon {horizon} is past the fitted horizon {self.horizon}; each further "
                           f"{self.horizon} steps are forecast from the forecast itself (fit with horizon={horizon} "
                           "to learn them directly)", stacklevel=2)
+        if len(batch.values) and all(len(v) < 2 for v in batch.values):
+            raise ValueError(f"Forecaster.predict: every series has fewer than 2 values "
+                             f"(the longest has {max(len(v) for v in batch.values)})")
         fc, methods = self._forecast_batch(batch, horizon, "predict", Y is not None, levels, qs)  # fit warned already
         self.last_methods_ = methods
         return panel.write_batch(batch, fc, horizon)
