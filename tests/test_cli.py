@@ -237,3 +237,11 @@ def test_more_bad_input_is_one_line(tmp_path, capsys):
     assert main(["predict", str(model), str(short)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["recurrent: error: Forecaster.predict: every series has fewer than 2 values (the longest has 1)"]
+
+
+def test_main_leaves_the_callers_warning_display_alone(capsys):
+    import warnings
+
+    before = warnings.showwarning
+    assert main(["gradcheck", "--json"]) == 0
+    assert warnings.showwarning is before

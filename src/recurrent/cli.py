@@ -826,7 +826,12 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 def main(argv=None) -> int:
     import warnings
 
-    warnings.showwarning = _one_line_warning           # a library warning is a one-line note here
+    with warnings.catch_warnings():                    # restores the caller's warning display afterwards
+        warnings.showwarning = _one_line_warning       # a library warning is a one-line note here
+        return _main(argv)
+
+
+def _main(argv) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
