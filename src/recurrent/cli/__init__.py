@@ -1,0 +1,64 @@
+"""Command line: thin subcommands over the public API.
+
+Machine output on stdout, messages on stderr; bad input exits 2 with one line,
+never a traceback. ``forecasting`` holds forecast, backtest and predict; ``models``
+holds gradcheck, trace, explain, export and import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import __version__
+from . import forecasting, models
+from ._common import UsageError, _Parser
+
+__all__ = ["UsageError", "build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="recurrent", description="LSTM, GRU and RNN from first principles.")
+    parser.add_argument("--version", action="version", version=f"recurrent {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    forecasting.add_parsers(sub)
+    models.add_parsers(sub)
+    return parser
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"recurrent: note: {message}", file=sys.stderr)
+
+
+def main(argv=None) -> int:
+    import warnings
+
+    with warnings.catch_warnings():                    # restores the caller's warning display afterwards
+        warnings.showwarning = _one_line_warning       # a library warning is a one-line note here
+        return _main(argv)
+
+
+def _main(argv) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help(sys.stderr)
+            return 2
+        return args.func(args)
+    except UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"recurrent: error: no such file: {exc.filename}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as exc:          # a TypeError is a bug here, and shows its traceback
+        print(f"recurrent: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("recurrent: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
