@@ -206,3 +206,23 @@ def example_model(weights: dict, cell: str, many_to_one: bool = True):
 
     layer, readout = from_notation(weights, cell)
     return Sequential([layer, LastStep(), readout] if many_to_one else [layer, readout])
+
+
+HAND_SLIP = """A hand calculation of this example that circulates widely gets step 1 right and then drifts:
+it carries $h_1 = 0.257$ (exactly {h1:.5f}), and for the output gate at step 2 it uses
+$\\sigma(1.436) = 0.808$. The pre-activation is $0.8 \\cdot 2 + 0.4 \\cdot h_1 = {a2:.5f}$, so
+$o_2 = \\sigma({a2:.4f}) = {o2:.3f}$, as above. Every later number inherits the slip ($h_2 = 0.611$
+instead of {h2:.3f}, $h_3 = 0.841$ instead of {h3:.3f}), and it then runs a fourth step on $x_4 = 4$, the
+value it is trying to predict. The model's prediction is $W_y h_3 = {pred:.3f}$.
+
+A common training slip for this model: taking the sigmoid's derivative of the gate's *output*
+again, $\\sigma(o)(1 - \\sigma(o))$, where the derivative is $o(1 - o)$; and updating the weights
+from each step's own error without carrying $\\partial L / \\partial h$ and $\\partial L / \\partial C$
+back through time, as the backward pass above does."""
+
+
+def hand_slip_note(tr) -> str:
+    """What the widely circulated hand calculation of the scalar LSTM gets wrong, with the trace's numbers."""
+    v = tr.main.values
+    return HAND_SLIP.format(h1=float(v["h"][0, 0]), a2=float(v["a_o"][1, 0]), o2=float(v["o"][1, 0]),
+                            h2=float(v["h"][1, 0]), h3=float(v["h"][2, 0]), pred=float(np.ravel(tr.prediction)[0]))

@@ -137,19 +137,6 @@ def cmd_trace(args) -> int:
     return 0
 
 
-HAND_SLIP = """A hand calculation of this example that circulates widely gets step 1 right and then drifts:
-it carries $h_1 = 0.257$ (exactly {h1:.5f}), and for the output gate at step 2 it uses
-$\\sigma(1.436) = 0.808$. The pre-activation is $0.8 \\cdot 2 + 0.4 \\cdot h_1 = {a2:.5f}$, so
-$o_2 = \\sigma({a2:.4f}) = {o2:.3f}$, as above. Every later number inherits the slip ($h_2 = 0.611$
-instead of {h2:.3f}, $h_3 = 0.841$ instead of {h3:.3f}), and it then runs a fourth step on $x_4 = 4$, the
-value it is trying to predict. The model's prediction is $W_y h_3 = {pred:.3f}$.
-
-A common training slip for this model: taking the sigmoid's derivative of the gate's *output*
-again, $\\sigma(o)(1 - \\sigma(o))$, where the derivative is $o(1 - o)$; and updating the weights
-from each step's own error without carrying $\\partial L / \\partial h$ and $\\partial L / \\partial C$
-back through time, as the backward pass above does."""
-
-
 def cmd_explain(args) -> int:
     """The full worked example as a Markdown document."""
     from ..io import atomic_write_bytes
@@ -159,9 +146,9 @@ def cmd_explain(args) -> int:
     is_classic = not (args.model or args.weights or args.inputs) and (args.example or "lstm-scalar") == "lstm-scalar" \
         and not args.cell
     if is_classic:
-        v = tr.main.values
-        notes = HAND_SLIP.format(h1=float(v["h"][0, 0]), a2=float(v["a_o"][1, 0]), o2=float(v["o"][1, 0]),
-                                 h2=float(v["h"][1, 0]), h3=float(v["h"][2, 0]), pred=float(np.ravel(tr.prediction)[0]))
+        from ..classic import hand_slip_note
+
+        notes = hand_slip_note(tr)
     text = tr.markdown(lr=args.lr if tr.loss is not None else None, notes=notes)
     if args.output:
         atomic_write_bytes(args.output, text.encode())
@@ -203,18 +190,9 @@ def cmd_export(args) -> int:
         else:
             if not rnn.is_recurrent:
                 raise UsageError("recurrent: --to keras needs a model that starts with a recurrent layer")
-            w = interop.to_keras(rnn)
-            per_layer = [w] if rnn.num_layers == 1 else w
-            names = ["kernel", "recurrent_kernel", "bias"]
-            tensors = {}
-            for k, lw in enumerate(per_layer):
-                for j, a in enumerate(lw):
-                    direction = "backward/" if j >= 3 else ""
-                    tensors[f"layer{k}/{direction}{names[j % 3]}"] = np.ascontiguousarray(a)
-            for i, layer in enumerate(model.layers[1:], start=1):
-                for name, a in layer.params.items():       # Dense: kernel = weight^T
-                    tensors[f"{i}.{'kernel' if name == 'weight' else name}"] = np.ascontiguousarray(
-                        a.T if name == "weight" else a)
+            from ..interop.keras import keras_tensors
+
+            tensors = keras_tensors(model)
         meta = {"format": args.to, "recurrent_layers": json.dumps(model.config())}
         atomic_write_bytes(args.output, save(tensors, metadata=meta))
     print(f"wrote {args.output} ({args.to})", file=sys.stderr)

@@ -106,3 +106,23 @@ def to_keras(layer) -> list:
             lw += [np.ascontiguousarray(kernel), np.ascontiguousarray(rec), bias]
         out.append(lw)
     return out[0] if layer.num_layers == 1 else out
+
+
+def keras_tensors(model) -> dict:
+    """A Sequential's weights in Keras' layout, named for a safetensors file: ``layer{k}/kernel``,
+    ``layer{k}/recurrent_kernel``, ``layer{k}/bias`` (``layer{k}/backward/...`` for the reverse half),
+    then ``{i}.kernel`` (= weight^T) and ``{i}.bias`` for each Dense after the recurrent layer."""
+    rnn = model.layers[0]
+    w = to_keras(rnn)
+    per_layer = [w] if rnn.num_layers == 1 else w
+    names = ["kernel", "recurrent_kernel", "bias"]
+    tensors = {}
+    for k, lw in enumerate(per_layer):
+        for j, a in enumerate(lw):
+            direction = "backward/" if j >= 3 else ""
+            tensors[f"layer{k}/{direction}{names[j % 3]}"] = np.ascontiguousarray(a)
+    for i, layer in enumerate(model.layers[1:], start=1):
+        for name, a in layer.params.items():
+            tensors[f"{i}.{'kernel' if name == 'weight' else name}"] = np.ascontiguousarray(
+                a.T if name == "weight" else a)
+    return tensors
