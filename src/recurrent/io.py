@@ -78,7 +78,7 @@ def register_kind(kind: str, build) -> None:
     _BUILDERS[kind] = build
 
 
-def load(path):
+def load(path: str | os.PathLike) -> object:
     """The object a recurrent file holds (a Sequential, a Forecaster, ...), checked first."""
     tensors, meta = load_file(path)
     build = _BUILDERS.get(meta["kind"])
@@ -113,7 +113,7 @@ def _looks_like_text(data) -> bool:
     return all(ch.isprintable() or ch in "\r\n\t" for ch in text)
 
 
-def load_file(path, kind=None):
+def load_file(path: str | os.PathLike, kind: str | None = None) -> tuple[dict, dict]:
     """Read ``(tensors, meta)``; check framing, metadata and checksum first.
 
     ``kind`` (optional): the kind expected, e.g. "sequential" or "checkpoint".

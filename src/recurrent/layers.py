@@ -70,7 +70,7 @@ class _Recurrent(Module):
                     params[name] = rng.uniform(-k, k, size=shape).astype(self.dtype)
         return params
 
-    def weights_of(self, layer: int = 0, direction: int = 0):
+    def weights_of(self, layer: int = 0, direction: int = 0) -> tuple[np.ndarray, ...]:
         """(weight_ih, weight_hh, bias_ih, bias_hh) of one layer and direction (the arrays themselves)."""
         s = self.param_suffix(layer, direction)
         p = self.params
@@ -113,7 +113,7 @@ class _Recurrent(Module):
     def _zeros_state(self, N):
         return np.zeros((self.num_layers * self.num_directions, N, self.hidden_size), dtype=self.dtype)
 
-    def split_state(self, what: str, state, N: int):
+    def split_state(self, what: str, state, N: int) -> tuple[np.ndarray, np.ndarray | None]:
         """A state (or its gradient) as (h, c) arrays, zeros where None, checked against batch size N;
         c is None without a cell state. ``what`` names it in errors ("state", "dstate")."""
         name = type(self).__name__
@@ -130,12 +130,12 @@ class _Recurrent(Module):
             raise TypeError(f"{name}: expected {what} as one array (L*dirs, N, H), got a tuple")
         return self._check_h(what, state, N), None
 
-    def pack_state(self, h, c):
+    def pack_state(self, h: np.ndarray, c: np.ndarray | None) -> LSTMState | np.ndarray:
         """The state as forward returns it: LSTMState(h, c) for an LSTM, h for the others."""
         return LSTMState(h, c) if self.has_cell_state else h
 
     # ---- forward and backward --------------------------------------------------------
-    def forward(self, x, state=None, segment=None):
+    def forward(self, x, state=None, segment: int | None = None) -> tuple[np.ndarray, LSTMState | np.ndarray, dict]:
         """Run every layer and direction over x (N, T, D).
 
         Returns ``(y, state, cache)``: y (N, T, dirs*H) from the top layer, the
@@ -202,7 +202,8 @@ class _Recurrent(Module):
             total = list(g) if total is None else [a + b for a, b in zip(total, g)]
         return np.concatenate(dxs[::-1], axis=1), dh, dc, tuple(total)
 
-    def backward(self, dy, cache, dstate=None, record=None):
+    def backward(self, dy, cache: dict, dstate=None,
+                 record: dict | None = None) -> tuple[np.ndarray, LSTMState | np.ndarray, dict]:
         """Backpropagation through time over every layer and direction.
 
         dy is the gradient on y (N, T, dirs*H); ``dstate`` (optional, same
@@ -383,7 +384,7 @@ class Linear(Module):
     def __repr__(self):
         return f"Linear({self.in_features}, {self.out_features}, dtype={self.dtype})"
 
-    def forward(self, x):
+    def forward(self, x) -> tuple[np.ndarray, dict]:
         """Returns ``(y, cache)`` with y (..., out)."""
         x = chk.float_array("Linear", "x", x, self.dtype)
         if x.ndim < 1 or x.shape[-1] != self.in_features:
@@ -394,7 +395,7 @@ class Linear(Module):
     def __call__(self, x):
         return self.forward(x)[0]
 
-    def backward(self, dy, cache):
+    def backward(self, dy, cache: dict) -> tuple[np.ndarray, dict]:
         """Returns ``(dx, grads)`` for dy shaped like y."""
         if not isinstance(cache, dict) or cache.get("module") != "Linear":
             raise ValueError("Linear.backward: `cache` must come from Linear.forward")
@@ -430,7 +431,7 @@ class LastStep(Module):
     def __repr__(self):
         return "LastStep()"
 
-    def forward(self, x):
+    def forward(self, x) -> tuple[np.ndarray, dict]:
         x = np.asarray(x)
         if x.ndim != 3:
             raise ValueError(f"LastStep: expected x of shape (N, T, F), got {chk.shape_str(x.shape)}")
@@ -439,7 +440,7 @@ class LastStep(Module):
     def __call__(self, x):
         return self.forward(x)[0]
 
-    def backward(self, dy, cache):
+    def backward(self, dy, cache: dict) -> tuple[np.ndarray, dict]:
         dx = np.zeros(cache["shape"], dtype=np.asarray(dy).dtype)
         dx[:, -1] = dy
         return dx, {}
@@ -471,7 +472,7 @@ class Patches(Module):
     def __repr__(self):
         return f"Patches({self.size})"
 
-    def forward(self, x):
+    def forward(self, x) -> tuple[np.ndarray, dict]:
         x = np.asarray(x)
         if x.ndim != 3 or x.shape[1] % self.size:
             raise ValueError(f"Patches: expected x of shape (N, T, F) with T a multiple of {self.size}, "
@@ -482,7 +483,7 @@ class Patches(Module):
     def __call__(self, x):
         return self.forward(x)[0]
 
-    def backward(self, dy, cache):
+    def backward(self, dy, cache: dict) -> tuple[np.ndarray, dict]:
         return np.asarray(dy).reshape(cache["shape"]), {}
 
 

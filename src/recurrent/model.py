@@ -12,6 +12,9 @@ optimizer updating it in place updates the layers.
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from . import io
@@ -32,6 +35,10 @@ def _layer_from_config(entry) -> Module:
     if not isinstance(entry, dict) or entry.get("type") not in LAYER_TYPES:
         raise ValueError(f"unknown layer in model description: {entry!r}")
     return LAYER_TYPES[entry["type"]](**entry.get("config", {}))
+
+
+if TYPE_CHECKING:
+    from .train import History
 
 
 class Sequential(Module):
@@ -88,7 +95,7 @@ class Sequential(Module):
         return f"Sequential({inner}\n)"
 
     # ---- forward and backward ------------------------------------------------------------
-    def forward(self, x, segment=None):
+    def forward(self, x, segment: int | None = None) -> tuple[np.ndarray, dict]:
         """Returns ``(y, cache)``. ``segment``: see ``LSTM.forward`` (memory for time)."""
         caches = []
         for layer in self.layers:
@@ -102,7 +109,7 @@ class Sequential(Module):
     def __call__(self, x):
         return self.forward(x)[0]
 
-    def backward(self, dy, cache, record=None):
+    def backward(self, dy, cache: dict, record: dict | None = None) -> tuple[np.ndarray, dict]:
         """Returns ``(dx, grads)``; grads has the keys of ``params``.
 
         If ``record`` is a dict, it receives for each recurrent layer k
@@ -126,7 +133,7 @@ class Sequential(Module):
         return dy, {k: grads[k] for k in self.params}
 
     # ---- using it ------------------------------------------------------------------------
-    def predict(self, X, batch_size=256):
+    def predict(self, X, batch_size: int = 256) -> np.ndarray:
         """Outputs for X (N, T, D), computed in batches."""
         from ._checks import positive_int
 
@@ -145,7 +152,7 @@ class Sequential(Module):
         X, Y = check_data(self, X, Y, loss if isinstance(loss, str) else None, "evaluate")
         return mean_loss(self, X, Y, losses.get(loss), batch_size)
 
-    def fit(self, X, Y, **kwargs):
+    def fit(self, X, Y, **kwargs) -> History:
         """Train with minibatch BPTT; see ``recurrent.train.fit`` for the arguments."""
         from .train import fit
 
@@ -156,7 +163,7 @@ class Sequential(Module):
         io.save_file(path, self.state_dict(), {"kind": "sequential", "layers": self.config()})
 
 
-def load(path):
+def load(path: str | os.PathLike) -> Sequential | object:
     """Load a model saved by ``Sequential.save`` (or a forecaster saved by ``Forecaster.save``)."""
     return io.load(path)
 

@@ -32,7 +32,9 @@ left out with a warning; neither stops the rest.
 
 from __future__ import annotations
 
+import os
 import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -326,7 +328,8 @@ class Forecaster:
             out[uid] = {"forecast": out[uid], **{k: np.exp(v) - c for k, v in parts.items()}}
         return out, methods
 
-    def predict(self, Y=None, horizon=None, *, y=None, level=None, quantiles=None, covariates=None):
+    def predict(self, Y=None, horizon: int | None = None, *, y=None, level=None, quantiles=None,
+                covariates=None):
         """The next ``horizon`` values of each series, in the container the series came in.
 
         ``Y``: series to forecast (any container ``fit`` takes), by default the training
@@ -374,7 +377,7 @@ class Forecaster:
         if got != k:
             raise ValueError(f"predict: this forecaster was fitted with {k} covariates, got {got}")
 
-    def export_onnx(self, directory, opset=14):
+    def export_onnx(self, directory: str | os.PathLike, opset: int = 14) -> Path:
         """Write one ONNX graph per network and ``forecaster.json`` (the recipe) into a new folder.
 
         See ``recurrent.forecast.export`` for the recipe; returns the folder's path.
@@ -383,7 +386,8 @@ class Forecaster:
 
         return export_onnx(self, directory, opset=opset)
 
-    def cross_validation(self, Y, n_windows=3, step=None, refit=True, level=None, quantiles=None,
+    def cross_validation(self, Y, n_windows: int = 3, step: int | None = None, refit: bool = True, level=None,
+                         quantiles=None,
                          covariates=None) -> dict:
         """A rolling-origin backtest: ``n_windows`` forecasts of ``horizon`` values from origins
         ``step`` apart (default: the horizon) at the end of each series, each fitted only on
@@ -396,7 +400,7 @@ class Forecaster:
         return cross_validation(self, Y, n_windows, step, refit, level, quantiles, covariates)
 
     # ---- evaluate ---------------------------------------------------------------------------
-    def evaluate(self, Y, holdout, covariates=None) -> dict:
+    def evaluate(self, Y, holdout: int, covariates=None) -> dict:
         """Fit without each series' last ``holdout`` values, forecast them, score against baselines.
 
         Returns a dict: ``metrics`` (the mean sMAPE, MASE, MAPE and RMSE over series for the
@@ -411,7 +415,7 @@ class Forecaster:
         return evaluate(self, Y, holdout, covariates)
 
     # ---- save and load ---------------------------------------------------------------------
-    def save(self, path) -> None:
+    def save(self, path: str | os.PathLike) -> None:
         from .persist import save_forecaster
 
         self._check_fitted()

@@ -53,7 +53,8 @@ def _per_direction(w, cell, H, D, where):
             permute_blocks(b_ih, back, H), permute_blocks(b_hh, back, H))
 
 
-def from_keras(weights, cell="lstm", bidirectional=False, nonlinearity="tanh", dtype=np.float64):
+def from_keras(weights: list, cell: str = "lstm", bidirectional: bool = False, nonlinearity: str = "tanh",
+               dtype=np.float64):
     """A layer from Keras ``get_weights()`` arrays (one layer, or a list of layers to stack)."""
     if cell not in KERAS_NAMES:
         raise ValueError(f"from_keras: `cell` must be 'lstm', 'gru' or 'rnn', got {cell!r}")

@@ -16,6 +16,8 @@ onnx and onnxruntime are an optional extra: pip install 'recurrent[onnx]'.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ..layers import LastStep, Linear, Patches
@@ -34,7 +36,7 @@ def _import_onnx():
     return onnx
 
 
-def to_onnx(layer_or_model, path=None, opset=14):
+def to_onnx(layer_or_model, path: str | os.PathLike | None = None, opset: int = 14):
     """Write (or, with ``path=None``, return) an ONNX model computing the same function in float32."""
     onnx = _import_onnx()
     from onnx import TensorProto, helper, numpy_helper
@@ -175,7 +177,7 @@ def _check_recurrent_node(node, attrs):
         raise ValueError(f"{where}: optional inputs {extra} (sequence_lens, initial states) are not supported")
 
 
-def from_onnx(path, dtype=np.float32):
+def from_onnx(path: str | os.PathLike, dtype=np.float32):
     """Read a model written by ``to_onnx`` (or one built the same way) back into layers.
 
     Refuses, with a ``ValueError`` naming it, anything without an exact equivalent: peepholes,

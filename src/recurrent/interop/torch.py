@@ -29,7 +29,7 @@ def _import_torch():
     return torch
 
 
-def from_torch(module_or_state_dict, cell=None, nonlinearity="tanh", dtype=np.float64):
+def from_torch(module_or_state_dict, cell: str | None = None, nonlinearity: str = "tanh", dtype=np.float64):
     """A layer from ``torch.nn.LSTM/GRU/RNN`` (or ``nn.Linear``), or from a recurrent state_dict.
 
     With a state_dict the cell is inferred from the shapes (4H rows: LSTM, 3H: GRU, H: RNN)
@@ -86,7 +86,7 @@ def from_torch(module_or_state_dict, cell=None, nonlinearity="tanh", dtype=np.fl
     return layer.load_state_dict(sd)
 
 
-def to_torch(layer_or_model, as_module=True, dtype=None):
+def to_torch(layer_or_model, as_module: bool = True, dtype=None):
     """A torch module with the same weights (``batch_first=True``), or a dict of arrays.
 
     Layers become ``nn.LSTM/GRU/RNN``; ``Linear`` becomes ``nn.Linear``; a ``Sequential``
