@@ -187,8 +187,8 @@ def test_fused_transpose(shape, dtype):
 @pytest.mark.parametrize("shape", [(3, 5), (1024, 256), (1030, 300), (4100, 70)])
 def test_transposed_weights_on_both_paths(shape, backend):
     """The backward's W_hh^T copy (small arrays in one go, large ones in strips): exactly w.T."""
-    from recurrent.cells.lstm import _transposed
+    from recurrent.cells.sequence import transposed
     w = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
-    got = _transposed(w, recurrent.backend.fused(w.dtype))
+    got = transposed(w, recurrent.backend.fused(w.dtype))
     assert got.flags.c_contiguous
     np.testing.assert_array_equal(got, w.T)

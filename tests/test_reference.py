@@ -11,7 +11,7 @@ import pytest
 
 from recurrent import GRU, LSTM, RNN, LSTMState
 from recurrent.cells import reference
-from recurrent.cells.lstm import EXP_ROUTE_MIN
+from recurrent.cells.sequence import EXP_ROUTE_MIN
 
 SHAPES = [(1, 3, 1, 2),        # tiny: the fused whole-loop path
           (4, 5, 2, 16),       # narrow input

@@ -41,7 +41,7 @@ import numpy as np
 
 from .._buffers import empty
 from ..backend import fused
-from .lstm import EXP_ROUTE_MIN, _first_steps, _tanh, _time_major, _transposed, _wide_input_grads
+from .sequence import EXP_ROUTE_MIN, first_steps, tanh_into, time_major, transposed, wide_input_grads
 
 GATES = ("r", "z", "n")
 
@@ -60,7 +60,7 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     dt = x.dtype
     fz = fused(dt)                                   # the optional fused kernels (recurrent.backend)
     exp_route = 2 * H * N >= EXP_ROUTE_MIN
-    X = _time_major(x)                               # x, rows in (t, n) order (T N, D)
+    X = time_major(x)                               # x, rows in (t, n) order (T N, D)
     if fz is None:                                   # r, z rows pre-scaled for the activation trick
         scale = _rz_scale(H, dt, exp_route)
         AX = np.matmul(w_ih * scale, X.T, out=empty((3 * H, T * N), dt))
@@ -103,7 +103,7 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
                 AHN[t] = ah[2 * H:]
                 np.multiply(r, ah[2 * H:], out=tmp)      # n = tanh(ax_n + r * (W_hn h + b_hn))
                 tmp += AX[2 * H:, t]
-                _tanh(tmp, n)
+                tanh_into(tmp, n)
                 h_prev, h = Zh[:H, t], Zh[:H, t + 1]
                 np.subtract(h_prev, n, out=tmp)          # h = (1 - z) n + z h_prev = n + z (h_prev - n)
                 tmp *= z
@@ -130,7 +130,7 @@ def backward(dy, dh_T, cache, record=None):
     DAH = empty((3 * H, T, N), dt)
     dh_next = dh_T.T.copy()                          # a copy: it is updated in place
     fz = fused(dt)
-    w_hh_T = _transposed(w_hh, fz)                   # (H, 3H)
+    w_hh_T = transposed(w_hh, fz)                   # (H, 3H)
     if fz is not None and record is None:            # the same recurrence, each step fused (recurrent.backend)
         dah = np.empty((3 * H, N), dtype=dt)
         rec = dh_next                                # W_hh^T dah_{t+1}; at the top, the gradient on h_T
@@ -143,7 +143,7 @@ def backward(dy, dh_T, cache, record=None):
             for t in reversed(range(T)):
                 fz.gru_backward_step(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, t)
                 np.dot(w_hh_T, dah, out=rec)
-        return _weight_grads(DAX, DAH, X, Zh, w_ih, rec + carry)
+        return weight_grads(DAX, DAH, X, Zh, w_ih, rec + carry)
     dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
     r, z, n = G[:, :H], G[:, H:2 * H], G[:, 2 * H:]
     h_prev = Zh[:H, :T].transpose(1, 0, 2)           # (T, H, N)
@@ -173,14 +173,14 @@ def backward(dy, dh_T, cache, record=None):
         dh_next += tmp                                     # dh_{t-1} = z dh + W_hh^T dah
     if record is not None:
         record.update(dh=rec_dh.transpose(2, 0, 1), dax=DAX.transpose(2, 1, 0), dah=DAH.transpose(2, 1, 0))
-    return _weight_grads(DAX, DAH, X, Zh, w_ih, dh_next)
+    return weight_grads(DAX, DAH, X, Zh, w_ih, dh_next)
 
 
-def _weight_grads(DAX, DAH, X, Zh, w_ih, dh0):
+def weight_grads(DAX, DAH, X, Zh, w_ih, dh0):
     """dx and the weight gradients from every step's dax and dah (3H, T, N)."""
     H3, T, N = DAX.shape
     H = H3 // 3
     DAX2, DAH2 = DAX.reshape(H3, T * N), DAH.reshape(H3, T * N)
-    Zs = _first_steps(Zh, T)                         # [h_{t-1}; 1] of every step, (H + 1, T N)
-    dx, dw_ih, dw_hh, db_hh = _wide_input_grads(DAX2, DAH2, X, Zs, w_ih, N)   # X: x in (t, n) row order
+    Zs = first_steps(Zh, T)                         # [h_{t-1}; 1] of every step, (H + 1, T N)
+    dx, dw_ih, dw_hh, db_hh = wide_input_grads(DAX2, DAH2, X, Zs, w_ih, N)   # X: x in (t, n) row order
     return dx, dh0.T, (dw_ih, dw_hh, DAX2 @ Zs[H], db_hh)   # Zh's row of ones: db_ih sums every dax

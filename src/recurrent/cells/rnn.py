@@ -19,7 +19,7 @@ one product per step [W_ih | W_hh | b] @ [x_t; h_{t-1}; 1] with h_t written into
 the next block (for wide inputs, all steps' input parts and the bias in one
 product first, and W_hh @ h per step), tanh via exp for large arrays, act'
 precomputed for all steps before the backward loop, and the weight gradients
-from products over all steps (the LSTM's ``_weight_grads``). With the fused kernels (``recurrent.backend``) each step's
+from products over all steps (the LSTM's ``weight_grads``). With the fused kernels (``recurrent.backend``) each step's
 elementwise work is one compiled loop.
 """
 
@@ -29,7 +29,7 @@ import numpy as np
 
 from .._buffers import empty
 from ..backend import fused
-from .lstm import EXP_ROUTE_MIN, _fused_operands, _inputs, _transposed, _weight_grads
+from .sequence import EXP_ROUTE_MIN, fused_operands, step_inputs, transposed, weight_grads
 
 GATES = ("h",)
 
@@ -45,11 +45,11 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     # exp route: the step computes -2a, as tanh(a) = 2 / (1 + exp(-2a)) - 1
     scale = np.full((H, 1), -2.0, dtype=dt) if exp_route else None
     b = b_ih + b_hh
-    W, Z, hr, X, XW = _inputs(x, w_ih, w_hh, b, h0, scale, add_bias=fz is None)   # the layouts: lstm._inputs
+    W, Z, hr, X, XW = step_inputs(x, w_ih, w_hh, b, h0, scale, add_bias=fz is None)
     rows = W.shape[1]                                # the rows of Z that W multiplies
     a = np.empty((H, N), dtype=dt)
     if fz is not None:                               # the same loop, each step's elementwise work fused
-        xw, zc = _fused_operands(Z, XW, rows)
+        xw, zc = fused_operands(Z, XW, rows)
         if W.size * N <= fz.SMALL_STEP:              # tiny steps: the whole loop compiled, products included
             fz.rnn_forward_small(W, a, Z, xw, b, zc, hr, not tanh)
         else:
@@ -91,7 +91,7 @@ def backward(dy, dh_T, cache, record=None):
     relu = cache["nonlinearity"] == "relu"
     DA = empty((H, T, N), dt)                        # da of every step, laid out for the products
     dh_next = dh_T.T.copy()                          # W_hh^T da_{t+1}; at the top, the gradient on h_T
-    w_hh_T = _transposed(w_hh, fz)
+    w_hh_T = transposed(w_hh, fz)
     if fz is not None and record is None:            # the same recurrence, each step fused (recurrent.backend)
         da = np.empty((H, N), dtype=dt)
         dy = np.ascontiguousarray(dy)               # the kernels read each step's dy as they go
@@ -101,7 +101,7 @@ def backward(dy, dh_T, cache, record=None):
             for t in reversed(range(T)):
                 fz.rnn_backward_step(Z, hr, dy, dh_next, da, DA, t, relu)
                 np.dot(w_hh_T, da, out=dh_next)
-        dx, grads = _weight_grads(DA, cache)
+        dx, grads = weight_grads(DA, cache)
         return dx, dh_next.T, grads
     dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
     Hs = Z[hr:hr + H, 1:].transpose(1, 0, 2)         # (T, H, N): h_1 .. h_T
@@ -117,5 +117,5 @@ def backward(dy, dh_T, cache, record=None):
         np.dot(w_hh_T, DA[:, t], out=dh_next)
     if record is not None:
         record.update(dh=rec_dh.transpose(2, 0, 1), da=DA.transpose(2, 1, 0))
-    dx, grads = _weight_grads(DA, cache)
+    dx, grads = weight_grads(DA, cache)
     return dx, dh_next.T, grads
