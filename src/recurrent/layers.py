@@ -31,6 +31,7 @@ class _Recurrent(Module):
     """Shared composition for LSTM, GRU and RNN: layers, directions, checks."""
 
     num_gates: int = 1
+    cell_module = None          # the cell's module in recurrent.cells: forward and backward over a sequence
     has_cell_state: bool = False
     is_recurrent = True
 
@@ -133,6 +134,18 @@ class _Recurrent(Module):
     def pack_state(self, h: np.ndarray, c: np.ndarray | None) -> LSTMState | np.ndarray:
         """The state as forward returns it: LSTMState(h, c) for an LSTM, h for the others."""
         return LSTMState(h, c) if self.has_cell_state else h
+
+    # ---- the cell, one signature for all three ------------------------------------------
+    def _cell_options(self) -> dict:
+        return {}
+
+    def _cell_forward(self, x, h0, c0, w):
+        """The cell over one layer and direction: (y, h_T, c_T or None, cache)."""
+        return self.cell_module.forward(x, h0, c0, *w, **self._cell_options())
+
+    def _cell_backward(self, dy, dh_T, dc_T, cache, record=None):
+        """Its BPTT: (dx, dh0, dc0 or None, grads)."""
+        return self.cell_module.backward(dy, dh_T, dc_T, cache, record)
 
     # ---- forward and backward --------------------------------------------------------
     def forward(self, x, state=None, segment: int | None = None) -> tuple[np.ndarray, LSTMState | np.ndarray, dict]:
@@ -289,11 +302,7 @@ class LSTM(_Recurrent):
     num_gates = FACTS["lstm"].num_gates
     has_cell_state = True
 
-    def _cell_forward(self, x, h0, c0, w):
-        return lstm_cell.forward(x, h0, c0, *w)
-
-    def _cell_backward(self, dy, dh_T, dc_T, cache, record=None):
-        return lstm_cell.backward(dy, dh_T, dc_T, cache, record)
+    cell_module = lstm_cell
 
 
 class GRU(_Recurrent):
@@ -311,13 +320,7 @@ class GRU(_Recurrent):
 
     num_gates = FACTS["gru"].num_gates
 
-    def _cell_forward(self, x, h0, c0, w):
-        y, h_T, cache = gru_cell.forward(x, h0, *w)
-        return y, h_T, None, cache
-
-    def _cell_backward(self, dy, dh_T, dc_T, cache, record=None):
-        dx, dh0, grads = gru_cell.backward(dy, dh_T, cache, record)
-        return dx, dh0, None, grads
+    cell_module = gru_cell
 
 
 class RNN(_Recurrent):
@@ -344,13 +347,10 @@ class RNN(_Recurrent):
     def __repr__(self):
         return super().__repr__()[:-1] + f", nonlinearity={self.nonlinearity!r})"
 
-    def _cell_forward(self, x, h0, c0, w):
-        y, h_T, cache = rnn_cell.forward(x, h0, *w, nonlinearity=self.nonlinearity)
-        return y, h_T, None, cache
+    cell_module = rnn_cell
 
-    def _cell_backward(self, dy, dh_T, dc_T, cache, record=None):
-        dx, dh0, grads = rnn_cell.backward(dy, dh_T, cache, record)
-        return dx, dh0, None, grads
+    def _cell_options(self) -> dict:
+        return {"nonlinearity": self.nonlinearity}
 
 
 class Linear(Module):

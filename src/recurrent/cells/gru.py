@@ -53,8 +53,11 @@ def _rz_scale(H, dtype, exp_route):
     return s
 
 
-def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
-    """Run the cell over x (N, T, D) from h0 (N, H). Returns y, h_T, cache."""
+def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+    """Run the cell over x (N, T, D) from h0 (N, H). Returns y, h_T, None, cache.
+
+    The three cells share one signature; the GRU has no cell state, so c0 is None and so is
+    the third value returned."""
     N, T, D = x.shape
     H = w_hh.shape[1]
     dt = x.dtype
@@ -112,11 +115,11 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     cache = {"x": x, "X": X, "Zh": Zh, "G": G, "AHN": AHN,
              "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh,
              "h": Hs.transpose(2, 1, 0), "gates": G.transpose(2, 0, 1), "ah_n": AHN.transpose(2, 0, 1)}
-    return Hs[:, 1:].transpose(2, 1, 0), Hs[:, T].T, cache
+    return Hs[:, 1:].transpose(2, 1, 0), Hs[:, T].T, None, cache
 
 
-def backward(dy, dh_T, cache, record=None):
-    """BPTT. Returns dx, dh0 and (dW_ih, dW_hh, db_ih, db_hh).
+def backward(dy, dh_T, dc_T, cache, record=None):
+    """BPTT. Returns dx, dh0, None (no cell state; dc_T is None too) and (dW_ih, dW_hh, db_ih, db_hh).
 
     If ``record`` is a dict, it receives ``dh`` (N, T, H), the total gradient on
     h_t, and ``dax``/``dah`` (N, T, 3H), the gradients on the input and recurrent
@@ -143,7 +146,7 @@ def backward(dy, dh_T, cache, record=None):
             for t in reversed(range(T)):
                 fz.gru_backward_step(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, t)
                 np.dot(w_hh_T, dah, out=rec)
-        return weight_grads(DAX, DAH, X, Zh, w_ih, rec + carry)
+        return _gru_grads(DAX, DAH, X, Zh, w_ih, rec + carry)
     dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
     r, z, n = G[:, :H], G[:, H:2 * H], G[:, 2 * H:]
     h_prev = Zh[:H, :T].transpose(1, 0, 2)           # (T, H, N)
@@ -173,14 +176,14 @@ def backward(dy, dh_T, cache, record=None):
         dh_next += tmp                                     # dh_{t-1} = z dh + W_hh^T dah
     if record is not None:
         record.update(dh=rec_dh.transpose(2, 0, 1), dax=DAX.transpose(2, 1, 0), dah=DAH.transpose(2, 1, 0))
-    return weight_grads(DAX, DAH, X, Zh, w_ih, dh_next)
+    return _gru_grads(DAX, DAH, X, Zh, w_ih, dh_next)
 
 
-def weight_grads(DAX, DAH, X, Zh, w_ih, dh0):
+def _gru_grads(DAX, DAH, X, Zh, w_ih, dh0):
     """dx and the weight gradients from every step's dax and dah (3H, T, N)."""
     H3, T, N = DAX.shape
     H = H3 // 3
     DAX2, DAH2 = DAX.reshape(H3, T * N), DAH.reshape(H3, T * N)
     Zs = first_steps(Zh, T)                         # [h_{t-1}; 1] of every step, (H + 1, T N)
     dx, dw_ih, dw_hh, db_hh = wide_input_grads(DAX2, DAH2, X, Zs, w_ih, N)   # X: x in (t, n) row order
-    return dx, dh0.T, (dw_ih, dw_hh, DAX2 @ Zs[H], db_hh)   # Zh's row of ones: db_ih sums every dax
+    return dx, dh0.T, None, (dw_ih, dw_hh, DAX2 @ Zs[H], db_hh)   # Zh's row of ones: db_ih sums every dax

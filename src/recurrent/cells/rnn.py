@@ -34,8 +34,11 @@ from .sequence import EXP_ROUTE_MIN, fused_operands, step_inputs, transposed, we
 GATES = ("h",)
 
 
-def forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
-    """Run the cell over x (N, T, D) from h0 (N, H). Returns y, h_T, cache."""
+def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
+    """Run the cell over x (N, T, D) from h0 (N, H). Returns y, h_T, None, cache.
+
+    The three cells share one signature; the RNN has no cell state, so c0 is None and so is
+    the third value returned."""
     N, T, D = x.shape
     H = w_hh.shape[1]
     dt = x.dtype
@@ -75,11 +78,11 @@ def forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     Hs = Z[hr:hr + H]
     cache = {"x": x, "Z": Z, "hr": hr, "X": X, "nonlinearity": nonlinearity,
              "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh, "h": Hs.transpose(2, 1, 0)}
-    return Hs[:, 1:].transpose(2, 1, 0), Hs[:, T].T, cache
+    return Hs[:, 1:].transpose(2, 1, 0), Hs[:, T].T, None, cache
 
 
-def backward(dy, dh_T, cache, record=None):
-    """BPTT. Returns dx, dh0 and (dW_ih, dW_hh, db_ih, db_hh).
+def backward(dy, dh_T, dc_T, cache, record=None):
+    """BPTT. Returns dx, dh0, None (no cell state; dc_T is None too) and (dW_ih, dW_hh, db_ih, db_hh).
 
     If ``record`` is a dict, it receives ``dh`` (N, T, H), the total gradient on
     h_t, and ``da`` (N, T, H), the gradient on the pre-activation.
@@ -102,7 +105,7 @@ def backward(dy, dh_T, cache, record=None):
                 fz.rnn_backward_step(Z, hr, dy, dh_next, da, DA, t, relu)
                 np.dot(w_hh_T, da, out=dh_next)
         dx, grads = weight_grads(DA, cache)
-        return dx, dh_next.T, grads
+        return dx, dh_next.T, None, grads
     dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
     Hs = Z[hr:hr + H, 1:].transpose(1, 0, 2)         # (T, H, N): h_1 .. h_T
     deriv = (Hs > 0).astype(dt) if relu else 1.0 - Hs * Hs   # act', all steps
@@ -118,4 +121,4 @@ def backward(dy, dh_T, cache, record=None):
     if record is not None:
         record.update(dh=rec_dh.transpose(2, 0, 1), da=DA.transpose(2, 1, 0))
     dx, grads = weight_grads(DA, cache)
-    return dx, dh_next.T, grads
+    return dx, dh_next.T, None, grads
