@@ -249,7 +249,7 @@ class _Recurrent(Module):
                     dy_d = dy_d[:, ::-1]
                 dc_last = dc_T[k] if dc_T is not None else None
                 cell_cache = cache["layers"][layer][direction]
-                if "segments" in cell_cache:
+                if isinstance(cell_cache, dict) and "segments" in cell_cache:
                     if record is not None:
                         raise ValueError(f"{name}.backward: per-step records need a forward without `segment`")
                     dx, dh_first, dc_first, g = self._segmented_backward(dy_d, dh_T[k], dc_last, cell_cache)

@@ -30,14 +30,14 @@ GATE_ORDER = {name: f.gates for name, f in FACTS.items()}
 
 def _preactivations(cell, cache):
     """Gate pre-activations per step (N, T, G*H), from the cached inputs and weights."""
-    x, h = cache["x"], cache["h"]
-    w_ih, w_hh, b_ih, b_hh = cache["w_ih"], cache["w_hh"], cache["b_ih"], cache["b_hh"]
+    x, h = cache.x, cache.h
+    w_ih, w_hh, b_ih, b_hh = cache.w_ih, cache.w_hh, cache.b_ih, cache.b_hh
     if cell == "gru":
         H = w_hh.shape[1]
         ax = x @ w_ih.T + b_ih
         ah = h[:, :-1] @ w_hh.T + b_hh
         a = ax + ah
-        a[..., 2 * H:] = ax[..., 2 * H:] + cache["gates"][..., :H] * ah[..., 2 * H:]   # r * (W_hn h + b_hn)
+        a[..., 2 * H:] = ax[..., 2 * H:] + cache.gates[..., :H] * ah[..., 2 * H:]   # r * (W_hn h + b_hn)
         return a
     return x @ w_ih.T + (b_ih + b_hh) + h[:, :-1] @ w_hh.T
 
@@ -177,19 +177,19 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0) -> T
         for d in range(rnn.num_directions):
             c = rnn_cache["layers"][l][d]
             order = slice(None) if d == 0 else slice(None, None, -1)   # back to time order
-            vals = {"x": c["x"][sample][order], "h_prev": c["h"][sample, :-1][order]}
+            vals = {"x": c.x[sample][order], "h_prev": c.h[sample, :-1][order]}
             if cell == "lstm":
-                vals["c_prev"] = c["c"][sample, :-1][order]
+                vals["c_prev"] = c.c[sample, :-1][order]
             pre = _preactivations(cell, c)[sample][order]
             gates = GATE_ORDER[cell]
             for k, g in enumerate(gates):
                 vals[f"a_{g}" if g != "a" else "a"] = pre[:, k * H:(k + 1) * H]
             if cell != "rnn":
                 for k, g in enumerate(gates):
-                    vals[g] = c["gates"][sample][order][:, k * H:(k + 1) * H]
+                    vals[g] = c.gates[sample][order][:, k * H:(k + 1) * H]
             if cell == "lstm":
-                vals["c"] = c["c"][sample, 1:][order]
-            vals["h"] = c["h"][sample, 1:][order]
+                vals["c"] = c.c[sample, 1:][order]
+            vals["h"] = c.h[sample, 1:][order]
             ct = CellTrace(l, d, cell, vals, weights=to_notation(rnn, layer_index=l, direction=d))
             if record is not None or dy is not None:
                 rec = cell_records[(l, d)]

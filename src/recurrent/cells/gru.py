@@ -37,13 +37,33 @@ the step's product is W_hh @ h with b_hh added in that loop.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .._buffers import empty
 from ..backend import fused
-from .sequence import EXP_ROUTE_MIN, first_steps, tanh_into, time_major, transposed, wide_input_grads
+from .sequence import EXP_ROUTE_MIN, Cache, first_steps, tanh_into, time_major, transposed, wide_input_grads
 
 GATES = ("r", "z", "n")
+
+
+@dataclass(frozen=True, slots=True)
+class GRUCache(Cache):
+    """What forward keeps for backward and batch-first views for readers."""
+
+    x: np.ndarray                 # (N, T, D)
+    X: np.ndarray | None          # a wide input in (t, n) row order, else None
+    Zh: np.ndarray                # [h_{t-1}; 1] per step
+    G: np.ndarray                 # (T, 3H, N) r, z, n
+    AHN: np.ndarray               # (T, H, N) W_hn h_{t-1} + b_hn
+    w_ih: np.ndarray
+    w_hh: np.ndarray
+    b_ih: np.ndarray
+    b_hh: np.ndarray
+    h: np.ndarray                 # (N, T + 1, H), a view
+    gates: np.ndarray             # (N, T, 3H), a view
+    ah_n: np.ndarray              # (N, T, H), a view
 
 
 def _rz_scale(H, dtype, exp_route):
@@ -112,9 +132,8 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
                 tmp *= z
                 np.add(n, tmp, out=h)
     Hs = Zh[:H]
-    cache = {"x": x, "X": X, "Zh": Zh, "G": G, "AHN": AHN,
-             "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh,
-             "h": Hs.transpose(2, 1, 0), "gates": G.transpose(2, 0, 1), "ah_n": AHN.transpose(2, 0, 1)}
+    cache = GRUCache(x, X, Zh, G, AHN, w_ih, w_hh, b_ih, b_hh,
+                     Hs.transpose(2, 1, 0), G.transpose(2, 0, 1), AHN.transpose(2, 0, 1))
     return Hs[:, 1:].transpose(2, 1, 0), Hs[:, T].T, None, cache
 
 
@@ -125,7 +144,7 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     h_t, and ``dax``/``dah`` (N, T, 3H), the gradients on the input and recurrent
     parts of the pre-activations.
     """
-    X, Zh, G, AHN, w_ih, w_hh = (cache[k] for k in ("X", "Zh", "G", "AHN", "w_ih", "w_hh"))
+    X, Zh, G, AHN, w_ih, w_hh = cache.X, cache.Zh, cache.G, cache.AHN, cache.w_ih, cache.w_hh
     T, H3, N = G.shape
     H = H3 // 3
     dt = G.dtype

@@ -62,12 +62,15 @@ The cache also offers batch-first views (``gates`` (N, T, 4H), ``h`` and ``c``
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .._buffers import empty
 from ..backend import fused
 from .sequence import (
     EXP_ROUTE_MIN,
+    Cache,
     contiguous_copy,
     fused_operands,
     step_inputs,
@@ -77,6 +80,26 @@ from .sequence import (
 )
 
 GATES = ("i", "f", "g", "o")
+
+
+@dataclass(frozen=True, slots=True)
+class LSTMCache(Cache):
+    """What forward keeps for backward (feature-major buffers) and batch-first views for readers."""
+
+    x: np.ndarray                 # (N, T, D) the input
+    Z: np.ndarray                 # [x_t; h_{t-1}; 1] per step (or [h; 1] with a wide input)
+    hr: int                       # the row of Z where h starts
+    X: np.ndarray | None          # a wide input in (t, n) row order, else None
+    G: np.ndarray                 # (T, 4H, N) activated gates i, f, g, o
+    C: np.ndarray                 # (T + 1, H, N) c_0 .. c_T
+    TC: np.ndarray                # (T, H, N) tanh(c_t)
+    w_ih: np.ndarray
+    w_hh: np.ndarray
+    b_ih: np.ndarray
+    b_hh: np.ndarray
+    h: np.ndarray                 # (N, T + 1, H) h_0 .. h_T, a view
+    c: np.ndarray                 # (N, T + 1, H) c_0 .. c_T, a view
+    gates: np.ndarray             # (N, T, 4H), a view
 
 
 
@@ -150,10 +173,8 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
                 tanh_into(c, TC[t])
                 np.multiply(o, TC[t], out=Z[hr:hr + H, t + 1])   # h_t, straight into z_{t+1}
     Hs = Z[hr:hr + H]                                # (H, T + 1, N): h_0 .. h_T
-    cache = {"x": x, "Z": Z, "hr": hr, "X": X, "G": G, "C": C, "TC": TC,
-             "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh,
-             # batch-first views for readers (no copies)
-             "h": Hs.transpose(2, 1, 0), "c": C.transpose(2, 0, 1), "gates": G.transpose(2, 0, 1)}
+    cache = LSTMCache(x, Z, hr, X, G, C, TC, w_ih, w_hh, b_ih, b_hh,
+                      Hs.transpose(2, 1, 0), C.transpose(2, 0, 1), G.transpose(2, 0, 1))
     return Hs[:, 1:].transpose(2, 1, 0), Hs[:, T].T, C[T].T, cache
 
 
@@ -166,8 +187,8 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     per-step gradients are stored in it: ``dh`` and ``dc`` (N, T, H), the total
     gradient on h_t and c_t, and ``da`` (N, T, 4H) on the pre-activations.
     """
-    G, C, TC = cache["G"], cache["C"], cache["TC"]
-    w_hh = cache["w_hh"]
+    G, C, TC = cache.G, cache.C, cache.TC
+    w_hh = cache.w_hh
     T, H4, N = G.shape
     H = H4 // 4
     dt = G.dtype

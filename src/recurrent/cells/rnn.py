@@ -25,11 +25,29 @@ elementwise work is one compiled loop.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .._buffers import empty
 from ..backend import fused
-from .sequence import EXP_ROUTE_MIN, fused_operands, step_inputs, transposed, weight_grads
+from .sequence import EXP_ROUTE_MIN, Cache, fused_operands, step_inputs, transposed, weight_grads
+
+
+@dataclass(frozen=True, slots=True)
+class RNNCache(Cache):
+    """What forward keeps for backward and a batch-first view for readers."""
+
+    x: np.ndarray                 # (N, T, D)
+    Z: np.ndarray                 # [x_t; h_{t-1}; 1] per step (or [h; 1] with a wide input)
+    hr: int                       # the row of Z where h starts
+    X: np.ndarray | None          # a wide input in (t, n) row order, else None
+    nonlinearity: str
+    w_ih: np.ndarray
+    w_hh: np.ndarray
+    b_ih: np.ndarray
+    b_hh: np.ndarray
+    h: np.ndarray                 # (N, T + 1, H), a view
 
 GATES = ("h",)
 
@@ -76,8 +94,7 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
                 else:
                     np.maximum(a, 0.0, out=h)
     Hs = Z[hr:hr + H]
-    cache = {"x": x, "Z": Z, "hr": hr, "X": X, "nonlinearity": nonlinearity,
-             "w_ih": w_ih, "w_hh": w_hh, "b_ih": b_ih, "b_hh": b_hh, "h": Hs.transpose(2, 1, 0)}
+    cache = RNNCache(x, Z, hr, X, nonlinearity, w_ih, w_hh, b_ih, b_hh, Hs.transpose(2, 1, 0))
     return Hs[:, 1:].transpose(2, 1, 0), Hs[:, T].T, None, cache
 
 
@@ -87,11 +104,11 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     If ``record`` is a dict, it receives ``dh`` (N, T, H), the total gradient on
     h_t, and ``da`` (N, T, H), the gradient on the pre-activation.
     """
-    Z, hr, w_hh = cache["Z"], cache["hr"], cache["w_hh"]
+    Z, hr, w_hh = cache.Z, cache.hr, cache.w_hh
     T, H, N = Z.shape[1] - 1, w_hh.shape[1], Z.shape[2]
     dt = Z.dtype
     fz = fused(dt)
-    relu = cache["nonlinearity"] == "relu"
+    relu = cache.nonlinearity == "relu"
     DA = empty((H, T, N), dt)                        # da of every step, laid out for the products
     dh_next = dh_T.T.copy()                          # W_hh^T da_{t+1}; at the top, the gradient on h_T
     w_hh_T = transposed(w_hh, fz)

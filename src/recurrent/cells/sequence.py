@@ -13,6 +13,24 @@ import numpy as np
 
 from .._buffers import empty
 
+
+class Cache:
+    """A cell's cache: named fields, read as attributes (``cache.G``) or by name (``cache["G"]``).
+
+    Each cell module defines its own (a frozen dataclass with slots): ``LSTMCache``,
+    ``GRUCache``, ``RNNCache``. What ``backward`` needs and what ``recurrent.trace`` reads are
+    its fields; nothing else is kept.
+    """
+
+    __slots__ = ()
+
+    def __getitem__(self, key):
+        try:
+            return getattr(self, key)
+        except (AttributeError, TypeError):
+            raise KeyError(key) from None
+
+
 # Below this many elements a single np.tanh call is cheaper than the five calls of the exp
 # route (NumPy's per-call cost dominates); above it, exp's lower cost per element wins.
 EXP_ROUTE_MIN = 2048
@@ -83,7 +101,7 @@ def weight_grads(DA, cache):
     Shared by the LSTM and the RNN, whose caches hold the layouts that ``step_inputs`` made.
     """
     GH, T, N = DA.shape
-    Z, X, w_ih, H = cache["Z"], cache["X"], cache["w_ih"], cache["w_hh"].shape[1]
+    Z, X, w_ih, H = cache.Z, cache.X, cache.w_ih, cache.w_hh.shape[1]
     D = w_ih.shape[1]
     DA2 = DA.reshape(GH, T * N)
     dt = DA.dtype
