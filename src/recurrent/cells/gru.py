@@ -99,42 +99,57 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     AHN = empty((T, H, N), dt)                       # W_hn h_{t-1} + b_hn, needed for dr
     ah = np.empty((3 * H, N), dtype=dt)
     if fz is not None:                               # the same loop, each step's elementwise work fused
-        zc = Zh[:H, 0].copy()                        # h_{t-1}, contiguous (a copy): a faster product
-        if w_hh.size * N <= fz.SMALL_STEP:           # tiny steps: the whole loop compiled, products included
-            fz.gru_forward_small(AX, b_ih, w_hh, ah, b_hh, G, AHN, Zh, zc)
-        else:
-            for t in range(T):
-                np.dot(w_hh, zc, out=ah)
-                fz.gru_forward_step(AX, b_ih, ah, b_hh, G, AHN, Zh, zc, t)
+        _forward_fused(fz, AX, b_ih, w_hh, b_hh, ah, G, AHN, Zh)
     else:
-        tmp = np.empty((H, N), dtype=dt)
-        with np.errstate(over="ignore"):
-            for t in range(T):
-                np.dot(w_h, Zh[:, t], out=ah)            # recurrent parts (r, z rows pre-scaled)
-                g = G[t]
-                rz = g[:2 * H]
-                np.add(AX[:2 * H, t], ah[:2 * H], out=rz)
-                if exp_route:
-                    np.exp(rz, out=rz)
-                    rz += 1.0
-                    np.reciprocal(rz, out=rz)            # r, z = sigmoid(ax + ah)
-                else:
-                    np.tanh(rz, out=rz)
-                    rz *= 0.5
-                    rz += 0.5
-                r, z, n = g[:H], g[H:2 * H], g[2 * H:]
-                AHN[t] = ah[2 * H:]
-                np.multiply(r, ah[2 * H:], out=tmp)      # n = tanh(ax_n + r * (W_hn h + b_hn))
-                tmp += AX[2 * H:, t]
-                tanh_into(tmp, n)
-                h_prev, h = Zh[:H, t], Zh[:H, t + 1]
-                np.subtract(h_prev, n, out=tmp)          # h = (1 - z) n + z h_prev = n + z (h_prev - n)
-                tmp *= z
-                np.add(n, tmp, out=h)
+        _forward_numpy(AX, w_h, ah, G, AHN, Zh, exp_route)
     Hs = Zh[:H]
     cache = GRUCache(x, X, Zh, G, AHN, w_ih, w_hh, b_ih, b_hh,
                      Hs.transpose(2, 1, 0), G.transpose(2, 0, 1), AHN.transpose(2, 0, 1))
     return Hs[:, 1:].transpose(2, 1, 0), Hs[:, T].T, None, cache
+
+
+def _forward_fused(fz, AX, b_ih, w_hh, b_hh, ah, G, AHN, Zh):
+    """The recurrence with the fused kernels (they add b_ih and b_hh themselves)."""
+    T, H3, N = G.shape
+    H = H3 // 3
+    zc = Zh[:H, 0].copy()                        # h_{t-1}, contiguous (a copy): a faster product
+    if w_hh.size * N <= fz.SMALL_STEP:           # tiny steps: the whole loop compiled, products included
+        fz.gru_forward_small(AX, b_ih, w_hh, ah, b_hh, G, AHN, Zh, zc)
+    else:
+        for t in range(T):
+            np.dot(w_hh, zc, out=ah)
+            fz.gru_forward_step(AX, b_ih, ah, b_hh, G, AHN, Zh, zc, t)
+
+
+def _forward_numpy(AX, w_h, ah, G, AHN, Zh, exp_route):
+    """The recurrence in NumPy; the r, z rows of AX and w_h = [W_hh | b_hh] are pre-scaled by ``_rz_scale``."""
+    T, H3, N = G.shape
+    H = H3 // 3
+    dt = G.dtype
+    tmp = np.empty((H, N), dtype=dt)
+    with np.errstate(over="ignore"):
+        for t in range(T):
+            np.dot(w_h, Zh[:, t], out=ah)            # recurrent parts (r, z rows pre-scaled)
+            g = G[t]
+            rz = g[:2 * H]
+            np.add(AX[:2 * H, t], ah[:2 * H], out=rz)
+            if exp_route:
+                np.exp(rz, out=rz)
+                rz += 1.0
+                np.reciprocal(rz, out=rz)            # r, z = sigmoid(ax + ah)
+            else:
+                np.tanh(rz, out=rz)
+                rz *= 0.5
+                rz += 0.5
+            r, z, n = g[:H], g[H:2 * H], g[2 * H:]
+            AHN[t] = ah[2 * H:]
+            np.multiply(r, ah[2 * H:], out=tmp)      # n = tanh(ax_n + r * (W_hn h + b_hn))
+            tmp += AX[2 * H:, t]
+            tanh_into(tmp, n)
+            h_prev, h = Zh[:H, t], Zh[:H, t + 1]
+            np.subtract(h_prev, n, out=tmp)          # h = (1 - z) n + z h_prev = n + z (h_prev - n)
+            tmp *= z
+            np.add(n, tmp, out=h)
 
 
 def backward(dy, dh_T, dc_T, cache, record=None):
@@ -154,18 +169,37 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     fz = fused(dt)
     w_hh_T = transposed(w_hh, fz)                   # (H, 3H)
     if fz is not None and record is None:            # the same recurrence, each step fused (recurrent.backend)
-        dah = np.empty((3 * H, N), dtype=dt)
-        rec = dh_next                                # W_hh^T dah_{t+1}; at the top, the gradient on h_T
-        carry = np.zeros((H, N), dtype=dt)           # z_{t+1} dh_{t+1}
-        hp, dan = np.empty((H, N), dtype=dt), np.empty((H, N), dtype=dt)
-        dy = np.ascontiguousarray(dy)               # the kernels read each step's dy as they go
-        if w_hh.size * N <= fz.SMALL_STEP:
-            fz.gru_backward_small(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, w_hh_T)
-        else:
-            for t in reversed(range(T)):
-                fz.gru_backward_step(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, t)
-                np.dot(w_hh_T, dah, out=rec)
-        return _gru_grads(DAX, DAH, X, Zh, w_ih, rec + carry)
+        dh0 = _backward_fused(fz, G, AHN, Zh, dy, dh_next, DAX, DAH, w_hh_T, w_hh.size * N)
+    else:
+        dh0 = _backward_numpy(G, AHN, Zh, dy, dh_next, DAX, DAH, w_hh_T, record)
+    return _gru_grads(DAX, DAH, X, Zh, w_ih, dh0)
+
+
+def _backward_fused(fz, G, AHN, Zh, dy, dh_next, DAX, DAH, w_hh_T, step_size):
+    """BPTT with the fused kernels, filling DAX and DAH; returns the gradient on h0, (H, N)."""
+    T, H3, N = G.shape
+    H = H3 // 3
+    dt = G.dtype
+    dah = np.empty((3 * H, N), dtype=dt)
+    rec = dh_next                                # W_hh^T dah_{t+1}; at the top, the gradient on h_T
+    carry = np.zeros((H, N), dtype=dt)           # z_{t+1} dh_{t+1}
+    hp, dan = np.empty((H, N), dtype=dt), np.empty((H, N), dtype=dt)
+    dy = np.ascontiguousarray(dy)               # the kernels read each step's dy as they go
+    if step_size <= fz.SMALL_STEP:
+        fz.gru_backward_small(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, w_hh_T)
+    else:
+        for t in reversed(range(T)):
+            fz.gru_backward_step(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, t)
+            np.dot(w_hh_T, dah, out=rec)
+    return rec + carry
+
+
+def _backward_numpy(G, AHN, Zh, dy, dh_next, DAX, DAH, w_hh_T, record):
+    """BPTT in NumPy, every step's local factors computed at once, filling DAX and DAH; dh_next is
+    updated in place down to the gradient on h0, which it returns."""
+    T, H3, N = G.shape
+    H = H3 // 3
+    dt = G.dtype
     dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
     r, z, n = G[:, :H], G[:, H:2 * H], G[:, 2 * H:]
     h_prev = Zh[:H, :T].transpose(1, 0, 2)           # (T, H, N)
@@ -195,7 +229,7 @@ def backward(dy, dh_T, dc_T, cache, record=None):
         dh_next += tmp                                     # dh_{t-1} = z dh + W_hh^T dah
     if record is not None:
         record.update(dh=rec_dh.transpose(2, 0, 1), dax=DAX.transpose(2, 1, 0), dah=DAH.transpose(2, 1, 0))
-    return _gru_grads(DAX, DAH, X, Zh, w_ih, dh_next)
+    return dh_next
 
 
 def _gru_grads(DAX, DAH, X, Zh, w_ih, dh0):

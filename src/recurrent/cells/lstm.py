@@ -140,42 +140,55 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     G = empty((T, 4 * H, N), dt)                     # activated gates i, f, g, o per step
     TC = empty((T, H, N), dt)                        # tanh(c_t), reused by backward
     if fz is not None:                               # the same loop, each step's elementwise work fused
-        xw, zc = fused_operands(Z, XW, rows)
-        if W.size * N <= fz.SMALL_STEP:              # tiny steps: the whole loop compiled, products included
-            fz.lstm_forward_small(W, G, C, TC, Z, xw, b, zc, hr)
-        else:
-            for t in range(T):
-                np.dot(W, zc, out=G[t])
-                fz.lstm_forward_step(G, C, TC, Z, xw, b, zc, t, hr)
+        _forward_fused(fz, W, Z, XW, rows, b, hr, G, C, TC)
     else:
-        tmp = np.empty((H, N), dtype=dt)
-        with np.errstate(over="ignore"):             # exp(large) = inf gives sigmoid 0, as it should
-            for t in range(T):
-                g = G[t]
-                np.dot(W, Z[:rows, t], out=g)        # (4H, N): scaled pre-activations
-                if XW is not None:
-                    g += XW[:, t]
-                i, f, gg, o = g[:H], g[H:2 * H], g[2 * H:3 * H], g[3 * H:]
-                if exp_route:
-                    np.exp(g, out=g)
-                    g += 1.0
-                    np.reciprocal(g, out=g)          # sigmoid(a); for the g rows sigmoid(2a)
-                    gg *= 2.0
-                    gg -= 1.0                        # g = tanh(a) = 2 sigmoid(2a) - 1
-                else:
-                    np.tanh(g, out=g)
-                    g *= mul
-                    g += add                         # sigmoid(a) = 0.5 tanh(a / 2) + 0.5
-                c = C[t + 1]
-                np.multiply(f, C[t], out=c)          # c_t = f * c_{t-1} + i * g
-                np.multiply(i, gg, out=tmp)
-                c += tmp
-                tanh_into(c, TC[t])
-                np.multiply(o, TC[t], out=Z[hr:hr + H, t + 1])   # h_t, straight into z_{t+1}
+        _forward_numpy(W, Z, XW, rows, hr, G, C, TC, exp_route, mul, add)
     Hs = Z[hr:hr + H]                                # (H, T + 1, N): h_0 .. h_T
     cache = LSTMCache(x, Z, hr, X, G, C, TC, w_ih, w_hh, b_ih, b_hh,
                       Hs.transpose(2, 1, 0), C.transpose(2, 0, 1), G.transpose(2, 0, 1))
     return Hs[:, 1:].transpose(2, 1, 0), Hs[:, T].T, C[T].T, cache
+
+
+def _forward_fused(fz, W, Z, XW, rows, b, hr, G, C, TC):
+    """The recurrence with the fused kernels: each step's gates, c_t and h_t in one compiled loop."""
+    T, N = G.shape[0], G.shape[2]
+    xw, zc = fused_operands(Z, XW, rows)
+    if W.size * N <= fz.SMALL_STEP:                  # tiny steps: the whole loop compiled, products included
+        fz.lstm_forward_small(W, G, C, TC, Z, xw, b, zc, hr)
+        return
+    for t in range(T):
+        np.dot(W, zc, out=G[t])
+        fz.lstm_forward_step(G, C, TC, Z, xw, b, zc, t, hr)
+
+
+def _forward_numpy(W, Z, XW, rows, hr, G, C, TC, exp_route, mul, add):
+    """The recurrence in NumPy, on gate rows pre-scaled by ``_gate_rows`` (the bias already in Z or XW)."""
+    T, H4, N = G.shape
+    H = H4 // 4
+    tmp = np.empty((H, N), dtype=G.dtype)
+    with np.errstate(over="ignore"):                 # exp(large) = inf gives sigmoid 0, as it should
+        for t in range(T):
+            g = G[t]
+            np.dot(W, Z[:rows, t], out=g)            # (4H, N): scaled pre-activations
+            if XW is not None:
+                g += XW[:, t]
+            i, f, gg, o = g[:H], g[H:2 * H], g[2 * H:3 * H], g[3 * H:]
+            if exp_route:
+                np.exp(g, out=g)
+                g += 1.0
+                np.reciprocal(g, out=g)              # sigmoid(a); for the g rows sigmoid(2a)
+                gg *= 2.0
+                gg -= 1.0                            # g = tanh(a) = 2 sigmoid(2a) - 1
+            else:
+                np.tanh(g, out=g)
+                g *= mul
+                g += add                             # sigmoid(a) = 0.5 tanh(a / 2) + 0.5
+            c = C[t + 1]
+            np.multiply(f, C[t], out=c)              # c_t = f * c_{t-1} + i * g
+            np.multiply(i, gg, out=tmp)
+            c += tmp
+            tanh_into(c, TC[t])
+            np.multiply(o, TC[t], out=Z[hr:hr + H, t + 1])   # h_t, straight into z_{t+1}
 
 
 def backward(dy, dh_T, dc_T, cache, record=None):
@@ -190,24 +203,41 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     G, C, TC = cache.G, cache.C, cache.TC
     w_hh = cache.w_hh
     T, H4, N = G.shape
-    H = H4 // 4
     dt = G.dtype
     dh_next = dh_T.T.copy()                          # W_hh^T da_{t+1}; at the top, the gradient on h_T
     dc = dc_T.T.copy()                               # copies: both are updated in place
     fz = fused(dt)
     w_hh_T = transposed(w_hh, fz)                   # (H, 4H)
     if fz is not None and record is None:           # the same recurrence, each step fused (recurrent.backend)
-        dy = np.ascontiguousarray(dy)               # the kernels read each step's dy as they go
-        DA = empty((4 * H, T, N), dt)                # da of every step, laid out for the products below
-        da = np.empty((4 * H, N), dtype=dt)
-        if w_hh.size * N <= fz.SMALL_STEP:
-            fz.lstm_backward_small(G, C, TC, dy, dh_next, dc, da, DA, w_hh_T)
-        else:
-            for t in reversed(range(T)):
-                fz.lstm_backward_step(G, C, TC, dy, dh_next, dc, da, DA, t)
-                np.dot(w_hh_T, da, out=dh_next)
-        dx, grads = weight_grads(DA, cache)
-        return dx, dh_next.T, dc.T, grads
+        DA = _backward_fused(fz, G, C, TC, dy, dh_next, dc, w_hh_T, w_hh.size * N)
+    else:
+        DA = _backward_numpy(G, C, TC, dy, dh_next, dc, w_hh_T, record)
+    dx, grads = weight_grads(DA, cache)
+    return dx, dh_next.T, dc.T, grads
+
+
+def _backward_fused(fz, G, C, TC, dy, dh_next, dc, w_hh_T, step_size):
+    """BPTT with the fused kernels; dh_next and dc are updated in place down to step 0.
+    Returns every step's da, (4H, T, N)."""
+    T, H4, N = G.shape
+    dy = np.ascontiguousarray(dy)                    # the kernels read each step's dy as they go
+    DA = empty((H4, T, N), G.dtype)                  # da of every step, laid out for the products
+    da = np.empty((H4, N), dtype=G.dtype)
+    if step_size <= fz.SMALL_STEP:
+        fz.lstm_backward_small(G, C, TC, dy, dh_next, dc, da, DA, w_hh_T)
+        return DA
+    for t in reversed(range(T)):
+        fz.lstm_backward_step(G, C, TC, dy, dh_next, dc, da, DA, t)
+        np.dot(w_hh_T, da, out=dh_next)
+    return DA
+
+
+def _backward_numpy(G, C, TC, dy, dh_next, dc, w_hh_T, record):
+    """BPTT in NumPy, the local derivatives of every step computed at once; dh_next and dc are
+    updated in place down to step 0. Returns every step's da, (4H, T, N)."""
+    T, H4, N = G.shape
+    H = H4 // 4
+    dt = G.dtype
     dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
     i, f, g, o = G[:, :H], G[:, H:2 * H], G[:, 2 * H:3 * H], G[:, 3 * H:]
 
@@ -249,5 +279,4 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     DA = contiguous_copy(DA.transpose(1, 0, 2))                # (4H, T, N) for the two products below
     if record is not None:
         record.update(dh=rec_dh.transpose(2, 0, 1), dc=rec_dc.transpose(2, 0, 1), da=DA.transpose(2, 1, 0))
-    dx, grads = weight_grads(DA, cache)
-    return dx, dh_next.T, dc.T, grads
+    return DA

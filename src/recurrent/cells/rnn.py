@@ -70,29 +70,9 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     rows = W.shape[1]                                # the rows of Z that W multiplies
     a = np.empty((H, N), dtype=dt)
     if fz is not None:                               # the same loop, each step's elementwise work fused
-        xw, zc = fused_operands(Z, XW, rows)
-        if W.size * N <= fz.SMALL_STEP:              # tiny steps: the whole loop compiled, products included
-            fz.rnn_forward_small(W, a, Z, xw, b, zc, hr, not tanh)
-        else:
-            for t in range(T):
-                np.dot(W, zc, out=a)
-                fz.rnn_forward_step(a, Z, xw, b, zc, t, hr, not tanh)
+        _forward_fused(fz, W, Z, XW, rows, b, hr, a, T, not tanh)
     else:
-        with np.errstate(over="ignore"):
-            for t in range(T):
-                np.dot(W, Z[:rows, t], out=a)
-                if XW is not None:
-                    a += XW[:, t]
-                h = Z[hr:hr + H, t + 1]
-                if exp_route:
-                    np.exp(a, out=a)
-                    a += 1.0
-                    np.divide(2.0, a, out=h)
-                    h -= 1.0
-                elif tanh:
-                    np.tanh(a, out=h)
-                else:
-                    np.maximum(a, 0.0, out=h)
+        _forward_numpy(W, Z, XW, rows, hr, a, T, exp_route, tanh)
     Hs = Z[hr:hr + H]
     cache = RNNCache(x, Z, hr, X, nonlinearity, w_ih, w_hh, b_ih, b_hh, Hs.transpose(2, 1, 0))
     return Hs[:, 1:].transpose(2, 1, 0), Hs[:, T].T, None, cache
@@ -113,16 +93,63 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     dh_next = dh_T.T.copy()                          # W_hh^T da_{t+1}; at the top, the gradient on h_T
     w_hh_T = transposed(w_hh, fz)
     if fz is not None and record is None:            # the same recurrence, each step fused (recurrent.backend)
-        da = np.empty((H, N), dtype=dt)
-        dy = np.ascontiguousarray(dy)               # the kernels read each step's dy as they go
-        if w_hh.size * N <= fz.SMALL_STEP:
-            fz.rnn_backward_small(Z, hr, dy, dh_next, da, DA, w_hh_T, relu)
-        else:
-            for t in reversed(range(T)):
-                fz.rnn_backward_step(Z, hr, dy, dh_next, da, DA, t, relu)
-                np.dot(w_hh_T, da, out=dh_next)
-        dx, grads = weight_grads(DA, cache)
-        return dx, dh_next.T, None, grads
+        _backward_fused(fz, Z, hr, dy, dh_next, DA, w_hh_T, relu, w_hh.size * N)
+    else:
+        _backward_numpy(Z, hr, dy, dh_next, DA, w_hh_T, relu, record)
+    dx, grads = weight_grads(DA, cache)
+    return dx, dh_next.T, None, grads
+
+
+def _forward_fused(fz, W, Z, XW, rows, b, hr, a, T, relu):
+    """The recurrence with the fused kernels (they add the bias and apply the nonlinearity)."""
+    N = Z.shape[2]
+    xw, zc = fused_operands(Z, XW, rows)
+    if W.size * N <= fz.SMALL_STEP:                  # tiny steps: the whole loop compiled, products included
+        fz.rnn_forward_small(W, a, Z, xw, b, zc, hr, relu)
+        return
+    for t in range(T):
+        np.dot(W, zc, out=a)
+        fz.rnn_forward_step(a, Z, xw, b, zc, t, hr, relu)
+
+
+def _forward_numpy(W, Z, XW, rows, hr, a, T, exp_route, tanh):
+    """The recurrence in NumPy (on the exp route the rows of W are pre-scaled by -2)."""
+    H = a.shape[0]
+    with np.errstate(over="ignore"):
+        for t in range(T):
+            np.dot(W, Z[:rows, t], out=a)
+            if XW is not None:
+                a += XW[:, t]
+            h = Z[hr:hr + H, t + 1]
+            if exp_route:
+                np.exp(a, out=a)
+                a += 1.0
+                np.divide(2.0, a, out=h)
+                h -= 1.0
+            elif tanh:
+                np.tanh(a, out=h)
+            else:
+                np.maximum(a, 0.0, out=h)
+
+
+def _backward_fused(fz, Z, hr, dy, dh_next, DA, w_hh_T, relu, step_size):
+    """BPTT with the fused kernels, filling DA; dh_next is updated in place down to step 0."""
+    H, T, N = DA.shape
+    da = np.empty((H, N), dtype=DA.dtype)
+    dy = np.ascontiguousarray(dy)                    # the kernels read each step's dy as they go
+    if step_size <= fz.SMALL_STEP:
+        fz.rnn_backward_small(Z, hr, dy, dh_next, da, DA, w_hh_T, relu)
+        return
+    for t in reversed(range(T)):
+        fz.rnn_backward_step(Z, hr, dy, dh_next, da, DA, t, relu)
+        np.dot(w_hh_T, da, out=dh_next)
+
+
+def _backward_numpy(Z, hr, dy, dh_next, DA, w_hh_T, relu, record):
+    """BPTT in NumPy, the activation's derivative for every step at once, filling DA; dh_next is
+    updated in place down to step 0."""
+    H, T, N = DA.shape
+    dt = DA.dtype
     dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
     Hs = Z[hr:hr + H, 1:].transpose(1, 0, 2)         # (T, H, N): h_1 .. h_T
     deriv = (Hs > 0).astype(dt) if relu else 1.0 - Hs * Hs   # act', all steps
@@ -137,5 +164,3 @@ def backward(dy, dh_T, dc_T, cache, record=None):
         np.dot(w_hh_T, DA[:, t], out=dh_next)
     if record is not None:
         record.update(dh=rec_dh.transpose(2, 0, 1), da=DA.transpose(2, 1, 0))
-    dx, grads = weight_grads(DA, cache)
-    return dx, dh_next.T, None, grads
