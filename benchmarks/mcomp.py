@@ -73,15 +73,6 @@ def seasonal_naive_bands(x, h, m):
     return {lv: (f - Z[lv] * sd * widen, f + Z[lv] * sd * widen) for lv in LEVELS}
 
 
-def interval_scores(actual, bands, train, m) -> dict:
-    """coverage and MSIS at each level, for one series: {"cov80": .., "msis80": .., "cov95": .., ...}."""
-    out = {}
-    for lv, (lo, hi) in bands.items():
-        out[f"cov{lv}"] = metrics.coverage(actual, lo, hi)
-        out[f"msis{lv}"] = metrics.msis(actual, lo, hi, train, m, lv)
-    return out
-
-
 def run_category(data, name, category, seed, limit=None, **settings):
     series = [s for s in data if s.type == category][:limit]
     h, m = series[0].h, series[0].period
@@ -95,25 +86,20 @@ def run_category(data, name, category, seed, limit=None, **settings):
     seconds = time.perf_counter() - t0
     fc = {sid: v["forecast"] for sid, v in full.items()}
     scores = {k: [] for k in ("model", "naive2", "seasonal_naive", "ses", "theta", "theta_statsmodels")}
-    bands = {k: [] for k in ("model", "seasonal_naive", "theta_statsmodels")}
     inside95 = []                                      # the model's hits per horizon step, 95%
     for sid in train:
         x, xx = train[sid], test[sid]
         b = baselines.all_baselines(x, h, m, names=("naive2", "seasonal_naive", "ses", "theta"))
         b["theta_statsmodels"], theta_bands = statsmodels_theta(x, h, m)
         b["model"] = fc[sid]
-        for k in scores:
-            scores[k].append(metrics.score(xx, b[k], x, m))
         model_bands = {lv: (full[sid][f"lo-{lv}"], full[sid][f"hi-{lv}"]) for lv in LEVELS}
-        bands["model"].append(interval_scores(xx, model_bands, x, m))
-        bands["seasonal_naive"].append(interval_scores(xx, seasonal_naive_bands(x, h, m), x, m))
-        bands["theta_statsmodels"].append(interval_scores(xx, theta_bands, x, m))
+        bands = {"model": model_bands, "seasonal_naive": seasonal_naive_bands(x, h, m),   # level -> (lo, hi)
+                 "theta_statsmodels": theta_bands}
+        for k in scores:
+            row = metrics.score(xx, b[k], x, m)
+            scores[k].append({**row, **metrics.interval_scores(xx, bands[k], x, m)} if k in bands else row)
         inside95.append((xx >= model_bands[95][0]) & (xx <= model_bands[95][1]))
     agg = {k: metrics.aggregate(v) for k, v in scores.items()}
-    for k, rows in bands.items():
-        for key in rows[0]:
-            vals = np.array([r[key] for r in rows])
-            agg[k][key] = float(np.nanmean(vals))
     per_step = 100.0 * np.mean(np.array(inside95), axis=0)
     refused = sum(1 for s in train if s not in fc)
     digest = hashlib.sha256(b"".join(np.ascontiguousarray(fc[s], dtype=np.float64).tobytes() for s in train if s in fc))
@@ -163,8 +149,8 @@ def table(results) -> str:
     for r in results:
         for k, a in r["metrics"].items():
             fs = f"{r['fit_seconds']}" if k == "model" else ""
-            iv = " | ".join(f"{a[c]:.1f}" if c in a else "" for c in ("cov80", "cov95")) + " | " + \
-                " | ".join(f"{a[c]:.2f}" if c in a else "" for c in ("msis80", "msis95"))
+            iv = " | ".join(f"{a[c]:.1f}" if c in a else "" for c in ("coverage-80", "coverage-95")) + " | " + \
+                " | ".join(f"{a[c]:.2f}" if c in a else "" for c in ("msis-80", "msis-95"))
             lines.append(f"| {r['data']} | {r['category']} | {r['n_series']} | {k} | {a['smape']:.2f} | "
                          f"{a['mase']:.3f} | {a['mape']:.2f} | {iv} | {fs} |")
         for k, v in r["published"].items():

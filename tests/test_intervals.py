@@ -248,3 +248,13 @@ def test_cli_plot_of_many_series_is_a_grid_with_bands(tmp_path, capsys, monkeypa
     assert fig._suptitle.get_text().endswith("the first 6 of 9 series")
     assert len(shown[0].collections) == 2                                # the 80% and the 95% bands
     assert "--plot draws the first 6 of 9 series" in capsys.readouterr().err
+
+
+def test_interval_scores_and_their_mean_by_hand():
+    actual, train = np.array([10.0, 20.0]), np.array([1.0, 2.0, 3.0])      # in-sample naive MAE 1
+    row = metrics.interval_scores(actual, {80: (np.array([9.0, 21.0]), np.array([11.0, 22.0]))}, train)
+    assert row["coverage-80"] == 50.0                                    # 20 falls below [21, 22]
+    assert row["msis-80"] == pytest.approx((2 + (1 + (2 / 0.2) * 1)) / 2)       # widths 2 and 1, one miss of 1
+    agg = metrics.aggregate([{**metrics.score(actual, actual, train), **row},
+                             {**metrics.score(actual, actual, train), "coverage-80": 100.0, "msis-80": np.nan}])
+    assert agg["coverage-80"] == 75.0 and agg["msis-80"] == row["msis-80"] and agg["left_out"]["smape"] == 0

@@ -102,28 +102,17 @@ def _scores(actual, out, train, m, levels, quantiles) -> dict:
     """{method: {metric: value}} for one series and window."""
     row = {name: metrics.score(actual, out[name], train, m) for name in ("forecast",) + BASELINES}
     model = row.pop("forecast")
-    for lv in levels:
-        lo, hi = out[f"lo-{intervals.level_name(lv)}"], out[f"hi-{intervals.level_name(lv)}"]
-        model[f"coverage-{intervals.level_name(lv)}"] = metrics.coverage(actual, lo, hi)
-        model[f"msis-{intervals.level_name(lv)}"] = metrics.msis(actual, lo, hi, train, m, lv)
+    names = [intervals.level_name(lv) for lv in levels]
+    model.update(metrics.interval_scores(actual, {lv: (out[f"lo-{n}"], out[f"hi-{n}"]) for lv, n in zip(levels, names)},
+                                         train, m))
     for q in quantiles:
         model[f"pinball-{q:g}"] = metrics.pinball(actual, out[f"q{q:g}"], q)
     return {"model": model, **row}
 
 
 def _aggregate(rows) -> dict:
-    """Means over rows of each method's metrics (nan left out, as ``metrics.aggregate`` does)."""
-    out = {}
-    for method in rows[0]:
-        part = [r[method] for r in rows]
-        agg = metrics.aggregate(part)
-        for key in part[0]:
-            if key not in metrics.METRICS:
-                vals = np.array([p[key] for p in part], dtype=np.float64)
-                ok = np.isfinite(vals)
-                agg[key] = float(vals[ok].mean()) if ok.any() else None
-        out[method] = agg
-    return out
+    """Means over rows of each method's metrics (``metrics.aggregate``: nan left out)."""
+    return {method: metrics.aggregate([r[method] for r in rows]) for method in rows[0]}
 
 
 def _frame(batch, per, cuts, H):

@@ -99,6 +99,15 @@ def msis(actual, lower, upper, train, m=1, level=95.0) -> float:
     return float(np.mean(score) / scale) if scale > 0 else float("nan")
 
 
+def interval_scores(actual, bands, train, m=1) -> dict:
+    """``coverage-80``, ``msis-80``, ... for one series: ``bands`` maps each level to (lower, upper)."""
+    out = {}
+    for level, (lo, hi) in bands.items():
+        out[f"coverage-{level:g}"] = coverage(actual, lo, hi)
+        out[f"msis-{level:g}"] = msis(actual, lo, hi, train, m, level)
+    return out
+
+
 def pinball(actual, forecast_q, q) -> float:
     """Mean quantile (pinball) loss of a forecast of the q-th quantile."""
     a, f = _pair(actual, forecast_q)
@@ -118,14 +127,17 @@ def score(actual, forecast, train, m=1) -> dict:
 def aggregate(per_series: list) -> dict:
     """Mean of each metric over series, leaving out the series where it is nan.
 
-    Returns ``{metric: mean, ..., "left_out": {metric: count}}``; a metric with no finite
-    value at all is ``None``.
+    Returns ``{metric: mean, ..., "left_out": {metric: count}}`` for the point metrics, and
+    the mean of every further key the rows carry (coverage, MSIS, pinball); a metric with no
+    finite value at all is ``None``.
     """
     out, left = {}, {}
-    for k in METRICS:
+    extra = [k for k in per_series[0] if k not in METRICS] if per_series else []
+    for k in (*METRICS, *extra):
         vals = np.array([s[k] for s in per_series], dtype=np.float64)
         ok = np.isfinite(vals)
         out[k] = float(vals[ok].mean()) if ok.any() else None
-        left[k] = int((~ok).sum())
+        if k in METRICS:
+            left[k] = int((~ok).sum())
     out["left_out"] = left
     return out
