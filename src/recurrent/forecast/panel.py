@@ -194,7 +194,7 @@ def _infer(pd, index):
     try:
         with pd.option_context("future.infer_freq_returns_offset", True):
             f = pd.infer_freq(index)
-    except (KeyError, AttributeError, getattr(getattr(pd, "errors", None), "OptionError", KeyError)):
+    except (KeyError, AttributeError):               # pandas without the option (OptionError is both)
         f = pd.infer_freq(index)
     return getattr(f, "freqstr", f)
 
