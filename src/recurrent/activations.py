@@ -23,12 +23,19 @@ def sigmoid(a: np.ndarray) -> np.ndarray:
 
     Written as 0.5 * tanh(a / 2) + 0.5, which is the same function exactly in
     real arithmetic, never overflows, and lets one tanh call serve every gate.
+
+    >>> sigmoid(np.array([-1000.0, 0.0, 2.0]))
+    array([0.        , 0.5       , 0.88079708])
     """
     return 0.5 * np.tanh(0.5 * a) + 0.5
 
 
 def dsigmoid(s: np.ndarray) -> np.ndarray:
-    """Derivative of the sigmoid, given its output s = sigmoid(a)."""
+    """Derivative of the sigmoid, given its output s = sigmoid(a).
+
+    >>> float(dsigmoid(sigmoid(0.0)))
+    0.25
+    """
     return s * (1.0 - s)
 
 
@@ -46,7 +53,11 @@ def relu(a: np.ndarray) -> np.ndarray:
 
 
 def drelu(r: np.ndarray) -> np.ndarray:
-    """Derivative of ReLU, given its output r = relu(a) (0 at the kink, as PyTorch)."""
+    """Derivative of ReLU, given its output r = relu(a) (0 at the kink, as PyTorch).
+
+    >>> drelu(relu(np.array([-1.0, 0.0, 3.0])))
+    array([0., 0., 1.])
+    """
     return (r > 0).astype(r.dtype)
 
 

@@ -42,7 +42,15 @@ if TYPE_CHECKING:
 
 
 class Sequential(Module):
-    """Layers applied in order. Recurrent layers start from a zero state and pass on y."""
+    """Layers applied in order. Recurrent layers start from a zero state and pass on y.
+
+    >>> from recurrent import LSTM, LastStep, Linear
+    >>> model = Sequential([LSTM(1, 8, seed=0), LastStep(), Linear(8, 1, seed=0)])
+    >>> model.predict(np.zeros((5, 12, 1))).shape           # five sequences of 12 steps, one value each
+    (5, 1)
+    >>> sorted(model.params)[:2]
+    ['0.bias_hh_l0', '0.bias_ih_l0']
+    """
 
     is_recurrent = False
 

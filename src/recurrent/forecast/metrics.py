@@ -38,7 +38,11 @@ def mae(actual, forecast) -> float:
 
 
 def smape(actual, forecast) -> float:
-    """Symmetric MAPE in percent, 0..200; a point where both are 0 counts as 0."""
+    """Symmetric MAPE in percent, 0..200; a point where both are 0 counts as 0.
+
+    >>> smape([100, 200], [110, 200])    # 200 * 10 / 210 at the first point, 0 at the second
+    4.761904761904762
+    """
     a, f = _pair(actual, forecast)
     den = np.abs(a) + np.abs(f)
     terms = np.where(den > 0, 200.0 * np.abs(a - f) / np.where(den > 0, den, 1.0), 0.0)
@@ -76,7 +80,11 @@ def scale_dominated(train, m=1, ratio=20.0) -> bool:
 
 
 def mase(actual, forecast, train, m=1) -> float:
-    """MAE scaled by the in-sample MAE of the seasonal naive forecast; nan when that is 0."""
+    """MAE scaled by the in-sample MAE of the seasonal naive forecast; nan when that is 0.
+
+    >>> mase([13, 15], [12, 12], train=[10, 11, 12], m=1)    # MAE 2, naive's in-sample MAE 1
+    2.0
+    """
     scale = mase_scale(train, m)
     return float(mae(actual, forecast) / scale) if scale > 0 else float("nan")
 
