@@ -79,9 +79,9 @@ def test_trace_reads_the_same_numbers_as_forward_and_backward():
     # pre-activations: sigmoid of them is the gate
     np.testing.assert_allclose(1 / (1 + np.exp(-tr.main.values["a_o"])), tr.main.values["o"], rtol=0, atol=1e-15)
     # gradient on the first layer's weights, from the trace's hand-notation sums, equals backward's
-    from recurrent.explain import _weight_grads
+    from recurrent.explain import weight_grads
 
-    grads = {k: g for k, *_, g in _weight_grads(tr.main)}
+    grads = {k: g for k, *_, g in weight_grads(tr.main)}
     np.testing.assert_allclose(grads["W_f"], tr.param_grads["0.weight_ih_l0"][3:6], rtol=0, atol=1e-14)
     np.testing.assert_allclose(grads["b_o"], tr.param_grads["0.bias_ih_l0"][9:12], rtol=0, atol=1e-14)
     assert len(tr.to_json()["layers"]) == 4
@@ -92,9 +92,9 @@ def test_gru_and_rnn_hand_gradients_equal_backward(cell):
     layer = {"gru": GRU, "rnn": __import__("recurrent").RNN}[cell](2, 3, dtype=np.float64, seed=2)
     model = Sequential([layer, Linear(3, 2, dtype=np.float64, seed=3)])
     tr = trace(model, np.random.default_rng(1).normal(size=(5, 2)), target=np.zeros((5, 2)))
-    from recurrent.explain import _weight_grads
+    from recurrent.explain import weight_grads
 
-    grads = {k: g for k, *_, g in _weight_grads(tr.main)}
+    grads = {k: g for k, *_, g in weight_grads(tr.main)}
     p = tr.param_grads
     first = "W_r" if cell == "gru" else "W_x"
     np.testing.assert_allclose(grads[first], p["0.weight_ih_l0"][:3], rtol=0, atol=1e-14)

@@ -1,153 +1,13 @@
-"""Renderings of a ``Trace``: a plain table, a worked example in Markdown + LaTeX, JSON.
-
-Every number printed here is read from the trace (hence from the caches that
-training uses); none is typed in. Scalars print as numbers, vectors and
-matrices as ``bmatrix``. Inputs and weights print with 4 significant digits,
-computed values with 3 decimals, as hand calculations do.
-"""
+"""The worked example in Markdown + LaTeX: the equations, every step with its numbers substituted,
+the prediction, the loss, backpropagation through time and one gradient-descent step."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
-from .cells.facts import FACTS
-
-# ---- number formatting ---------------------------------------------------------------------
-
-
-def _num(v, given=False) -> str:
-    v = float(v)
-    s = f"{v:.4g}" if given else f"{v:.3f}"
-    if "e" in s:                                  # 1e-05 -> 1 \times 10^{-5}
-        m, e = s.split("e")
-        s = f"{m} \\times 10^{{{int(e)}}}"
-    return "0" if s in ("-0", "-0.000") and not given else ("0.000" if s == "-0.000" else s)
-
-
-def _m(a, given=False) -> str:
-    """A scalar as a number; a vector as a column bmatrix; a matrix as a bmatrix."""
-    a = np.asarray(a, dtype=np.float64)
-    if a.size == 1:
-        return _num(a.ravel()[0], given)
-    if a.ndim == 1:
-        a = a[:, None]
-    rows = [" & ".join(_num(v, given) for v in row) for row in a]
-    return "\\begin{bmatrix} " + " \\\\ ".join(rows) + " \\end{bmatrix}"
-
-
-def _f(a, given=False) -> str:
-    """A factor in a product: negative scalars in parentheses."""
-    s = _m(a, given)
-    return f"({s})" if s.startswith("-") else s
-
-
-def _is_scalar(*arrays) -> bool:
-    return all(np.asarray(a).size == 1 for a in arrays)
-
-
-def _mul(a, b, given_a=False, given_b=False) -> str:
-    """W x (matrix-vector) or a * b (elementwise) written out."""
-    a, b = np.asarray(a), np.asarray(b)
-    if _is_scalar(a, b):
-        return f"{_f(a, given_a)} \\cdot {_f(b, given_b)}"
-    if a.ndim == 2:
-        return f"{_m(a, given_a)} {_m(b, given_b)}"
-    return f"{_f(a, given_a)} \\odot {_f(b, given_b)}"
-
-
-def _plain(v, digits=3) -> str:
-    """3 decimals by default; ``digits=None`` prints every digit (Python's repr)."""
-    v = np.asarray(v, dtype=np.float64)
-    one = (lambda x: repr(float(x))) if digits is None else (lambda x: f"{x:.{digits}f}")
-    return one(v.ravel()[0]) if v.size == 1 else "[" + ", ".join(one(x) for x in v.ravel()) + "]"
-
-
-# ---- the table -----------------------------------------------------------------------------
-
-LABELS = {
-    "lstm": [("f", "Forget gate (f_t)"), ("i", "Input gate (i_t)"), ("g", "Candidate cell state (C_tilde_t)"),
-             ("c", "Cell state (C_t)"), ("o", "Output gate (o_t)"), ("h", "Hidden state (h_t)")],
-    "gru": [("r", "Reset gate (r_t)"), ("z", "Update gate (z_t)"), ("n", "Candidate state (n_t)"),
-            ("h", "Hidden state (h_t)")],
-    "rnn": [("h", "Hidden state (h_t)")],
-}
-GRAD_LABELS = {
-    "lstm": [("dh", "dL/dh_t"), ("dc", "dL/dC_t"), ("da_f", "dL/d(forget pre-activation)"),
-             ("da_i", "dL/d(input pre-activation)"), ("da_g", "dL/d(candidate pre-activation)"),
-             ("da_o", "dL/d(output pre-activation)")],
-    "gru": [("dh", "dL/dh_t"), ("da_r", "dL/d(reset pre-activation)"), ("da_z", "dL/d(update pre-activation)"),
-            ("da_n", "dL/d(candidate pre-activation)")],
-    "rnn": [("dh", "dL/dh_t"), ("da", "dL/d(pre-activation)")],
-}
-
-
-def render_table(tr, digits=3) -> str:
-    """The classic listing: every gate at every step, then the prediction (and loss, gradients).
-
-    ``digits``: decimals shown (``None``: every digit).
-    """
-    def _plain_(v):
-        return _plain(v, digits)
-
-    out = []
-    for ct in tr.cells:
-        if len(tr.cells) > 1:
-            out.append(f"Layer {ct.layer + 1}, {'forward' if ct.direction == 0 else 'reverse'} direction")
-        T = len(ct.values["h"])
-        for t in range(T):
-            out.append(f"Time Step {t + 1}:")
-            out += [f"  {label}: {_plain_(ct.values[k][t])}" for k, label in LABELS[tr.cell]]
-            out.append("")
-    if tr.readout:
-        what = "Predicted next value" if tr.many_to_one else "Outputs per step"
-        out.append(f"{what}: {_plain_(tr.prediction)}")
-    if tr.loss is not None:
-        out.append(f"Target: {_plain_(tr.target)}")
-        out.append(f"Loss ({tr.loss_name}): {_plain_(tr.loss)}")
-    if tr.main.grads:
-        out.append("")
-        out.append("Backward through time (last step first):")
-        for ct in tr.cells:
-            if len(tr.cells) > 1:
-                out.append(f"Layer {ct.layer + 1}, {'forward' if ct.direction == 0 else 'reverse'} direction")
-            for t in reversed(range(len(ct.values["h"]))):
-                out.append(f"Time Step {t + 1}:")
-                out += [f"  {label}: {_plain_(ct.grads[k][t])}" for k, label in GRAD_LABELS[tr.cell]]
-            out.append("")
-        out.append("Parameter gradients (hand notation, first layer):")
-        out += [f"  dL/d{wg.key}: {_plain_(wg.grad)}" for wg in _weight_grads(tr.main)]
-        out += [f"  dL/d{k}: {_plain_(v)}" for k, v in tr.readout_grads.items()]
-        out.append("Parameter gradients (layer names):")
-        out += [f"  {k}: {_plain_(v)}" for k, v in tr.param_grads.items()]
-    return "\n".join(out).rstrip() + "\n"
-
-
-# ---- JSON ----------------------------------------------------------------------------------
-
-def _tolist(v):
-    return None if v is None else np.asarray(v, dtype=np.float64).tolist()
-
-
-def render_json(tr) -> dict:
-    obj = {"cell": tr.cell, "steps": tr.steps(), "prediction": _tolist(tr.prediction)}
-    if tr.loss is not None:
-        obj.update(target=_tolist(tr.target), loss=tr.loss, loss_name=tr.loss_name)
-    if tr.main.grads:
-        obj["backward"] = tr.backward_steps()
-        obj["gradients"] = {k: _tolist(v) for k, v in tr.param_grads.items()}
-    if len(tr.cells) > 1:
-        obj["layers"] = [{"layer": c.layer, "direction": c.direction, "steps": tr.steps(i),
-                          "backward": tr.backward_steps(i)} for i, c in enumerate(tr.cells)]
-    return obj
-
-
-# ---- Markdown ------------------------------------------------------------------------------
-
-SYM = {"lstm": {"i": "i", "f": "f", "g": "\\tilde{C}", "o": "o", "c": "C"},
-       "gru": {"r": "r", "z": "z", "n": "n"}, "rnn": {}}
-WNAME = {"i": "i", "f": "f", "g": "c", "o": "o", "r": "r", "z": "z", "n": "n"}
+from ..cells.facts import FACTS
+from .notation import SYM, _key_tex, _wkey, _wtex, weight_grads
+from .tex import _f, _is_scalar, _m, _mul, _num
 
 EQUATIONS = {
     "lstm": r"""$$
@@ -181,26 +41,6 @@ def _equations(tr) -> str:
                 + "\n\nwith $\\mathrm{ReLU}(a) = \\max(0, a)$ and its derivative $\\mathrm{ReLU}'(a) = 1$ "
                 "where $a > 0$, else 0.")
     return EQUATIONS[tr.cell]
-
-
-def _wkey(cell, g, kind):
-    """Notation key: kind 'x' (input weight), 'h' (recurrent), 'b' (bias)."""
-    if cell == "rnn":
-        return {"x": "W_x", "h": "W_h", "b": "b_h"}[kind]
-    return {"x": f"W_{WNAME[g]}", "h": f"W_h{WNAME[g]}", "b": f"b_{WNAME[g]}"}[kind]
-
-
-def _wtex(cell, g, kind):
-    if cell == "rnn":
-        return {"x": "W_x", "h": "W_h", "b": "b_h"}[kind]
-    n = WNAME[g]
-    return {"x": f"W_{n}", "h": f"W_{{h{n}}}", "b": f"b_{n}"}[kind]
-
-
-def _key_tex(key):
-    """'W_hf' -> 'W_{hf}', 'b_hn' -> 'b_{hn}', 'W_f' stays."""
-    head, _, sub = key.partition("_")
-    return f"{head}_{{{sub}}}" if len(sub) > 1 else key
 
 
 def _gate_line(ct, g, t, act):
@@ -341,37 +181,6 @@ def _md_backward_rnn(tr, ct, t, T):
 BACKWARD = {"lstm": _md_backward_lstm, "gru": _md_backward_gru, "rnn": _md_backward_rnn}
 
 
-class WeightGrad(NamedTuple):
-    """One hand-notation weight's gradient and what it is summed from."""
-
-    key: str            # notation key, e.g. "W_hf"
-    tex: str            # its LaTeX, e.g. "W_{hf}"
-    sub: str            # the delta's gate subscript, e.g. "f,"
-    kind: str           # "x" (input weight), "h" (recurrent), "b" (bias), "bh" (GRU b_hn)
-    delta: np.ndarray   # (T, H): the deltas summed over steps
-    source: object      # (T, K) what the weight multiplied at each step, None for biases
-    grad: np.ndarray    # the gradient, shaped like the weight
-
-
-def _weight_grads(ct):
-    """Gradients in hand notation: sum over steps of delta times the input of that weight."""
-    v, g, cell = ct.values, ct.grads, ct.cell
-    gates = FACTS[cell].equation_order
-    out = []
-    for gname in gates:
-        da = g["da" if cell == "rnn" else f"da_{gname}"]
-        dah = g["dah_n"] if (cell == "gru" and gname == "n") else da
-        sub = "" if cell == "rnn" else f"{SYM[cell][gname]},"
-        for kind, src, d in (("x", v["x"], da), ("h", v["h_prev"], dah), ("b", None, da)):
-            key = _wkey(cell, gname, kind)
-            grad = np.einsum("th,td->hd", d, src) if src is not None else d.sum(axis=0)
-            out.append(WeightGrad(key, _wtex(cell, gname, kind), sub, kind, d, src,
-                                  grad.reshape(np.shape(ct.weights[key]))))
-        if cell == "gru" and gname == "n":
-            out.append(WeightGrad("b_hn", "b_{hn}", "", "bh", dah, None, dah.sum(axis=0)))
-    return out
-
-
 def render_markdown(tr, lr=None, title=None, notes=None) -> str:
     """The worked example: equations, every step substituted, prediction, loss, BPTT, one update."""
     ct = tr.main
@@ -443,7 +252,7 @@ def render_markdown(tr, lr=None, title=None, notes=None) -> str:
         lines += ["## Gradients of the weights", "",
                   "Each weight's gradient adds up, over all steps, the $\\delta$ of its gate times what the "
                   "weight multiplied at that step.", ""]
-        grads = _weight_grads(ct)
+        grads = weight_grads(ct)
         for wg in grads:
             what = {"x": "x_{t}", "h": "h_{t-1}", "b": "", "bh": ""}[wg.kind]
             d, src = wg.delta, wg.source
