@@ -2,54 +2,36 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from ..cells.facts import CELL_NAMES
+from ..forecast.tables import forecasts_json, write_forecasts
 from ._common import UsageError, _check_output_path, _json_default, _num, _positive_int, _require_matplotlib
+from ._options import add_csv_options, add_level_option, add_model_options, add_report_flags
 
 # ---- forecast and predict ------------------------------------------------------------------------
 
 def _load_series(args):
     """(dict id -> values, dict id -> date labels or None, label, known season, many?)."""
-    from .. import datasets
-    from ..data import read_csv
-    from ..forecast import files
+    from ..forecast.tables import load_series
 
-    number = dict(decimal=args.decimal, thousands=args.thousands)
     if args.csv is None:
         given = [flag for flag, v in (("--id-column", args.id_column), ("--columns", args.columns),
                                       ("--wide", args.wide)) if v]
         if given:
             raise UsageError(f"recurrent: {given[0]} reads a CSV file; name one (without a file the bundled "
                              f"{args.dataset} series is used)")
-        series = datasets.load(args.dataset)
-        label = f"{args.dataset} ({datasets.unit_of(args.dataset)}, bundled)"
-        return {label: series.values}, {label: series.dates}, label, datasets.season_of(args.dataset), False
-    if Path(args.csv).is_dir():
+    elif Path(args.csv).is_dir():
         raise UsageError(f"recurrent: {args.csv} is a folder, expected a CSV file")
-    if args.id_column:
-        date_col = "ds" if args.date_column == "auto" else args.date_column
-        Y, dates = files.read_long_csv(args.csv, id_column=args.id_column, date_column=date_col,
-                                       column=args.column or "y", delimiter=args.delimiter, fill=args.fill, **number)
-        first = next(iter(dates.values()))
-        return Y, dates, args.csv, files.season_of_labels(first), True
-    if args.columns or args.wide:
-        cols = args.columns.split(",") if args.columns else None
-        Y, dates = files.read_wide_csv(args.csv, columns=cols, date_column=args.date_column, delimiter=args.delimiter,
-                                       fill=args.fill, **number)
-        per = {k: (dates[len(dates) - len(v):] if dates else None) for k, v in Y.items()}
-        return Y, per, args.csv, files.season_of_labels(dates), True
-    if args.decimal or args.thousands:
+    elif (args.decimal or args.thousands) and not (args.id_column or args.columns or args.wide):
         raise UsageError("recurrent: --decimal and --thousands apply to --id-column and --columns files")
-    series = read_csv(args.csv, column=args.column, date_column=args.date_column, header=args.header,
-                      delimiter=args.delimiter, fill=args.fill)
-    label = f"{args.csv} ({series.name})"
-    return {label: series.values}, {label: series.dates}, label, files.season_of_labels(series.dates), False
+    got = load_series(args.csv, dataset=args.dataset, id_column=args.id_column, columns=args.columns,
+                      wide=args.wide, date_column=args.date_column, column=args.column, header=args.header,
+                      delimiter=args.delimiter, fill=args.fill, decimal=args.decimal, thousands=args.thousands)
+    return got.series, got.dates, got.label, got.season, got.many
 
 
 def _forecast_listing(fc, labels, title=None, limit=10, bands=None):
@@ -66,29 +48,6 @@ def _forecast_listing(fc, labels, title=None, limit=10, bands=None):
     if len(fc) > limit:
         out.append(f"... and {len(fc) - limit} more series (write them all with -o FILE.csv or --json)")
     return out
-
-
-def _forecasts_json(fc, labels, many, bands=None) -> dict:
-    if not many:
-        uid = next(iter(fc))
-        out = {"forecast": fc[uid].tolist(), "dates": labels[uid]}
-        if bands:
-            out["intervals"] = {k: v.tolist() for k, v in bands[uid].items()}
-        return out
-    out = {"forecasts": {str(u): f.tolist() for u, f in fc.items()}, "dates": {str(u): labels[u] for u in fc}}
-    if bands:
-        out["intervals"] = {str(u): {k: v.tolist() for k, v in b.items()} for u, b in bands.items()}
-    return out
-
-
-def _write_forecasts(path, fc, labels, actual=None, bands=None) -> None:
-    """Long format, atomically: unique_id, ds, forecast[, lo-80, hi-80, ...][, actual]."""
-    from ..forecast.files import write_long_csv
-
-    keys = list(next(iter(bands.values()))) if bands else []
-    rows = [(u, labels[u][k], float(f[k])) + tuple(float(bands[u][b][k]) for b in keys)
-            + ((float(actual[u][k]),) if actual else ()) for u, f in fc.items() for k in range(len(f))]
-    write_long_csv(path, rows, ["unique_id", "ds", "forecast"] + keys + (["actual"] if actual else []))
 
 
 def _bands(forecaster, Y, horizon, levels):
@@ -224,9 +183,9 @@ def cmd_forecast(args) -> int:
                       [f"{t + 1}" for t in range(len(Y[u]) - args.holdout, len(Y[u]))]) for u in fc}
     else:
         labels = {u: next_labels(dates.get(u), horizon) for u in fc}
-    result.update(_forecasts_json(fc, labels, many, bands))
+    result.update(forecasts_json(fc, labels, many, bands))
     if args.output:
-        _write_forecasts(args.output, fc, labels, actual, bands)
+        write_forecasts(args.output, fc, labels, actual, bands)
     if args.plot:
         _plot(args, forecaster, Y, fc, bands, dates, labels, label)
     if args.json:
@@ -324,72 +283,12 @@ def cmd_predict(args) -> int:
     labels = {u: next_labels(dates.get(u), horizon) for u in fc}
     bands = _bands(model, Y, horizon, args.level)
     if args.output:
-        _write_forecasts(args.output, fc, labels, bands=bands)
+        write_forecasts(args.output, fc, labels, bands=bands)
     if args.json:
-        print(json.dumps(_forecasts_json(fc, labels, many, bands)))
+        print(json.dumps(forecasts_json(fc, labels, many, bands)))
     else:
         print("\n".join(_forecast_listing(fc, labels, title=label, bands=bands)))
     return 0
-
-
-def _level(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a percentage between 0 and 100, got {text!r}") from None
-    if not 0 < v < 100:
-        raise argparse.ArgumentTypeError(f"expected a percentage strictly between 0 and 100, got {text}")
-    return v
-
-
-def _add_model_options(p):
-    """The Forecaster's settings, shared by forecast and backtest."""
-    p.add_argument("--lookback", type=_positive_int, help="values per input window (default: 2 and 3 horizons)")
-    p.add_argument("--cell", choices=CELL_NAMES, default="lstm", help="the recurrent cell (default lstm)")
-    p.add_argument("--hidden-size", type=_positive_int, default=32, help="units per network (default 32)")
-    p.add_argument("--models", type=_positive_int, default=3, help="networks per lookback (default 3)")
-    p.add_argument("--steps", type=_positive_int, default=3000, help="most training steps per network "
-                                                                     "(early stopping; default 3000)")
-    p.add_argument("--seed", type=int, default=0, help="makes the fit reproducible, bitwise (default 0)")
-    _add_level_option(p)
-
-
-def _add_level_option(p):
-    p.add_argument("--level", type=_level, nargs="+", metavar="L",
-                   help="prediction intervals at these levels in percent (e.g. --level 80 95): lo-L and hi-L "
-                        "columns, calibrated on each series' held-out latest values")
-
-
-def _add_csv_options(p):
-    p.add_argument("csv", nargs="?", help="a CSV file (default: a bundled series, see --dataset)")
-    p.add_argument("--column", help="name or 0-based index of the value column (default: the last; "
-                                    "with --id-column: y)")
-    p.add_argument("--date-column", default="auto",
-                   help="name or index of a date/label column (default: the first column, if not the values; "
-                        "with --id-column: ds)")
-    p.add_argument("--id-column", help="a long file: the column naming each row's series (e.g. unique_id)")
-    p.add_argument("--columns", help="a wide file: these columns, one series each (a,b,c)")
-    p.add_argument("--wide", action="store_true", help="a wide file: every numeric column is a series")
-    p.add_argument("--delimiter", choices=[",", ";", "\t"], metavar="{',',';',tab}",
-                   type=lambda t: "\t" if t.lower() in ("tab", "\\t") else t,
-                   help="the field separator (default: detected)")
-    p.add_argument("--decimal", choices=[",", "."], metavar="{',','.'}",
-                   help="decimal mark in --id-column/--columns files "
-                                                         "(default: detected where unambiguous)")
-    p.add_argument("--thousands", choices=[",", ".", " ", "'"], metavar="{',','.',' ',\"'\"}",
-                   help="thousands separator (default: detected)")
-    hdr = p.add_mutually_exclusive_group()
-    hdr.add_argument("--header", dest="header", action="store_const", const=True, help="the first row is a header")
-    hdr.add_argument("--no-header", dest="header", action="store_const", const=False, help="there is no header")
-    p.add_argument("--fill", choices=["ffill", "interpolate"], help="fill missing cells, per series "
-                                                                   "(default: refuse them)")
-    p.add_argument("--dataset", choices=["airline", "sunspots"], default="airline",
-                   help="bundled series used when no CSV is given (default: airline)")
-
-
-def _add_report_flags(p):
-    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
 def add_parsers(sub) -> None:
@@ -399,17 +298,17 @@ def add_parsers(sub) -> None:
                                    "forecast. With --holdout K: fit without each series' last K values, forecast "
                                    "them, and score against naive, seasonal naive and Naive2. With --save, the "
                                    "saved model is always fitted on every value (after --holdout it is refitted).")
-    _add_csv_options(p)
+    add_csv_options(p)
     p.add_argument("--horizon", type=_positive_int, help="steps to forecast (default: --holdout, else 12)")
     p.add_argument("--holdout", type=_positive_int, help="hold out each series' last K values and score the forecast")
     p.add_argument("--season", type=_positive_int, help="seasonal period (default: from the dates, else detected; "
                                                         "1: none)")
-    _add_model_options(p)
+    add_model_options(p)
     p.add_argument("--save", metavar="MODEL", help="save the forecaster fitted on every value (safetensors)")
     p.add_argument("--plot", metavar="PNG", help="draw history, holdout and forecast of the first series")
     p.add_argument("-o", "--output", metavar="CSV", help="write the forecasts in long format (unique_id, ds, "
                                                          "forecast[, actual])")
-    _add_report_flags(p)
+    add_report_flags(p)
     p.set_defaults(func=cmd_forecast)
 
     p = sub.add_parser("backtest", help="score a forecaster from several origins at the end of each series",
@@ -417,17 +316,17 @@ def add_parsers(sub) -> None:
                                    "(default: the horizon), fit on each series' values before the origin, forecast "
                                    "the next --horizon values and score them (sMAPE, MASE, RMSE; coverage and MSIS "
                                    "with --level) beside naive, seasonal naive and Naive2 on the same windows.")
-    _add_csv_options(p)
+    add_csv_options(p)
     p.add_argument("--horizon", type=_positive_int, default=None, help="steps forecast from each origin (default 12)")
     p.add_argument("--windows", type=_positive_int, default=3, help="how many origins (default 3)")
     p.add_argument("--step", type=_positive_int, help="values between origins (default: the horizon)")
     p.add_argument("--no-refit", dest="refit", action="store_false",
                    help="fit once, on the oldest window's histories, and forecast every window with it")
     p.add_argument("--season", type=_positive_int, help="seasonal period (default: from the dates, else detected)")
-    _add_model_options(p)
+    add_model_options(p)
     p.add_argument("-o", "--output", metavar="CSV", help="write every window's forecasts in long format "
                                                          "(unique_id, cutoff, ds, actual, forecast, baselines, bands)")
-    _add_report_flags(p)
+    add_report_flags(p)
     p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("predict", help="forecast with a saved forecaster",
@@ -435,9 +334,9 @@ def add_parsers(sub) -> None:
                                    "stored in the model file). With a CSV: forecast its series, which the model "
                                    "may never have seen.")
     p.add_argument("model", help="a file written by `recurrent forecast --save`")
-    _add_csv_options(p)
+    add_csv_options(p)
     p.add_argument("--horizon", type=_positive_int, help="steps to forecast (default: the model's)")
-    _add_level_option(p)
+    add_level_option(p)
     p.add_argument("-o", "--output", metavar="CSV", help="write the forecasts in long format")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.set_defaults(func=cmd_predict)

@@ -1,0 +1,83 @@
+"""Series in and forecasts out: the bundled data or a CSV file in, JSON or a long CSV file out.
+
+``load_series`` picks the reader a file's layout needs (long with an id column, wide with a
+column per series, or one value column) and says what it read: the series, their date labels,
+a label for the collection, the season the labels imply and whether there are many series.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .files import read_long_csv, read_wide_csv, season_of_labels, write_long_csv
+
+
+@dataclass(frozen=True)
+class LoadedSeries:
+    """What ``load_series`` read."""
+
+    series: dict        # id -> values
+    dates: dict         # id -> date labels (a list) or None
+    label: str          # the file, or the bundled series with its unit
+    season: int | None  # the season the labels imply (or the bundled series' own), None when unknown
+    many: bool          # a long or wide file (many series), not one value column
+
+
+def load_series(csv=None, *, dataset="airline", id_column=None, columns=None, wide=False, date_column="auto",
+                column=None, header=None, delimiter=None, fill=None, decimal=None,
+                thousands=None) -> LoadedSeries:
+    """Read a CSV file, or the bundled ``dataset`` when ``csv`` is None.
+
+    ``id_column`` reads a long file (one row per id and date), ``columns`` (comma-separated names)
+    or ``wide`` a wide one (a column per series); otherwise one value column (``column``) is read.
+    ``decimal`` and ``thousands`` (detected when None) apply to long and wide files.
+    """
+    from .. import datasets
+    from ..data import read_csv
+
+    number = dict(decimal=decimal, thousands=thousands)
+    if csv is None:
+        if id_column or columns or wide:
+            raise ValueError("load_series: id_column, columns and wide read a CSV file; none was given")
+        values = datasets.load(dataset)
+        label = f"{dataset} ({datasets.unit_of(dataset)}, bundled)"
+        return LoadedSeries({label: values.values}, {label: values.dates}, label, datasets.season_of(dataset), False)
+    if id_column:
+        date_col = "ds" if date_column == "auto" else date_column
+        Y, dates = read_long_csv(csv, id_column=id_column, date_column=date_col, column=column or "y",
+                                 delimiter=delimiter, fill=fill, **number)
+        return LoadedSeries(Y, dates, str(csv), season_of_labels(next(iter(dates.values()))), True)
+    if columns or wide:
+        cols = columns.split(",") if isinstance(columns, str) else columns
+        Y, dates = read_wide_csv(csv, columns=cols, date_column=date_column, delimiter=delimiter, fill=fill,
+                                 **number)
+        per = {k: (dates[len(dates) - len(v):] if dates else None) for k, v in Y.items()}
+        return LoadedSeries(Y, per, str(csv), season_of_labels(dates), True)
+    if decimal or thousands:
+        raise ValueError("load_series: decimal and thousands apply to long and wide files (id_column, columns)")
+    one = read_csv(csv, column=column, date_column=date_column, header=header, delimiter=delimiter, fill=fill)
+    label = f"{csv} ({one.name})"
+    return LoadedSeries({label: one.values}, {label: one.dates}, label, season_of_labels(one.dates), False)
+
+
+def forecasts_json(fc, labels, many, bands=None) -> dict:
+    """Forecasts (and bands) as JSON: {"forecast", "dates"} for one series, {"forecasts", "dates"} keyed
+    by id for many; ``bands`` (id -> {"lo-80": array, ...}) add "intervals"."""
+    if not many:
+        uid = next(iter(fc))
+        out = {"forecast": fc[uid].tolist(), "dates": labels[uid]}
+        if bands:
+            out["intervals"] = {k: v.tolist() for k, v in bands[uid].items()}
+        return out
+    out = {"forecasts": {str(u): f.tolist() for u, f in fc.items()}, "dates": {str(u): labels[u] for u in fc}}
+    if bands:
+        out["intervals"] = {str(u): {k: v.tolist() for k, v in b.items()} for u, b in bands.items()}
+    return out
+
+
+def write_forecasts(path, fc, labels, actual=None, bands=None) -> None:
+    """Long format, atomically: unique_id, ds, forecast[, lo-80, hi-80, ...][, actual]."""
+    keys = list(next(iter(bands.values()))) if bands else []
+    rows = [(u, labels[u][k], float(f[k])) + tuple(float(bands[u][b][k]) for b in keys)
+            + ((float(actual[u][k]),) if actual else ()) for u, f in fc.items() for k in range(len(f))]
+    write_long_csv(path, rows, ["unique_id", "ds", "forecast"] + keys + (["actual"] if actual else []))

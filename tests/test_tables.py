@@ -1,0 +1,46 @@
+"""forecast.tables: the readers a file's layout needs, and forecasts written out."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from recurrent.forecast.tables import forecasts_json, load_series, write_forecasts
+
+
+def test_bundled_series_and_its_season():
+    got = load_series(None, dataset="airline")
+    (label,) = got.series
+    assert label.startswith("airline (") and got.season == 12 and not got.many
+    assert len(got.series[label]) == 144 and got.dates[label][0] == "1949-01"
+
+
+def test_long_file_reads_every_series_with_its_dates(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text("unique_id,ds,y\n" + "".join(f"{u},2020-{m:02d},{k + m}\n" for k, u in enumerate("ab")
+                                                   for m in range(1, 13)))
+    got = load_series(path, id_column="unique_id")
+    assert got.many and sorted(got.series) == ["a", "b"] and got.season == 12
+    np.testing.assert_array_equal(got.series["b"], np.arange(2, 14))
+    assert got.dates["a"][-1] == "2020-12"
+
+
+def test_layout_options_without_a_file_or_on_one_column_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="read a CSV file"):
+        load_series(None, id_column="id")
+    path = tmp_path / "one.csv"
+    path.write_text("month,y\n" + "".join(f"2020-{m:02d},{m}\n" for m in range(1, 13)))
+    with pytest.raises(ValueError, match="apply to long and wide files"):
+        load_series(path, decimal=",")
+
+
+def test_forecasts_written_long_with_bands_and_as_json(tmp_path):
+    fc = {"a": np.array([1.0, 2.0])}
+    labels = {"a": ["2021-01", "2021-02"]}
+    bands = {"a": {"lo-80": np.array([0.5, 1.5]), "hi-80": np.array([1.5, 2.5])}}
+    write_forecasts(tmp_path / "f.csv", fc, labels, bands=bands)
+    rows = list(csv.reader(open(tmp_path / "f.csv")))
+    assert rows == [["unique_id", "ds", "forecast", "lo-80", "hi-80"], ["a", "2021-01", "1", "0.5", "1.5"],
+                    ["a", "2021-02", "2", "1.5", "2.5"]]
+    assert forecasts_json(fc, labels, many=False, bands=bands) == {
+        "forecast": [1.0, 2.0], "dates": labels["a"], "intervals": {"lo-80": [0.5, 1.5], "hi-80": [1.5, 2.5]}}
