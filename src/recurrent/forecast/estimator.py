@@ -40,18 +40,10 @@ import numpy as np
 
 from .. import _checks as chk
 from .. import io
-from ..layers import CELLS
-from . import baselines, hybrid, intervals, panel
+from . import baselines, hybrid, intervals, panel, settings
 from .season import common_season, detect_season
 from .training import Progress, train_network
 from .windows import Panel, gather, log_shift, to_z, validation_split
-
-SETTINGS = ("horizon", "season", "cell", "hidden_size", "num_layers", "lookbacks", "n_models", "max_steps",
-            "batch_size", "lr", "patience", "eval_every", "history", "refit", "combine", "loss", "patch", "min_length",
-            "seed", "progress")
-
-
-PATCH_STEPS = 12         # with patch=None, no network runs more recurrent steps than this
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -103,57 +95,14 @@ class Forecaster:
                 setattr(self, k, v)
 
     def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in SETTINGS}
+        return {k: getattr(self, k) for k in settings.SETTINGS}
 
     def __repr__(self):
         return "Forecaster(" + ", ".join(f"{k}={v!r}" for k, v in self.get_params().items()) + ")"
 
-    # ---- checks --------------------------------------------------------------------------
-    def _check_settings(self):
-        if self.cell not in CELLS:
-            raise ValueError(f"Forecaster: `cell` must be one of {sorted(CELLS)}, got {self.cell!r}")
-        for name in ("horizon", "hidden_size", "num_layers", "n_models", "max_steps", "batch_size", "patience",
-                     "eval_every", "min_length"):
-            chk.positive_int("Forecaster", name, getattr(self, name))
-        for name in ("season", "history", "patch"):
-            if getattr(self, name) is not None:
-                chk.positive_int("Forecaster", name, getattr(self, name))
-        if self.lookbacks is not None:
-            lbs = [self.lookbacks] if isinstance(self.lookbacks, int) else list(self.lookbacks)
-            if not lbs:
-                raise ValueError("Forecaster: `lookbacks` must name at least one window length, got []")
-            for v in lbs:
-                chk.positive_int("Forecaster", "lookbacks", v)
-        if isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or not 0 < self.lr < np.inf:
-            raise ValueError(f"Forecaster: `lr` must be a positive number, got {self.lr!r}")
-        if self.loss not in ("smape", "mape"):
-            raise ValueError(f"Forecaster: `loss` must be 'smape' or 'mape', got {self.loss!r}")
-        if self.refit not in ("continue", "scratch", False, True):
-            raise ValueError(f"Forecaster: `refit` must be 'continue', 'scratch' or False, got {self.refit!r}")
-        c = self.combine
-        if not (c in ("auto", "networks") or (isinstance(c, (int, float)) and not isinstance(c, bool)
-                                               and 0 <= c <= 1)):
-            raise ValueError(f"Forecaster: `combine` must be 'auto', 'networks' or a weight in [0, 1], got {c!r}")
-
     def _check_fitted(self):
         if not hasattr(self, "networks_"):
             raise NotFittedError("This Forecaster is not fitted yet: call fit(Y) before predict()")
-
-    def _choose_lookbacks(self):
-        if self.lookbacks is not None:
-            return [self.lookbacks] if isinstance(self.lookbacks, int) else [int(v) for v in self.lookbacks]
-        H, m = self.horizon, self.season_
-        lo = max(2 * H, m + 1 if m > 1 else 2, 4)
-        return sorted({lo, max(3 * H, lo + max(m, 1))})
-
-    def _patched(self, lookbacks):
-        """(lookbacks, patch sizes): each lookback rounded up to a whole number of patches."""
-        out_l, out_p = [], []
-        for L in lookbacks:
-            p = self.patch or -(-L // PATCH_STEPS)
-            out_l.append(p * -(-L // p))
-            out_p.append(p)
-        return out_l, out_p
 
     # ---- fit ------------------------------------------------------------------------------
     def fit(self, Y, covariates=None) -> Forecaster:
@@ -165,7 +114,7 @@ class Forecaster:
         are standardised over every training value and fed to the networks beside the series;
         ``predict`` on new series then needs theirs.
         """
-        self._check_settings()
+        settings.check(self)
         batch = panel.read_batch(Y, "Forecaster.fit", covariates)
         self.batch_ = batch
         self.n_covariates_ = 0 if batch.covariates is None else batch.covariates[0].shape[1]
@@ -186,7 +135,8 @@ class Forecaster:
             self.calibration_ = None
             self.usable_ = []
             return self
-        self.lookbacks_, self.patches_ = self._patched(self._choose_lookbacks())
+        chosen = settings.lookbacks(self.lookbacks, self.horizon, self.season_)
+        self.lookbacks_, self.patches_ = settings.patched(chosen, self.patch)
         series = [batch.values[k] for k in usable]
         if self.n_covariates_:
             every = np.concatenate([batch.covariates[k] for k in usable])

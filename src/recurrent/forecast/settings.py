@@ -1,0 +1,62 @@
+"""The Forecaster's settings: their names, their checks, and the window lengths they imply."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _checks as chk
+from ..layers import CELLS
+
+SETTINGS = ("horizon", "season", "cell", "hidden_size", "num_layers", "lookbacks", "n_models", "max_steps",
+            "batch_size", "lr", "patience", "eval_every", "history", "refit", "combine", "loss", "patch", "min_length",
+            "seed", "progress")
+
+PATCH_STEPS = 12         # with patch=None, no network runs more recurrent steps than this
+
+
+def check(f) -> None:
+    """ValueError naming the first of a Forecaster's settings that is out of range."""
+    if f.cell not in CELLS:
+        raise ValueError(f"Forecaster: `cell` must be one of {sorted(CELLS)}, got {f.cell!r}")
+    for name in ("horizon", "hidden_size", "num_layers", "n_models", "max_steps", "batch_size", "patience",
+                 "eval_every", "min_length"):
+        chk.positive_int("Forecaster", name, getattr(f, name))
+    for name in ("season", "history", "patch"):
+        if getattr(f, name) is not None:
+            chk.positive_int("Forecaster", name, getattr(f, name))
+    if f.lookbacks is not None:
+        lbs = [f.lookbacks] if isinstance(f.lookbacks, int) else list(f.lookbacks)
+        if not lbs:
+            raise ValueError("Forecaster: `lookbacks` must name at least one window length, got []")
+        for v in lbs:
+            chk.positive_int("Forecaster", "lookbacks", v)
+    if isinstance(f.lr, bool) or not isinstance(f.lr, (int, float)) or not 0 < f.lr < np.inf:
+        raise ValueError(f"Forecaster: `lr` must be a positive number, got {f.lr!r}")
+    if f.loss not in ("smape", "mape"):
+        raise ValueError(f"Forecaster: `loss` must be 'smape' or 'mape', got {f.loss!r}")
+    if f.refit not in ("continue", "scratch", False, True):
+        raise ValueError(f"Forecaster: `refit` must be 'continue', 'scratch' or False, got {f.refit!r}")
+    c = f.combine
+    if not (c in ("auto", "networks") or (isinstance(c, (int, float)) and not isinstance(c, bool)
+                                           and 0 <= c <= 1)):
+        raise ValueError(f"Forecaster: `combine` must be 'auto', 'networks' or a weight in [0, 1], got {c!r}")
+
+
+def lookbacks(given, horizon: int, season: int) -> list[int]:
+    """The window lengths: ``given`` as a list, or 2 and 3 horizons, at least a season and a bit more."""
+    if given is not None:
+        return [given] if isinstance(given, int) else [int(v) for v in given]
+    H, m = horizon, season
+    lo = max(2 * H, m + 1 if m > 1 else 2, 4)
+    return sorted({lo, max(3 * H, lo + max(m, 1))})
+
+
+def patched(lookbacks: list[int], patch: int | None) -> tuple[list[int], list[int]]:
+    """(lookbacks, patch sizes): each lookback rounded up to a whole number of patches; with
+    ``patch=None`` the patch is the smallest that keeps a network within PATCH_STEPS steps."""
+    out_l, out_p = [], []
+    for L in lookbacks:
+        p = patch or -(-L // PATCH_STEPS)
+        out_l.append(p * -(-L // p))
+        out_p.append(p)
+    return out_l, out_p
