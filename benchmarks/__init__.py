@@ -10,8 +10,12 @@ def machine_line() -> str:
 
     import recurrent
 
-    parts = [f"recurrent {recurrent.__version__}", f"backend {recurrent.get_backend()}",
-             f"Python {platform.python_version()}", f"NumPy {np.__version__}"]
+    parts = [
+        f"recurrent {recurrent.__version__}",
+        f"backend {recurrent.get_backend()}",
+        f"Python {platform.python_version()}",
+        f"NumPy {np.__version__}",
+    ]
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
@@ -19,8 +23,10 @@ def machine_line() -> str:
     else:
         for lib in threadpool_info():
             if lib.get("user_api") == "blas":
-                parts.append(f"{lib.get('internal_api')} {lib.get('version')} kernel {lib.get('architecture')} "
-                             f"threads {lib.get('num_threads')}")
+                parts.append(
+                    f"{lib.get('internal_api')} {lib.get('version')} kernel {lib.get('architecture')} "
+                    f"threads {lib.get('num_threads')}"
+                )
     pins = [f"{k}={os.environ[k]}" for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ]
     parts.append("pinned " + " ".join(pins) if pins else "no OpenBLAS pin")
     return ", ".join(parts)

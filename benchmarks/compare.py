@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-SHAPES = {                      # name: (N, T, D, H)
+SHAPES = {  # name: (N, T, D, H)
     "tiny": (1, 3, 1, 1),
     "small": (32, 50, 8, 64),
     "medium": (64, 100, 32, 256),
@@ -39,7 +39,7 @@ def gemm_peak(n=2048, repeats=5):
     a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
     a @ a
     best = min(_timed(lambda: a @ a) for _ in range(repeats))
-    return 2 * n ** 3 / best / 1e9
+    return 2 * n**3 / best / 1e9
 
 
 def _timed(fn):
@@ -82,6 +82,7 @@ def _calls(cell, N, T, D, H, seed=0):
 
 def measure(fn_ours, fn_theirs, repeats, min_time=0.05):
     """Interleaved medians. Each sample runs enough calls to last ``min_time`` seconds."""
+
     def calibrate(fn):
         fn()
         t = _timed(fn)
@@ -91,7 +92,7 @@ def measure(fn_ours, fn_theirs, repeats, min_time=0.05):
     a, b = [], []
     for _ in range(repeats):
         time.sleep(0.2)
-        fn_ours()                                   # re-warm after the pause
+        fn_ours()  # re-warm after the pause
         a.append(_timed(lambda: [fn_ours() for _ in range(k_ours)]) / k_ours)
         time.sleep(0.2)
         fn_theirs()
@@ -113,8 +114,12 @@ def main(argv=None):
     ap.add_argument("--cells", default="lstm,gru,rnn")
     ap.add_argument("--phases", default="forward,training")
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--backend", default="auto", choices=("auto", "numpy", "numba"),
-                    help="recurrent's elementwise path (default: numba when installed)")
+    ap.add_argument(
+        "--backend",
+        default="auto",
+        choices=("auto", "numpy", "numba"),
+        help="recurrent's elementwise path (default: numba when installed)",
+    )
     args = ap.parse_args(argv)
     recurrent.set_backend(args.backend)
     used = recurrent.get_backend()
@@ -124,9 +129,11 @@ def main(argv=None):
         used = f"numba {numba.__version__}"
     torch.set_num_threads(2)
     peak = gemm_peak()
-    print(f"# recurrent {recurrent.__version__} ({used} backend) vs torch {torch.__version__} (CPU, 2 threads), "
-          f"NumPy {np.__version__}, Python {platform.python_version()}, {platform.machine()}, "
-          f"{time.strftime('%Y-%m-%d')}")
+    print(
+        f"# recurrent {recurrent.__version__} ({used} backend) vs torch {torch.__version__} (CPU, 2 threads), "
+        f"NumPy {np.__version__}, Python {platform.python_version()}, {platform.machine()}, "
+        f"{time.strftime('%Y-%m-%d')}"
+    )
     print(f"# float32 GEMM peak of this machine: {peak:.1f} GFLOP/s; median of {args.repeats} interleaved runs")
     print()
     print("| cell | shape (N, T, D, H) | phase | ours | torch | ours/torch | our GFLOP/s | % of peak |")
@@ -141,10 +148,13 @@ def main(argv=None):
                 a, b = measure(*calls[phase], repeats=args.repeats)
                 flops = 2 * T * N * GATES[cell] * H * (D + H) * (3 if phase == "training" else 1)
                 gf = flops / np.median(a) / 1e9
-                print(f"| {cell} | {name} ({N}, {T}, {D}, {H}) | {phase} | {fmt_t(np.median(a))} "
-                      f"({fmt_t(a.min())}-{fmt_t(a.max())}) | {fmt_t(np.median(b))} "
-                      f"({fmt_t(b.min())}-{fmt_t(b.max())}) "
-                      f"| **{np.median(a) / np.median(b):.2f}x** | {gf:.1f} | {100 * gf / peak:.0f}% |", flush=True)
+                print(
+                    f"| {cell} | {name} ({N}, {T}, {D}, {H}) | {phase} | {fmt_t(np.median(a))} "
+                    f"({fmt_t(a.min())}-{fmt_t(a.max())}) | {fmt_t(np.median(b))} "
+                    f"({fmt_t(b.min())}-{fmt_t(b.max())}) "
+                    f"| **{np.median(a) / np.median(b):.2f}x** | {gf:.1f} | {100 * gf / peak:.0f}% |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

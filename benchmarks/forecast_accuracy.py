@@ -31,9 +31,16 @@ def run(name, holdout, season, seeds):
         rows.append(report["metrics"])
     model = np.array([r["model"]["rmse"] for r in rows])
     mase_ = np.array([r["model"]["mase"] for r in rows])
-    return {"name": name, "holdout": holdout, "season": season, "rmse": model, "mase": mase_,
-            "naive": rows[0]["naive"]["rmse"], "seasonal_naive": rows[0]["seasonal_naive"]["rmse"],
-            "seconds": np.array(times)}
+    return {
+        "name": name,
+        "holdout": holdout,
+        "season": season,
+        "rmse": model,
+        "mase": mase_,
+        "naive": rows[0]["naive"]["rmse"],
+        "seasonal_naive": rows[0]["seasonal_naive"]["rmse"],
+        "seconds": np.array(times),
+    }
 
 
 def main():
@@ -42,15 +49,20 @@ def main():
     args = ap.parse_args()
     print(f"{machine_line()}, {platform.machine()}, {time.strftime('%Y-%m-%d')}")
     print()
-    print("| series | forecast | model RMSE median (min-max) | per seed | model MASE median | naive | seasonal naive | "
-          "fit time median (max) |")
+    print(
+        "| series | forecast | model RMSE median (min-max) | per seed | model MASE median | naive | seasonal naive | "
+        "fit time median (max) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name, holdout, season in (("airline", 12, 12), ("sunspots", 20, 11)):
         r = run(name, holdout, season, args.seeds)
-        print(f"| {name} | last {holdout}, season {season} | {np.median(r['rmse']):.2f} ({r['rmse'].min():.2f}-"
-              f"{r['rmse'].max():.2f}) | {', '.join(f'{v:.2f}' for v in r['rmse'])} | {np.median(r['mase']):.3f} | "
-              f"{r['naive']:.2f} | {r['seasonal_naive']:.2f} | {np.median(r['seconds']):.1f} s "
-              f"({r['seconds'].max():.1f} s) |", flush=True)
+        print(
+            f"| {name} | last {holdout}, season {season} | {np.median(r['rmse']):.2f} ({r['rmse'].min():.2f}-"
+            f"{r['rmse'].max():.2f}) | {', '.join(f'{v:.2f}' for v in r['rmse'])} | {np.median(r['mase']):.3f} | "
+            f"{r['naive']:.2f} | {r['seasonal_naive']:.2f} | {np.median(r['seconds']):.1f} s "
+            f"({r['seconds'].max():.1f} s) |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -55,8 +55,12 @@ def statsmodels_theta(x, h, m):
     deseason = m > 1 and len(x) >= 2 * m and np.all(x > 0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = ThetaModel(np.asarray(x, dtype=np.float64), period=m if m > 1 else None, deseasonalize=deseason,
-                         method="auto" if deseason else "additive").fit()
+        res = ThetaModel(
+            np.asarray(x, dtype=np.float64),
+            period=m if m > 1 else None,
+            deseasonalize=deseason,
+            method="auto" if deseason else "additive",
+        ).fit()
         bands = {lv: np.asarray(res.prediction_intervals(h, alpha=1 - lv / 100)).T for lv in LEVELS}
         return np.asarray(res.forecast(h)), {lv: (b[0], b[1]) for lv, b in bands.items()}
 
@@ -86,15 +90,18 @@ def run_category(data, name, category, seed, limit=None, **settings):
     seconds = time.perf_counter() - t0
     fc = {sid: v["forecast"] for sid, v in full.items()}
     scores = {k: [] for k in ("model", "naive2", "seasonal_naive", "ses", "theta", "theta_statsmodels")}
-    inside95 = []                                      # the model's hits per horizon step, 95%
+    inside95 = []  # the model's hits per horizon step, 95%
     for sid in train:
         x, xx = train[sid], test[sid]
         b = baselines.all_baselines(x, h, m, names=("naive2", "seasonal_naive", "ses", "theta"))
         b["theta_statsmodels"], theta_bands = statsmodels_theta(x, h, m)
         b["model"] = fc[sid]
         model_bands = {lv: (full[sid][f"lo-{lv}"], full[sid][f"hi-{lv}"]) for lv in LEVELS}
-        bands = {"model": model_bands, "seasonal_naive": seasonal_naive_bands(x, h, m),   # level -> (lo, hi)
-                 "theta_statsmodels": theta_bands}
+        bands = {
+            "model": model_bands,
+            "seasonal_naive": seasonal_naive_bands(x, h, m),  # level -> (lo, hi)
+            "theta_statsmodels": theta_bands,
+        }
         for k in scores:
             row = metrics.score(xx, b[k], x, m)
             scores[k].append({**row, **metrics.interval_scores(xx, bands[k], x, m)} if k in bands else row)
@@ -103,13 +110,24 @@ def run_category(data, name, category, seed, limit=None, **settings):
     per_step = 100.0 * np.mean(np.array(inside95), axis=0)
     refused = sum(1 for s in train if s not in fc)
     digest = hashlib.sha256(b"".join(np.ascontiguousarray(fc[s], dtype=np.float64).tobytes() for s in train if s in fc))
-    return {"data": name, "category": category, "n_series": len(series), "horizon": h, "season": m,
-            "fit_seconds": round(seconds, 1), "weight_networks": f.weight_, "lookbacks": f.lookbacks_,
-            "steps": [r.get("best_step") for r in f.records_], "refused": refused,
-            "fallbacks": sum(1 for v in f.methods_.values() if v.startswith("naive")),
-            "warnings": [str(w.message) for w in caught], "metrics": agg,
-            "published": PUBLISHED.get((name, category), {}),
-            "forecasts_sha256": digest.hexdigest(), "coverage95_per_step": per_step.round(1).tolist()}
+    return {
+        "data": name,
+        "category": category,
+        "n_series": len(series),
+        "horizon": h,
+        "season": m,
+        "fit_seconds": round(seconds, 1),
+        "weight_networks": f.weight_,
+        "lookbacks": f.lookbacks_,
+        "steps": [r.get("best_step") for r in f.records_],
+        "refused": refused,
+        "fallbacks": sum(1 for v in f.methods_.values() if v.startswith("naive")),
+        "warnings": [str(w.message) for w in caught],
+        "metrics": agg,
+        "published": PUBLISHED.get((name, category), {}),
+        "forecasts_sha256": digest.hexdigest(),
+        "coverage95_per_step": per_step.round(1).tolist(),
+    }
 
 
 def backtest_category(data, name, category, seed, windows, limit=None, step=None, **settings):
@@ -125,39 +143,58 @@ def backtest_category(data, name, category, seed, windows, limit=None, step=None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         r = f.cross_validation(kept, n_windows=windows, step=step, level=list(LEVELS))
-    return {"data": name, "category": category, "n_series": len(kept), "left_out": len(Y) - len(kept),
-            "seconds": round(time.perf_counter() - t0, 1), "metrics": r["metrics"],
-            "per_window": [w["metrics"]["model"] for w in r["windows"]]}
+    return {
+        "data": name,
+        "category": category,
+        "n_series": len(kept),
+        "left_out": len(Y) - len(kept),
+        "seconds": round(time.perf_counter() - t0, 1),
+        "metrics": r["metrics"],
+        "per_window": [w["metrics"]["model"] for w in r["windows"]],
+    }
 
 
 def backtest_table(results) -> str:
-    lines = ["| data | category | series (left out) | method | sMAPE | MASE | cover 80 | cover 95 | MSIS 95 | s |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| data | category | series (left out) | method | sMAPE | MASE | cover 80 | cover 95 | MSIS 95 | s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         for k, a in r["metrics"].items():
             cov = " | ".join(f"{a[c]:.1f}" if c in a else "" for c in ("coverage-80", "coverage-95"))
             ms = f"{a['msis-95']:.2f}" if "msis-95" in a else ""
-            lines.append(f"| {r['data']} | {r['category']} | {r['n_series']} ({r['left_out']}) | {k} | "
-                         f"{a['smape']:.2f} | {a['mase']:.3f} | {cov} | {ms} | "
-                         f"{r['seconds'] if k == 'model' else ''} |")
+            lines.append(
+                f"| {r['data']} | {r['category']} | {r['n_series']} ({r['left_out']}) | {k} | "
+                f"{a['smape']:.2f} | {a['mase']:.3f} | {cov} | {ms} | "
+                f"{r['seconds'] if k == 'model' else ''} |"
+            )
     return "\n".join(lines)
 
 
 def table(results) -> str:
-    lines = ["| data | category | series | method | sMAPE | MASE | MAPE | cover 80 | cover 95 | MSIS 80 | MSIS 95 "
-             "| fit s |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| data | category | series | method | sMAPE | MASE | MAPE | cover 80 | cover 95 | MSIS 80 | MSIS 95 | fit s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         for k, a in r["metrics"].items():
             fs = f"{r['fit_seconds']}" if k == "model" else ""
-            iv = " | ".join(f"{a[c]:.1f}" if c in a else "" for c in ("coverage-80", "coverage-95")) + " | " + \
-                " | ".join(f"{a[c]:.2f}" if c in a else "" for c in ("msis-80", "msis-95"))
-            lines.append(f"| {r['data']} | {r['category']} | {r['n_series']} | {k} | {a['smape']:.2f} | "
-                         f"{a['mase']:.3f} | {a['mape']:.2f} | {iv} | {fs} |")
+            iv = (
+                " | ".join(f"{a[c]:.1f}" if c in a else "" for c in ("coverage-80", "coverage-95"))
+                + " | "
+                + " | ".join(f"{a[c]:.2f}" if c in a else "" for c in ("msis-80", "msis-95"))
+            )
+            lines.append(
+                f"| {r['data']} | {r['category']} | {r['n_series']} | {k} | {a['smape']:.2f} | "
+                f"{a['mase']:.3f} | {a['mape']:.2f} | {iv} | {fs} |"
+            )
         for k, v in r["published"].items():
             lines.append(f"| {r['data']} | {r['category']} | | {k} (published MAPE) | | | {v:.2f} | | | | | |")
         steps = r["coverage95_per_step"]
-        lines.append(f"| {r['data']} | {r['category']} | | model 95% coverage by step: lowest {min(steps):.1f} "
-                     f"(step {int(np.argmin(steps)) + 1}), highest {max(steps):.1f} | | | | | | | | |")
+        lines.append(
+            f"| {r['data']} | {r['category']} | | model 95% coverage by step: lowest {min(steps):.1f} "
+            f"(step {int(np.argmin(steps)) + 1}), highest {max(steps):.1f} | | | | | | | | |"
+        )
     return "\n".join(lines)
 
 
@@ -168,19 +205,27 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, help="the first N series of each category (a quick look)")
     ap.add_argument("--json", help="also write the results to this file")
-    ap.add_argument("--loss", choices=["smape", "mape"], default="smape",
-                    help="the Forecaster's training loss (default: its default, smape)")
-    ap.add_argument("--windows", type=int, help="instead: a rolling-origin backtest with this many windows, "
-                                                 "refit each window, on the whole series")
+    ap.add_argument(
+        "--loss",
+        choices=["smape", "mape"],
+        default="smape",
+        help="the Forecaster's training loss (default: its default, smape)",
+    )
+    ap.add_argument(
+        "--windows",
+        type=int,
+        help="instead: a rolling-origin backtest with this many windows, refit each window, on the whole series",
+    )
     ap.add_argument("--step", type=int, help="with --windows: values between origins (default: the horizon)")
     args = ap.parse_args(argv)
     data = load(args.data)
     if args.windows:
         print(machine_line(), file=sys.stderr)
         t0 = time.perf_counter()
-        results = [backtest_category(data, args.data, cat, args.seed, args.windows, args.limit, args.step,
-                                     loss=args.loss)
-                   for cat in args.category or ["yearly", "quarterly", "monthly"]]
+        results = [
+            backtest_category(data, args.data, cat, args.seed, args.windows, args.limit, args.step, loss=args.loss)
+            for cat in args.category or ["yearly", "quarterly", "monthly"]
+        ]
         print(backtest_table(results))
         print(f"\ntotal wall time {time.perf_counter() - t0:.1f} s")
         if args.json:
@@ -194,9 +239,12 @@ def main(argv=None):
     for cat in args.category or ["yearly", "quarterly", "monthly"]:
         r = run_category(data, args.data, cat, args.seed, args.limit, loss=args.loss)
         results.append(r)
-        print(f"{args.data} {cat}: {r['n_series']} series, fit+forecast {r['fit_seconds']} s, "
-              f"weight on networks {r['weight_networks']:.1f}, refused {r['refused']}, "
-              f"forecasts sha256 {r['forecasts_sha256'][:16]}", file=sys.stderr)
+        print(
+            f"{args.data} {cat}: {r['n_series']} series, fit+forecast {r['fit_seconds']} s, "
+            f"weight on networks {r['weight_networks']:.1f}, refused {r['refused']}, "
+            f"forecasts sha256 {r['forecasts_sha256'][:16]}",
+            file=sys.stderr,
+        )
     total = time.perf_counter() - t0
     print(table(results))
     print(f"\ntotal wall time {total:.1f} s (model fit+forecast {sum(r['fit_seconds'] for r in results):.1f} s)")

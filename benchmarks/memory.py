@@ -35,7 +35,7 @@ def main():
     a = ap.parse_args()
     layer = recurrent.LSTM(a.D, a.H, seed=0)
     x = np.random.default_rng(0).standard_normal((a.N, a.T, a.D)).astype(np.float32)
-    kept = 4 * a.T * a.N * (4 * a.H + a.H * 2 + (a.D + a.H + 1)) / 2**20     # G, C and tanh(c), Z in float32
+    kept = 4 * a.T * a.N * (4 * a.H + a.H * 2 + (a.D + a.H + 1)) / 2**20  # G, C and tanh(c), Z in float32
     print(f"LSTM N={a.N} T={a.T} D={a.D} H={a.H}, float32; BPTT keeps about {kept:.0f} MiB of activations")
     print("| mode | peak memory of forward + backward | time |")
     print("|---|---|---|")
@@ -46,7 +46,7 @@ def main():
             t0 = time.perf_counter()
             step(layer, x, seg)
             times.append(time.perf_counter() - t0)
-        previous = recurrent.set_buffer_limit(0)    # every buffer fresh, so that tracemalloc sees it
+        previous = recurrent.set_buffer_limit(0)  # every buffer fresh, so that tracemalloc sees it
         tracemalloc.start()
         step(layer, x, seg)
         peak = tracemalloc.get_traced_memory()[1] / 2**20

@@ -33,9 +33,13 @@ def synthetic(n, season, seed, level=100.0):
     rng = np.random.default_rng(seed)
     t = np.arange(n)
     walk = np.cumsum(rng.normal(0, 0.002, size=n))
-    walk -= np.linspace(0, walk[-1], n) * (n > 10_000)          # a long walk wanders off: keep its end level
-    return level * np.exp(0.5 * t / n + walk) * (1 + 0.15 * np.sin(2 * np.pi * t / season)) \
+    walk -= np.linspace(0, walk[-1], n) * (n > 10_000)  # a long walk wanders off: keep its end level
+    return (
+        level
+        * np.exp(0.5 * t / n + walk)
+        * (1 + 0.15 * np.sin(2 * np.pi * t / season))
         * np.exp(rng.normal(0, 0.02, size=n))
+    )
 
 
 def case(name):
@@ -75,9 +79,16 @@ def case(name):
     seconds = time.perf_counter() - t0
     m = f.season_
     sn = baselines.seasonal_naive(train, h, m)
-    return {"seconds": seconds, "n": len(y), "season": m, "lookbacks": f.lookbacks_,
-            "mae_model": metrics.mae(test, fc), "mae_seasonal_naive": metrics.mae(test, sn),
-            "smape_model": metrics.smape(test, fc), "smape_seasonal_naive": metrics.smape(test, sn)}
+    return {
+        "seconds": seconds,
+        "n": len(y),
+        "season": m,
+        "lookbacks": f.lookbacks_,
+        "mae_model": metrics.mae(test, fc),
+        "mae_seasonal_naive": metrics.mae(test, sn),
+        "smape_model": metrics.smape(test, fc),
+        "smape_seasonal_naive": metrics.smape(test, sn),
+    }
 
 
 def main(argv=None):

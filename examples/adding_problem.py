@@ -27,7 +27,7 @@ def make_data(n, T, rng):
     first, second = rng.integers(0, T // 2, size=n), rng.integers(T // 2, T, size=n)
     rows = np.arange(n)
     marks[rows, first] = marks[rows, second] = 1
-    X = np.stack([values, marks], axis=-1).astype(np.float32)        # (n, T, 2)
+    X = np.stack([values, marks], axis=-1).astype(np.float32)  # (n, T, 2)
     Y = (values[rows, first] + values[rows, second])[:, None].astype(np.float32)
     return X, Y
 
@@ -38,8 +38,9 @@ def run(cell, T=50, H=32, epochs=40, n_train=3000, lr=0.005, seed=0):
     Xt, Yt = make_data(1000, T, rng)
     model = Sequential([cell(2, H, seed=seed), LastStep(), Linear(H, 1, seed=seed + 1)])
     t0 = time.perf_counter()
-    hist = model.fit(X, Y, optimizer=optim.Adam(lr=lr), epochs=epochs, batch_size=50, clip_norm=1.0,
-                     seed=seed, progress=False)
+    hist = model.fit(
+        X, Y, optimizer=optim.Adam(lr=lr), epochs=epochs, batch_size=50, clip_norm=1.0, seed=seed, progress=False
+    )
     return model.evaluate(Xt, Yt), hist, time.perf_counter() - t0
 
 
@@ -52,8 +53,10 @@ def main():
     print(f"adding problem, T={args.steps}: predicting the mean scores MSE about 0.167")
     for cell in (LSTM, GRU, RNN):
         mse, hist, sec = run(cell, T=args.steps, epochs=args.epochs, seed=args.seed)
-        print(f"  {cell.__name__:4s}  held-out MSE {mse:.4f}   train loss first/last epoch "
-              f"{hist.loss[0]:.3f}/{hist.loss[-1]:.4f}   {sec:.1f} s")
+        print(
+            f"  {cell.__name__:4s}  held-out MSE {mse:.4f}   train loss first/last epoch "
+            f"{hist.loss[0]:.3f}/{hist.loss[-1]:.4f}   {sec:.1f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -15,16 +15,18 @@ import numpy as np
 
 from recurrent import LSTM, Linear, Sequential, optim
 
-TEXT = ("Alice was beginning to get very tired of sitting by her sister on the bank, and of having "
-        "nothing to do: once or twice she had peeped into the book her sister was reading, but it had "
-        "no pictures or conversations in it, 'and what is the use of a book,' thought Alice 'without "
-        "pictures or conversations?' ")
+TEXT = (
+    "Alice was beginning to get very tired of sitting by her sister on the bank, and of having "
+    "nothing to do: once or twice she had peeped into the book her sister was reading, but it had "
+    "no pictures or conversations in it, 'and what is the use of a book,' thought Alice 'without "
+    "pictures or conversations?' "
+)
 
 
 def windows(codes, T, K):
     starts = range(0, len(codes) - T - 1, 3)
-    X = np.stack([np.eye(K, dtype=np.float32)[codes[s:s + T]] for s in starts])     # (N, T, K)
-    Y = np.stack([codes[s + 1:s + T + 1] for s in starts])                          # (N, T) next characters
+    X = np.stack([np.eye(K, dtype=np.float32)[codes[s : s + T]] for s in starts])  # (N, T, K)
+    Y = np.stack([codes[s + 1 : s + T + 1] for s in starts])  # (N, T) next characters
     return X, Y
 
 
@@ -32,7 +34,7 @@ def sample(layer, readout, chars, start, length, rng, temperature=0.5):
     K = len(chars)
     index = {c: k for k, c in enumerate(chars)}
     out, state = list(start), None
-    x = np.eye(K, dtype=np.float32)[[index[c] for c in start]][None]               # prime with the start
+    x = np.eye(K, dtype=np.float32)[[index[c] for c in start]][None]  # prime with the start
     for _ in range(length):
         y, state = layer(x, state)
         logits = readout(y[:, -1])[0] / temperature
@@ -53,11 +55,22 @@ def main(argv=None):
     X, Y = windows(codes, T=40, K=len(chars))
     layer, readout = LSTM(len(chars), 96, seed=args.seed), Linear(96, len(chars), seed=args.seed + 1)
     model = Sequential([layer, readout])
-    hist = model.fit(X, Y, loss="cross_entropy", optimizer=optim.Adam(lr=0.01), epochs=args.epochs,
-                     batch_size=16, clip_norm=5.0, seed=args.seed, progress=False)
+    hist = model.fit(
+        X,
+        Y,
+        loss="cross_entropy",
+        optimizer=optim.Adam(lr=0.01),
+        epochs=args.epochs,
+        batch_size=16,
+        clip_norm=5.0,
+        seed=args.seed,
+        progress=False,
+    )
     acc = float(np.mean(model.predict(X).argmax(-1) == Y))
-    print(f"{len(chars)} characters, {len(X)} windows of 40; cross-entropy {hist.loss[0]:.3f} -> {hist.loss[-1]:.3f} "
-          f"(uniform guessing: {np.log(len(chars)):.3f}); next-character accuracy {acc:.1%}")
+    print(
+        f"{len(chars)} characters, {len(X)} windows of 40; cross-entropy {hist.loss[0]:.3f} -> {hist.loss[-1]:.3f} "
+        f"(uniform guessing: {np.log(len(chars)):.3f}); next-character accuracy {acc:.1%}"
+    )
     print(sample(layer, readout, chars, "Alice ", 160, np.random.default_rng(args.seed)))
     return hist, acc
 

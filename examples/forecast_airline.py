@@ -12,8 +12,9 @@ from recurrent import Forecaster, datasets
 series = datasets.load_airline()
 report = Forecaster(seed=0, progress=False).evaluate(series.values, holdout=12)
 print(f"{'month':>8} {'actual':>7} {'model':>7} {'seas.naive':>10}")
-for month, a, f, s in zip(series.dates[-12:], report["actual"], report["forecast"],
-                          report["baselines"]["seasonal_naive"]):
+for month, a, f, s in zip(
+    series.dates[-12:], report["actual"], report["forecast"], report["baselines"]["seasonal_naive"]
+):
     print(f"{month:>8} {a:7.0f} {f:7.0f} {s:10.0f}")
 for name, m in report["metrics"].items():
     print(f"{name:>15}: RMSE {m['rmse']:6.2f}  sMAPE {m['smape']:5.2f}  MASE {m['mase']:.3f}")

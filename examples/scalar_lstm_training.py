@@ -14,8 +14,9 @@ layer, readout, x, target = classic.scalar_lstm()
 model = Sequential([layer, LastStep(), readout])
 print(f"before training: predicts {model.predict(x)[0, 0]:.4f} for target {target}")
 # The hand model has one bias per gate; PyTorch's layout has two, so one is frozen.
-history = model.fit(x, [[target]], optimizer=optim.SGD(lr=0.01), epochs=200, batch_size=1,
-                    progress=False, freeze=["0.bias_hh_l0"])
+history = model.fit(
+    x, [[target]], optimizer=optim.SGD(lr=0.01), epochs=200, batch_size=1, progress=False, freeze=["0.bias_hh_l0"]
+)
 first = next(k for k, v in enumerate(history.loss) if v < 1e-4)
 print(f"|4 - y| < 0.01 after {first} SGD steps; after {history.epochs}: predicts {model.predict(x)[0, 0]:.4f}")
 print("trained weights, in the hand notation:")

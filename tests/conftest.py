@@ -12,6 +12,7 @@ CELLS = {"lstm": recurrent.LSTM, "gru": recurrent.GRU, "rnn": recurrent.RNN}
 
 try:
     import numba  # noqa: F401
+
     HAVE_NUMBA = True
 except ImportError:
     HAVE_NUMBA = False

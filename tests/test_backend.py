@@ -21,7 +21,7 @@ needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed (pi
 
 CASES = [("lstm", {}), ("gru", {}), ("rnn", {}), ("rnn", {"nonlinearity": "relu"})]
 IDS = ["lstm", "gru", "rnn", "rnn-relu"]
-SHAPES = [(1, 1, 1, 1), (3, 5, 2, 4), (16, 3, 40, 4), (9, 4, 3, 33)]   # the third: wide input, batched
+SHAPES = [(1, 1, 1, 1), (3, 5, 2, 4), (16, 3, 40, 4), (9, 4, 3, 33)]  # the third: wide input, batched
 
 
 def run(layer, x, state, dy, dstate, name):
@@ -31,8 +31,13 @@ def run(layer, x, state, dy, dstate, name):
         dx, dstate0, grads = layer.backward(dy, cache, dstate)
     finally:
         recurrent.set_backend(previous)
-    return {"y": y, "dx": dx, **{f"final.{i}": a for i, a in enumerate(_parts(final))},
-            **{f"dstate0.{i}": a for i, a in enumerate(_parts(dstate0))}, **grads}
+    return {
+        "y": y,
+        "dx": dx,
+        **{f"final.{i}": a for i, a in enumerate(_parts(final))},
+        **{f"dstate0.{i}": a for i, a in enumerate(_parts(dstate0))},
+        **grads,
+    }
 
 
 def _parts(state):
@@ -59,7 +64,7 @@ def test_set_backend_checks_its_argument_and_returns_the_previous_setting():
         assert backend.fused(np.float32) is None
         assert recurrent.set_backend("auto") == "numpy"
         assert recurrent.get_backend() == ("numba" if HAVE_NUMBA else "numpy")
-        assert backend.fused(np.int64) is None                # only float32 and float64 are fused
+        assert backend.fused(np.int64) is None  # only float32 and float64 are fused
     finally:
         recurrent.set_backend(previous)
 
@@ -71,7 +76,7 @@ def test_environment_variable_selects_the_backend_and_a_bad_value_is_named():
     assert out.stdout.strip() == "numpy"
     swap = "import recurrent; print(recurrent.set_backend('auto'), recurrent.get_backend())"
     out = subprocess.run([sys.executable, "-c", swap], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["numpy", "numba" if HAVE_NUMBA else "numpy"]   # the variable was in force
+    assert out.stdout.split() == ["numpy", "numba" if HAVE_NUMBA else "numpy"]  # the variable was in force
     env["RECURRENT_BACKEND"] = "gpu"
     bad = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert bad.returncode != 0
@@ -126,16 +131,28 @@ def test_activation_accuracy_and_saturation(dtype):
     """The kernels' tanh and sigmoid over a dense grid, through an RNN and an LSTM with identity weights."""
     a = np.concatenate([np.linspace(-30, 30, 60001), [-1e4, 1e4, -1e-30, 0.0, 1e-30]])
     rnn = recurrent.RNN(1, 1, dtype=dtype, seed=0)
-    rnn.load_state_dict({"weight_ih_l0": np.ones((1, 1)), "weight_hh_l0": np.zeros((1, 1)),
-                         "bias_ih_l0": np.zeros(1), "bias_hh_l0": np.zeros(1)})
+    rnn.load_state_dict(
+        {
+            "weight_ih_l0": np.ones((1, 1)),
+            "weight_hh_l0": np.zeros((1, 1)),
+            "bias_ih_l0": np.zeros(1),
+            "bias_hh_l0": np.zeros(1),
+        }
+    )
     previous = recurrent.set_backend("numba")
     try:
         y, _, _ = rnn.forward(a.astype(dtype).reshape(-1, 1, 1))
         lstm = recurrent.LSTM(1, 1, dtype=dtype, seed=0)
         w = np.zeros((4, 1))
-        w[0] = w[3] = 1.0                            # i = o = sigmoid(a), f = g = ... from the biases
-        lstm.load_state_dict({"weight_ih_l0": w, "weight_hh_l0": np.zeros((4, 1)),
-                              "bias_ih_l0": np.array([0.0, -50.0, 50.0, 0.0]), "bias_hh_l0": np.zeros(4)})
+        w[0] = w[3] = 1.0  # i = o = sigmoid(a), f = g = ... from the biases
+        lstm.load_state_dict(
+            {
+                "weight_ih_l0": w,
+                "weight_hh_l0": np.zeros((4, 1)),
+                "bias_ih_l0": np.array([0.0, -50.0, 50.0, 0.0]),
+                "bias_hh_l0": np.zeros(4),
+            }
+        )
         _, _, cache = lstm.forward(a.astype(dtype).reshape(-1, 1, 1))
     finally:
         recurrent.set_backend(previous)
@@ -143,13 +160,13 @@ def test_activation_accuracy_and_saturation(dtype):
     assert np.abs(y.ravel() - np.tanh(a)).max() <= tol
     with np.errstate(over="ignore"):
         sig = 1.0 / (1.0 + np.exp(-a))
-    gates = cache["layers"][0][0]["gates"][:, 0]     # (N, 4): i, f, g, o
+    gates = cache["layers"][0][0]["gates"][:, 0]  # (N, 4): i, f, g, o
     assert np.abs(gates[:, 0] - sig).max() <= tol
-    assert gates[:, 1].max() <= tol and np.abs(gates[:, 2] - 1.0).max() <= tol   # saturated f = 0, g = 1
+    assert gates[:, 1].max() <= tol and np.abs(gates[:, 2] - 1.0).max() <= tol  # saturated f = 0, g = 1
     assert np.all((gates >= 0) & (gates <= 1))
-    assert y.ravel()[-4] == 1.0 and y.ravel()[-5] == -1.0    # exactly saturated at +-1e4
-    assert np.abs(y).max() == 1.0                            # never past +-1
-    if dtype == np.float32:                                  # clamped: exactly +-1 from |x| = 9.5
+    assert y.ravel()[-4] == 1.0 and y.ravel()[-5] == -1.0  # exactly saturated at +-1e4
+    assert np.abs(y).max() == 1.0  # never past +-1
+    if dtype == np.float32:  # clamped: exactly +-1 from |x| = 9.5
         far = np.abs(a) >= 9.5
         assert np.array_equal(y.ravel()[far], np.sign(a[far]))
 
@@ -160,7 +177,7 @@ def test_activation_accuracy_and_saturation(dtype):
 def test_nan_propagates_through_the_fused_kernels(cell, kw, dtype):
     """Diverged weights must stay visible (no fast-math assumption turns NaN into a number)."""
     layer = CELLS[cell](2, 3, dtype=dtype, seed=0, **kw)
-    layer.params["weight_ih_l0"][0, 0] = np.nan      # as after a diverged update
+    layer.params["weight_ih_l0"][0, 0] = np.nan  # as after a diverged update
     x = np.ones((2, 3, 2), dtype=dtype)
     previous = recurrent.set_backend("numba")
     try:
@@ -178,6 +195,7 @@ def test_nan_propagates_through_the_fused_kernels(cell, kw, dtype):
 def test_fused_transpose(shape, dtype):
     """The backward's W_hh^T copy, eight rows at a time plus the rest: exactly a.T."""
     from recurrent.cells import _fused
+
     a = np.random.default_rng(sum(shape)).standard_normal(shape).astype(dtype)
     out = np.full(shape[::-1], np.nan, dtype)
     _fused.transpose(a, out)
@@ -188,6 +206,7 @@ def test_fused_transpose(shape, dtype):
 def test_transposed_weights_on_both_paths(shape, backend):
     """The backward's W_hh^T copy (small arrays in one go, large ones in strips): exactly w.T."""
     from recurrent.cells.sequence import transposed
+
     w = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     got = transposed(w, recurrent.backend.fused(w.dtype))
     assert got.flags.c_contiguous

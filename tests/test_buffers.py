@@ -9,12 +9,12 @@ import recurrent
 from recurrent import _buffers
 
 F32, F64, U8 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.uint8)
-BIG = (512, 1024)                                    # 2 MiB of float32: above the pooling threshold
+BIG = (512, 1024)  # 2 MiB of float32: above the pooling threshold
 
 
 @pytest.fixture(autouse=True)
 def fresh_pool():
-    previous = _buffers.set_buffer_limit(0)         # empty, then on again with the default limit
+    previous = _buffers.set_buffer_limit(0)  # empty, then on again with the default limit
     _buffers.set_buffer_limit(previous)
     yield
     _buffers.set_buffer_limit(0)
@@ -44,7 +44,7 @@ def test_a_dropped_buffer_is_reused():
 def test_a_buffer_with_a_live_view_is_not_reused():
     a = _buffers.empty(BIG, F32)
     a[...] = 7.0
-    view = a[3:, ::2].T                              # a view alone keeps the buffer busy
+    view = a[3:, ::2].T  # a view alone keeps the buffer busy
     del a
     b = _buffers.empty(BIG, F32)
     b[...] = -1.0
@@ -57,7 +57,7 @@ def test_same_bytes_other_shape_and_dtype_share_a_buffer():
     a = _buffers.empty(BIG, F32)
     where = _address(a)
     del a
-    b = _buffers.empty((256, 1024), F64)      # also 2 MiB
+    b = _buffers.empty((256, 1024), F64)  # also 2 MiB
     assert b.dtype == np.float64 and b.shape == (256, 1024) and _address(b) == where
 
 
@@ -66,9 +66,9 @@ def test_limit_releases_free_buffers_and_zero_turns_pooling_off():
     b = _buffers.empty(BIG, F32)
     del a
     assert _buffers.held_bytes() == 4 * 2**20
-    _buffers.set_buffer_limit(3 * 2**20)             # the free one goes, the busy one stays
+    _buffers.set_buffer_limit(3 * 2**20)  # the free one goes, the busy one stays
     assert _buffers.held_bytes() == 2 * 2**20
-    c = _buffers.empty(BIG, F32)              # does not fit: a plain array
+    c = _buffers.empty(BIG, F32)  # does not fit: a plain array
     assert c.base is None and _buffers.held_bytes() == 2 * 2**20
     assert _buffers.set_buffer_limit(0) == 3 * 2**20
     assert _buffers.held_bytes() == 0
@@ -82,10 +82,10 @@ def test_oldest_free_buffer_goes_first_when_full():
     a = _buffers.empty((2 * 2**20,), U8)
     b = _buffers.empty((2**20,), U8)
     where_b = _address(b)
-    del a, b                                         # both free; a is the older
-    c = _buffers.empty((3 * 2**19,), U8)       # 1.5 MiB: 3 + 1.5 > 4, so a goes
+    del a, b  # both free; a is the older
+    c = _buffers.empty((3 * 2**19,), U8)  # 1.5 MiB: 3 + 1.5 > 4, so a goes
     assert _buffers.held_bytes() == 2**20 + 3 * 2**19
-    d = _buffers.empty((2**20,), U8)           # b is still there
+    d = _buffers.empty((2**20,), U8)  # b is still there
     assert _address(d) == where_b
     del c, d
 
@@ -103,7 +103,7 @@ def test_threads_never_share_a_buffer():
         for _ in range(50):
             a = _buffers.empty(BIG, F32)
             a[...] = threading.get_ident()
-            seen.append(a)                           # every array stays alive: none may be handed out twice
+            seen.append(a)  # every array stays alive: none may be handed out twice
         for a in seen[-50:]:
             if not np.all(a == a.flat[0]):
                 errors.append(a)
@@ -121,7 +121,7 @@ def test_threads_never_share_a_buffer():
 @pytest.mark.parametrize("cls", [recurrent.LSTM, recurrent.GRU, recurrent.RNN])
 def test_two_forwards_before_backward_keep_their_own_buffers(cls, backend):
     """Layers large enough to pool: interleaved calls give exactly what separate ones give."""
-    layer = cls(40, 64, dtype=np.float64, seed=1)    # wide input; the RNN's da buffer alone is 1.3 MiB
+    layer = cls(40, 64, dtype=np.float64, seed=1)  # wide input; the RNN's da buffer alone is 1.3 MiB
     rng = np.random.default_rng(2)
     x1, x2 = rng.standard_normal((2, 64, 40, 40))
     dy = rng.standard_normal((64, 40, 64))
@@ -131,7 +131,7 @@ def test_two_forwards_before_backward_keep_their_own_buffers(cls, backend):
         ref_y = [layer.forward(x)[0] for x in (x1, x2)]
     finally:
         _buffers.set_buffer_limit(previous)
-    for _ in range(2):                               # the second round runs on reused buffers
+    for _ in range(2):  # the second round runs on reused buffers
         y1, _, c1 = layer.forward(x1)
         y2, _, c2 = layer.forward(x2)
         got = [layer.backward(dy, c) for c in (c1, c2)]
@@ -147,6 +147,6 @@ def test_two_forwards_before_backward_keep_their_own_buffers(cls, backend):
 
 def test_reference_counts_are_measured_and_without_them_nothing_is_pooled(monkeypatch):
     assert _buffers._FREE_REFS is not None and _buffers._calibrate() == _buffers._FREE_REFS
-    monkeypatch.setattr(_buffers, "_FREE_REFS", None)    # an interpreter whose counts can't tell
+    monkeypatch.setattr(_buffers, "_FREE_REFS", None)  # an interpreter whose counts can't tell
     a = _buffers.empty(BIG, F32)
     assert a.base is None and _buffers.held_bytes() == 0

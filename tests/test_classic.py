@@ -9,8 +9,12 @@ from recurrent import classic
 
 # The scalar LSTM's table, to 3 decimals, as printed by the original notebook.
 TABLE = {
-    "f": [0.622, 0.736, 0.827], "i": [0.646, 0.778, 0.873], "g": [0.604, 0.901, 0.980],
-    "c": [0.390, 0.988, 1.672], "o": [0.690, 0.846, 0.934], "h": [0.256, 0.640, 0.871],
+    "f": [0.622, 0.736, 0.827],
+    "i": [0.646, 0.778, 0.873],
+    "g": [0.604, 0.901, 0.980],
+    "c": [0.390, 0.988, 1.672],
+    "o": [0.690, 0.846, 0.934],
+    "h": [0.256, 0.640, 0.871],
 }
 
 
@@ -36,9 +40,15 @@ def plain_python_scalar_lstm(w, xs):
 def lstm_rows(layer, x):
     y, _, cache = layer.forward(x)
     cc = cache["layers"][0][0]
-    gates = cc["gates"][0]                 # (T, 4): i, f, g, o
-    return {"i": gates[:, 0], "f": gates[:, 1], "g": gates[:, 2], "o": gates[:, 3],
-            "c": cc["c"][0, 1:, 0], "h": y[0, :, 0]}
+    gates = cc["gates"][0]  # (T, 4): i, f, g, o
+    return {
+        "i": gates[:, 0],
+        "f": gates[:, 1],
+        "g": gates[:, 2],
+        "o": gates[:, 3],
+        "c": cc["c"][0, 1:, 0],
+        "h": y[0, :, 0],
+    }
 
 
 def test_scalar_lstm_table_and_prediction():
@@ -84,17 +94,27 @@ def test_hand_calculation_drift_from_step_two_is_corrected():
 def test_scalar_rnn_states_loss_and_bptt_gradients():
     layer, readout, x, y_true = classic.scalar_rnn()
     h, _, cache = layer.forward(x)
-    out, rcache = readout.forward(h)                                  # (1, 3, 1): one output per step
+    out, rcache = readout.forward(h)  # (1, 3, 1): one output per step
     np.testing.assert_allclose(h.ravel(), [0.04995837, 0.12433251, 0.20903903], rtol=0, atol=5e-9)
     loss = np.mean((out - y_true) ** 2)
     assert abs(loss - 0.08378517767647224) <= 1e-12
     dout = 2 * (out - y_true) / out.size
     dh, g_out = readout.backward(dout, rcache)
     _, _, g = layer.backward(dh, cache)
-    expected = {"dWy": -0.08233091265892165, "dby": -0.5444467220306203, "dWx": -0.16062445174417353,
-                "dWh": -0.04615923298359283, "dbh": -0.8041053042318597}
-    ours = {"dWy": g_out["weight"][0, 0], "dby": g_out["bias"][0], "dWx": g["weight_ih_l0"][0, 0],
-            "dWh": g["weight_hh_l0"][0, 0], "dbh": g["bias_ih_l0"][0]}
+    expected = {
+        "dWy": -0.08233091265892165,
+        "dby": -0.5444467220306203,
+        "dWx": -0.16062445174417353,
+        "dWh": -0.04615923298359283,
+        "dbh": -0.8041053042318597,
+    }
+    ours = {
+        "dWy": g_out["weight"][0, 0],
+        "dby": g_out["bias"][0],
+        "dWx": g["weight_ih_l0"][0, 0],
+        "dWh": g["weight_hh_l0"][0, 0],
+        "dbh": g["bias_ih_l0"][0],
+    }
     for k in expected:
         assert abs(ours[k] - expected[k]) <= 1e-12, (k, ours[k], expected[k])
     assert g["bias_hh_l0"][0] == g["bias_ih_l0"][0]
@@ -103,11 +123,20 @@ def test_scalar_rnn_states_loss_and_bptt_gradients():
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_notation_round_trip(cell):
     rng = np.random.default_rng(3)
-    weights = {k: (rng.normal(size=(2, 3)) if k in ("W_i", "W_f", "W_c", "W_o", "W_r", "W_z", "W_n", "W_x")
-                   else rng.normal(size=(2, 2)) if k.startswith("W_h") or k == "W_h"
-                   else rng.normal(size=(1, 2)) if k == "W_y"
-                   else rng.normal(size=(1,)) if k == "b_y" else rng.normal(size=(2,)))
-               for k in classic.notation_keys(cell)}
+    weights = {
+        k: (
+            rng.normal(size=(2, 3))
+            if k in ("W_i", "W_f", "W_c", "W_o", "W_r", "W_z", "W_n", "W_x")
+            else rng.normal(size=(2, 2))
+            if k.startswith("W_h") or k == "W_h"
+            else rng.normal(size=(1, 2))
+            if k == "W_y"
+            else rng.normal(size=(1,))
+            if k == "b_y"
+            else rng.normal(size=(2,))
+        )
+        for k in classic.notation_keys(cell)
+    }
     layer, readout = classic.from_notation(weights, cell)
     back = classic.to_notation(layer, readout)
     assert set(back) == set(weights)

@@ -60,13 +60,16 @@ def test_forecast_table_save_and_predict(tmp_path, capsys):
     assert len(json.loads(capsys.readouterr().out)["forecast"]) == 7
 
 
-@pytest.mark.parametrize("content,message", [
-    ("", "the file is empty"),
-    ("a,b\n", "no data rows after the header"),
-    ("a,b\n1,2\n2,x\n", "line 3, column 'b': 'x' is not a number"),
-    ("a,b\n1,2\n2\n", "line 3: expected 2 fields"),
-    ("a,b\n" + "".join(f"{k},{k + 1}\n" for k in range(10)), "--horizon 12 is longer than the 10 values"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("", "the file is empty"),
+        ("a,b\n", "no data rows after the header"),
+        ("a,b\n1,2\n2,x\n", "line 3, column 'b': 'x' is not a number"),
+        ("a,b\n1,2\n2\n", "line 3: expected 2 fields"),
+        ("a,b\n" + "".join(f"{k},{k + 1}\n" for k in range(10)), "--horizon 12 is longer than the 10 values"),
+    ],
+)
 def test_forecast_bad_csv_exits_2_with_one_line(tmp_path, capsys, content, message):
     csv = tmp_path / "bad.csv"
     csv.write_text(content)
@@ -91,7 +94,7 @@ def test_forecast_plot_writes_a_png(tmp_path, capsys):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = tmp_path / "f.svg"
     assert main(["forecast", "--plot", str(svg), *FAST]) == 0
-    assert b"<svg" in svg.read_bytes()[:500]                            # the suffix chooses the format
+    assert b"<svg" in svg.read_bytes()[:500]  # the suffix chooses the format
 
 
 def test_forecast_plot_has_dates_a_close_up_and_the_baselines(tmp_path, capsys, monkeypatch):
@@ -112,8 +115,8 @@ def test_forecast_plot_has_dates_a_close_up_and_the_baselines(tmp_path, capsys, 
     whole, close = fig.axes
     labels = whole.get_legend_handles_labels()[1]
     assert labels == ["history", "held out (actual)", "seasonal naive", "naive2", "forecast"]
-    lo, hi = (np.datetime64(mdates.num2date(v).date()) for v in close.get_xlim())    # a date axis
-    first_shown = start + 7 * (374 - 3 * 52)                            # the last 3 seasons before the forecast
+    lo, hi = (np.datetime64(mdates.num2date(v).date()) for v in close.get_xlim())  # a date axis
+    first_shown = start + 7 * (374 - 3 * 52)  # the last 3 seasons before the forecast
     assert first_shown - 14 <= lo <= first_shown and start + 7 * 399 <= hi <= start + 7 * 410
     assert np.datetime64(mdates.num2date(whole.get_xlim()[0]).date()) <= start
 
@@ -134,10 +137,12 @@ def _long_csv(tmp_path, n_series=4, length=30, sep=",", dec="."):
 def test_forecast_long_file_holdout_aggregate_and_output_csv(tmp_path, capsys):
     path = _long_csv(tmp_path)
     out = tmp_path / "fc.csv"
-    assert main(["forecast", str(path), "--id-column", "unique_id", "--holdout", "4", "-o", str(out), "--json",
-                 *FAST]) == 0
+    assert (
+        main(["forecast", str(path), "--id-column", "unique_id", "--holdout", "4", "-o", str(out), "--json", *FAST])
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
-    assert data["n_series"] == 4 and data["season"] == 4                # from the 2000Q1 labels
+    assert data["n_series"] == 4 and data["season"] == 4  # from the 2000Q1 labels
     assert data["wins"] + data["losses"] + data["ties"] == 4
     assert set(data["metrics"]) == {"model", "naive", "seasonal_naive", "naive2"}
     lines = out.read_text().splitlines()
@@ -150,8 +155,11 @@ def test_forecast_long_file_holdout_aggregate_and_output_csv(tmp_path, capsys):
 
 def test_forecast_wide_file_and_european_numbers(tmp_path, capsys):
     wide = tmp_path / "wide.csv"
-    rows = ["month;a;b"] + [f"2001-{m:02d};{100 + m},{m};{50 + 2 * m},5" for m in range(1, 13)] + \
-        [f"2002-{m:02d};{112 + m},{m};{74 + 2 * m},5" for m in range(1, 13)]
+    rows = (
+        ["month;a;b"]
+        + [f"2001-{m:02d};{100 + m},{m};{50 + 2 * m},5" for m in range(1, 13)]
+        + [f"2002-{m:02d};{112 + m},{m};{74 + 2 * m},5" for m in range(1, 13)]
+    )
     wide.write_text("\n".join(rows) + "\n")
     assert main(["forecast", str(wide), "--wide", "--horizon", "2", "--json", *FAST]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -163,13 +171,16 @@ def test_forecast_wide_file_and_european_numbers(tmp_path, capsys):
     assert len(json.loads(capsys.readouterr().out)["forecasts"]) == 4
 
 
-@pytest.mark.parametrize("body,message", [
-    ("a,2000,1\na,2000,2\n", "line 3, id 'a': date '2000' appears twice"),
-    ("a,2001,1\na,2000,2\n", "line 3, id 'a': date '2000' comes after '2001'"),
-    (",2000,1\n", "line 2: no id in column 'unique_id'"),
-    ("a,2000,x\n", "line 2, id 'a': 'x' is not a number"),
-    ("a,2000,\n", "line 2, id 'a': missing value"),
-])
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ("a,2000,1\na,2000,2\n", "line 3, id 'a': date '2000' appears twice"),
+        ("a,2001,1\na,2000,2\n", "line 3, id 'a': date '2000' comes after '2001'"),
+        (",2000,1\n", "line 2: no id in column 'unique_id'"),
+        ("a,2000,x\n", "line 2, id 'a': 'x' is not a number"),
+        ("a,2000,\n", "line 2, id 'a': missing value"),
+    ],
+)
 def test_bad_long_files_exit_2_naming_the_line_and_id(tmp_path, capsys, body, message):
     path = tmp_path / "bad.csv"
     path.write_text("unique_id,ds,y\n" + body)
@@ -204,7 +215,7 @@ def test_holdout_then_save_refits_on_everything_and_predict_says_what_it_forecas
 def test_messages_a_newcomer_meets(tmp_path, capsys):
     import recurrent
 
-    assert recurrent.interop.from_torch is not None                     # as the README writes it
+    assert recurrent.interop.from_torch is not None  # as the README writes it
     csv = tmp_path / "sales.csv"
     csv.write_text("a,b\n1,2\n")
     assert main(["predict", str(csv)]) == 2

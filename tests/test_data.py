@@ -13,13 +13,16 @@ def write(tmp_path, text, name="s.csv", encoding="utf-8"):
     return p
 
 
-@pytest.mark.parametrize("text", [
-    "date,value\n2020-01,1.5\n2020-02,2\n2020-03,3.25\n",
-    "\ufeffdate,value\r\n2020-01,1.5\r\n2020-02,2\r\n2020-03,3.25\r\n",        # BOM + CRLF
-    "date;value\n2020-01;1.5\n2020-02;2\n2020-03;3.25\n",
-    "date\tvalue\n2020-01\t1.5\n2020-02\t2\n2020-03\t3.25\n",
-    "date,value\n\n2020-01,1.5\n2020-02,2\n\n2020-03,3.25\n",                 # blank lines
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "date,value\n2020-01,1.5\n2020-02,2\n2020-03,3.25\n",
+        "\ufeffdate,value\r\n2020-01,1.5\r\n2020-02,2\r\n2020-03,3.25\r\n",  # BOM + CRLF
+        "date;value\n2020-01;1.5\n2020-02;2\n2020-03;3.25\n",
+        "date\tvalue\n2020-01\t1.5\n2020-02\t2\n2020-03\t3.25\n",
+        "date,value\n\n2020-01,1.5\n2020-02,2\n\n2020-03,3.25\n",  # blank lines
+    ],
+)
 def test_formats(tmp_path, text):
     s = read_csv(write(tmp_path, text), date_column="date")
     np.testing.assert_array_equal(s.values, [1.5, 2.0, 3.25])
@@ -37,16 +40,19 @@ def test_columns_by_name_and_index_and_no_header(tmp_path):
     assert list(read_csv(q, column=0, header=False).values) == [1, 2, 3]
 
 
-@pytest.mark.parametrize("text,message", [
-    ("", "the file is empty"),
-    ("\n\n  \n", "the file is empty"),
-    ("date,value\n", "no data rows after the header"),
-    ("date,value\n2020-01,1\n2020-02,abc\n", "line 3, column 'value': 'abc' is not a number"),
-    ("date,value\n2020-01,1\n2020-02,\n2020-03,3\n", "line 3, column 'value': missing value"),
-    ("date,value\n2020-01,1\n2020-02,NaN\n", "line 3, column 'value': missing value"),
-    ("date,value\n2020-01,1\n2020-02,inf\n", "line 3, column 'value': 'inf' is not finite"),
-    ("date,value\n2020-01,1\n2020-02,2,9\n", "line 3: expected 2 fields like the first row, got 3"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("", "the file is empty"),
+        ("\n\n  \n", "the file is empty"),
+        ("date,value\n", "no data rows after the header"),
+        ("date,value\n2020-01,1\n2020-02,abc\n", "line 3, column 'value': 'abc' is not a number"),
+        ("date,value\n2020-01,1\n2020-02,\n2020-03,3\n", "line 3, column 'value': missing value"),
+        ("date,value\n2020-01,1\n2020-02,NaN\n", "line 3, column 'value': missing value"),
+        ("date,value\n2020-01,1\n2020-02,inf\n", "line 3, column 'value': 'inf' is not finite"),
+        ("date,value\n2020-01,1\n2020-02,2,9\n", "line 3: expected 2 fields like the first row, got 3"),
+    ],
+)
 def test_bad_files(tmp_path, text, message):
     with pytest.raises(ValueError, match=message):
         read_csv(write(tmp_path, text))

@@ -38,10 +38,10 @@ def test_vector_lstm(name):
 
 @pytest.mark.slow
 def test_forecast_airline():
-    out = run("forecast_airline.py", timeout=400)        # two default fits
+    out = run("forecast_airline.py", timeout=400)  # two default fits
     rmse = float(out.split("model: RMSE")[1].split()[0])
     assert rmse < 25 and "The model beats seasonal naive" in out
-    assert len(out.splitlines()[-1].split()) == 13          # "1961:" and twelve values
+    assert len(out.splitlines()[-1].split()) == 13  # "1961:" and twelve values
     bands = [tuple(map(float, b.split("-"))) for b in out.splitlines()[-2].split(":")[1].split()]
     values = [float(v) for v in out.splitlines()[-1].split()[1:]]
     assert len(bands) == 12 and all(lo < v < hi for (lo, hi), v in zip(bands, values))

@@ -30,13 +30,17 @@ def panel(n=12, length=40, seed=0):
     for k in range(n):
         L = length - (k % 4) * 5
         t = np.arange(L)
-        out[f"s{k}"] = 10 ** rng.uniform(1, 4) * np.exp(0.01 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 4)) \
+        out[f"s{k}"] = (
+            10 ** rng.uniform(1, 4)
+            * np.exp(0.01 * t)
+            * (1 + 0.2 * np.sin(2 * np.pi * t / 4))
             * np.exp(0.01 * rng.normal(size=L))
+        )
     return out
 
 
 def test_constructor_only_stores_settings():
-    f = Forecaster(cell="nope", horizon=-3)          # checked at fit, as scikit-learn does
+    f = Forecaster(cell="nope", horizon=-3)  # checked at fit, as scikit-learn does
     assert f.get_params()["cell"] == "nope" and not hasattr(f, "networks_")
     with pytest.raises(ValueError, match="`cell` must be one of"):
         f.fit(np.arange(1.0, 50.0))
@@ -61,7 +65,7 @@ def test_baselines_reproduce_the_reference_figures_on_airline():
 def test_smape_mase_and_their_degenerate_cases():
     assert smape([100.0, 200.0], [110.0, 180.0]) == pytest.approx(np.mean([200 * 10 / 210, 200 * 20 / 380]))
     assert smape([0.0], [0.0]) == 0.0
-    assert np.isnan(mase([5.0], [4.0], [3.0, 3.0, 3.0]))         # constant history: no scale, not inf
+    assert np.isnan(mase([5.0], [4.0], [3.0, 3.0, 3.0]))  # constant history: no scale, not inf
     assert np.isnan(recurrent.forecast.mape([0.0, 1.0], [1.0, 1.0]))
 
 
@@ -77,7 +81,7 @@ def test_naive2_and_seasonality_test_against_a_hand_calculation():
     np.testing.assert_allclose(si, season / season.mean(), rtol=2e-3)
     f = baselines.naive2(y, 4, 4)
     np.testing.assert_allclose(f, y[-1] / si[3] * si[[0, 1, 2, 3]], rtol=1e-12)
-    assert np.allclose(baselines.naive2(noise, 3, 4), noise[-1])       # not seasonal: plain naive
+    assert np.allclose(baselines.naive2(noise, 3, 4), noise[-1])  # not seasonal: plain naive
 
 
 def test_ses_and_theta_match_statsmodels_where_they_should():
@@ -99,7 +103,7 @@ def test_season_detection_prefers_the_fundamental_period():
     t = np.arange(400)
     assert detect_season(10 + np.sin(2 * np.pi * t / 7) + 0.01 * t) == 7
     assert detect_season(10 + np.sin(2 * np.pi * t / 50)) == 50
-    t = np.arange(600)                     # weeks drift against years: peaks at 52, 104-105, 156-157
+    t = np.arange(600)  # weeks drift against years: peaks at 52, 104-105, 156-157
     weekly = 300 + 0.03 * t + 3 * np.sin(2 * np.pi * t / 52.18) + 0.02 * rng.normal(size=600)
     assert detect_season(weekly) == 52
 
@@ -118,7 +122,7 @@ def test_every_container_round_trips_in_its_own_kind():
     as_list = f.predict(list(Y.values()))
     assert isinstance(as_list, list) and len(as_list) == len(Y)
     for a, b in zip(as_list, out.values()):
-        np.testing.assert_array_equal(a, b)           # the same series give the same forecast
+        np.testing.assert_array_equal(a, b)  # the same series give the same forecast
     one = f.predict(Y["s0"])
     assert isinstance(one, np.ndarray) and one.shape == (4,)
     np.testing.assert_array_equal(one, out["s0"])
@@ -128,15 +132,18 @@ def test_long_dataframe_in_and_out_with_future_dates():
     pd = pytest.importorskip("pandas")
     Y = panel(n=6)
     rows = [(k, d, v) for k, y in Y.items() for d, v in zip(pd.date_range("2000-01-01", periods=len(y), freq="QS"), y)]
-    df = pd.DataFrame(rows, columns=["unique_id", "ds", "y"]).sample(frac=1.0, random_state=0)   # any order
+    df = pd.DataFrame(rows, columns=["unique_id", "ds", "y"]).sample(frac=1.0, random_state=0)  # any order
     f = Forecaster(horizon=3, **FAST, seed=0).fit(df)
-    assert f.season_ == 4                                                # from the quarterly dates
+    assert f.season_ == 4  # from the quarterly dates
     out = f.predict()
     assert list(out.columns) == ["unique_id", "ds", "forecast"] and len(out) == 6 * 3
     last = df[df.unique_id == "s1"].ds.max()
     assert list(out[out.unique_id == "s1"].ds) == list(pd.date_range(last, periods=4, freq="QS")[1:])
-    np.testing.assert_allclose(out[out.unique_id == "s0"].forecast.to_numpy(),
-                               Forecaster(horizon=3, **FAST, seed=0).fit(Y).predict()["s0"], rtol=1e-12)
+    np.testing.assert_allclose(
+        out[out.unique_id == "s0"].forecast.to_numpy(),
+        Forecaster(horizon=3, **FAST, seed=0).fit(Y).predict()["s0"],
+        rtol=1e-12,
+    )
     ints = pd.DataFrame({"unique_id": ["a"] * 20, "ds": np.arange(1990, 2010), "y": np.arange(1.0, 21.0)})
     assert list(Forecaster(horizon=2, **FAST, seed=0).fit(ints).predict().ds) == [2010, 2011]
 
@@ -153,8 +160,17 @@ def test_unseen_series_are_forecast_at_their_own_level():
 def test_the_global_model_learns_the_shared_shape():
     Y = panel(n=20, length=48)
     train = {k: v[:-4] for k, v in Y.items()}
-    f = Forecaster(horizon=4, hidden_size=16, n_models=1, max_steps=600, eval_every=50, patience=4,
-                   combine="networks", progress=False, seed=0).fit(train)
+    f = Forecaster(
+        horizon=4,
+        hidden_size=16,
+        n_models=1,
+        max_steps=600,
+        eval_every=50,
+        patience=4,
+        combine="networks",
+        progress=False,
+        seed=0,
+    ).fit(train)
     out = f.predict()
     err = np.mean([smape(Y[k][-4:], out[k]) for k in Y])
     naive = np.mean([smape(Y[k][-4:], naive_forecast(train[k], 4)) for k in Y])
@@ -173,7 +189,7 @@ def test_short_series_get_a_named_fallback_and_tiny_ones_are_left_out():
         warnings.simplefilter("ignore")
         out = f.predict()
     assert "one" not in out and np.all(out["two"] == 6.0)
-    short = {k: v[:3] for k, v in panel(n=5).items()}           # shorter than the horizon: still forecast
+    short = {k: v[:3] for k, v in panel(n=5).items()}  # shorter than the horizon: still forecast
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         g = Forecaster(horizon=6, **FAST, seed=0).fit(short).predict()
@@ -210,13 +226,13 @@ def test_a_saved_forecaster_with_edited_metadata_is_refused(tmp_path):
     Forecaster(horizon=4, **FAST, seed=0).fit(panel()).save(path)
     data = path.read_bytes()
     n = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + n])
+    header = json.loads(data[8 : 8 + n])
     meta = json.loads(header["__metadata__"]["recurrent"])
     meta["fitted"]["weight"] = 0.3
     header["__metadata__"]["recurrent"] = json.dumps(meta)
     raw = json.dumps(header).encode()
     raw += b" " * (-len(raw) % 8)
-    path.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + n:])
+    path.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + n :])
     with pytest.raises(ValueError, match="checksum mismatch: the metadata was changed"):
         recurrent.load(path)
 
@@ -244,8 +260,9 @@ def test_evaluate_scores_many_series_against_the_baselines():
 
 def test_airline_beats_seasonal_naive_through_the_same_code_path():
     y = datasets.load_airline().values
-    r = Forecaster(n_models=1, hidden_size=16, max_steps=400, eval_every=50, patience=3, progress=False,
-                   seed=0).evaluate(y, holdout=12)
+    r = Forecaster(
+        n_models=1, hidden_size=16, max_steps=400, eval_every=50, patience=3, progress=False, seed=0
+    ).evaluate(y, holdout=12)
     assert r["season"] == 12
     assert r["metrics"]["seasonal_naive"]["rmse"] == pytest.approx(50.71, abs=0.005)
     assert r["metrics"]["model"]["rmse"] < 30 and r["verdict"].startswith("The model beats")
@@ -259,23 +276,26 @@ def test_other_cells():
         assert p.shape == (10,) and np.all(np.isfinite(p))
 
 
-@pytest.mark.parametrize("kwargs,Y,error,message", [
-    ({}, np.zeros((20, 2)), ValueError, "expected y as a 1-D series"),
-    ({}, [1.0, np.nan, 3.0] * 20, ValueError, "missing or infinite value at position 1"),
-    ({}, [], ValueError, "at least one series, got an empty list"),
-    ({}, {}, ValueError, "at least one series, got an empty dict"),
-    ({}, [5.0], ValueError, "every series has fewer than 2 values"),
-    ({}, "sales.csv", TypeError, "expected a 1-D array, a list of arrays"),
-    ({"horizon": 0}, np.arange(1.0, 61.0), ValueError, "`horizon` must be positive, got 0"),
-    ({"lookbacks": 0}, np.arange(1.0, 61.0), ValueError, "`lookbacks` must be positive, got 0"),
-    ({"lr": -1}, np.arange(1.0, 61.0), ValueError, "`lr` must be a positive number"),
-    ({"combine": 2}, np.arange(1.0, 61.0), ValueError, "`combine` must be"),
-    ({"loss": "mse"}, np.arange(1.0, 61.0), ValueError, "`loss` must be 'smape' or 'mape'"),
-    ({"refit": "yes"}, np.arange(1.0, 61.0), ValueError, "`refit` must be"),
-])
+@pytest.mark.parametrize(
+    "kwargs,Y,error,message",
+    [
+        ({}, np.zeros((20, 2)), ValueError, "expected y as a 1-D series"),
+        ({}, [1.0, np.nan, 3.0] * 20, ValueError, "missing or infinite value at position 1"),
+        ({}, [], ValueError, "at least one series, got an empty list"),
+        ({}, {}, ValueError, "at least one series, got an empty dict"),
+        ({}, [5.0], ValueError, "every series has fewer than 2 values"),
+        ({}, "sales.csv", TypeError, "expected a 1-D array, a list of arrays"),
+        ({"horizon": 0}, np.arange(1.0, 61.0), ValueError, "`horizon` must be positive, got 0"),
+        ({"lookbacks": 0}, np.arange(1.0, 61.0), ValueError, "`lookbacks` must be positive, got 0"),
+        ({"lr": -1}, np.arange(1.0, 61.0), ValueError, "`lr` must be a positive number"),
+        ({"combine": 2}, np.arange(1.0, 61.0), ValueError, "`combine` must be"),
+        ({"loss": "mse"}, np.arange(1.0, 61.0), ValueError, "`loss` must be 'smape' or 'mape'"),
+        ({"refit": "yes"}, np.arange(1.0, 61.0), ValueError, "`refit` must be"),
+    ],
+)
 def test_bad_input(kwargs, Y, error, message):
     with pytest.raises(error, match=message), warnings.catch_warnings():
-        warnings.simplefilter("ignore")                 # a lone short series is also named in a warning
+        warnings.simplefilter("ignore")  # a lone short series is also named in a warning
         Forecaster(**{**FAST, **kwargs}).fit(Y)
 
 
@@ -295,8 +315,10 @@ def test_theta_for_many_series_at_once_equals_one_at_a_time():
     from recurrent.forecast import hybrid
 
     rng = np.random.default_rng(2)
-    series = [100 * np.exp(np.cumsum(rng.normal(0.01, 0.05, size=n))) * (1 + 0.3 * np.sin(np.arange(n) * np.pi / 2))
-              for n in (12, 30, 30, 30, 41)] + [np.abs(rng.normal(size=30)).round()]
+    series = [
+        100 * np.exp(np.cumsum(rng.normal(0.01, 0.05, size=n))) * (1 + 0.3 * np.sin(np.arange(n) * np.pi / 2))
+        for n in (12, 30, 30, 30, 41)
+    ] + [np.abs(rng.normal(size=30)).round()]
     shifts = [0.0] * 5 + [1.5]
     many = hybrid.log_theta_many(series, 5, 4, shifts)
     for s, c, z in zip(series, shifts, many):
@@ -308,10 +330,10 @@ def test_validation_windows_are_held_out_and_capped():
     from recurrent.forecast.windows import validation_split as _validation_split
 
     n = np.array([40, 10, 3])
-    limit, (idx, ends) = _validation_split(n, 4)          # few series: up to 4 latest windows each
+    limit, (idx, ends) = _validation_split(n, 4)  # few series: up to 4 latest windows each
     assert list(limit) == [33, 3, 0]
     assert list(idx) == [0] * 4 + [1] * 4 and list(ends[:4]) == [32, 33, 34, 35]
-    assert all(e + 4 <= nn - 1 for e, nn in zip(ends, n[idx]))    # every target inside the series
+    assert all(e + 4 <= nn - 1 for e, nn in zip(ends, n[idx]))  # every target inside the series
     n = np.full(20_000, 50)
     limit, (idx, ends) = _validation_split(n, 6, seed=0)
     assert len(idx) == 5000 and np.all(ends == 43) and np.all(limit == 44)
@@ -324,9 +346,9 @@ def test_long_windows_are_read_in_patches_of_at_most_twelve_steps(tmp_path):
     assert f.patches_ == [1, 3] and f.lookbacks_ == [10, 30]
     first = [net.layers[0] for _, net in f.networks_]
     assert isinstance(first[0], recurrent.LSTM) and repr(first[1]) == "Patches(3)"
-    assert f.networks_[1][1].layers[1].input_size == 6          # 3 values and 3 padding flags a step
+    assert f.networks_[1][1].layers[1].input_size == 6  # 3 values and 3 padding flags a step
     g = Forecaster(horizon=8, season=4, lookbacks=[26], **FAST, seed=0).fit(Y)
-    assert g.patches_ == [3] and g.lookbacks_ == [27]            # rounded up to whole patches
+    assert g.patches_ == [3] and g.lookbacks_ == [27]  # rounded up to whole patches
     one = Forecaster(horizon=8, season=4, lookbacks=[30], patch=1, **FAST, seed=0).fit(Y)
     assert one.patches_ == [1] and isinstance(one.networks_[0][1].layers[0], recurrent.LSTM)
     f.save(tmp_path / "f.safetensors")
@@ -339,8 +361,10 @@ def test_long_windows_are_read_in_patches_of_at_most_twelve_steps(tmp_path):
 
 
 def test_only_constant_or_short_series_all_get_the_naive_forecast(tmp_path):
-    with pytest.warns(UserWarning, match="no series can train the networks"), \
-            pytest.warns(UserWarning, match="1 series shorter than min_length=3 get the naive forecast: 'short'"):
+    with (
+        pytest.warns(UserWarning, match="no series can train the networks"),
+        pytest.warns(UserWarning, match="1 series shorter than min_length=3 get the naive forecast: 'short'"),
+    ):
         f = Forecaster(horizon=3, **FAST, seed=0).fit({"flat": np.full(30, 5.0), "short": [1.0, 2.0]})
     fc = f.predict()
     np.testing.assert_array_equal(fc["flat"], [5.0] * 3)
@@ -359,11 +383,11 @@ def test_a_mase_scale_made_by_one_jump_is_named():
     jumpy = calm.copy()
     jumpy[10] = 1e9
     assert not scale_dominated(calm, 1) and scale_dominated(jumpy, 1)
-    assert not scale_dominated(np.full(10, 3.0), 1)                       # no scale at all is another case
+    assert not scale_dominated(np.full(10, 3.0), 1)  # no scale at all is another case
     r = Forecaster(horizon=4, **FAST, seed=0).evaluate({"calm": calm, "jumpy": jumpy}, holdout=4)
     (note,) = r["notes"]
     assert note.startswith("MASE of 1 series rests on a few jumps") and note.endswith("'jumpy'")
-    assert r["per_series"][1]["model"]["mase"] < 1e-6                              # what the note warns about
+    assert r["per_series"][1]["model"]["mase"] < 1e-6  # what the note warns about
 
 
 def test_forecasting_past_the_fitted_horizon_says_so():
@@ -431,14 +455,15 @@ def test_covariates_in_every_container_and_through_save_load(tmp_path):
     np.testing.assert_array_equal(back.predict()["s3"], fc["s3"])
     np.testing.assert_array_equal(back.predict({"n": Y["s1"][:30]}, covariates={"n": C["s1"][:30]})["n"], new["n"])
     with pytest.warns(UserWarning, match="past the fitted horizon"):
-        assert len(f.predict(5)["s0"]) == 5                 # iterated: covariates held at their last value
+        assert len(f.predict(5)["s0"]) == 5  # iterated: covariates held at their last value
 
 
 def test_covariates_from_dataframe_columns_and_in_backtests(monkeypatch):
     pd = pytest.importorskip("pandas")
     Y, C = leading_panel(n_series=4, n=30)
-    frame = pd.DataFrame([(k, t, Y[k][t], C[k][t]) for k in Y for t in range(30)],
-                         columns=["unique_id", "ds", "y", "promo"])
+    frame = pd.DataFrame(
+        [(k, t, Y[k][t], C[k][t]) for k in Y for t in range(30)], columns=["unique_id", "ds", "y", "promo"]
+    )
     f = Forecaster(horizon=2, season=1, **FAST, seed=0).fit(frame, covariates=["promo"])
     g = Forecaster(horizon=2, season=1, **FAST, seed=0).fit(Y, covariates=C)
     np.testing.assert_array_equal(f.predict()["forecast"].to_numpy()[:2], g.predict()["s0"])
@@ -446,8 +471,9 @@ def test_covariates_from_dataframe_columns_and_in_backtests(monkeypatch):
         Forecaster(**FAST).fit(frame, covariates=["price"])
     seen = []
     real = Forecaster.fit
-    monkeypatch.setattr(Forecaster, "fit", lambda self, Y, covariates=None: seen.append(covariates) or
-                        real(self, Y, covariates))
+    monkeypatch.setattr(
+        Forecaster, "fit", lambda self, Y, covariates=None: seen.append(covariates) or real(self, Y, covariates)
+    )
     r = Forecaster(horizon=2, season=1, **FAST, seed=0).cross_validation(Y, n_windows=2, covariates=C)
     assert [len(c["s0"]) for c in seen] == r["cutoffs"]["s0"] == [26, 28]
     np.testing.assert_array_equal(seen[1]["s2"][:, 0], C["s2"][:28])

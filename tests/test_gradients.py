@@ -18,8 +18,9 @@ def test_backward_matches_central_differences(cell, layers, bidir, with_dstate, 
     rng = np.random.default_rng(seed)
     N, T, D, H = rng.integers(1, 6, size=4)
     kwargs = {"nonlinearity": "relu"} if cell == "rnn-relu" else {}
-    layer = CELLS[cell.split("-")[0]](int(D), int(H), num_layers=layers, bidirectional=bidir,
-                                       dtype=np.float64, seed=seed, **kwargs)
+    layer = CELLS[cell.split("-")[0]](
+        int(D), int(H), num_layers=layers, bidirectional=bidir, dtype=np.float64, seed=seed, **kwargs
+    )
     x = rng.normal(size=(N, T, D))
     result = gradcheck(layer, x, state=random_state(layer, N, rng), with_dstate=with_dstate, seed=seed)
     expected = set(layer.params) | {"x"} | ({"state.h", "state.c"} if cell == "lstm" else {"state"})
@@ -35,7 +36,7 @@ def test_backward_with_wide_and_narrow_inputs(cell, N, D, H, wide, backend):
     rng = np.random.default_rng(D)
     layer = CELLS[cell](D, H, dtype=np.float64, seed=D)
     x, state = rng.normal(size=(N, 5, D)), random_state(layer, N, rng)
-    assert (layer.forward(x, state)[2]["layers"][0][0]["X"] is not None) == wide   # the path under test
+    assert (layer.forward(x, state)[2]["layers"][0][0]["X"] is not None) == wide  # the path under test
     result = gradcheck(layer, x, state=state, with_dstate=True)
     assert result.max_error <= 1e-6, str(result)
 
@@ -60,7 +61,7 @@ def test_gradcheck_catches_a_wrong_gradient(rng, monkeypatch):
         dx, dh0, dc0, (dw_ih, dw_hh, db_ih, db_hh) = right(*args, **kwargs)
         H = dw_hh.shape[1]
         dw_ih = dw_ih.copy()
-        dw_ih[H:2 * H] *= 0.92
+        dw_ih[H : 2 * H] *= 0.92
         return dx, dh0, dc0, (dw_ih, dw_hh, db_ih, db_hh)
 
     monkeypatch.setattr(lstm_cell, "backward", wrong)
@@ -91,8 +92,9 @@ def test_gradcheck_leaves_a_float32_layer_untouched(rng):
 def test_patched_network_gradients(cell, rng):
     """Patches(3) before a cell: every weight's and every input's gradient by central differences."""
     layer = {"lstm": recurrent.LSTM, "gru": recurrent.GRU, "rnn": recurrent.RNN}[cell](6, 4, dtype=np.float64, seed=0)
-    net = recurrent.Sequential([recurrent.Patches(3), layer, recurrent.LastStep(),
-                                recurrent.Linear(4, 2, dtype=np.float64, seed=1)])
+    net = recurrent.Sequential(
+        [recurrent.Patches(3), layer, recurrent.LastStep(), recurrent.Linear(4, 2, dtype=np.float64, seed=1)]
+    )
     result = gradcheck(net, rng.normal(size=(2, 9, 2)))
     assert "x" in result.errors and len(result.errors) == len(net.params) + 1
     assert result.max_error <= 1e-6, str(result)

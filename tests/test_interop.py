@@ -21,15 +21,25 @@ def configs(n=12, seed=0):
     out = []
     for k in range(n):
         cell = ["lstm", "gru", "rnn"][k % 3]
-        out.append(dict(cell=cell, D=int(rng.integers(1, 6)), H=int(rng.integers(1, 6)), L=int(rng.integers(1, 3)),
-                        bi=bool(k % 2), nonlin=["tanh", "relu"][(k // 3) % 2], seed=k))
+        out.append(
+            dict(
+                cell=cell,
+                D=int(rng.integers(1, 6)),
+                H=int(rng.integers(1, 6)),
+                L=int(rng.integers(1, 3)),
+                bi=bool(k % 2),
+                nonlin=["tanh", "relu"][(k // 3) % 2],
+                seed=k,
+            )
+        )
     return out
 
 
 def make(c, dtype=np.float64):
     kw = {"nonlinearity": c["nonlin"]} if c["cell"] == "rnn" else {}
-    return {"lstm": LSTM, "gru": GRU, "rnn": RNN}[c["cell"]](c["D"], c["H"], num_layers=c["L"], bidirectional=c["bi"],
-                                                             dtype=dtype, seed=c["seed"], **kw)
+    return {"lstm": LSTM, "gru": GRU, "rnn": RNN}[c["cell"]](
+        c["D"], c["H"], num_layers=c["L"], bidirectional=c["bi"], dtype=dtype, seed=c["seed"], **kw
+    )
 
 
 def ours(layer, x):
@@ -38,6 +48,7 @@ def ours(layer, x):
 
 
 # ---- PyTorch ---------------------------------------------------------------------------------
+
 
 @needs_torch
 @pytest.mark.parametrize("c", configs(), ids=lambda c: f"{c['cell']}-L{c['L']}-{'bi' if c['bi'] else 'uni'}")
@@ -98,6 +109,7 @@ def test_torch_refusals_and_sequential():
 
 # ---- Keras -----------------------------------------------------------------------------------
 
+
 def sig(a):
     return 1 / (1 + np.exp(-a))
 
@@ -109,7 +121,7 @@ def keras_lstm(x, kernel, rec, bias):
     h, c, ys = np.zeros((N, H)), np.zeros((N, H)), []
     for t in range(T):
         z = x[:, t] @ kernel + h @ rec + bias
-        i, f, cc, o = sig(z[:, :H]), sig(z[:, H:2 * H]), np.tanh(z[:, 2 * H:3 * H]), sig(z[:, 3 * H:])
+        i, f, cc, o = sig(z[:, :H]), sig(z[:, H : 2 * H]), np.tanh(z[:, 2 * H : 3 * H]), sig(z[:, 3 * H :])
         c = f * c + i * cc
         h = o * np.tanh(c)
         ys.append(h)
@@ -125,8 +137,8 @@ def keras_gru(x, kernel, rec, bias):
         mx = x[:, t] @ kernel + bias[0]
         mh = h @ rec + bias[1]
         z = sig(mx[:, :H] + mh[:, :H])
-        r = sig(mx[:, H:2 * H] + mh[:, H:2 * H])
-        hh = np.tanh(mx[:, 2 * H:] + r * mh[:, 2 * H:])
+        r = sig(mx[:, H : 2 * H] + mh[:, H : 2 * H])
+        hh = np.tanh(mx[:, 2 * H :] + r * mh[:, 2 * H :])
         h = z * h + (1 - z) * hh
         ys.append(h)
     return np.stack(ys, 1)
@@ -140,9 +152,14 @@ def keras_rnn(x, kernel, rec, bias):
     return np.stack(ys, 1)
 
 
-@pytest.mark.parametrize("cell,G,fn,bias_shape", [("lstm", 4, keras_lstm, lambda H: (4 * H,)),
-                                                  ("gru", 3, keras_gru, lambda H: (2, 3 * H)),
-                                                  ("rnn", 1, keras_rnn, lambda H: (H,))])
+@pytest.mark.parametrize(
+    "cell,G,fn,bias_shape",
+    [
+        ("lstm", 4, keras_lstm, lambda H: (4 * H,)),
+        ("gru", 3, keras_gru, lambda H: (2, 3 * H)),
+        ("rnn", 1, keras_rnn, lambda H: (H,)),
+    ],
+)
 def test_keras_layout_matches_keras_equations_and_round_trips(cell, G, fn, bias_shape):
     rng = np.random.default_rng(1)
     D, H = 3, 4
@@ -178,6 +195,7 @@ def test_keras_refusals():
 
 # ---- ONNX ------------------------------------------------------------------------------------
 
+
 def model_for(c, head):
     layer = make(c, np.float32)
     width = c["H"] * (2 if c["bi"] else 1)
@@ -203,7 +221,7 @@ def test_onnx_runs_in_onnxruntime_like_ours(tmp_path, c, head):
     assert proto.ir_version <= 10 and proto.opset_import[0].version == 14
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     layer = m if head == "none" else m.layers[0]
-    for N, T in ((3, 5), (1, 9)):                                    # dynamic batch and time
+    for N, T in ((3, 5), (1, 9)):  # dynamic batch and time
         x = np.random.default_rng(N * T).normal(size=(N, T, c["D"])).astype(np.float32)
         outs = sess.run(None, {"x": x})
         y = layer(x)[0] if head == "none" else m.predict(x)
@@ -247,12 +265,15 @@ def test_torch_to_recurrent_to_onnx_end_to_end(tmp_path):
 
 
 @needs_onnx
-@pytest.mark.parametrize("attr,value,message", [
-    ("clip", 3.0, "attribute 'clip' is not supported"),
-    ("input_forget", 1, "attribute 'input_forget' is not supported"),
-    ("activations", ["Sigmoid", "Relu", "Tanh"], "activations .* are not supported"),
-    ("layout", 1, "layout=1 is not supported"),
-])
+@pytest.mark.parametrize(
+    "attr,value,message",
+    [
+        ("clip", 3.0, "attribute 'clip' is not supported"),
+        ("input_forget", 1, "attribute 'input_forget' is not supported"),
+        ("activations", ["Sigmoid", "Relu", "Tanh"], "activations .* are not supported"),
+        ("layout", 1, "layout=1 is not supported"),
+    ],
+)
 def test_onnx_unsupported_attributes_are_named(tmp_path, attr, value, message):
     import onnx
     from onnx import helper
@@ -291,6 +312,7 @@ def test_onnx_peepholes_and_old_gru_are_refused(tmp_path):
 
 
 # ---- command line ----------------------------------------------------------------------------
+
 
 def _saved(tmp_path):
     m = Sequential([LSTM(3, 4, num_layers=2, bidirectional=True, seed=0), LastStep(), Linear(8, 2, seed=1)])
@@ -350,8 +372,9 @@ def test_cli_import_a_plain_state_dict_and_bad_files(tmp_path, capsys):
 def test_patched_sequential_in_torch():
     import torch
 
-    m = Sequential([recurrent.Patches(3), LSTM(6, 4, dtype=np.float64, seed=0), LastStep(),
-                    Linear(4, 2, dtype=np.float64, seed=1)])
+    m = Sequential(
+        [recurrent.Patches(3), LSTM(6, 4, dtype=np.float64, seed=0), LastStep(), Linear(4, 2, dtype=np.float64, seed=1)]
+    )
     x = np.random.default_rng(0).normal(size=(2, 9, 2))
     np.testing.assert_allclose(to_torch(m)(torch.tensor(x)).detach().numpy(), m.predict(x), rtol=0, atol=1e-12)
 
@@ -385,12 +408,13 @@ def _recipe_forecast(folder, series, covariates=None):
         K = len(desc["covariates_mean"])
         x = np.zeros((1, L, 2 + K), np.float32)
         have = min(L, len(z))
-        x[0, L - have:, 0] = z[-have:] - z[-1]
-        x[0, :L - have, 1] = 1.0
+        x[0, L - have :, 0] = z[-have:] - z[-1]
+        x[0, : L - have, 1] = 1.0
         if K:
-            c = (np.asarray(covariates, dtype=np.float64).reshape(len(y), K) - desc["covariates_mean"]) \
-                / desc["covariates_std"]
-            x[0, L - have:, 2:] = c[-have:]
+            c = (np.asarray(covariates, dtype=np.float64).reshape(len(y), K) - desc["covariates_mean"]) / desc[
+                "covariates_std"
+            ]
+            x[0, L - have :, 2:] = c[-have:]
         sess = ort.InferenceSession(str(folder / net["file"]), providers=["CPUExecutionProvider"])
         outs.append(z[-1] + sess.run(None, {"x": x})[0][0].astype(np.float64))
     log_f = np.median(outs, axis=0)
@@ -407,11 +431,24 @@ def test_a_forecaster_exported_to_onnx_forecasts_the_same(tmp_path, combine):
 
     rng = np.random.default_rng(0)
     t = np.arange(60)
-    Y = {f"s{k}": 10 ** (1 + k) * (1 + 0.2 * np.sin(2 * np.pi * t / 4)) * np.exp(0.01 * t + 0.02 * rng.normal(size=60))
-         for k in range(3)}
-    Y["neg"] = np.sin(t / 3) - 0.5                                     # a shifted series
-    f = Forecaster(horizon=4, season=4, lookbacks=[8, 30], hidden_size=6, n_models=2, max_steps=60, eval_every=20,
-                   patience=2, combine=combine, progress=False, seed=0).fit(Y)
+    Y = {
+        f"s{k}": 10 ** (1 + k) * (1 + 0.2 * np.sin(2 * np.pi * t / 4)) * np.exp(0.01 * t + 0.02 * rng.normal(size=60))
+        for k in range(3)
+    }
+    Y["neg"] = np.sin(t / 3) - 0.5  # a shifted series
+    f = Forecaster(
+        horizon=4,
+        season=4,
+        lookbacks=[8, 30],
+        hidden_size=6,
+        n_models=2,
+        max_steps=60,
+        eval_every=20,
+        patience=2,
+        combine=combine,
+        progress=False,
+        seed=0,
+    ).fit(Y)
     out = f.export_onnx(tmp_path / "exp")
     desc = json.loads((out / "forecaster.json").read_text())
     assert [n["patch"] for n in desc["networks"]] == [1, 1, 3, 3] and desc["season"] == 4
@@ -423,7 +460,7 @@ def test_a_forecaster_exported_to_onnx_forecasts_the_same(tmp_path, combine):
         f.export_onnx(out)
     with pytest.raises(ValueError, match="does not exist"):
         f.export_onnx(tmp_path / "no" / "exp")
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]    # no half-written folder left
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no half-written folder left
 
 
 @needs_onnx
@@ -431,13 +468,29 @@ def test_cli_exports_a_saved_forecaster(tmp_path, capsys):
     from recurrent.cli import main
 
     model = tmp_path / "f.safetensors"
-    assert main(["forecast", "--horizon", "12", "--save", str(model), "--steps", "40", "--models", "1",
-                 "--hidden-size", "4"]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                "--horizon",
+                "12",
+                "--save",
+                str(model),
+                "--steps",
+                "40",
+                "--models",
+                "1",
+                "--hidden-size",
+                "4",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["export", str(model), "--to", "onnx", "-o", str(tmp_path / "onnx")]) == 0
     assert "ONNX networks and forecaster.json" in capsys.readouterr().err
     y = recurrent.datasets.load("airline").values
-    (fc,) = recurrent.load(model).predict().values()                   # the CLI's one series, by its name
+    (fc,) = recurrent.load(model).predict().values()  # the CLI's one series, by its name
     np.testing.assert_allclose(_recipe_forecast(tmp_path / "onnx", y), fc, rtol=1e-5)
     assert main(["export", str(model), "--to", "onnx", "-o", str(tmp_path / "onnx")]) == 2
     assert main(["export", str(model), "--to", "torch", "-o", str(tmp_path / "t.safetensors")]) == 2
@@ -452,8 +505,19 @@ def test_an_exported_forecaster_with_covariates_forecasts_the_same(tmp_path):
     rng = np.random.default_rng(0)
     Y = {f"s{k}": 50 * (k + 1) * np.exp(0.05 * rng.normal(size=40)) for k in range(4)}
     C = {k: rng.normal(size=(40, 2)) for k in Y}
-    f = Forecaster(horizon=3, season=1, lookbacks=[6], hidden_size=5, n_models=1, max_steps=40, eval_every=20,
-                   patience=2, combine="networks", progress=False, seed=0).fit(Y, covariates=C)
+    f = Forecaster(
+        horizon=3,
+        season=1,
+        lookbacks=[6],
+        hidden_size=5,
+        n_models=1,
+        max_steps=40,
+        eval_every=20,
+        patience=2,
+        combine="networks",
+        progress=False,
+        seed=0,
+    ).fit(Y, covariates=C)
     out = f.export_onnx(tmp_path / "exp")
     fc = f.predict()
     for k in Y:

@@ -32,7 +32,7 @@ def test_intervals_cover_what_they_promise_on_fresh_values(noise):
     f = Forecaster(horizon=4, season=4, **FAST, seed=0).fit(hist)
     out = f.predict(level=[80, 95])
     actual = np.concatenate([future[k] for k in hist])
-    for lv, lo_ok, hi_ok in ((80, 74, 86), (95, 91, 98.5)):       # 1,200 points: about 4 standard errors
+    for lv, lo_ok, hi_ok in ((80, 74, 86), (95, 91, 98.5)):  # 1,200 points: about 4 standard errors
         lo = np.concatenate([out[k][f"lo-{lv}"] for k in hist])
         hi = np.concatenate([out[k][f"hi-{lv}"] for k in hist])
         assert lo_ok <= metrics.coverage(actual, lo, hi) <= hi_ok, (noise, lv)
@@ -46,14 +46,15 @@ def test_uncalibrated_bands_would_fail_that_test():
     f.calibration_ = f.calibration_ / 2
     out = f.predict(level=[80])
     actual = np.concatenate([future[k] for k in hist])
-    cov = metrics.coverage(actual, np.concatenate([out[k]["lo-80"] for k in hist]),
-                           np.concatenate([out[k]["hi-80"] for k in hist]))
+    cov = metrics.coverage(
+        actual, np.concatenate([out[k]["lo-80"] for k in hist]), np.concatenate([out[k]["hi-80"] for k in hist])
+    )
     assert cov < 60
 
 
 def test_widths_grow_with_the_horizon_and_quantiles_sit_inside():
     rng = np.random.default_rng(1)
-    Y = {f"w{k}": 100 * np.exp(np.cumsum(0.03 * rng.normal(size=60))) for k in range(80)}    # random walks
+    Y = {f"w{k}": 100 * np.exp(np.cumsum(0.03 * rng.normal(size=60))) for k in range(80)}  # random walks
     f = Forecaster(horizon=6, season=1, **FAST, seed=0).fit(Y)
     out = f.predict(level=[80, 95], quantiles=[0.1, 0.5, 0.9])
     for d in out.values():
@@ -62,16 +63,16 @@ def test_widths_grow_with_the_horizon_and_quantiles_sit_inside():
         assert np.all(d["lo-95"] <= d["lo-80"]) and np.all(d["hi-80"] <= d["hi-95"])
         assert np.all(d["lo-80"] <= d["q0.5"]) and np.all(d["q0.5"] <= d["hi-80"])
     widths = np.array([np.log(d["hi-80"] / d["lo-80"]) for d in out.values()])
-    assert widths[:, -1].mean() > 1.5 * widths[:, 0].mean()           # a random walk spreads like sqrt(h)
+    assert widths[:, -1].mean() > 1.5 * widths[:, 0].mean()  # a random walk spreads like sqrt(h)
     assert list(out["w0"]) == ["forecast", "lo-80", "hi-80", "lo-95", "hi-95", "q0.1", "q0.5", "q0.9"]
 
 
 def test_conformal_quantile_and_pooling():
-    table = np.arange(1.0, 201.0)[:, None] * np.ones((1, 3))          # 200 scores a step: per-step quantiles
+    table = np.arange(1.0, 201.0)[:, None] * np.ones((1, 3))  # 200 scores a step: per-step quantiles
     qt = intervals.quantile_table(table, [0.1, 0.9])
-    np.testing.assert_array_equal(qt[1], [181.0] * 3)                 # ceil(201 * 0.9) = 181st
-    np.testing.assert_array_equal(qt[0], [20.0] * 3)                  # floor(201 * 0.1) = 20th
-    few = np.array([[1.0, 2.0], [-1.0, -2.0], [0.5, 1.0], [-0.5, -1.0]])   # 4 a step: one shape, scaled
+    np.testing.assert_array_equal(qt[1], [181.0] * 3)  # ceil(201 * 0.9) = 181st
+    np.testing.assert_array_equal(qt[0], [20.0] * 3)  # floor(201 * 0.1) = 20th
+    few = np.array([[1.0, 2.0], [-1.0, -2.0], [0.5, 1.0], [-0.5, -1.0]])  # 4 a step: one shape, scaled
     qt = intervals.quantile_table(few, [0.05, 0.95])
     np.testing.assert_allclose(qt[:, 1], 2 * qt[:, 0])
 
@@ -90,24 +91,28 @@ def test_containers_and_save_load_keep_the_intervals(tmp_path):
     assert isinstance(lst, list) and set(lst[0]) == {"forecast", "lo-80", "hi-80"}
     one = f.predict(hist["s0"], level=[95])
     assert isinstance(one, dict) and one["lo-95"].shape == (4,)
-    frame = pd.DataFrame([(k, t, v) for k, y in hist.items() for t, v in enumerate(y)],
-                         columns=["unique_id", "ds", "y"])
+    frame = pd.DataFrame(
+        [(k, t, v) for k, y in hist.items() for t, v in enumerate(y)], columns=["unique_id", "ds", "y"]
+    )
     df = f.predict(frame, level=[80, 95])
     assert list(df.columns) == ["unique_id", "ds", "forecast", "lo-80", "hi-80", "lo-95", "hi-95"]
     np.testing.assert_allclose(df[df.unique_id == "s3"]["hi-80"].to_numpy(), d["s3"]["hi-80"])
-    f.calibration_ = None                                              # as a file saved before intervals
+    f.calibration_ = None  # as a file saved before intervals
     f.save(tmp_path / "old.safetensors")
     with pytest.raises(ValueError, match="holds no interval calibration"):
         recurrent.load(tmp_path / "old.safetensors").predict(level=[80])
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(level=[0]), "`level` must hold numbers strictly between 0 and 100"),
-    (dict(level=[100]), "`level` must hold numbers strictly between 0 and 100"),
-    (dict(level=["80"]), "`level` must hold numbers"),
-    (dict(quantiles=[1.0]), "`quantiles` must hold numbers strictly between 0 and 1"),
-    (dict(quantiles=[-0.1]), "`quantiles` must hold numbers strictly between 0 and 1"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(level=[0]), "`level` must hold numbers strictly between 0 and 100"),
+        (dict(level=[100]), "`level` must hold numbers strictly between 0 and 100"),
+        (dict(level=["80"]), "`level` must hold numbers"),
+        (dict(quantiles=[1.0]), "`quantiles` must hold numbers strictly between 0 and 1"),
+        (dict(quantiles=[-0.1]), "`quantiles` must hold numbers strictly between 0 and 1"),
+    ],
+)
 def test_bad_levels_and_quantiles(kwargs, message):
     hist, _ = noisy_panel("gaussian", n=5)
     f = Forecaster(horizon=4, season=4, **FAST, seed=0).fit(hist)
@@ -116,6 +121,7 @@ def test_bad_levels_and_quantiles(kwargs, message):
 
 
 # ---- backtests ---------------------------------------------------------------------------------
+
 
 def test_backtest_windows_never_see_their_own_future(monkeypatch):
     hist, _ = noisy_panel("gaussian", n=6, length=40)
@@ -135,16 +141,21 @@ def test_backtest_windows_never_see_their_own_future(monkeypatch):
     for w, fitted in enumerate(seen):
         for k, y in hist.items():
             cut = r["cutoffs"][k][w]
-            np.testing.assert_array_equal(fitted[k], y[:cut])                 # nothing at or past the origin
-            np.testing.assert_array_equal(r["forecasts"][k]["actual"][w], y[cut:cut + 4])
+            np.testing.assert_array_equal(fitted[k], y[:cut])  # nothing at or past the origin
+            np.testing.assert_array_equal(r["forecasts"][k]["actual"][w], y[cut : cut + 4])
     assert r["forecasts"]["s0"]["forecast"].shape == (3, 4)
     assert set(r["windows"][0]["metrics"]) == {"model", "naive", "seasonal_naive", "naive2"}
     model = r["metrics"]["model"]
     assert {"smape", "mase", "rmse", "coverage-80", "msis-80", "pinball-0.5"} <= set(model)
     naive = r["forecasts"]["s1"]["naive"][1]
-    np.testing.assert_array_equal(naive, [hist["s1"][33]] * 4)                # the baseline on the same window
-    expected = np.mean([metrics.smape(r["forecasts"][k]["actual"][w], r["forecasts"][k]["forecast"][w])
-                        for k in hist for w in range(3)])
+    np.testing.assert_array_equal(naive, [hist["s1"][33]] * 4)  # the baseline on the same window
+    expected = np.mean(
+        [
+            metrics.smape(r["forecasts"][k]["actual"][w], r["forecasts"][k]["forecast"][w])
+            for k in hist
+            for w in range(3)
+        ]
+    )
     assert model["smape"] == pytest.approx(expected)
 
 
@@ -152,10 +163,11 @@ def test_backtest_without_refit_fits_once():
     hist, _ = noisy_panel("gaussian", n=4, length=40)
     f = Forecaster(horizon=4, season=4, **FAST, seed=0)
     r = f.cross_validation(hist, n_windows=2, refit=False)
-    assert r["refit"] is False and len(f.batch_.values[0]) == 32               # fitted on the oldest window only
+    assert r["refit"] is False and len(f.batch_.values[0]) == 32  # fitted on the oldest window only
     g = Forecaster(horizon=4, season=4, **FAST, seed=0).fit({k: v[:32] for k, v in hist.items()})
-    np.testing.assert_array_equal(r["forecasts"]["s2"]["forecast"][1], g.predict({k: v[:36] for k, v in
-                                                                                   hist.items()})["s2"])
+    np.testing.assert_array_equal(
+        r["forecasts"]["s2"]["forecast"][1], g.predict({k: v[:36] for k, v in hist.items()})["s2"]
+    )
 
 
 def test_backtest_bad_input():
@@ -173,8 +185,9 @@ def test_backtest_of_a_dataframe_answers_in_long_format():
     pd = pytest.importorskip("pandas")
     hist, _ = noisy_panel("gaussian", n=3, length=30)
     dates = pd.date_range("2000-01-01", periods=30, freq="QS")
-    frame = pd.DataFrame([(k, d, v) for k, y in hist.items() for d, v in zip(dates, y)],
-                         columns=["unique_id", "ds", "y"])
+    frame = pd.DataFrame(
+        [(k, d, v) for k, y in hist.items() for d, v in zip(dates, y)], columns=["unique_id", "ds", "y"]
+    )
     r = Forecaster(horizon=4, **FAST, seed=0).cross_validation(frame, n_windows=2, level=[90])
     df = r["forecasts"]
     assert list(df.columns)[:5] == ["unique_id", "cutoff", "ds", "y", "forecast"] and "lo-90" in df.columns
@@ -185,11 +198,13 @@ def test_backtest_of_a_dataframe_answers_in_long_format():
 
 # ---- command line ------------------------------------------------------------------------------
 
+
 def _long_file(tmp_path, n=12, length=40):
     hist, _ = noisy_panel("gaussian", n=n, length=length)
     path = tmp_path / "panel.csv"
-    path.write_text("unique_id,ds,y\n" + "".join(f"{k},{t},{v:.4f}\n" for k, y in hist.items()
-                                                  for t, v in enumerate(y)))
+    path.write_text(
+        "unique_id,ds,y\n" + "".join(f"{k},{t},{v:.4f}\n" for k, y in hist.items() for t, v in enumerate(y))
+    )
     return path, hist
 
 
@@ -199,8 +214,28 @@ CLI_FAST = ["--steps", "60", "--models", "1", "--hidden-size", "6", "--quiet"]
 def test_cli_forecast_and_predict_with_levels(tmp_path, capsys):
     path, hist = _long_file(tmp_path)
     out, model = tmp_path / "fc.csv", tmp_path / "m.safetensors"
-    assert main(["forecast", str(path), "--id-column", "unique_id", "--horizon", "4", "--level", "80", "95",
-                 "-o", str(out), "--save", str(model), "--json", *CLI_FAST]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                str(path),
+                "--id-column",
+                "unique_id",
+                "--horizon",
+                "4",
+                "--level",
+                "80",
+                "95",
+                "-o",
+                str(out),
+                "--save",
+                str(model),
+                "--json",
+                *CLI_FAST,
+            ]
+        )
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert set(data["intervals"]["s0"]) == {"lo-80", "hi-80", "lo-95", "hi-95"}
     lines = out.read_text().splitlines()
@@ -217,18 +252,54 @@ def test_cli_forecast_and_predict_with_levels(tmp_path, capsys):
 def test_cli_backtest(tmp_path, capsys):
     path, hist = _long_file(tmp_path, n=5)
     out = tmp_path / "bt.csv"
-    assert main(["backtest", str(path), "--id-column", "unique_id", "--horizon", "4", "--windows", "2",
-                 "--level", "80", "-o", str(out), *CLI_FAST]) == 0
+    assert (
+        main(
+            [
+                "backtest",
+                str(path),
+                "--id-column",
+                "unique_id",
+                "--horizon",
+                "4",
+                "--windows",
+                "2",
+                "--level",
+                "80",
+                "-o",
+                str(out),
+                *CLI_FAST,
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "window 1" in text and "window 2" in text and "all windows" in text and "cover 80" in text
     lines = out.read_text().splitlines()
     assert lines[0].startswith("unique_id,cutoff,ds,actual,forecast,lo-80,hi-80") and len(lines) == 1 + 5 * 2 * 4
-    assert main(["backtest", str(path), "--id-column", "unique_id", "--horizon", "4", "--windows", "3",
-                 "--step", "2", "--json", *CLI_FAST]) == 0
+    assert (
+        main(
+            [
+                "backtest",
+                str(path),
+                "--id-column",
+                "unique_id",
+                "--horizon",
+                "4",
+                "--windows",
+                "3",
+                "--step",
+                "2",
+                "--json",
+                *CLI_FAST,
+            ]
+        )
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["cutoffs"]["s0"] == [32, 34, 36] and len(data["windows"]) == 3
-    assert main(["backtest", str(path), "--id-column", "unique_id", "--horizon", "4", "--windows", "40",
-                 *CLI_FAST]) == 2
+    assert (
+        main(["backtest", str(path), "--id-column", "unique_id", "--horizon", "4", "--windows", "40", *CLI_FAST]) == 2
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "too short" in err[0]
 
@@ -240,21 +311,47 @@ def test_cli_plot_of_many_series_is_a_grid_with_bands(tmp_path, capsys, monkeypa
     figures = []
     monkeypatch.setattr(recurrent.plot, "save_figure", lambda fig, path: figures.append(fig))
     path, _ = _long_file(tmp_path, n=9)
-    assert main(["forecast", str(path), "--id-column", "unique_id", "--horizon", "4", "--level", "80", "95",
-                 "--plot", str(tmp_path / "p.png"), "--steps", "60", "--models", "1", "--hidden-size", "6"]) == 0
+    assert (
+        main(
+            [
+                "forecast",
+                str(path),
+                "--id-column",
+                "unique_id",
+                "--horizon",
+                "4",
+                "--level",
+                "80",
+                "95",
+                "--plot",
+                str(tmp_path / "p.png"),
+                "--steps",
+                "60",
+                "--models",
+                "1",
+                "--hidden-size",
+                "6",
+            ]
+        )
+        == 0
+    )
     (fig,) = figures
     shown = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title() for ax in shown] == [f"s{k}" for k in range(6)]
     assert fig._suptitle.get_text().endswith("the first 6 of 9 series")
-    assert len(shown[0].collections) == 2                                # the 80% and the 95% bands
+    assert len(shown[0].collections) == 2  # the 80% and the 95% bands
     assert "--plot draws the first 6 of 9 series" in capsys.readouterr().err
 
 
 def test_interval_scores_and_their_mean_by_hand():
-    actual, train = np.array([10.0, 20.0]), np.array([1.0, 2.0, 3.0])      # in-sample naive MAE 1
+    actual, train = np.array([10.0, 20.0]), np.array([1.0, 2.0, 3.0])  # in-sample naive MAE 1
     row = metrics.interval_scores(actual, {80: (np.array([9.0, 21.0]), np.array([11.0, 22.0]))}, train)
-    assert row["coverage-80"] == 50.0                                    # 20 falls below [21, 22]
-    assert row["msis-80"] == pytest.approx((2 + (1 + (2 / 0.2) * 1)) / 2)       # widths 2 and 1, one miss of 1
-    agg = metrics.aggregate([{**metrics.score(actual, actual, train), **row},
-                             {**metrics.score(actual, actual, train), "coverage-80": 100.0, "msis-80": np.nan}])
+    assert row["coverage-80"] == 50.0  # 20 falls below [21, 22]
+    assert row["msis-80"] == pytest.approx((2 + (1 + (2 / 0.2) * 1)) / 2)  # widths 2 and 1, one miss of 1
+    agg = metrics.aggregate(
+        [
+            {**metrics.score(actual, actual, train), **row},
+            {**metrics.score(actual, actual, train), "coverage-80": 100.0, "msis-80": np.nan},
+        ]
+    )
     assert agg["coverage-80"] == 75.0 and agg["msis-80"] == row["msis-80"] and agg["left_out"]["smape"] == 0

@@ -19,13 +19,21 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def model(dtype=np.float32):
-    return Sequential([LSTM(3, 4, num_layers=2, bidirectional=True, dtype=dtype, seed=0), LastStep(),
-                       Linear(8, 2, dtype=dtype, seed=1)])
+    return Sequential(
+        [
+            LSTM(3, 4, num_layers=2, bidirectional=True, dtype=dtype, seed=0),
+            LastStep(),
+            Linear(8, 2, dtype=dtype, seed=1),
+        ]
+    )
 
 
 def test_save_load_round_trip(tmp_path):
-    for m in [model(), Sequential([GRU(2, 3, dtype=np.float64, seed=2), Linear(3, 1, dtype=np.float64)]),
-              Sequential([RNN(1, 2, nonlinearity="relu", seed=3)])]:
+    for m in [
+        model(),
+        Sequential([GRU(2, 3, dtype=np.float64, seed=2), Linear(3, 1, dtype=np.float64)]),
+        Sequential([RNN(1, 2, nonlinearity="relu", seed=3)]),
+    ]:
         path = tmp_path / "m.safetensors"
         m.save(path)
         back = recurrent.load(path)
@@ -34,7 +42,7 @@ def test_save_load_round_trip(tmp_path):
             assert back.params[k].dtype == v.dtype and back.params[k].tobytes() == v.tobytes()
         x = np.random.default_rng(0).normal(size=(2, 5, m.layers[0].input_size))
         np.testing.assert_array_equal(back.predict(x), m.predict(x))
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]     # no temporary left behind
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left behind
 
 
 def test_file_is_plain_safetensors_with_json_metadata(tmp_path):
@@ -45,12 +53,21 @@ def test_file_is_plain_safetensors_with_json_metadata(tmp_path):
     tensors = load_file(str(path))
     assert "0.weight_ih_l0_reverse" in tensors
     n = struct.unpack("<Q", path.read_bytes()[:8])[0]
-    meta = json.loads(json.loads(path.read_bytes()[8:8 + n])["__metadata__"]["recurrent"])
+    meta = json.loads(json.loads(path.read_bytes()[8 : 8 + n])["__metadata__"]["recurrent"])
     assert meta["kind"] == "sequential" and meta["library_version"] == recurrent.__version__
     assert meta["tensors_sha256"] == io.tensors_sha256(tensors)
     assert meta["sha256"] == io.file_sha256(tensors, meta)
-    assert meta["layers"][0] == {"type": "LSTM", "config": {"input_size": 3, "hidden_size": 4, "num_layers": 2,
-                                                             "bidirectional": True, "dtype": "float32", "seed": 0}}
+    assert meta["layers"][0] == {
+        "type": "LSTM",
+        "config": {
+            "input_size": 3,
+            "hidden_size": 4,
+            "num_layers": 2,
+            "bidirectional": True,
+            "dtype": "float32",
+            "seed": 0,
+        },
+    }
 
 
 def test_truncated_tampered_and_foreign_files_are_refused(tmp_path):
@@ -60,7 +77,7 @@ def test_truncated_tampered_and_foreign_files_are_refused(tmp_path):
     model().save(path)
     data = path.read_bytes()
     cases = {
-        "truncated": (data[:len(data) // 2], "truncated or corrupt"),
+        "truncated": (data[: len(data) // 2], "truncated or corrupt"),
         "short": (data[:5], "only 5 bytes"),
         "tampered": (data[:-3] + bytes([data[-3] ^ 0xFF]) + data[-2:], "checksum mismatch"),
         "random": (os.urandom(200), "not a recurrent file|truncated"),
@@ -108,9 +125,19 @@ def run(ckpt, epochs, resume=None):
     X = rng.normal(size=(400, 12, 3))
     Y = np.stack([X[:, :, 0].mean(1), X[:, -1, 2]], 1)
     m = Sequential([LSTM(3, 16, seed=0), LastStep(), Linear(16, 2, seed=1)])
-    m.fit(X, Y, optimizer=optim.Adam(lr=0.005), epochs=epochs, batch_size=16, seed=3, validation_split=0.1,
-          early_stopping=recurrent.EarlyStopping(patience=50), progress=False,
-          checkpoint=ckpt, resume=resume)
+    m.fit(
+        X,
+        Y,
+        optimizer=optim.Adam(lr=0.005),
+        epochs=epochs,
+        batch_size=16,
+        seed=3,
+        validation_split=0.1,
+        early_stopping=recurrent.EarlyStopping(patience=50),
+        progress=False,
+        checkpoint=ckpt,
+        resume=resume,
+    )
     return m
 
 
@@ -121,11 +148,11 @@ def test_killed_run_resumes_to_bitwise_identical_weights(tmp_path):
     child = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path)
     deadline = time.time() + 120
     seen = 0
-    while seen < 3 and time.time() < deadline and child.poll() is None:   # wait for the third checkpoint
+    while seen < 3 and time.time() < deadline and child.poll() is None:  # wait for the third checkpoint
         if ckpt.exists():
             seen = io.load_file(ckpt, kind="checkpoint")[1]["epoch"]
         time.sleep(0.002)
-    time.sleep(0.013)                          # then somewhere inside the next epoch
+    time.sleep(0.013)  # then somewhere inside the next epoch
     assert child.poll() is None, "the child finished before it could be killed; make its run longer"
     child.send_signal(signal.SIGKILL)
     child.wait()

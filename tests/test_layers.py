@@ -12,7 +12,7 @@ from recurrent import GRU, LSTM, RNN, Linear, LSTMState
 
 
 def _gate_rows(w, G, H):
-    return [w[k * H:(k + 1) * H].tolist() for k in range(G)]
+    return [w[k * H : (k + 1) * H].tolist() for k in range(G)]
 
 
 def test_lstm_matches_the_naive_per_unit_oracle(rng):
@@ -50,8 +50,14 @@ def test_rnn_matches_the_naive_per_unit_oracle(rng, nonlinearity, act):
     y, _, _ = layer.forward(x, h0)
     p = layer.params
     for n in range(2):
-        outs, _ = oracle.rnn_sequence(x[n].tolist(), h0[0, n].tolist(), p["weight_ih_l0"].tolist(),
-                                      p["weight_hh_l0"].tolist(), (p["bias_ih_l0"] + p["bias_hh_l0"]).tolist(), act)
+        outs, _ = oracle.rnn_sequence(
+            x[n].tolist(),
+            h0[0, n].tolist(),
+            p["weight_ih_l0"].tolist(),
+            p["weight_hh_l0"].tolist(),
+            (p["bias_ih_l0"] + p["bias_hh_l0"]).tolist(),
+            act,
+        )
         np.testing.assert_allclose(y[n], outs, rtol=0, atol=1e-13)
 
 
@@ -66,7 +72,7 @@ def test_sequence_equals_stepping_with_carried_state(cell, rng):
 
     state, caches, ys = state0, [], []
     for t in range(T):
-        y_t, state, c = layer.forward(x[:, t:t + 1], state)
+        y_t, state, c = layer.forward(x[:, t : t + 1], state)
         ys.append(y_t)
         caches.append(c)
     np.testing.assert_allclose(np.concatenate(ys, axis=1), y, rtol=0, atol=1e-14)
@@ -75,7 +81,7 @@ def test_sequence_equals_stepping_with_carried_state(cell, rng):
 
     ds, dxs, total = ds_T, [], {k: 0.0 for k in grads}
     for t in reversed(range(T)):
-        dx_t, ds, g = layer.backward(dy[:, t:t + 1], caches[t], ds)
+        dx_t, ds, g = layer.backward(dy[:, t : t + 1], caches[t], ds)
         dxs.insert(0, dx_t)
         total = {k: total[k] + g[k] for k in g}
     np.testing.assert_allclose(np.concatenate(dxs, axis=1), dx, rtol=0, atol=1e-12)
@@ -115,7 +121,7 @@ def test_parameters_have_torch_names_shapes_and_init(cell, G):
     allv = np.concatenate([v.ravel() for v in layer.params.values()])
     bound = 1 / math.sqrt(5)
     assert allv.dtype == np.float32 and np.all(np.abs(allv) <= bound)
-    assert allv.min() < -0.8 * bound and allv.max() > 0.8 * bound      # spans the range
+    assert allv.min() < -0.8 * bound and allv.max() > 0.8 * bound  # spans the range
     same = CELLS[cell](3, 5, num_layers=2, bidirectional=True, seed=0)
     other = CELLS[cell](3, 5, num_layers=2, bidirectional=True, seed=1)
     assert all(np.array_equal(layer.params[k], same.params[k]) for k in names)
@@ -154,7 +160,8 @@ def test_bidirectional_output_halves(rng):
     np.testing.assert_array_equal(h[0], y[:, -1, :3])
     np.testing.assert_array_equal(h[1], y[:, 0, 3:])
     fwd = GRU(2, 3, dtype=np.float64).load_state_dict(
-        {k.replace("_reverse", ""): v for k, v in layer.params.items() if k.endswith("_reverse")})
+        {k.replace("_reverse", ""): v for k, v in layer.params.items() if k.endswith("_reverse")}
+    )
     y_rev, _, _ = fwd.forward(x[:, ::-1])
     np.testing.assert_allclose(y[:, :, 3:], y_rev[:, ::-1], rtol=0, atol=1e-15)
 
@@ -171,12 +178,16 @@ def test_linear_on_vectors_and_sequences(rng):
 
 # ---- bad input ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("x,message", [
-    (np.zeros((4, 7, 2)), r"LSTM: expected x of shape \(N, T, 3\), got \(4, 7, 2\)"),
-    (np.zeros((7, 3)), r"expected x of shape \(N, T, 3\), got \(7, 3\) \(one sequence\? pass x\[None\]\)"),
-    (np.zeros((0, 7, 3)), r"at least one sequence and one step, got \(0, 7, 3\)"),
-    (np.full((1, 2, 3), np.nan), r"`x` must be finite, got nan at index \(0, 0, 0\)"),
-])
+
+@pytest.mark.parametrize(
+    "x,message",
+    [
+        (np.zeros((4, 7, 2)), r"LSTM: expected x of shape \(N, T, 3\), got \(4, 7, 2\)"),
+        (np.zeros((7, 3)), r"expected x of shape \(N, T, 3\), got \(7, 3\) \(one sequence\? pass x\[None\]\)"),
+        (np.zeros((0, 7, 3)), r"at least one sequence and one step, got \(0, 7, 3\)"),
+        (np.full((1, 2, 3), np.nan), r"`x` must be finite, got nan at index \(0, 0, 0\)"),
+    ],
+)
 def test_bad_x_is_refused_with_what_was_expected(x, message):
     with pytest.raises(ValueError, match=message):
         LSTM(3, 4).forward(x)
@@ -214,14 +225,17 @@ def test_bad_backward_arguments():
         layer.backward(y, cache, np.zeros((1, 1, 4)))
 
 
-@pytest.mark.parametrize("kwargs,exc,message", [
-    ({"hidden_size": 0}, ValueError, "`hidden_size` must be positive, got 0"),
-    ({"input_size": -2}, ValueError, "`input_size` must be positive, got -2"),
-    ({"num_layers": 1.5}, TypeError, "`num_layers` must be an int, got float 1.5"),
-    ({"hidden_size": True}, TypeError, "`hidden_size` must be an int, got bool"),
-    ({"dtype": np.int32}, TypeError, "`dtype` must be float32 or float64, got int32"),
-    ({"bidirectional": "yes"}, TypeError, "`bidirectional` must be True or False"),
-])
+@pytest.mark.parametrize(
+    "kwargs,exc,message",
+    [
+        ({"hidden_size": 0}, ValueError, "`hidden_size` must be positive, got 0"),
+        ({"input_size": -2}, ValueError, "`input_size` must be positive, got -2"),
+        ({"num_layers": 1.5}, TypeError, "`num_layers` must be an int, got float 1.5"),
+        ({"hidden_size": True}, TypeError, "`hidden_size` must be an int, got bool"),
+        ({"dtype": np.int32}, TypeError, "`dtype` must be float32 or float64, got int32"),
+        ({"bidirectional": "yes"}, TypeError, "`bidirectional` must be True or False"),
+    ],
+)
 def test_bad_constructor_arguments(kwargs, exc, message):
     args = {"input_size": 3, "hidden_size": 4, **kwargs}
     with pytest.raises(exc, match=message):
@@ -256,12 +270,14 @@ def test_state_dict_is_a_copy():
     sd = layer.state_dict()
     sd["weight_ih_l0"][:] = 99
     assert not np.any(layer.params["weight_ih_l0"] == 99)
-    assert layer.num_parameters() == 4 + 4 + 2 + 2   # W_ih (2, 2), W_hh (2, 2), two biases (2,)
+    assert layer.num_parameters() == 4 + 4 + 2 + 2  # W_ih (2, 2), W_hh (2, 2), two biases (2,)
 
 
 def test_repr():
-    assert repr(LSTM(3, 5, num_layers=2, bidirectional=True)) == \
-        "LSTM(3, 5, num_layers=2, bidirectional=True, dtype=float32)"
+    assert (
+        repr(LSTM(3, 5, num_layers=2, bidirectional=True))
+        == "LSTM(3, 5, num_layers=2, bidirectional=True, dtype=float32)"
+    )
     assert repr(RNN(1, 1, nonlinearity="relu")) == "RNN(1, 1, dtype=float32, nonlinearity='relu')"
     assert recurrent.__version__
 
@@ -323,7 +339,7 @@ def test_patches_group_consecutive_steps_and_back(rng):
     p = recurrent.Patches(2)
     y, cache = p.forward(x)
     assert y.shape == (2, 3, 6)
-    np.testing.assert_array_equal(y[1, 2], np.concatenate([x[1, 4], x[1, 5]]))   # step 2 = input steps 4, 5
+    np.testing.assert_array_equal(y[1, 2], np.concatenate([x[1, 4], x[1, 5]]))  # step 2 = input steps 4, 5
     dy = rng.normal(size=y.shape)
     dx, grads = p.backward(dy, cache)
     assert grads == {} and dx.shape == x.shape
@@ -354,7 +370,7 @@ def test_one_registry_of_cell_facts_agrees_with_the_layers_and_the_frameworks():
         assert sorted(f.to_keras) == sorted(f.to_onnx) == list(range(f.num_gates))
         assert set(f.equation_order) == set(f.gates)
     ours = FACTS["lstm"].gates
-    assert tuple(ours[k] for k in FACTS["lstm"].to_onnx) == ("i", "o", "f", "g")      # ONNX: i, o, f, c
-    assert tuple(FACTS["gru"].gates[k] for k in FACTS["gru"].to_keras) == ("z", "r", "n")   # Keras: z, r, h
+    assert tuple(ours[k] for k in FACTS["lstm"].to_onnx) == ("i", "o", "f", "g")  # ONNX: i, o, f, c
+    assert tuple(FACTS["gru"].gates[k] for k in FACTS["gru"].to_keras) == ("z", "r", "n")  # Keras: z, r, h
     with pytest.raises(TypeError, match="expected an LSTM, GRU or RNN layer, got Linear"):
         cell_name(Linear(2, 2))

@@ -70,9 +70,9 @@ def test_state_dict_round_trip_continues_identically(name, kwargs):
 def test_sgd_by_hand():
     p = {"w": np.array([1.0, -2.0])}
     opt = optim.SGD(lr=0.5, momentum=0.5)
-    opt.step(p, {"w": np.array([2.0, 2.0])})            # buffer = g
+    opt.step(p, {"w": np.array([2.0, 2.0])})  # buffer = g
     np.testing.assert_allclose(p["w"], [0.0, -3.0])
-    opt.step(p, {"w": np.array([2.0, 2.0])})            # buffer = 0.5 * 2 + 2 = 3
+    opt.step(p, {"w": np.array([2.0, 2.0])})  # buffer = 0.5 * 2 + 2 = 3
     np.testing.assert_allclose(p["w"], [-1.5, -4.5])
 
 
@@ -82,8 +82,10 @@ def test_clip_grad_norm_matches_torch():
 
     rng = np.random.default_rng(2)
     g = {"a": rng.normal(size=(3, 3)), "b": rng.normal(size=(5,))}
-    tp = [torch.zeros(3, 3, dtype=torch.float64, requires_grad=True),
-          torch.zeros(5, dtype=torch.float64, requires_grad=True)]
+    tp = [
+        torch.zeros(3, 3, dtype=torch.float64, requires_grad=True),
+        torch.zeros(5, dtype=torch.float64, requires_grad=True),
+    ]
     for p, k in zip(tp, "ab"):
         p.grad = torch.tensor(g[k])
     total_t = torch.nn.utils.clip_grad_norm_(tp, 1.5)
@@ -96,7 +98,7 @@ def test_clip_grad_norm_matches_torch():
 def test_clipping_by_hand():
     g = {"a": np.array([3.0, 4.0])}
     assert optim.clip_grad_norm(g, 10.0) == 5.0
-    np.testing.assert_array_equal(g["a"], [3.0, 4.0])       # below the bound: untouched
+    np.testing.assert_array_equal(g["a"], [3.0, 4.0])  # below the bound: untouched
     assert optim.clip_grad_norm(g, 1.0) == 5.0
     np.testing.assert_allclose(np.linalg.norm(g["a"]), 1.0, rtol=1e-6)
     g = {"a": np.array([-3.0, 0.5, 7.0])}
@@ -104,8 +106,9 @@ def test_clipping_by_hand():
     np.testing.assert_array_equal(g["a"], [-1.0, 0.5, 1.0])
 
 
-@pytest.mark.parametrize("bad", [dict(lr=0), dict(lr=-1), dict(lr=float("nan")), dict(momentum=-0.1),
-                                 dict(lr=0.1, nesterov=True)])
+@pytest.mark.parametrize(
+    "bad", [dict(lr=0), dict(lr=-1), dict(lr=float("nan")), dict(momentum=-0.1), dict(lr=0.1, nesterov=True)]
+)
 def test_bad_optimizer_settings(bad):
     with pytest.raises(ValueError, match="SGD"):
         optim.SGD(**bad)
@@ -134,12 +137,11 @@ def test_cross_entropy_value_and_gradient():
     rng = np.random.default_rng(4)
     z, labels = rng.normal(size=(5, 2, 4)), rng.integers(0, 4, size=(5, 2))
     value, grad = losses.cross_entropy(z, labels)
-    ref = -np.mean([np.log(np.exp(z[i, j, labels[i, j]]) / np.exp(z[i, j]).sum())
-                    for i in range(5) for j in range(2)])
+    ref = -np.mean([np.log(np.exp(z[i, j, labels[i, j]]) / np.exp(z[i, j]).sum()) for i in range(5) for j in range(2)])
     assert abs(value - ref) < 1e-12
     num = numerical_gradient(lambda: losses.cross_entropy(z, labels)[0], z)
     assert relative_error(grad, num) < 1e-7
-    big = np.array([[1000.0, 0.0]])                        # no overflow for large logits
+    big = np.array([[1000.0, 0.0]])  # no overflow for large logits
     assert losses.cross_entropy(big, np.array([1]))[0] == pytest.approx(1000.0)
 
 

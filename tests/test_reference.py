@@ -13,10 +13,12 @@ from recurrent import GRU, LSTM, RNN, LSTMState
 from recurrent.cells import reference
 from recurrent.cells.sequence import EXP_ROUTE_MIN
 
-SHAPES = [(1, 3, 1, 2),        # tiny: the fused whole-loop path
-          (4, 5, 2, 16),       # narrow input
-          (8, 4, 40, 8),       # wide input
-          (32, 3, 5, 64)]      # past EXP_ROUTE_MIN for every cell
+SHAPES = [
+    (1, 3, 1, 2),  # tiny: the fused whole-loop path
+    (4, 5, 2, 16),  # narrow input
+    (8, 4, 40, 8),  # wide input
+    (32, 3, 5, 64),
+]  # past EXP_ROUTE_MIN for every cell
 
 
 def test_the_shapes_cross_the_exp_route_switch():
@@ -37,8 +39,9 @@ def test_layer_equals_the_reference_forward_and_backward(cell, nonlinearity, sha
     state = LSTMState(h0, c0) if cell == "lstm" else h0
     y, s_T, cache = layer.forward(x, state)
     weights = layer.weights_of(0, 0)
-    y_ref, h_ref, c_ref, caches = reference.sequence(cell, x, h0[0], None if c0 is None else c0[0], weights,
-                                                     nonlinearity)
+    y_ref, h_ref, c_ref, caches = reference.sequence(
+        cell, x, h0[0], None if c0 is None else c0[0], weights, nonlinearity
+    )
     np.testing.assert_allclose(y, y_ref, rtol=0, atol=1e-12)
     h_T = s_T.h if cell == "lstm" else s_T
     np.testing.assert_allclose(h_T[0], h_ref, rtol=0, atol=1e-12)
@@ -50,8 +53,9 @@ def test_layer_equals_the_reference_forward_and_backward(cell, nonlinearity, sha
     dc_T = rng.normal(size=(1, N, H)) if cell == "lstm" else None
     dstate = LSTMState(dh_T, dc_T) if cell == "lstm" else dh_T
     dx, dstate0, grads = layer.backward(dy, cache, dstate)
-    dx_ref, dh0_ref, dc0_ref, g_ref = reference.sequence_backward(cell, dy, dh_T[0],
-                                                                  None if dc_T is None else dc_T[0], caches)
+    dx_ref, dh0_ref, dc0_ref, g_ref = reference.sequence_backward(
+        cell, dy, dh_T[0], None if dc_T is None else dc_T[0], caches
+    )
     scale = max(1.0, float(np.abs(dx_ref).max()))
     np.testing.assert_allclose(dx, dx_ref, rtol=0, atol=1e-12 * scale)
     dh0 = dstate0.h if cell == "lstm" else dstate0

@@ -17,8 +17,9 @@ def test_bundled_series_and_its_season():
 
 def test_long_file_reads_every_series_with_its_dates(tmp_path):
     path = tmp_path / "long.csv"
-    path.write_text("unique_id,ds,y\n" + "".join(f"{u},2020-{m:02d},{k + m}\n" for k, u in enumerate("ab")
-                                                   for m in range(1, 13)))
+    path.write_text(
+        "unique_id,ds,y\n" + "".join(f"{u},2020-{m:02d},{k + m}\n" for k, u in enumerate("ab") for m in range(1, 13))
+    )
     got = load_series(path, id_column="unique_id")
     assert got.many and sorted(got.series) == ["a", "b"] and got.season == 12
     np.testing.assert_array_equal(got.series["b"], np.arange(2, 14))
@@ -40,7 +41,13 @@ def test_forecasts_written_long_with_bands_and_as_json(tmp_path):
     bands = {"a": {"lo-80": np.array([0.5, 1.5]), "hi-80": np.array([1.5, 2.5])}}
     write_forecasts(tmp_path / "f.csv", fc, labels, bands=bands)
     rows = list(csv.reader(open(tmp_path / "f.csv")))
-    assert rows == [["unique_id", "ds", "forecast", "lo-80", "hi-80"], ["a", "2021-01", "1", "0.5", "1.5"],
-                    ["a", "2021-02", "2", "1.5", "2.5"]]
+    assert rows == [
+        ["unique_id", "ds", "forecast", "lo-80", "hi-80"],
+        ["a", "2021-01", "1", "0.5", "1.5"],
+        ["a", "2021-02", "2", "1.5", "2.5"],
+    ]
     assert forecasts_json(fc, labels, many=False, bands=bands) == {
-        "forecast": [1.0, 2.0], "dates": labels["a"], "intervals": {"lo-80": [0.5, 1.5], "hi-80": [1.5, 2.5]}}
+        "forecast": [1.0, 2.0],
+        "dates": labels["a"],
+        "intervals": {"lo-80": [0.5, 1.5], "hi-80": [1.5, 2.5]},
+    }

@@ -24,9 +24,10 @@ TOL = 1e-10
 
 def check_against(ref, cfg):
     kwargs = {"nonlinearity": cfg["nonlinearity"]} if cfg["cell"] == "rnn" else {}
-    layer = CELLS[cfg["cell"]](cfg["D"], cfg["H"], num_layers=cfg["layers"],
-                               bidirectional=cfg["bidirectional"], dtype=np.float64, **kwargs)
-    layer.load_state_dict({k[len("param."):]: v for k, v in ref.items() if k.startswith("param.")})
+    layer = CELLS[cfg["cell"]](
+        cfg["D"], cfg["H"], num_layers=cfg["layers"], bidirectional=cfg["bidirectional"], dtype=np.float64, **kwargs
+    )
+    layer.load_state_dict({k[len("param.") :]: v for k, v in ref.items() if k.startswith("param.")})
     lstm = cfg["cell"] == "lstm"
     state = recurrent.LSTMState(ref["h0"], ref["c0"]) if lstm else ref["h0"]
     y, s, cache = layer.forward(ref["x"], state)
@@ -40,7 +41,7 @@ def check_against(ref, cfg):
     np.testing.assert_allclose(ds0.h if lstm else ds0, ref["grad.h0"], rtol=0, atol=TOL)
     if lstm:
         np.testing.assert_allclose(ds0.c, ref["grad.c0"], rtol=0, atol=TOL)
-    torch_names = [k[len("param."):] for k in ref if k.startswith("param.")]
+    torch_names = [k[len("param.") :] for k in ref if k.startswith("param.")]
     assert list(grads) == torch_names == list(layer.params)
     for name in torch_names:
         np.testing.assert_allclose(grads[name], ref[f"grad.{name}"], rtol=0, atol=TOL, err_msg=name)
@@ -62,9 +63,16 @@ def test_live_torch_random_configs(seed, backend):
     rng = np.random.default_rng(1000 + seed)
     cell = ["lstm", "gru", "rnn"][seed % 3]
     N, T, D, H = (int(v) for v in rng.integers(1, 6, size=4))
-    cfg = {"cell": cell, "N": N, "T": T, "D": D, "H": H, "layers": int(rng.integers(1, 3)),
-           "bidirectional": bool(rng.integers(0, 2)),
-           "nonlinearity": ["tanh", "relu"][seed % 2] if cell == "rnn" else None}
+    cfg = {
+        "cell": cell,
+        "N": N,
+        "T": T,
+        "D": D,
+        "H": H,
+        "layers": int(rng.integers(1, 3)),
+        "bidirectional": bool(rng.integers(0, 2)),
+        "nonlinearity": ["tanh", "relu"][seed % 2] if cell == "rnn" else None,
+    }
     ref = torch_reference(cell, N, T, D, H, cfg["layers"], cfg["bidirectional"], cfg["nonlinearity"], 1000 + seed)
     check_against(ref, cfg)
 
@@ -75,8 +83,17 @@ def test_fixtures_are_reproducible_with_live_torch():
     from make_torch_fixtures import torch_reference
 
     cfg = INDEX[2]
-    ref = torch_reference(cfg["cell"], cfg["N"], cfg["T"], cfg["D"], cfg["H"], cfg["layers"],
-                          cfg["bidirectional"], cfg["nonlinearity"], cfg["seed"])
+    ref = torch_reference(
+        cfg["cell"],
+        cfg["N"],
+        cfg["T"],
+        cfg["D"],
+        cfg["H"],
+        cfg["layers"],
+        cfg["bidirectional"],
+        cfg["nonlinearity"],
+        cfg["seed"],
+    )
     with np.load(FIXTURES / f"{cfg['name']}.npz", allow_pickle=False) as f:
         for k in f.files:
             np.testing.assert_allclose(f[k], ref[k], rtol=0, atol=1e-12, err_msg=k)

@@ -57,16 +57,26 @@ def test_rnn_example_prints_the_notebook_numbers(capsys):
     hs = [float(m) for m in re.findall(r"Hidden state \(h_t\): (\S+)", out)]
     np.testing.assert_allclose(hs, [0.04995837, 0.12433251, 0.20903903], atol=5e-9)
     assert abs(float(re.search(r"Loss \(mse\): (\S+)", out).group(1)) - 0.08378517767647224) <= 1e-15
-    expected = {"W_y": -0.08233091265892165, "b_y": -0.5444467220306203, "W_x": -0.16062445174417353,
-                "W_h": -0.04615923298359283, "b_h": -0.8041053042318597}
+    expected = {
+        "W_y": -0.08233091265892165,
+        "b_y": -0.5444467220306203,
+        "W_x": -0.16062445174417353,
+        "W_h": -0.04615923298359283,
+        "b_h": -0.8041053042318597,
+    }
     for k, v in expected.items():
         got = float(re.search(rf"dL/d{k}: (\S+)", out).group(1))
         assert abs(got - v) <= 1e-15, (k, got, v)
 
 
 def test_trace_reads_the_same_numbers_as_forward_and_backward():
-    model = Sequential([LSTM(2, 3, num_layers=2, bidirectional=True, dtype=np.float64, seed=0), LastStep(),
-                        Linear(6, 1, dtype=np.float64, seed=1)])
+    model = Sequential(
+        [
+            LSTM(2, 3, num_layers=2, bidirectional=True, dtype=np.float64, seed=0),
+            LastStep(),
+            Linear(6, 1, dtype=np.float64, seed=1),
+        ]
+    )
     x = np.random.default_rng(0).normal(size=(4, 2))
     tr = trace(model, x, target=[0.5])
     _, cache = model.forward(x[None])
@@ -129,7 +139,7 @@ def test_changed_weights_change_every_rendering(tmp_path, capsys):
     assert f"Predicted next value: {w['W_y'] * rows[2][3] + w['b_y']:.3f}" in table
     code, md, _ = run(["explain", "--weights", str(path), "--inputs", "0.5,-1,2", "--target", "1"], capsys)
     assert code == 0
-    wf = f"{w['W_f']:.4g}" if w["W_f"] >= 0 else f"({w['W_f']:.4g})"     # negatives in parentheses
+    wf = f"{w['W_f']:.4g}" if w["W_f"] >= 0 else f"({w['W_f']:.4g})"  # negatives in parentheses
     f1 = rf"f_{{1}} = \sigma\left({wf} \cdot 0.5 + "
     assert f1 in md
     assert rf"= \sigma\left({rows[1][0]:.3f}\right) = {rows[1][1]:.3f}$$" in md
@@ -152,8 +162,15 @@ def _latex_checks(md):
     return re.findall(r"\$\$(.+?)\$\$", md, flags=re.S)
 
 
-@pytest.mark.parametrize("argv", [["explain"], ["explain", "--example", "gru-scalar"],
-                                  ["explain", "--example", "rnn-scalar"], ["explain", "--example", "lstm-vector"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["explain"],
+        ["explain", "--example", "gru-scalar"],
+        ["explain", "--example", "rnn-scalar"],
+        ["explain", "--example", "lstm-vector"],
+    ],
+)
 def test_markdown_math_is_well_formed_and_renders(argv, capsys):
     code, md, _ = run(argv, capsys)
     assert code == 0
@@ -163,12 +180,12 @@ def test_markdown_math_is_well_formed_and_renders(argv, capsys):
     parser = mathtext.MathTextParser("agg")
     rendered = 0
     for eq in eqs:
-        if "\\begin{" in eq:          # aligned/bmatrix: environments mathtext lacks (checked above)
+        if "\\begin{" in eq:  # aligned/bmatrix: environments mathtext lacks (checked above)
             continue
         parser.parse("$" + eq.strip() + "$")
         rendered += 1
     if "vector" not in argv[-1]:
-        assert rendered == len(eqs) - 1          # all but the aligned equations block
+        assert rendered == len(eqs) - 1  # all but the aligned equations block
 
 
 def test_explain_classic_states_the_hand_slip_and_one_update(tmp_path, capsys):
@@ -216,23 +233,26 @@ def test_trace_heatmaps_are_readable(capsys, monkeypatch):
     panels = [ax for ax in fig.axes if ax.get_ylabel()]
     assert [t.get_text() for t in panels[0].get_yticklabels()] == ["unit 1", "unit 2"]
     title = fig._suptitle.get_window_extent()
-    assert title.y0 >= max(ax.get_window_extent().y1 for ax in panels)          # above the first panel
+    assert title.y0 >= max(ax.get_window_extent().y1 for ax in panels)  # above the first panel
     for ax in panels:
         im = ax.images[0]
-        for text in ax.texts:                                                # dark cells get white text
+        for text in ax.texts:  # dark cells get white text
             r, g, b, _ = im.cmap(im.norm(float(text.get_text())))
             dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
             assert mcolors.to_hex(text.get_color()) == ("#ffffff" if dark else "#000000")
 
 
-@pytest.mark.parametrize("content,message", [
-    ({k: v for k, v in classic.SCALAR_LSTM["weights"].items() if k != "W_hf"}, "missing weight 'W_hf'"),
-    ({**classic.SCALAR_LSTM["weights"], "W_ff": 1}, "unknown weight 'W_ff'"),
-    ({**classic.SCALAR_LSTM["weights"], "W_hf": [[1, 2], [3, 4]]}, r"'W_hf' expected shape \(1, 1\), got \(2, 2\)"),
-    ({**classic.SCALAR_LSTM["weights"], "b_f": "zero"}, "weight 'b_f' must be a number"),
-    ("{not json", "not valid JSON"),
-    ([1, 2], "expected a JSON object"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ({k: v for k, v in classic.SCALAR_LSTM["weights"].items() if k != "W_hf"}, "missing weight 'W_hf'"),
+        ({**classic.SCALAR_LSTM["weights"], "W_ff": 1}, "unknown weight 'W_ff'"),
+        ({**classic.SCALAR_LSTM["weights"], "W_hf": [[1, 2], [3, 4]]}, r"'W_hf' expected shape \(1, 1\), got \(2, 2\)"),
+        ({**classic.SCALAR_LSTM["weights"], "b_f": "zero"}, "weight 'b_f' must be a number"),
+        ("{not json", "not valid JSON"),
+        ([1, 2], "expected a JSON object"),
+    ],
+)
 def test_bad_weights_files(tmp_path, capsys, content, message):
     path = tmp_path / "w.json"
     path.write_text(content if isinstance(content, str) else json.dumps(content))
@@ -240,20 +260,25 @@ def test_bad_weights_files(tmp_path, capsys, content, message):
     assert code == 2 and re.search(message, err) and len(err.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("argv,message", [
-    (["trace", "--inputs", "1,x,3"], "--inputs: 'x' is not a number"),
-    (["trace", "--inputs", "1,,3"], "--inputs: empty value"),
-    (["trace", "--target", "four"], "--target: 'four' is not a number"),
-    (["trace", "--inputs", "1,2;3,4"], "the model takes 1 feature"),
-    (["trace", "--example", "rnn-scalar", "--cell", "lstm"], "is a rnn; drop --cell"),
-])
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["trace", "--inputs", "1,x,3"], "--inputs: 'x' is not a number"),
+        (["trace", "--inputs", "1,,3"], "--inputs: empty value"),
+        (["trace", "--target", "four"], "--target: 'four' is not a number"),
+        (["trace", "--inputs", "1,2;3,4"], "the model takes 1 feature"),
+        (["trace", "--example", "rnn-scalar", "--cell", "lstm"], "is a rnn; drop --cell"),
+    ],
+)
 def test_bad_trace_arguments(capsys, argv, message):
     code, _, err = run(argv, capsys)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("argv,doc", [(["explain"], "worked-example-lstm.md"),
-                                      (["explain", "--example", "rnn-scalar"], "worked-example-rnn.md")])
+@pytest.mark.parametrize(
+    "argv,doc",
+    [(["explain"], "worked-example-lstm.md"), (["explain", "--example", "rnn-scalar"], "worked-example-rnn.md")],
+)
 def test_committed_worked_examples_are_current(capsys, argv, doc):
     """docs/ carries two rendered examples; regenerate with `recurrent explain [-o FILE]`."""
     from pathlib import Path
@@ -287,8 +312,10 @@ def test_a_relu_rnn_is_explained_with_relu_and_its_derivative(tmp_path, capsys):
     code, md, _ = run(["explain", "--model", str(path), "--inputs", "1,-3,2.5", "--target", "1"], capsys)
     assert code == 0
     assert "\\tanh" not in md
-    assert "h_{2} = \\mathrm{ReLU}\\left(0.5 \\cdot (-3) + 0.5 \\cdot 0.500 + 0\\right) = " \
-           "\\mathrm{ReLU}\\left(-1.250\\right) = 0.000" in md          # the negative pre-activation is cut to 0
+    assert (
+        "h_{2} = \\mathrm{ReLU}\\left(0.5 \\cdot (-3) + 0.5 \\cdot 0.500 + 0\\right) = "
+        "\\mathrm{ReLU}\\left(-1.250\\right) = 0.000" in md
+    )  # the negative pre-activation is cut to 0
     assert "\\mathrm{ReLU}'(a_{2}) = " in md and "\\cdot 0.000 = 0" in md  # and passes no gradient back
     assert "\\mathrm{ReLU}\\left(1.250\\right) = 1.250" in md
     mathtext = pytest.importorskip("matplotlib.mathtext")

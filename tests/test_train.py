@@ -14,7 +14,7 @@ def small_model(seed=0, dtype=np.float64):
 def data(n=40, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 6, 3))
-    Y = np.stack([X[:, :, 0].sum(axis=1), X[:, 0, 1]], axis=1) * 0.3   # learnable targets
+    Y = np.stack([X[:, :, 0].sum(axis=1), X[:, 0, 1]], axis=1) * 0.3  # learnable targets
     return X, Y
 
 
@@ -25,12 +25,25 @@ def test_scalar_rnn_one_sgd_step_reproduces_the_hand_update():
     hand step and their sum moves twice as far."""
     layer, readout, x, y = classic.scalar_rnn()
     model = Sequential([layer, readout])
-    model.fit(x, y, loss="mse", optimizer=optim.SGD(lr=classic.SCALAR_RNN["lr"]), epochs=1, batch_size=1,
-              shuffle=False, progress=False, freeze=["0.bias_hh_l0"])
+    model.fit(
+        x,
+        y,
+        loss="mse",
+        optimizer=optim.SGD(lr=classic.SCALAR_RNN["lr"]),
+        epochs=1,
+        batch_size=1,
+        shuffle=False,
+        progress=False,
+        freeze=["0.bias_hh_l0"],
+    )
     p = {k: float(v.ravel()[0]) for k, v in model.params.items()}
-    expected = {"0.weight_ih_l0": 0.5016062445174417, "0.weight_hh_l0": 0.5004615923298359,
-                "0.bias_ih_l0": 0.008041053042318596, "1.weight": 1.0008233091265892,
-                "1.bias": 0.005444467220306203}
+    expected = {
+        "0.weight_ih_l0": 0.5016062445174417,
+        "0.weight_hh_l0": 0.5004615923298359,
+        "0.bias_ih_l0": 0.008041053042318596,
+        "1.weight": 1.0008233091265892,
+        "1.bias": 0.005444467220306203,
+    }
     for k, v in expected.items():
         assert abs(p[k] - v) <= 1e-12, (k, p[k], v)
     assert p["0.bias_hh_l0"] == 0.0
@@ -47,8 +60,9 @@ def test_scalar_lstm_reaches_the_target_with_exact_gradients():
     reaches |4 - y| < 0.01 in 80 epochs; the notebook's wrong gradient needed thousands."""
     layer, readout, x, target = classic.scalar_lstm()
     model = Sequential([layer, LastStep(), readout])
-    hist = model.fit(x, [[target]], optimizer=optim.SGD(lr=0.01), epochs=100, batch_size=1,
-                     progress=False, freeze=["0.bias_hh_l0"])
+    hist = model.fit(
+        x, [[target]], optimizer=optim.SGD(lr=0.01), epochs=100, batch_size=1, progress=False, freeze=["0.bias_hh_l0"]
+    )
     # history.loss[k] is the loss before the update of epoch k + 1, i.e. after k updates
     first = next(k for k, v in enumerate(hist.loss) if v < 1e-4)
     assert first == 80
@@ -74,16 +88,17 @@ def test_fit_learns_a_learnable_task(cell):
     before = model.evaluate(X, Y)
     hist = model.fit(X, Y, optimizer=optim.Adam(lr=0.01), epochs=40, batch_size=16, seed=0, progress=False)
     assert hist.epochs == 40 and len(hist.val_loss) == 0
-    assert model.evaluate(X, Y) < 0.15 * before      # measured: 0.04 (LSTM, GRU), 0.08 (RNN)
+    assert model.evaluate(X, Y) < 0.15 * before  # measured: 0.04 (LSTM, GRU), 0.08 (RNN)
 
 
 def test_many_to_many_and_classification():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(60, 5, 2))
-    labels = (np.cumsum(X[:, :, 0], axis=1) > 0).astype(int)       # per step, 2 classes
+    labels = (np.cumsum(X[:, :, 0], axis=1) > 0).astype(int)  # per step, 2 classes
     model = Sequential([GRU(2, 8, dtype=np.float64, seed=0), Linear(8, 2, dtype=np.float64, seed=1)])
-    hist = model.fit(X, labels, loss="cross_entropy", optimizer=optim.Adam(lr=0.03), epochs=60,
-                     batch_size=20, seed=0, progress=False)
+    hist = model.fit(
+        X, labels, loss="cross_entropy", optimizer=optim.Adam(lr=0.03), epochs=60, batch_size=20, seed=0, progress=False
+    )
     acc = np.mean(model.predict(X).argmax(-1) == labels)
     assert hist.loss[-1] < 0.5 * hist.loss[0] and acc > 0.9
 
@@ -116,8 +131,16 @@ def test_validation_split_takes_the_last_samples():
 def test_early_stopping_restores_the_best_epoch():
     X, Y = data(40)
     m = small_model()
-    hist = m.fit(X, Y, optimizer=optim.SGD(lr=2.0), epochs=50, early_stopping=EarlyStopping(patience=3),
-                 validation_split=0.25, seed=0, progress=False)
+    hist = m.fit(
+        X,
+        Y,
+        optimizer=optim.SGD(lr=2.0),
+        epochs=50,
+        early_stopping=EarlyStopping(patience=3),
+        validation_split=0.25,
+        seed=0,
+        progress=False,
+    )
     assert hist.stopped_early and hist.epochs < 50
     best = hist.best_epoch
     assert hist.epochs == best + 3
@@ -147,29 +170,43 @@ def test_frozen_parameters_do_not_move():
 
 
 def test_sequential_gradients_by_finite_differences():
-    m = Sequential([LSTM(2, 3, num_layers=2, bidirectional=True, dtype=np.float64, seed=0), LastStep(),
-                    Linear(6, 2, dtype=np.float64, seed=1)])
+    m = Sequential(
+        [
+            LSTM(2, 3, num_layers=2, bidirectional=True, dtype=np.float64, seed=0),
+            LastStep(),
+            Linear(6, 2, dtype=np.float64, seed=1),
+        ]
+    )
     result = recurrent.gradcheck(m, np.random.default_rng(0).normal(size=(3, 4, 2)))
     assert result.ok, str(result)
     assert "0.weight_hh_l1_reverse" in result.errors and "2.weight" in result.errors
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(X=np.zeros((5, 4, 3)), Y=np.zeros((4, 2))), "X and Y must have the same length, got 5 and 4"),
-    (dict(X=np.zeros((5, 4)), Y=np.zeros((5, 2))), r"expected X of shape \(N, T, D\), got \(5, 4\)"),
-    (dict(X=np.zeros((0, 4, 3)), Y=np.zeros((0, 2))), "X is empty"),
-    (dict(X=np.zeros((5, 4, 3)), Y=np.zeros((5, 3))), r"should be \(N, 2\), got \(5, 3\)"),
-    (dict(X=np.full((5, 4, 3), np.nan), Y=np.zeros((5, 2))), "`X` must be finite"),
-    (dict(X=np.zeros((5, 4, 3)), Y=np.full((5, 2), np.inf)), "`Y` must be finite"),
-    (dict(X=np.zeros((5, 4, 3)), Y=np.zeros((5, 2)), loss="huber"), "unknown loss 'huber'"),
-    (dict(X=np.zeros((5, 4, 3)), Y=np.zeros((5, 2)), optimizer="adagrad"), "unknown optimizer 'adagrad'"),
-    (dict(X=np.zeros((5, 4, 3)), Y=np.zeros((5, 2)), batch_size=0), "`batch_size` must be positive, got 0"),
-    (dict(X=np.zeros((5, 4, 3)), Y=np.zeros((5, 2)), epochs=0), "`epochs` must be positive, got 0"),
-    (dict(X=np.zeros((5, 4, 3)), Y=np.zeros((5, 2)), validation_split=1.0), r"`validation_split` must be in \[0, 1\)"),
-    (dict(X=np.zeros((3, 4, 3)), Y=np.zeros((3, 2)), validation_split=0.1), "leaves 0 for validation"),
-    (dict(X=np.zeros((5, 4, 3)), Y=np.zeros((5, 2)), freeze=["0.nope"]), "cannot freeze unknown parameter '0.nope'"),
-    (dict(X=np.zeros((5, 4, 3)), Y=np.zeros((5, 2)), clip_norm=-1), "`clip_norm` must be a positive number"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(X=np.zeros((5, 4, 3)), Y=np.zeros((4, 2))), "X and Y must have the same length, got 5 and 4"),
+        (dict(X=np.zeros((5, 4)), Y=np.zeros((5, 2))), r"expected X of shape \(N, T, D\), got \(5, 4\)"),
+        (dict(X=np.zeros((0, 4, 3)), Y=np.zeros((0, 2))), "X is empty"),
+        (dict(X=np.zeros((5, 4, 3)), Y=np.zeros((5, 3))), r"should be \(N, 2\), got \(5, 3\)"),
+        (dict(X=np.full((5, 4, 3), np.nan), Y=np.zeros((5, 2))), "`X` must be finite"),
+        (dict(X=np.zeros((5, 4, 3)), Y=np.full((5, 2), np.inf)), "`Y` must be finite"),
+        (dict(X=np.zeros((5, 4, 3)), Y=np.zeros((5, 2)), loss="huber"), "unknown loss 'huber'"),
+        (dict(X=np.zeros((5, 4, 3)), Y=np.zeros((5, 2)), optimizer="adagrad"), "unknown optimizer 'adagrad'"),
+        (dict(X=np.zeros((5, 4, 3)), Y=np.zeros((5, 2)), batch_size=0), "`batch_size` must be positive, got 0"),
+        (dict(X=np.zeros((5, 4, 3)), Y=np.zeros((5, 2)), epochs=0), "`epochs` must be positive, got 0"),
+        (
+            dict(X=np.zeros((5, 4, 3)), Y=np.zeros((5, 2)), validation_split=1.0),
+            r"`validation_split` must be in \[0, 1\)",
+        ),
+        (dict(X=np.zeros((3, 4, 3)), Y=np.zeros((3, 2)), validation_split=0.1), "leaves 0 for validation"),
+        (
+            dict(X=np.zeros((5, 4, 3)), Y=np.zeros((5, 2)), freeze=["0.nope"]),
+            "cannot freeze unknown parameter '0.nope'",
+        ),
+        (dict(X=np.zeros((5, 4, 3)), Y=np.zeros((5, 2)), clip_norm=-1), "`clip_norm` must be a positive number"),
+    ],
+)
 def test_bad_fit_input_is_refused_before_training(kwargs, message):
     m = small_model()
     before = m.state_dict()

@@ -29,9 +29,9 @@ import threading
 
 import numpy as np
 
-MIN_BYTES = 1 << 20          # smaller arrays: malloc recycles these itself, no page faults to save
+MIN_BYTES = 1 << 20  # smaller arrays: malloc recycles these itself, no page faults to save
 _limit = 1 << 30
-_pool: list = []             # 1-D uint8 base buffers, least recently handed out first
+_pool: list = []  # 1-D uint8 base buffers, least recently handed out first
 _lock = threading.Lock()
 
 
@@ -71,7 +71,7 @@ def _free(i):
 
 def empty(shape, dtype):
     """An uninitialised array of this shape and ``dtype`` (a np.dtype), on a reused buffer when one is free."""
-    nbytes = math.prod(shape) * dtype.itemsize      # (np.prod costs 10 us a call: too much for tiny layers)
+    nbytes = math.prod(shape) * dtype.itemsize  # (np.prod costs 10 us a call: too much for tiny layers)
     if nbytes < MIN_BYTES or _FREE_REFS is None:
         return np.empty(shape, dtype)
     return _pooled(shape, dtype, nbytes)
@@ -84,9 +84,9 @@ def _pooled(shape, dtype, nbytes):
         for i in range(len(_pool)):
             if _pool[i].nbytes == nbytes and _free(i):
                 buf = _pool.pop(i)
-                _pool.append(buf)                    # most recently used last
+                _pool.append(buf)  # most recently used last
                 return buf.view(dtype).reshape(shape)
-        if _release_down_to(_limit - nbytes) + nbytes > _limit:   # the busy ones alone fill the pool
+        if _release_down_to(_limit - nbytes) + nbytes > _limit:  # the busy ones alone fill the pool
             return np.empty(shape, dtype)
         buf = np.empty(nbytes, np.uint8)
         _pool.append(buf)
@@ -107,7 +107,7 @@ def set_buffer_limit(nbytes: int) -> int:
     with _lock:
         previous, _limit = _limit, int(nbytes)
         if _limit == 0:
-            _pool.clear()                            # off: busy buffers are forgotten too
+            _pool.clear()  # off: busy buffers are forgotten too
         else:
             _release_down_to(_limit)
     return previous

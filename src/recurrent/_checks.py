@@ -42,16 +42,15 @@ def _refuse_non_finite(owner: str, name: str, arr: np.ndarray) -> None:
 
 def float_array(owner: str, name: str, value, dtype: np.dtype) -> np.ndarray:
     """Convert to a float array of ``dtype``; refuse non-numbers and non-finite values."""
-    if type(value) is np.ndarray and value.dtype == dtype:        # the common case, kept cheap
-        if not np.isfinite(value.sum()):                          # a finite sum proves every entry finite
+    if type(value) is np.ndarray and value.dtype == dtype:  # the common case, kept cheap
+        if not np.isfinite(value.sum()):  # a finite sum proves every entry finite
             _refuse_non_finite(owner, name, value)
         return value
     value = to_numpy(value)
     try:
         arr = np.asarray(value)
     except (ValueError, TypeError):
-        raise TypeError(f"{owner}: `{name}` must be an array of numbers, with nested lists of equal "
-                        "lengths") from None
+        raise TypeError(f"{owner}: `{name}` must be an array of numbers, with nested lists of equal lengths") from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"{owner}: `{name}` must be an array of numbers, got dtype {arr.dtype}")
     if np.iscomplexobj(arr):
@@ -69,7 +68,6 @@ def shape_str(shape) -> str:
 
 def expect_shape(owner: str, name: str, arr: np.ndarray, expected) -> None:
     """``expected`` is a tuple of ints or letters (a letter matches any size)."""
-    ok = arr.ndim == len(expected) and all(
-        isinstance(e, str) or a == e for a, e in zip(arr.shape, expected))
+    ok = arr.ndim == len(expected) and all(isinstance(e, str) or a == e for a, e in zip(arr.shape, expected))
     if not ok:
         raise ValueError(f"{owner}: expected {name} of shape {shape_str(expected)}, got {shape_str(arr.shape)}")

@@ -36,9 +36,9 @@ BACKENDS = ("auto", "numpy", "numba")
 _INSTALL = "the numba backend needs numba: pip install 'recurrent[fast]'"
 
 _setting = "auto"
-_kernels = None          # the compiled-kernel module, once imported
+_kernels = None  # the compiled-kernel module, once imported
 _tried = False
-_env_read = False        # RECURRENT_BACKEND is read at first use (set_backend included)
+_env_read = False  # RECURRENT_BACKEND is read at first use (set_backend included)
 
 
 def _check(name):
@@ -61,7 +61,7 @@ def _load():
 
 def set_backend(name: str) -> str:
     """Choose "auto", "numpy" or "numba" for every cell from now on; returns the previous setting."""
-    _read_env()                                      # so that "previous" is what was in force
+    _read_env()  # so that "previous" is what was in force
     return _apply(name)
 
 
@@ -85,7 +85,7 @@ def _read_env():
         try:
             _apply(env.lower())
         except (ValueError, ImportError) as e:
-            _env_read = False                        # keep refusing: every use names the bad value
+            _env_read = False  # keep refusing: every use names the bad value
             raise ValueError(f"RECURRENT_BACKEND={env!r}: {e}") from None
 
 
@@ -103,4 +103,3 @@ def fused(dtype):
     if _setting == "numpy" or dtype not in (np.float32, np.float64):
         return None
     return _load()
-

@@ -25,11 +25,22 @@ from .cells.facts import FACTS
 from .layers import CELLS, LSTM, Linear
 
 SCALAR_LSTM = {
-    "weights": {"W_f": 0.5, "W_hf": 0.1, "b_f": 0.0,
-                "W_i": 0.6, "W_hi": 0.2, "b_i": 0.0,
-                "W_c": 0.7, "W_hc": 0.3, "b_c": 0.0,
-                "W_o": 0.8, "W_ho": 0.4, "b_o": 0.0,
-                "W_y": 4.0, "b_y": 0.0},
+    "weights": {
+        "W_f": 0.5,
+        "W_hf": 0.1,
+        "b_f": 0.0,
+        "W_i": 0.6,
+        "W_hi": 0.2,
+        "b_i": 0.0,
+        "W_c": 0.7,
+        "W_hc": 0.3,
+        "b_c": 0.0,
+        "W_o": 0.8,
+        "W_ho": 0.4,
+        "b_o": 0.0,
+        "W_y": 4.0,
+        "b_y": 0.0,
+    },
     "inputs": [1.0, 2.0, 3.0],
     "target": 4.0,
 }
@@ -77,10 +88,12 @@ def from_notation(weights: dict, cell: str = "lstm", dtype=np.float64):
     w = {}
     for k in expected:
         arr = float_array("from_notation", k, weights[k], np.dtype(dtype))
-        w[k] = arr.reshape(1, 1) if (arr.ndim == 0 and k.startswith("W")) else \
-            (arr.reshape(1) if arr.ndim == 0 else arr)
-    in_key, rec_key = ("W_x", "W_h") if cell == "rnn" else ("W_i" if cell == "lstm" else "W_r",
-                                                            "W_hi" if cell == "lstm" else "W_hr")
+        w[k] = (
+            arr.reshape(1, 1) if (arr.ndim == 0 and k.startswith("W")) else (arr.reshape(1) if arr.ndim == 0 else arr)
+        )
+    in_key, rec_key = (
+        ("W_x", "W_h") if cell == "rnn" else ("W_i" if cell == "lstm" else "W_r", "W_hi" if cell == "lstm" else "W_hr")
+    )
     H, D = w[in_key].shape if w[in_key].ndim == 2 else (None, None)
     if H is None:
         raise ValueError(f"from_notation: '{in_key}' must be a matrix (H, D), got shape {shape_str(w[in_key].shape)}")
@@ -92,21 +105,26 @@ def from_notation(weights: dict, cell: str = "lstm", dtype=np.float64):
 
     letters = _GATE_LETTERS[cell]
     if cell == "rnn":
-        need("W_x", (H, D)); need("W_h", (H, H)); need("b_h", (H,))  # noqa: E702
+        need("W_x", (H, D))
+        need("W_h", (H, H))
+        need("b_h", (H,))  # noqa: E702
         w_ih, w_hh, b_ih = w["W_x"], w["W_h"], w["b_h"]
     else:
         for g in letters:
-            need(f"W_{g}", (H, D)); need(f"W_h{g}", (H, H)); need(f"b_{g}", (H,))  # noqa: E702
+            need(f"W_{g}", (H, D))
+            need(f"W_h{g}", (H, H))
+            need(f"b_{g}", (H,))  # noqa: E702
         w_ih = np.concatenate([w[f"W_{g}"] for g in letters])
         w_hh = np.concatenate([w[f"W_h{g}"] for g in letters])
         b_ih = np.concatenate([w[f"b_{g}"] for g in letters])
     if O is None:
         raise ValueError(f"from_notation: 'W_y' must be a matrix (O, H), got shape {shape_str(w['W_y'].shape)}")
-    need("W_y", (O, H)); need("b_y", (O,))  # noqa: E702
+    need("W_y", (O, H))
+    need("b_y", (O,))  # noqa: E702
     b_hh = np.zeros_like(b_ih)
     if cell == "gru":
         need("b_hn", (H,))
-        b_hh[2 * H:] = w["b_hn"]
+        b_hh[2 * H :] = w["b_hn"]
     layer = CELLS[cell](D, H, dtype=dtype)
     layer.load_state_dict({"weight_ih_l0": w_ih, "weight_hh_l0": w_hh, "bias_ih_l0": b_ih, "bias_hh_l0": b_hh})
     readout = Linear(H, O, dtype=dtype).load_state_dict({"weight": w["W_y"], "bias": w["b_y"]})
@@ -136,7 +154,7 @@ def to_notation(layer, readout=None, layer_index=0, direction=0) -> dict:
             out[f"W_h{g}"] = w_hh[rows]
             out[f"b_{g}"] = b_ih[rows] + b_hh[rows] if g != "n" else b_ih[rows]
         if cell == "gru":
-            out["b_hn"] = b_hh[2 * H:]
+            out["b_hn"] = b_hh[2 * H :]
     if readout is not None:
         out["W_y"], out["b_y"] = readout.params["weight"], readout.params["bias"]
     return {k: np.array(v) for k, v in out.items()}
@@ -158,8 +176,20 @@ def scalar_rnn(dtype=np.float64):
 
 
 SCALAR_GRU = {
-    "weights": {"W_r": 0.5, "W_hr": 0.1, "b_r": 0.0, "W_z": 0.6, "W_hz": 0.2, "b_z": 0.0,
-                "W_n": 0.7, "W_hn": 0.3, "b_n": 0.0, "b_hn": 0.0, "W_y": 4.0, "b_y": 0.0},
+    "weights": {
+        "W_r": 0.5,
+        "W_hr": 0.1,
+        "b_r": 0.0,
+        "W_z": 0.6,
+        "W_hz": 0.2,
+        "b_z": 0.0,
+        "W_n": 0.7,
+        "W_hn": 0.3,
+        "b_n": 0.0,
+        "b_hn": 0.0,
+        "W_y": 4.0,
+        "b_y": 0.0,
+    },
     "inputs": [1.0, 2.0, 3.0],
     "target": 4.0,
 }
@@ -187,8 +217,13 @@ def example(name: str) -> dict:
     if name == "lstm-scalar":
         return {"cell": "lstm", "many_to_one": True, **SCALAR_LSTM}
     if name == "rnn-scalar":
-        return {"cell": "rnn", "many_to_one": False, "weights": SCALAR_RNN["weights"],
-                "inputs": SCALAR_RNN["inputs"], "target": SCALAR_RNN["targets"]}
+        return {
+            "cell": "rnn",
+            "many_to_one": False,
+            "weights": SCALAR_RNN["weights"],
+            "inputs": SCALAR_RNN["inputs"],
+            "target": SCALAR_RNN["targets"],
+        }
     if name == "gru-scalar":
         return {"cell": "gru", "many_to_one": True, **SCALAR_GRU}
     if name == "lstm-vector":
@@ -224,5 +259,11 @@ back through time, as the backward pass above does."""
 def hand_slip_note(tr) -> str:
     """What the widely circulated hand calculation of the scalar LSTM gets wrong, with the trace's numbers."""
     v = tr.main.values
-    return HAND_SLIP.format(h1=float(v["h"][0, 0]), a2=float(v["a_o"][1, 0]), o2=float(v["o"][1, 0]),
-                            h2=float(v["h"][1, 0]), h3=float(v["h"][2, 0]), pred=float(np.ravel(tr.prediction)[0]))
+    return HAND_SLIP.format(
+        h1=float(v["h"][0, 0]),
+        a2=float(v["a_o"][1, 0]),
+        o2=float(v["o"][1, 0]),
+        h2=float(v["h"][1, 0]),
+        h3=float(v["h"][2, 0]),
+        pred=float(np.ravel(tr.prediction)[0]),
+    )

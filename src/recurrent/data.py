@@ -54,8 +54,9 @@ def _sniff_delimiter(first_line: str) -> str:
 def _resolve_column(spec, header, ncols, what, path):
     if spec is None:
         return None
-    if isinstance(spec, int) or (isinstance(spec, str) and spec.lstrip("-").isdigit()
-                                 and (header is None or spec not in header)):
+    if isinstance(spec, int) or (
+        isinstance(spec, str) and spec.lstrip("-").isdigit() and (header is None or spec not in header)
+    ):
         k = int(spec)
         if not -ncols <= k < ncols:
             raise ValueError(f"{path}: {what} index {k} is out of range; the file has {ncols} columns")
@@ -92,12 +93,12 @@ def read_csv(path, column=None, date_column="auto", header=None, delimiter=None,
     first_line = text.lstrip("\r\n").splitlines()[0]
     delim = delimiter or _sniff_delimiter(first_line)
     rows = [(i + 1, r) for i, r in enumerate(csv.reader(_io.StringIO(text, newline=""), delimiter=delim))]
-    rows = [(ln, r) for ln, r in rows if any(c.strip() for c in r)]           # skip blank lines
+    rows = [(ln, r) for ln, r in rows if any(c.strip() for c in r)]  # skip blank lines
     ncols = len(rows[0][1])
     first = rows[0][1]
-    if header is None:                    # a header row is one whose value cell is not a number
+    if header is None:  # a header row is one whose value cell is not a number
         if isinstance(column, str) and not column.lstrip("-").isdigit():
-            header = True                 # a column chosen by name needs a header
+            header = True  # a column chosen by name needs a header
         else:
             k = _resolve_column(column, None, ncols, "column", path)
             try:
@@ -128,9 +129,11 @@ def read_csv(path, column=None, date_column="auto", header=None, delimiter=None,
         if v is not None and math.isinf(v):
             raise ValueError(f"{path}, line {ln}, column {colname!r}: {cell.strip()!r} is not finite")
         if v is None and fill is None:
-            raise ValueError(f"{path}, line {ln}, column {colname!r}: missing value "
-                             f"(refused; fill gaps with --fill ffill|interpolate on the command line, "
-                             f"fill='ffill' or 'interpolate' in read_csv)")
+            raise ValueError(
+                f"{path}, line {ln}, column {colname!r}: missing value "
+                f"(refused; fill gaps with --fill ffill|interpolate on the command line, "
+                f"fill='ffill' or 'interpolate' in read_csv)"
+            )
         values.append(np.nan if v is None else v)
         if dcol is not None:
             dates.append(r[dcol].strip())
@@ -149,7 +152,8 @@ def _fill(y, how, path, colname):
         return np.interp(idx, idx[ok], y[ok])
     first = int(np.argmax(ok))
     if first > 0:
-        raise ValueError(f"{path}, column {colname!r}: the first value is missing; 'ffill' has nothing to repeat "
-                         f"(use 'interpolate')")
+        raise ValueError(
+            f"{path}, column {colname!r}: the first value is missing; 'ffill' has nothing to repeat (use 'interpolate')"
+        )
     last = np.maximum.accumulate(np.where(ok, idx, 0))
     return y[last]

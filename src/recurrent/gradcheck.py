@@ -27,7 +27,7 @@ def numerical_gradient(f, array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
     ``array`` is perturbed in place, one entry at a time, and restored.
     """
     grad = np.zeros_like(array, dtype=np.float64)
-    flat = array.reshape(-1)          # a view: writing to it perturbs `array`
+    flat = array.reshape(-1)  # a view: writing to it perturbs `array`
     for j in range(flat.size):
         old = flat[j]
         flat[j] = old + eps
@@ -64,14 +64,14 @@ class GradcheckResult:
     def __str__(self):
         width = max(len(k) for k in self.errors) if self.errors else 4
         lines = [f"{'array':<{width}}  relative error"]
-        lines += [f"{k:<{width}}  {v:.2e}{'' if v <= self.tol else '  <-- above tol'}"
-                  for k, v in self.errors.items()]
+        lines += [f"{k:<{width}}  {v:.2e}{'' if v <= self.tol else '  <-- above tol'}" for k, v in self.errors.items()]
         lines.append(f"max {self.max_error:.2e} (tol {self.tol:.0e}): {'ok' if self.ok else 'FAILED'}")
         return "\n".join(lines)
 
 
-def gradcheck(layer, x, state=None, *, with_dstate: bool = True, eps: float = 1e-6,
-              tol: float = 1e-6, seed: int = 0) -> GradcheckResult:
+def gradcheck(
+    layer, x, state=None, *, with_dstate: bool = True, eps: float = 1e-6, tol: float = 1e-6, seed: int = 0
+) -> GradcheckResult:
     """Check ``layer.backward`` against central differences, in float64.
 
     The loss is a random projection of the outputs, L = sum(R_y * y) (+ sum(R_s

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)   # 1: the checksum covered the tensors only
+READABLE_VERSIONS = (1, 2)  # 1: the checksum covered the tensors only
 
 
 def tensors_sha256(tensors: dict) -> str:
@@ -66,7 +66,7 @@ def atomic_write_bytes(path, data: bytes) -> None:
         pass
 
 
-_BUILDERS = {}          # a file's kind -> the function that rebuilds its object from (tensors, meta, path)
+_BUILDERS = {}  # a file's kind -> the function that rebuilds its object from (tensors, meta, path)
 
 
 def register_kind(kind: str, build) -> None:
@@ -83,8 +83,10 @@ def load(path: str | os.PathLike) -> object:
     tensors, meta = load_file(path)
     build = _BUILDERS.get(meta["kind"])
     if build is None:
-        raise ValueError(f"{path}: holds a {meta['kind']!r}, which `load` does not rebuild "
-                         f"(it rebuilds {', '.join(sorted(_BUILDERS))})")
+        raise ValueError(
+            f"{path}: holds a {meta['kind']!r}, which `load` does not rebuild "
+            f"(it rebuilds {', '.join(sorted(_BUILDERS))})"
+        )
     return build(tensors, meta, path)
 
 
@@ -96,7 +98,7 @@ def save_file(path, tensors: dict, meta: dict) -> None:
 
     tensors = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
     meta = {**meta, "format_version": FORMAT_VERSION, "library_version": __version__}
-    meta = json.loads(json.dumps(meta))          # the checksum is over what a reader will parse
+    meta = json.loads(json.dumps(meta))  # the checksum is over what a reader will parse
     meta["tensors_sha256"] = tensors_sha256(tensors)
     meta["sha256"] = file_sha256(tensors, meta)
     data = save(tensors, metadata={"recurrent": json.dumps(meta)})
@@ -127,21 +129,26 @@ def load_file(path: str | os.PathLike, kind: str | None = None) -> tuple[dict, d
         raise ValueError(f"{where}: not a recurrent file (only {len(data)} bytes)")
     (n,) = struct.unpack("<Q", data[:8])
     if n > len(data) - 8 and _looks_like_text(data):
-        raise ValueError(f"{where}: not a recurrent file: it is text (it starts {data[:24].decode(errors='replace')!r}"
-                         f"); a model file is safetensors, written by save or --save")
+        raise ValueError(
+            f"{where}: not a recurrent file: it is text (it starts {data[:24].decode(errors='replace')!r}"
+            f"); a model file is safetensors, written by save or --save"
+        )
     if n > len(data) - 8:
-        raise ValueError(f"{where}: not a recurrent file, or truncated (its header length says {n} bytes, "
-                         f"{len(data) - 8} follow)")
+        raise ValueError(
+            f"{where}: not a recurrent file, or truncated (its header length says {n} bytes, {len(data) - 8} follow)"
+        )
     try:
-        header = json.loads(data[8:8 + n])
+        header = json.loads(data[8 : 8 + n])
         meta = json.loads(header["__metadata__"]["recurrent"])
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise ValueError(f"{where}: not a recurrent file (no recurrent metadata in the header)") from None
     if not isinstance(meta, dict) or "kind" not in meta or "sha256" not in meta:
         raise ValueError(f"{where}: not a recurrent file (metadata lacks kind or checksum)")
     if meta.get("format_version") not in READABLE_VERSIONS:
-        raise ValueError(f"{where}: format version {meta.get('format_version')!r} is not supported "
-                         f"(this library reads {', '.join(map(str, READABLE_VERSIONS))})")
+        raise ValueError(
+            f"{where}: format version {meta.get('format_version')!r} is not supported "
+            f"(this library reads {', '.join(map(str, READABLE_VERSIONS))})"
+        )
     if kind is not None and meta["kind"] != kind:
         raise ValueError(f"{where}: holds a {meta['kind']!r}, expected a {kind!r}")
     try:
@@ -153,6 +160,8 @@ def load_file(path: str | os.PathLike, kind: str | None = None) -> tuple[dict, d
             raise ValueError(f"{where}: checksum mismatch: the tensor data was changed or damaged")
     elif file_sha256(tensors, meta) != meta["sha256"]:
         changed = "the metadata" if tensors_sha256(tensors) == meta.get("tensors_sha256") else "the file"
-        raise ValueError(f"{where}: checksum mismatch: {changed} was changed or damaged "
-                         f"(the checksum covers the tensors and the metadata)")
+        raise ValueError(
+            f"{where}: checksum mismatch: {changed} was changed or damaged "
+            f"(the checksum covers the tensors and the metadata)"
+        )
     return tensors, meta

@@ -18,8 +18,10 @@ from ._checks import shape_str
 
 def _check_same_shape(name, pred, target):
     if pred.shape != target.shape:
-        raise ValueError(f"{name}: expected target of shape {shape_str(pred.shape)} like the prediction, "
-                         f"got {shape_str(target.shape)}")
+        raise ValueError(
+            f"{name}: expected target of shape {shape_str(pred.shape)} like the prediction, "
+            f"got {shape_str(target.shape)}"
+        )
 
 
 def mse(pred, target):
@@ -45,8 +47,10 @@ def cross_entropy(logits, labels):
     """Softmax cross-entropy from logits (..., K) and integer labels (...)."""
     labels = np.asarray(labels)
     if labels.shape != logits.shape[:-1]:
-        raise ValueError(f"cross_entropy: expected labels of shape {shape_str(logits.shape[:-1])} "
-                         f"for logits {shape_str(logits.shape)}, got {shape_str(labels.shape)}")
+        raise ValueError(
+            f"cross_entropy: expected labels of shape {shape_str(logits.shape[:-1])} "
+            f"for logits {shape_str(logits.shape)}, got {shape_str(labels.shape)}"
+        )
     if not np.issubdtype(labels.dtype, np.integer):
         if not np.all(labels == np.round(labels)):
             raise ValueError("cross_entropy: labels must be whole class indices")

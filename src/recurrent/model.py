@@ -60,8 +60,9 @@ class Sequential(Module):
             raise ValueError("Sequential: needs at least one layer")
         for k, layer in enumerate(layers):
             if not isinstance(layer, Module):
-                raise TypeError(f"Sequential: layer {k} must be a recurrent layer, Linear or LastStep, "
-                                f"got {type(layer).__name__}")
+                raise TypeError(
+                    f"Sequential: layer {k} must be a recurrent layer, Linear or LastStep, got {type(layer).__name__}"
+                )
         dtypes = {layer.dtype for layer in layers if layer.dtype is not None}
         if len(dtypes) > 1:
             raise TypeError(f"Sequential: all layers must share one dtype, got {sorted(d.name for d in dtypes)}")
@@ -123,8 +124,11 @@ class Sequential(Module):
         If ``record`` is a dict, it receives for each recurrent layer k
         ``record[k] = {"dy": gradient on its output, "cells": its per-step record}``.
         """
-        if not isinstance(cache, dict) or cache.get("module") != "Sequential" or \
-                len(cache["caches"]) != len(self.layers):
+        if (
+            not isinstance(cache, dict)
+            or cache.get("module") != "Sequential"
+            or len(cache["caches"]) != len(self.layers)
+        ):
             raise ValueError("Sequential.backward: `cache` must come from this model's forward")
         grads = {}
         for k in reversed(range(len(self.layers))):
@@ -147,7 +151,7 @@ class Sequential(Module):
 
         batch_size = positive_int("predict", "batch_size", batch_size)
         X = np.asarray(X)
-        outs = [self.forward(X[i:i + batch_size])[0] for i in range(0, max(len(X), 1), batch_size)]
+        outs = [self.forward(X[i : i + batch_size])[0] for i in range(0, max(len(X), 1), batch_size)]
         return np.concatenate(outs, axis=0)
 
     def evaluate(self, X, Y, loss="mse", batch_size=256) -> float:

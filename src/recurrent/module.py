@@ -40,8 +40,9 @@ class Module:
         extra = [k for k in state_dict if k not in expected]
         if missing:
             k = missing[0]
-            raise ValueError(f"{owner}: missing key '{k}' (expected shape {shape_str(expected[k])}); "
-                             f"{len(missing)} missing in all")
+            raise ValueError(
+                f"{owner}: missing key '{k}' (expected shape {shape_str(expected[k])}); {len(missing)} missing in all"
+            )
         if extra:
             raise ValueError(f"{owner}: unexpected key '{extra[0]}'; expected keys {list(expected)}")
         new = {}

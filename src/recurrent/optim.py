@@ -23,8 +23,13 @@ import numpy as np
 
 
 def _nonneg(owner, name, value, upper=None):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value < 0 \
-            or (upper is not None and value >= upper):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not np.isfinite(value)
+        or value < 0
+        or (upper is not None and value >= upper)
+    ):
         rng = f"[0, {upper})" if upper is not None else ">= 0"
         raise ValueError(f"{owner}: `{name}` must be a number {rng}, got {value!r}")
     return float(value)
@@ -37,14 +42,15 @@ class Optimizer:
         self.lr = _nonneg(type(self).__name__, "lr", lr)
         if self.lr == 0:
             raise ValueError(f"{type(self).__name__}: `lr` must be positive, got {lr!r}")
-        self.state = {}          # name -> dict of arrays
+        self.state = {}  # name -> dict of arrays
         self.steps = 0
 
     def step(self, params: dict, grads: dict) -> None:
         if set(grads) != set(params):
             missing = sorted(set(params) - set(grads)) or sorted(set(grads) - set(params))
-            raise ValueError(f"{type(self).__name__}.step: grads must have the keys of params; "
-                             f"differs at {missing[0]!r}")
+            raise ValueError(
+                f"{type(self).__name__}.step: grads must have the keys of params; differs at {missing[0]!r}"
+            )
         self.steps += 1
         for name, p in params.items():
             self._update(name, p, grads[name])
@@ -65,8 +71,9 @@ class Optimizer:
 
     def load_state_dict(self, sd: dict) -> Optimizer:
         if sd.get("config", {}).get("type") != type(self).__name__:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: state is for "
-                             f"{sd.get('config', {}).get('type')!r}")
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: state is for {sd.get('config', {}).get('type')!r}"
+            )
         self.steps = int(sd["steps"])
         self.state = {}
         for full, arr in sd["buffers"].items():
@@ -95,7 +102,7 @@ class SGD(Optimizer):
             first = "momentum" not in self.state.get(name, {})
             b = self._buffer(name, "momentum", p)
             if first:
-                b[...] = g                       # torch starts the buffer at the first gradient
+                b[...] = g  # torch starts the buffer at the first gradient
             else:
                 b *= self.momentum
                 b += g
@@ -129,8 +136,8 @@ class Adam(Optimizer):
         v *= b2
         v += (1.0 - b2) * g * g
         t = self.steps
-        step_size = self.lr / (1.0 - b1 ** t)
-        denom = np.sqrt(v) / np.sqrt(1.0 - b2 ** t) + self.eps
+        step_size = self.lr / (1.0 - b1**t)
+        denom = np.sqrt(v) / np.sqrt(1.0 - b2**t) + self.eps
         p -= (step_size * m / denom).astype(p.dtype, copy=False)
 
 

@@ -44,17 +44,24 @@ def plot_trace(tr, path, cell_index=0) -> None:
     ct = tr.cells[cell_index]
     panels = PANELS[tr.cell]
     T, H = np.shape(ct.values["h"])
-    fig, axes = plt.subplots(len(panels), 1, figsize=(max(4, 0.6 * T + 2), 1.1 * len(panels) * max(1, H / 4) + 0.8),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(panels), 1, figsize=(max(4, 0.6 * T + 2), 1.1 * len(panels) * max(1, H / 4) + 0.8), squeeze=False
+    )
     for ax, (key, title) in zip(axes[:, 0], panels):
-        data = np.asarray(ct.values[key]).T                    # (H, T)
+        data = np.asarray(ct.values[key]).T  # (H, T)
         gate = key not in ("c", "h", "g", "n")
         vmax = 1.0 if gate else max(1.0, float(np.abs(data).max()))
-        im = ax.imshow(data, aspect="auto", cmap="viridis" if gate else "RdBu_r",
-                       vmin=0.0 if gate else -vmax, vmax=vmax, interpolation="nearest")
+        im = ax.imshow(
+            data,
+            aspect="auto",
+            cmap="viridis" if gate else "RdBu_r",
+            vmin=0.0 if gate else -vmax,
+            vmax=vmax,
+            interpolation="nearest",
+        )
         if T * H <= 60:
             for (u, t), v in np.ndenumerate(data):
-                r, g, b, _ = im.cmap(im.norm(v))                    # white on dark cells, black on light
+                r, g, b, _ = im.cmap(im.norm(v))  # white on dark cells, black on light
                 dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
                 ax.text(t, u, f"{v:.2f}", ha="center", va="center", fontsize=7, color="white" if dark else "black")
         ax.set_ylabel(title, rotation=0, ha="right", va="center", fontsize=8)
@@ -65,7 +72,7 @@ def plot_trace(tr, path, cell_index=0) -> None:
         fig.colorbar(im, ax=ax, fraction=0.03, pad=0.01)
     axes[-1, 0].set_xlabel("time step")
     fig.suptitle(f"{tr.cell.upper()} layer {ct.layer + 1}{' (reverse)' if ct.direction else ''}: activations by step")
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))     # room for the title above the first panel
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))  # room for the title above the first panel
     save_figure(fig, path)
 
 
@@ -98,8 +105,20 @@ def zoom_start(n_history, horizon, season) -> int:
     return max(0, n_history - keep)
 
 
-def plot_forecast(path, values, n_train, forecast, *, labels=None, future_labels=None, baselines=None,
-                  season=1, bands=None, title="forecast", ylabel=None) -> None:
+def plot_forecast(
+    path,
+    values,
+    n_train,
+    forecast,
+    *,
+    labels=None,
+    future_labels=None,
+    baselines=None,
+    season=1,
+    bands=None,
+    title="forecast",
+    ylabel=None,
+) -> None:
     """History, the held-out values (if any), the forecast and the baselines' forecasts.
 
     ``labels``: one per value of ``values`` (dates are drawn on a date axis), and
@@ -115,7 +134,7 @@ def plot_forecast(path, values, n_train, forecast, *, labels=None, future_labels
     n_all = max(len(y), n_train + h)
     dates = None
     if labels is not None:
-        more = list(future_labels or [])[:max(0, n_all - len(labels))]
+        more = list(future_labels or [])[: max(0, n_all - len(labels))]
         dates = _as_dates(list(labels) + more)
         if dates is not None and len(dates) < n_all:
             dates = None
@@ -123,17 +142,24 @@ def plot_forecast(path, values, n_train, forecast, *, labels=None, future_labels
     start = zoom_start(n_train, h, season)
     views = [0, start] if start > 0 and n_train > 200 else [0]
     fig, axes = plt.subplots(len(views), 1, figsize=(10, 3.4 * len(views) + 0.6), squeeze=False)
-    fx = x[n_train:n_train + h]
+    fx = x[n_train : n_train + h]
     for ax, lo in zip(axes[:, 0], views):
         ax.plot(x[lo:n_train], y[lo:n_train], color="0.25", lw=1, label="history")
         if n_train < len(y):
-            ax.plot(x[n_train:len(y)], y[n_train:], color="tab:green", lw=1.5, zorder=3, label="held out (actual)")
+            ax.plot(x[n_train : len(y)], y[n_train:], color="tab:green", lw=1.5, zorder=3, label="held out (actual)")
         for level, (b_lo, b_hi) in sorted((bands or {}).items(), reverse=True):
-            ax.fill_between(fx, b_lo, b_hi, color="tab:red", alpha=0.12 + 0.1 * (level < 90), lw=0,
-                            label=f"{level:g}% interval")
+            ax.fill_between(
+                fx, b_lo, b_hi, color="tab:red", alpha=0.12 + 0.1 * (level < 90), lw=0, label=f"{level:g}% interval"
+            )
         for k, (name, b) in enumerate((baselines or {}).items()):
-            ax.plot(fx, b, lw=1, ls=(0, (4, 2)) if k % 2 == 0 else (0, (1, 1.5)),
-                    color=f"C{(k + 4) % 10}", label=name.replace("_", " "))
+            ax.plot(
+                fx,
+                b,
+                lw=1,
+                ls=(0, (4, 2)) if k % 2 == 0 else (0, (1, 1.5)),
+                color=f"C{(k + 4) % 10}",
+                label=name.replace("_", " "),
+            )
         ax.plot(fx, forecast, color="tab:red", lw=1.8, marker="." if h <= 60 else None, ms=4, label="forecast")
         ax.axvline(x[n_train - 1] if dates is not None else n_train - 0.5, color="0.6", lw=0.8, ls="--")
         if ylabel:
@@ -182,8 +208,7 @@ def plot_many(path, items, season=1, total=None, title="forecasts") -> None:
             ax.plot(np.arange(n_train, len(y)), y[n_train:], color="tab:green", lw=1.5, zorder=3, label="held out")
         fx = np.arange(n_train, n_train + h)
         for level, (b_lo, b_hi) in sorted((bands or {}).items(), reverse=True):
-            ax.fill_between(fx, b_lo, b_hi, color="tab:red", alpha=0.12 + 0.1 * (level < 90), lw=0,
-                            label=f"{level:g}%")
+            ax.fill_between(fx, b_lo, b_hi, color="tab:red", alpha=0.12 + 0.1 * (level < 90), lw=0, label=f"{level:g}%")
         ax.plot(fx, forecast, color="tab:red", lw=1.5, label="forecast")
         ax.set_title(str(name), fontsize=9)
         ax.tick_params(labelsize=7)

@@ -37,7 +37,7 @@ def _preactivations(cell, cache):
         ax = x @ w_ih.T + b_ih
         ah = h[:, :-1] @ w_hh.T + b_hh
         a = ax + ah
-        a[..., 2 * H:] = ax[..., 2 * H:] + cache.gates[..., :H] * ah[..., 2 * H:]   # r * (W_hn h + b_hn)
+        a[..., 2 * H :] = ax[..., 2 * H :] + cache.gates[..., :H] * ah[..., 2 * H :]  # r * (W_hn h + b_hn)
         return a
     return x @ w_ih.T + (b_ih + b_hh) + h[:, :-1] @ w_hh.T
 
@@ -49,24 +49,24 @@ class CellTrace:
     layer: int
     direction: int
     cell: str
-    values: dict            # name -> (T, H) or (T, D): x, h_prev, c_prev, a_<gate>, <gate>, c, h
-    grads: dict = field(default_factory=dict)   # name -> (T, H): dy, dh, dc, da_<gate>
+    values: dict  # name -> (T, H) or (T, D): x, h_prev, c_prev, a_<gate>, <gate>, c, h
+    grads: dict = field(default_factory=dict)  # name -> (T, H): dy, dh, dc, da_<gate>
     weights: dict = field(default_factory=dict)  # W_<gate>, W_h<gate>, b_<gate> (+ b_hn for GRU)
 
 
 @dataclass
 class Trace:
     cell: str
-    cells: list                         # CellTrace for every layer and direction
-    nonlinearity: str = "tanh"          # the plain RNN's: "tanh" or "relu" (the gated cells' is tanh)
+    cells: list  # CellTrace for every layer and direction
+    nonlinearity: str = "tanh"  # the plain RNN's: "tanh" or "relu" (the gated cells' is tanh)
     prediction: np.ndarray | None = None
     target: np.ndarray | None = None
     loss: float | None = None
     loss_name: str | None = None
     dprediction: np.ndarray | None = None
     param_grads: dict = field(default_factory=dict)
-    readout: dict = field(default_factory=dict)     # W_y, b_y when the model ends in a Linear
-    readout_grads: dict = field(default_factory=dict)   # their gradients, with a loss or dy
+    readout: dict = field(default_factory=dict)  # W_y, b_y when the model ends in a Linear
+    readout_grads: dict = field(default_factory=dict)  # their gradients, with a loss or dy
     many_to_one: bool = True
     model: object = None
 
@@ -87,8 +87,9 @@ class Trace:
         if not ct.grads:
             return []
         T = len(ct.values["h"])
-        return [{"t": t + 1, **{k: np.atleast_1d(v[t]).tolist() for k, v in ct.grads.items()}}
-                for t in reversed(range(T))]
+        return [
+            {"t": t + 1, **{k: np.atleast_1d(v[t]).tolist() for k, v in ct.grads.items()}} for t in reversed(range(T))
+        ]
 
     # renderings live in recurrent.explain; these are shortcuts
     def table(self, digits=3) -> str:
@@ -120,8 +121,10 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0) -> T
     """
     layers = model.layers if isinstance(model, Sequential) else [model]
     if not getattr(layers[0], "is_recurrent", False):
-        raise TypeError("trace: expected an LSTM, GRU or RNN layer, or a Sequential that starts with one, "
-                        f"got {type(layers[0]).__name__}")
+        raise TypeError(
+            "trace: expected an LSTM, GRU or RNN layer, or a Sequential that starts with one, "
+            f"got {type(layers[0]).__name__}"
+        )
     rnn = layers[0]
     arr = np.asarray(x, dtype=rnn.dtype)
     if arr.ndim == 1:
@@ -176,17 +179,17 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0) -> T
     for l in range(rnn.num_layers):
         for d in range(rnn.num_directions):
             c = rnn_cache["layers"][l][d]
-            order = slice(None) if d == 0 else slice(None, None, -1)   # back to time order
+            order = slice(None) if d == 0 else slice(None, None, -1)  # back to time order
             vals = {"x": c.x[sample][order], "h_prev": c.h[sample, :-1][order]}
             if cell == "lstm":
                 vals["c_prev"] = c.c[sample, :-1][order]
             pre = _preactivations(cell, c)[sample][order]
             gates = GATE_ORDER[cell]
             for k, g in enumerate(gates):
-                vals[f"a_{g}" if g != "a" else "a"] = pre[:, k * H:(k + 1) * H]
+                vals[f"a_{g}" if g != "a" else "a"] = pre[:, k * H : (k + 1) * H]
             if cell != "rnn":
                 for k, g in enumerate(gates):
-                    vals[g] = c.gates[sample][order][:, k * H:(k + 1) * H]
+                    vals[g] = c.gates[sample][order][:, k * H : (k + 1) * H]
             if cell == "lstm":
                 vals["c"] = c.c[sample, 1:][order]
             vals["h"] = c.h[sample, 1:][order]
@@ -197,13 +200,13 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0) -> T
                 if cell == "lstm":
                     g["dc"] = rec["dc"][sample][order]
                 if l == rnn.num_layers - 1:
-                    dys = dy_rnn[sample][:, d * H:(d + 1) * H]
+                    dys = dy_rnn[sample][:, d * H : (d + 1) * H]
                     g["dy"] = dys
                 da = rec["da"] if cell != "gru" else rec["dax"]
                 for k, gname in enumerate(gates):
-                    g[f"da_{gname}" if gname != "a" else "da"] = da[sample][order][:, k * H:(k + 1) * H]
+                    g[f"da_{gname}" if gname != "a" else "da"] = da[sample][order][:, k * H : (k + 1) * H]
                 if cell == "gru":
-                    g["dah_n"] = rec["dah"][sample][order][:, 2 * H:]
+                    g["dah_n"] = rec["dah"][sample][order][:, 2 * H :]
                 ct.grads = g
             result.cells.append(ct)
     return result

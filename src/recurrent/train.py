@@ -60,8 +60,12 @@ class History:
         return {"loss": list(self.loss), "val_loss": list(self.val_loss)}
 
     def to_dict(self) -> dict:
-        return {"loss": self.loss, "val_loss": self.val_loss, "best_epoch": self.best_epoch,
-                "stopped_early": self.stopped_early}
+        return {
+            "loss": self.loss,
+            "val_loss": self.val_loss,
+            "best_epoch": self.best_epoch,
+            "stopped_early": self.stopped_early,
+        }
 
 
 def check_data(model, X, Y, loss, owner="fit"):
@@ -84,8 +88,10 @@ def check_data(model, X, Y, loss, owner="fit"):
     out = model.forward(X[:1])[0]
     want = out.shape[1:-1] if classify else out.shape[1:]
     if Y.shape[1:] != want:
-        raise ValueError(f"{owner}: the model outputs {chk.shape_str(('N',) + out.shape[1:])} per batch, so Y "
-                         f"should be {chk.shape_str(('N',) + want)}, got {chk.shape_str(Y.shape)}")
+        raise ValueError(
+            f"{owner}: the model outputs {chk.shape_str(('N',) + out.shape[1:])} per batch, so Y "
+            f"should be {chk.shape_str(('N',) + want)}, got {chk.shape_str(Y.shape)}"
+        )
     if classify and Y.size and (Y.min() < 0 or Y.max() >= out.shape[-1]):
         raise ValueError(f"{owner}: class labels must be in [0, {out.shape[-1]}), got {Y.min()}..{Y.max()}")
     return X, Y
@@ -95,8 +101,8 @@ def mean_loss(model, X, Y, loss_fn, batch_size=256) -> float:
     """Mean loss over checked arrays, each batch weighted by its size."""
     total = 0.0
     for i in range(0, len(X), batch_size):
-        value, _ = loss_fn(model.forward(X[i:i + batch_size])[0], Y[i:i + batch_size])
-        total += value * len(X[i:i + batch_size])
+        value, _ = loss_fn(model.forward(X[i : i + batch_size])[0], Y[i : i + batch_size])
+        total += value * len(X[i : i + batch_size])
     return total / len(X)
 
 
@@ -110,9 +116,15 @@ def _save_checkpoint(path, model, opt, rng, history, es_state, epoch, best):
     tensors.update({f"optim/{k}": v for k, v in sd["buffers"].items()})
     if best is not None:
         tensors.update({f"best/{k}": v for k, v in best.items()})
-    meta = {"kind": "checkpoint", "layers": model.config(), "epoch": epoch,
-            "optimizer": {"config": sd["config"], "steps": sd["steps"]},
-            "rng": rng.bit_generator.state, "history": history.to_dict(), "early_stopping": es_state}
+    meta = {
+        "kind": "checkpoint",
+        "layers": model.config(),
+        "epoch": epoch,
+        "optimizer": {"config": sd["config"], "steps": sd["steps"]},
+        "rng": rng.bit_generator.state,
+        "history": history.to_dict(),
+        "early_stopping": es_state,
+    }
     io.save_file(path, tensors, meta)
 
 
@@ -122,20 +134,40 @@ def _load_checkpoint(path, model):
         raise ValueError(f"{path}: checkpoint is for a different model ({meta['layers']})")
 
     def part(prefix):
-        return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+        return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
 
     model.load_state_dict(part("model/"))
     opt = optim.from_config(meta["optimizer"]["config"])
-    opt.load_state_dict({"config": meta["optimizer"]["config"], "steps": meta["optimizer"]["steps"],
-                         "buffers": part("optim/")})
+    opt.load_state_dict(
+        {"config": meta["optimizer"]["config"], "steps": meta["optimizer"]["steps"], "buffers": part("optim/")}
+    )
     best = part("best/") or None
     return meta, opt, best
 
 
-def fit(model, X, Y, *, loss="mse", optimizer="adam", epochs=10, batch_size=32, validation_split=0.0,
-        validation_data=None, shuffle=True, clip_norm=None, clip_value=None, early_stopping=None,
-        seed=None, progress=True, checkpoint=None, checkpoint_every=1, resume=None, freeze=(),
-        segment=None) -> History:
+def fit(
+    model,
+    X,
+    Y,
+    *,
+    loss="mse",
+    optimizer="adam",
+    epochs=10,
+    batch_size=32,
+    validation_split=0.0,
+    validation_data=None,
+    shuffle=True,
+    clip_norm=None,
+    clip_value=None,
+    early_stopping=None,
+    seed=None,
+    progress=True,
+    checkpoint=None,
+    checkpoint_every=1,
+    resume=None,
+    freeze=(),
+    segment=None,
+) -> History:
     """Train ``model`` on X (N, T, D) and Y with minibatch backpropagation through time.
 
     Args:
@@ -184,21 +216,27 @@ def fit(model, X, Y, *, loss="mse", optimizer="adam", epochs=10, batch_size=32, 
         Xv, Yv = check_data(model, *validation_data, loss_name, owner="fit (validation_data)")
         Xt, Yt = X, Y
     else:
-        if isinstance(validation_split, bool) or not isinstance(validation_split, (int, float)) \
-                or not 0 <= validation_split < 1:
+        if (
+            isinstance(validation_split, bool)
+            or not isinstance(validation_split, (int, float))
+            or not 0 <= validation_split < 1
+        ):
             raise ValueError(f"fit: `validation_split` must be in [0, 1), got {validation_split!r}")
         n_val = int(len(X) * validation_split)
         if validation_split > 0 and (n_val == 0 or n_val == len(X)):
-            raise ValueError(f"fit: validation_split={validation_split} of {len(X)} samples leaves "
-                             f"{n_val} for validation and {len(X) - n_val} for training")
-        Xt, Yt, Xv, Yv = X[:len(X) - n_val], Y[:len(Y) - n_val], X[len(X) - n_val:], Y[len(Y) - n_val:]
+            raise ValueError(
+                f"fit: validation_split={validation_split} of {len(X)} samples leaves "
+                f"{n_val} for validation and {len(X) - n_val} for training"
+            )
+        Xt, Yt, Xv, Yv = X[: len(X) - n_val], Y[: len(Y) - n_val], X[len(X) - n_val :], Y[len(Y) - n_val :]
         if n_val == 0:
             Xv = Yv = None
     if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
         early_stopping = EarlyStopping(patience=early_stopping)
     if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
-        raise TypeError(f"fit: `early_stopping` must be an EarlyStopping, an int patience or None, "
-                        f"got {early_stopping!r}")
+        raise TypeError(
+            f"fit: `early_stopping` must be an EarlyStopping, an int patience or None, got {early_stopping!r}"
+        )
 
     rng = np.random.default_rng(seed)
     history = History()
@@ -226,7 +264,7 @@ def fit(model, X, Y, *, loss="mse", optimizer="adam", epochs=10, batch_size=32, 
             order = rng.permutation(n) if shuffle else np.arange(n)
             total = 0.0
             for step, i in enumerate(range(0, n, batch_size)):
-                idx = order[i:i + batch_size]
+                idx = order[i : i + batch_size]
                 with np.errstate(over="ignore", invalid="ignore"):  # checked just below, with a clear message
                     pred, cache = model.forward(Xt[idx], segment=segment)
                     value, dpred = loss_fn(pred, Yt[idx])
@@ -236,7 +274,8 @@ def fit(model, X, Y, *, loss="mse", optimizer="adam", epochs=10, batch_size=32, 
                     raise NonFiniteError(
                         f"fit: non-finite {what} at epoch {epoch + 1}, step {step + 1} (loss {value}); "
                         f"training stopped with the weights of the last finite step. "
-                        f"Try a smaller learning rate or clip_norm.")
+                        f"Try a smaller learning rate or clip_norm."
+                    )
                 if frozen:
                     grads = {k: g for k, g in grads.items() if k not in frozen}
                 if clip_value is not None:
@@ -262,8 +301,10 @@ def fit(model, X, Y, *, loss="mse", optimizer="adam", epochs=10, batch_size=32, 
                 history.stopped_early = stop
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(loss=f"{history.loss[-1]:.4g}",
-                                **({"val": f"{history.val_loss[-1]:.4g}"} if history.val_loss else {}))
+                bar.set_postfix(
+                    loss=f"{history.loss[-1]:.4g}",
+                    **({"val": f"{history.val_loss[-1]:.4g}"} if history.val_loss else {}),
+                )
             if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or epoch + 1 == epochs or stop):
                 _save_checkpoint(checkpoint, model, opt, rng, history, es, epoch + 1, best_weights)
             if stop:

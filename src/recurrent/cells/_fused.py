@@ -62,6 +62,7 @@ def sigmoid(x):
 @overload(tanh)
 def _tanh(x):
     if x == types.float32:
+
         def impl(x):
             # Python's max(a, b) and min(a, b) return a unless b compares larger (smaller), so a
             # NaN x passes through both clamps, and each compiles to one vector instruction.
@@ -70,6 +71,7 @@ def _tanh(x):
             p = ((((((_A13 * y2 + _A11) * y2 + _A9) * y2 + _A7) * y2 + _A5) * y2 + _A3) * y2 + _A1) * y
             q = ((_B6 * y2 + _B4) * y2 + _B2) * y2 + _B0
             return min(max(p / q, -_ONE32), _ONE32)
+
         return impl
     if x == types.float64:
         return lambda x: math.tanh(x)
@@ -121,6 +123,7 @@ def transpose(a, out):
 
 
 # ---------------------------------------------------------------------------------------- LSTM
+
 
 @njit(**_OPTS)
 def lstm_forward_step(G, C, TC, Z, XW, b, zc, t, hr):
@@ -201,7 +204,7 @@ def lstm_backward_step(G, C, TC, dy, dh_next, dc, da, DA, t):
     H4, N = G.shape[1], G.shape[2]
     H = H4 // 4
     M = H * N
-    _add_output_grad(dh_next, dy, t)                 # dh_t: from the output and from step t + 1
+    _add_output_grad(dh_next, dy, t)  # dh_t: from the output and from step t + 1
     gt = G[t].reshape(4 * M)
     c_prev, tc = C[t].reshape(M), TC[t].reshape(M)
     dhn, dcf, d = dh_next.reshape(M), dc.reshape(M), da.reshape(4 * M)
@@ -239,6 +242,7 @@ def lstm_backward_small(G, C, TC, dy, dh_next, dc, da, DA, w_hh_T):
 
 # ---------------------------------------------------------------------------------------- GRU
 
+
 @njit(**_OPTS)
 def gru_forward_step(AX, b_ih, ah, b_hh, G, AHN, Zh, zc, t):
     """Step t. AX (3H, T, N): W_ih x for every step; ah (3H, N): W_hh h_{t-1}; zc (H, N): h_{t-1}.
@@ -250,7 +254,7 @@ def gru_forward_step(AX, b_ih, ah, b_hh, G, AHN, Zh, zc, t):
     H = H3 // 3
     M = H * N
     gt, at = G[t], AHN[t]
-    for q in range(2 * H):                           # pre-activations of r and z, and n's two parts
+    for q in range(2 * H):  # pre-activations of r and z, and n's two parts
         bq = b_ih[q] + b_hh[q]
         for n in range(N):
             gt[q, n] = AX[q, t, n] + ah[q, n] + bq
@@ -260,12 +264,12 @@ def gru_forward_step(AX, b_ih, ah, b_hh, G, AHN, Zh, zc, t):
             gt[2 * H + j, n] = AX[2 * H + j, t, n] + bi
             at[j, n] = ah[2 * H + j, n] + bh
     g, ahn, h = gt.reshape(3 * M), at.reshape(M), zc.reshape(M)
-    for k in range(M):                               # one flat loop over few arrays: LLVM vectorises it
+    for k in range(M):  # one flat loop over few arrays: LLVM vectorises it
         r = sigmoid(g[k])
         z = sigmoid(g[M + k])
         nn = tanh(g[2 * M + k] + r * ahn[k])
         g[k], g[M + k], g[2 * M + k] = r, z, nn
-        h[k] = nn + z * (h[k] - nn)                  # (1 - z) n + z h_{t-1}
+        h[k] = nn + z * (h[k] - nn)  # (1 - z) n + z h_{t-1}
     for j in range(H):
         for n in range(N):
             Zh[j, t + 1, n] = zc[j, n]
@@ -283,20 +287,20 @@ def gru_backward_step(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, t):
     H = H3 // 3
     M = H * N
     one = dah.dtype.type(1.0)
-    for j in range(H):                               # h_{t-1}, contiguous
+    for j in range(H):  # h_{t-1}, contiguous
         for n in range(N):
             hp[j, n] = Zh[j, t, n]
     _add_output_grad(rec, dy, t)
     g, ahn = G[t].reshape(3 * M), AHN[t].reshape(M)
     dh, c, h_prev, d, dn = rec.reshape(M), carry.reshape(M), hp.reshape(M), dah.reshape(3 * M), dan.reshape(M)
     for k in range(M):
-        dh[k] += c[k]                                # dh_t, in place of rec
+        dh[k] += c[k]  # dh_t, in place of rec
     for k in range(M):
         r, z, nn = g[k], g[M + k], g[2 * M + k]
-        dnk = dh[k] * (one - z) * (one - nn * nn)    # on the candidate's pre-activation
-        d[k] = dnk * ahn[k] * r * (one - r)          # reset gate
-        d[M + k] = dh[k] * (h_prev[k] - nn) * z * (one - z)   # update gate
-        d[2 * M + k] = dnk * r                       # recurrent part of n: through r
+        dnk = dh[k] * (one - z) * (one - nn * nn)  # on the candidate's pre-activation
+        d[k] = dnk * ahn[k] * r * (one - r)  # reset gate
+        d[M + k] = dh[k] * (h_prev[k] - nn) * z * (one - z)  # update gate
+        d[2 * M + k] = dnk * r  # recurrent part of n: through r
         dn[k] = dnk
         c[k] = dh[k] * z
     for q in range(H3):
@@ -323,6 +327,7 @@ def gru_backward_small(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, w_hh_
 
 # ---------------------------------------------------------------------------------------- RNN
 
+
 @njit(**_OPTS)
 def rnn_forward_step(a, Z, XW, b, zc, t, hr, relu):
     """Step t. a (H, N) holds W z_t, plus XW[:, t] + b (XW is (H, T, N)) when XW is not empty.
@@ -340,7 +345,7 @@ def rnn_forward_step(a, Z, XW, b, zc, t, hr, relu):
         for n in range(N):
             v = a[j, n]
             if relu:
-                Z[hr + j, t + 1, n] = zero if v < zero else v   # NaN stays NaN, as in np.maximum
+                Z[hr + j, t + 1, n] = zero if v < zero else v  # NaN stays NaN, as in np.maximum
             else:
                 Z[hr + j, t + 1, n] = tanh(v)
     _next_input(Z, zc, t)

@@ -52,24 +52,24 @@ GATES = ("r", "z", "n")
 class GRUCache(Cache):
     """What forward keeps for backward and batch-first views for readers."""
 
-    x: np.ndarray                 # (N, T, D)
-    X: np.ndarray | None          # a wide input in (t, n) row order, else None
-    Zh: np.ndarray                # [h_{t-1}; 1] per step
-    G: np.ndarray                 # (T, 3H, N) r, z, n
-    AHN: np.ndarray               # (T, H, N) W_hn h_{t-1} + b_hn
+    x: np.ndarray  # (N, T, D)
+    X: np.ndarray | None  # a wide input in (t, n) row order, else None
+    Zh: np.ndarray  # [h_{t-1}; 1] per step
+    G: np.ndarray  # (T, 3H, N) r, z, n
+    AHN: np.ndarray  # (T, H, N) W_hn h_{t-1} + b_hn
     w_ih: np.ndarray
     w_hh: np.ndarray
     b_ih: np.ndarray
     b_hh: np.ndarray
-    h: np.ndarray                 # (N, T + 1, H), a view
-    gates: np.ndarray             # (N, T, 3H), a view
-    ah_n: np.ndarray              # (N, T, H), a view
+    h: np.ndarray  # (N, T + 1, H), a view
+    gates: np.ndarray  # (N, T, 3H), a view
+    ah_n: np.ndarray  # (N, T, H), a view
 
 
 def _rz_scale(H, dtype, exp_route):
     """r and z rows: -1 for 1 / (1 + exp(-a)), or 1/2 for 0.5 tanh(a / 2) + 0.5; n rows: 1."""
     s = np.ones((3 * H, 1), dtype=dtype)
-    s[:2 * H] = -1.0 if exp_route else 0.5
+    s[: 2 * H] = -1.0 if exp_route else 0.5
     return s
 
 
@@ -81,30 +81,31 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     N, T, D = x.shape
     H = w_hh.shape[1]
     dt = x.dtype
-    fz = fused(dt)                                   # the optional fused kernels (recurrent.backend)
+    fz = fused(dt)  # the optional fused kernels (recurrent.backend)
     exp_route = 2 * H * N >= EXP_ROUTE_MIN
-    X = time_major(x)                               # x, rows in (t, n) order (T N, D)
-    if fz is None:                                   # r, z rows pre-scaled for the activation trick
+    X = time_major(x)  # x, rows in (t, n) order (T N, D)
+    if fz is None:  # r, z rows pre-scaled for the activation trick
         scale = _rz_scale(H, dt, exp_route)
         AX = np.matmul(w_ih * scale, X.T, out=empty((3 * H, T * N), dt))
         AX += b_ih[:, None] * scale
-        w_h = np.concatenate([w_hh, b_hh[:, None]], axis=1) * scale            # [W_hh | b_hh], (3H, H + 1)
+        w_h = np.concatenate([w_hh, b_hh[:, None]], axis=1) * scale  # [W_hh | b_hh], (3H, H + 1)
     else:
-        AX = np.matmul(w_ih, X.T, out=empty((3 * H, T * N), dt))   # the kernel adds b_ih and b_hh
-    AX = AX.reshape(3 * H, T, N)                     # input parts of every step, feature-major
-    Zh = empty((H + 1, T + 1, N), dt)                # column block t is [h_{t-1}; 1]
+        AX = np.matmul(w_ih, X.T, out=empty((3 * H, T * N), dt))  # the kernel adds b_ih and b_hh
+    AX = AX.reshape(3 * H, T, N)  # input parts of every step, feature-major
+    Zh = empty((H + 1, T + 1, N), dt)  # column block t is [h_{t-1}; 1]
     Zh[:H, 0] = h0.T
     Zh[H] = 1.0
-    G = empty((T, 3 * H, N), dt)                     # r, z, n per step
-    AHN = empty((T, H, N), dt)                       # W_hn h_{t-1} + b_hn, needed for dr
+    G = empty((T, 3 * H, N), dt)  # r, z, n per step
+    AHN = empty((T, H, N), dt)  # W_hn h_{t-1} + b_hn, needed for dr
     ah = np.empty((3 * H, N), dtype=dt)
-    if fz is not None:                               # the same loop, each step's elementwise work fused
+    if fz is not None:  # the same loop, each step's elementwise work fused
         _forward_fused(fz, AX, b_ih, w_hh, b_hh, ah, G, AHN, Zh)
     else:
         _forward_numpy(AX, w_h, ah, G, AHN, Zh, exp_route)
     Hs = Zh[:H]
-    cache = GRUCache(x, X, Zh, G, AHN, w_ih, w_hh, b_ih, b_hh,
-                     Hs.transpose(2, 1, 0), G.transpose(2, 0, 1), AHN.transpose(2, 0, 1))
+    cache = GRUCache(
+        x, X, Zh, G, AHN, w_ih, w_hh, b_ih, b_hh, Hs.transpose(2, 1, 0), G.transpose(2, 0, 1), AHN.transpose(2, 0, 1)
+    )
     return Hs[:, 1:].transpose(2, 1, 0), Hs[:, T].T, None, cache
 
 
@@ -112,8 +113,8 @@ def _forward_fused(fz, AX, b_ih, w_hh, b_hh, ah, G, AHN, Zh):
     """The recurrence with the fused kernels (they add b_ih and b_hh themselves)."""
     T, H3, N = G.shape
     H = H3 // 3
-    zc = Zh[:H, 0].copy()                        # h_{t-1}, contiguous (a copy): a faster product
-    if w_hh.size * N <= fz.SMALL_STEP:           # tiny steps: the whole loop compiled, products included
+    zc = Zh[:H, 0].copy()  # h_{t-1}, contiguous (a copy): a faster product
+    if w_hh.size * N <= fz.SMALL_STEP:  # tiny steps: the whole loop compiled, products included
         fz.gru_forward_small(AX, b_ih, w_hh, ah, b_hh, G, AHN, Zh, zc)
     else:
         for t in range(T):
@@ -129,25 +130,25 @@ def _forward_numpy(AX, w_h, ah, G, AHN, Zh, exp_route):
     tmp = np.empty((H, N), dtype=dt)
     with np.errstate(over="ignore"):
         for t in range(T):
-            np.dot(w_h, Zh[:, t], out=ah)            # recurrent parts (r, z rows pre-scaled)
+            np.dot(w_h, Zh[:, t], out=ah)  # recurrent parts (r, z rows pre-scaled)
             g = G[t]
-            rz = g[:2 * H]
-            np.add(AX[:2 * H, t], ah[:2 * H], out=rz)
+            rz = g[: 2 * H]
+            np.add(AX[: 2 * H, t], ah[: 2 * H], out=rz)
             if exp_route:
                 np.exp(rz, out=rz)
                 rz += 1.0
-                np.reciprocal(rz, out=rz)            # r, z = sigmoid(ax + ah)
+                np.reciprocal(rz, out=rz)  # r, z = sigmoid(ax + ah)
             else:
                 np.tanh(rz, out=rz)
                 rz *= 0.5
                 rz += 0.5
-            r, z, n = g[:H], g[H:2 * H], g[2 * H:]
-            AHN[t] = ah[2 * H:]
-            np.multiply(r, ah[2 * H:], out=tmp)      # n = tanh(ax_n + r * (W_hn h + b_hn))
-            tmp += AX[2 * H:, t]
+            r, z, n = g[:H], g[H : 2 * H], g[2 * H :]
+            AHN[t] = ah[2 * H :]
+            np.multiply(r, ah[2 * H :], out=tmp)  # n = tanh(ax_n + r * (W_hn h + b_hn))
+            tmp += AX[2 * H :, t]
             tanh_into(tmp, n)
             h_prev, h = Zh[:H, t], Zh[:H, t + 1]
-            np.subtract(h_prev, n, out=tmp)          # h = (1 - z) n + z h_prev = n + z (h_prev - n)
+            np.subtract(h_prev, n, out=tmp)  # h = (1 - z) n + z h_prev = n + z (h_prev - n)
             tmp *= z
             np.add(n, tmp, out=h)
 
@@ -163,12 +164,12 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     T, H3, N = G.shape
     H = H3 // 3
     dt = G.dtype
-    DAX = empty((3 * H, T, N), dt)                   # gradients on the input and recurrent parts, every step
+    DAX = empty((3 * H, T, N), dt)  # gradients on the input and recurrent parts, every step
     DAH = empty((3 * H, T, N), dt)
-    dh_next = dh_T.T.copy()                          # a copy: it is updated in place
+    dh_next = dh_T.T.copy()  # a copy: it is updated in place
     fz = fused(dt)
-    w_hh_T = transposed(w_hh, fz)                   # (H, 3H)
-    if fz is not None and record is None:            # the same recurrence, each step fused (recurrent.backend)
+    w_hh_T = transposed(w_hh, fz)  # (H, 3H)
+    if fz is not None and record is None:  # the same recurrence, each step fused (recurrent.backend)
         dh0 = _backward_fused(fz, G, AHN, Zh, dy, dh_next, DAX, DAH, w_hh_T, w_hh.size * N)
     else:
         dh0 = _backward_numpy(G, AHN, Zh, dy, dh_next, DAX, DAH, w_hh_T, record)
@@ -181,10 +182,10 @@ def _backward_fused(fz, G, AHN, Zh, dy, dh_next, DAX, DAH, w_hh_T, step_size):
     H = H3 // 3
     dt = G.dtype
     dah = np.empty((3 * H, N), dtype=dt)
-    rec = dh_next                                # W_hh^T dah_{t+1}; at the top, the gradient on h_T
-    carry = np.zeros((H, N), dtype=dt)           # z_{t+1} dh_{t+1}
+    rec = dh_next  # W_hh^T dah_{t+1}; at the top, the gradient on h_T
+    carry = np.zeros((H, N), dtype=dt)  # z_{t+1} dh_{t+1}
     hp, dan = np.empty((H, N), dtype=dt), np.empty((H, N), dtype=dt)
-    dy = np.ascontiguousarray(dy)               # the kernels read each step's dy as they go
+    dy = np.ascontiguousarray(dy)  # the kernels read each step's dy as they go
     if step_size <= fz.SMALL_STEP:
         fz.gru_backward_small(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, w_hh_T)
     else:
@@ -201,15 +202,15 @@ def _backward_numpy(G, AHN, Zh, dy, dh_next, DAX, DAH, w_hh_T, record):
     H = H3 // 3
     dt = G.dtype
     dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
-    r, z, n = G[:, :H], G[:, H:2 * H], G[:, 2 * H:]
-    h_prev = Zh[:H, :T].transpose(1, 0, 2)           # (T, H, N)
+    r, z, n = G[:, :H], G[:, H : 2 * H], G[:, 2 * H :]
+    h_prev = Zh[:H, :T].transpose(1, 0, 2)  # (T, H, N)
 
     # every local factor for all steps: dax_t = dh_t * Qx_t, dah_n = dh_t * Qhn_t
     Qx = empty((T, 3 * H, N), dt)
-    Qn = (1.0 - z) * (1.0 - n * n)                   # dn/dh * tanh'
-    Qx[:, :H] = Qn * AHN * r * (1.0 - r)             # reset gate
-    Qx[:, H:2 * H] = (h_prev - n) * z * (1.0 - z)    # update gate
-    Qx[:, 2 * H:] = Qn                               # candidate
+    Qn = (1.0 - z) * (1.0 - n * n)  # dn/dh * tanh'
+    Qx[:, :H] = Qn * AHN * r * (1.0 - r)  # reset gate
+    Qx[:, H : 2 * H] = (h_prev - n) * z * (1.0 - z)  # update gate
+    Qx[:, 2 * H :] = Qn  # candidate
     Qhn = Qn * r
     Q3 = Qx.reshape(T, 3, H, N)
     dh = np.empty((H, N), dtype=dt)
@@ -219,14 +220,14 @@ def _backward_numpy(G, AHN, Zh, dy, dh_next, DAX, DAH, w_hh_T, record):
     for t in reversed(range(T)):
         np.add(dY[t], dh_next, out=dh)
         dax, dah = DAX[:, t], DAH[:, t]
-        np.multiply(Q3[t], dh, out=dax.reshape(3, H, N))   # dar, daz, dan
-        dah[:2 * H] = dax[:2 * H]
-        np.multiply(dh, Qhn[t], out=dah[2 * H:])           # dan * r
+        np.multiply(Q3[t], dh, out=dax.reshape(3, H, N))  # dar, daz, dan
+        dah[: 2 * H] = dax[: 2 * H]
+        np.multiply(dh, Qhn[t], out=dah[2 * H :])  # dan * r
         if record is not None:
             rec_dh[t] = dh
         np.dot(w_hh_T, dah, out=dh_next)
         np.multiply(dh, z[t], out=tmp)
-        dh_next += tmp                                     # dh_{t-1} = z dh + W_hh^T dah
+        dh_next += tmp  # dh_{t-1} = z dh + W_hh^T dah
     if record is not None:
         record.update(dh=rec_dh.transpose(2, 0, 1), dax=DAX.transpose(2, 1, 0), dah=DAH.transpose(2, 1, 0))
     return dh_next
@@ -237,6 +238,6 @@ def _gru_grads(DAX, DAH, X, Zh, w_ih, dh0):
     H3, T, N = DAX.shape
     H = H3 // 3
     DAX2, DAH2 = DAX.reshape(H3, T * N), DAH.reshape(H3, T * N)
-    Zs = first_steps(Zh, T)                         # [h_{t-1}; 1] of every step, (H + 1, T N)
-    dx, dw_ih, dw_hh, db_hh = wide_input_grads(DAX2, DAH2, X, Zs, w_ih, N)   # X: x in (t, n) row order
-    return dx, dh0.T, None, (dw_ih, dw_hh, DAX2 @ Zs[H], db_hh)   # Zh's row of ones: db_ih sums every dax
+    Zs = first_steps(Zh, T)  # [h_{t-1}; 1] of every step, (H + 1, T N)
+    dx, dw_ih, dw_hh, db_hh = wide_input_grads(DAX2, DAH2, X, Zs, w_ih, N)  # X: x in (t, n) row order
+    return dx, dh0.T, None, (dw_ih, dw_hh, DAX2 @ Zs[H], db_hh)  # Zh's row of ones: db_ih sums every dax

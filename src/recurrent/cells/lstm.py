@@ -86,21 +86,20 @@ GATES = ("i", "f", "g", "o")
 class LSTMCache(Cache):
     """What forward keeps for backward (feature-major buffers) and batch-first views for readers."""
 
-    x: np.ndarray                 # (N, T, D) the input
-    Z: np.ndarray                 # [x_t; h_{t-1}; 1] per step (or [h; 1] with a wide input)
-    hr: int                       # the row of Z where h starts
-    X: np.ndarray | None          # a wide input in (t, n) row order, else None
-    G: np.ndarray                 # (T, 4H, N) activated gates i, f, g, o
-    C: np.ndarray                 # (T + 1, H, N) c_0 .. c_T
-    TC: np.ndarray                # (T, H, N) tanh(c_t)
+    x: np.ndarray  # (N, T, D) the input
+    Z: np.ndarray  # [x_t; h_{t-1}; 1] per step (or [h; 1] with a wide input)
+    hr: int  # the row of Z where h starts
+    X: np.ndarray | None  # a wide input in (t, n) row order, else None
+    G: np.ndarray  # (T, 4H, N) activated gates i, f, g, o
+    C: np.ndarray  # (T + 1, H, N) c_0 .. c_T
+    TC: np.ndarray  # (T, H, N) tanh(c_t)
     w_ih: np.ndarray
     w_hh: np.ndarray
     b_ih: np.ndarray
     b_hh: np.ndarray
-    h: np.ndarray                 # (N, T + 1, H) h_0 .. h_T, a view
-    c: np.ndarray                 # (N, T + 1, H) c_0 .. c_T, a view
-    gates: np.ndarray             # (N, T, 4H), a view
-
+    h: np.ndarray  # (N, T + 1, H) h_0 .. h_T, a view
+    c: np.ndarray  # (N, T + 1, H) c_0 .. c_T, a view
+    gates: np.ndarray  # (N, T, 4H), a view
 
 
 def _gate_rows(H, dtype, exp_route):
@@ -111,10 +110,10 @@ def _gate_rows(H, dtype, exp_route):
     tanh, then 0.5 t + 0.5 on the i, f, o rows: sigmoid(a) = 0.5 tanh(a / 2) + 0.5.
     """
     scale = np.full((4 * H, 1), -1.0 if exp_route else 0.5, dtype=dtype)
-    scale[2 * H:3 * H] = -2.0 if exp_route else 1.0
+    scale[2 * H : 3 * H] = -2.0 if exp_route else 1.0
     mul = np.full((4 * H, 1), 0.5, dtype=dtype)
     add = np.full((4 * H, 1), 0.5, dtype=dtype)
-    mul[2 * H:3 * H], add[2 * H:3 * H] = 1.0, 0.0
+    mul[2 * H : 3 * H], add[2 * H : 3 * H] = 1.0, 0.0
     return scale, mul, add
 
 
@@ -127,25 +126,26 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     N, T, D = x.shape
     H = w_hh.shape[1]
     dt = x.dtype
-    fz = fused(dt)                                   # the optional fused kernels (recurrent.backend)
+    fz = fused(dt)  # the optional fused kernels (recurrent.backend)
     exp_route = fz is None and 4 * H * N >= EXP_ROUTE_MIN
-    scale = None                                     # the NumPy path pre-scales the gate rows
+    scale = None  # the NumPy path pre-scales the gate rows
     if fz is None:
         scale, mul, add = _gate_rows(H, dt, exp_route)
     b = b_ih + b_hh
     W, Z, hr, X, XW = step_inputs(x, w_ih, w_hh, b, h0, scale, add_bias=fz is None)
-    rows = W.shape[1]                                # the rows of Z that W multiplies
-    C = empty((T + 1, H, N), dt)                     # C[t + 1] is c_t, C[0] is c0
+    rows = W.shape[1]  # the rows of Z that W multiplies
+    C = empty((T + 1, H, N), dt)  # C[t + 1] is c_t, C[0] is c0
     C[0] = c0.T
-    G = empty((T, 4 * H, N), dt)                     # activated gates i, f, g, o per step
-    TC = empty((T, H, N), dt)                        # tanh(c_t), reused by backward
-    if fz is not None:                               # the same loop, each step's elementwise work fused
+    G = empty((T, 4 * H, N), dt)  # activated gates i, f, g, o per step
+    TC = empty((T, H, N), dt)  # tanh(c_t), reused by backward
+    if fz is not None:  # the same loop, each step's elementwise work fused
         _forward_fused(fz, W, Z, XW, rows, b, hr, G, C, TC)
     else:
         _forward_numpy(W, Z, XW, rows, hr, G, C, TC, exp_route, mul, add)
-    Hs = Z[hr:hr + H]                                # (H, T + 1, N): h_0 .. h_T
-    cache = LSTMCache(x, Z, hr, X, G, C, TC, w_ih, w_hh, b_ih, b_hh,
-                      Hs.transpose(2, 1, 0), C.transpose(2, 0, 1), G.transpose(2, 0, 1))
+    Hs = Z[hr : hr + H]  # (H, T + 1, N): h_0 .. h_T
+    cache = LSTMCache(
+        x, Z, hr, X, G, C, TC, w_ih, w_hh, b_ih, b_hh, Hs.transpose(2, 1, 0), C.transpose(2, 0, 1), G.transpose(2, 0, 1)
+    )
     return Hs[:, 1:].transpose(2, 1, 0), Hs[:, T].T, C[T].T, cache
 
 
@@ -153,7 +153,7 @@ def _forward_fused(fz, W, Z, XW, rows, b, hr, G, C, TC):
     """The recurrence with the fused kernels: each step's gates, c_t and h_t in one compiled loop."""
     T, N = G.shape[0], G.shape[2]
     xw, zc = fused_operands(Z, XW, rows)
-    if W.size * N <= fz.SMALL_STEP:                  # tiny steps: the whole loop compiled, products included
+    if W.size * N <= fz.SMALL_STEP:  # tiny steps: the whole loop compiled, products included
         fz.lstm_forward_small(W, G, C, TC, Z, xw, b, zc, hr)
         return
     for t in range(T):
@@ -166,29 +166,29 @@ def _forward_numpy(W, Z, XW, rows, hr, G, C, TC, exp_route, mul, add):
     T, H4, N = G.shape
     H = H4 // 4
     tmp = np.empty((H, N), dtype=G.dtype)
-    with np.errstate(over="ignore"):                 # exp(large) = inf gives sigmoid 0, as it should
+    with np.errstate(over="ignore"):  # exp(large) = inf gives sigmoid 0, as it should
         for t in range(T):
             g = G[t]
-            np.dot(W, Z[:rows, t], out=g)            # (4H, N): scaled pre-activations
+            np.dot(W, Z[:rows, t], out=g)  # (4H, N): scaled pre-activations
             if XW is not None:
                 g += XW[:, t]
-            i, f, gg, o = g[:H], g[H:2 * H], g[2 * H:3 * H], g[3 * H:]
+            i, f, gg, o = g[:H], g[H : 2 * H], g[2 * H : 3 * H], g[3 * H :]
             if exp_route:
                 np.exp(g, out=g)
                 g += 1.0
-                np.reciprocal(g, out=g)              # sigmoid(a); for the g rows sigmoid(2a)
+                np.reciprocal(g, out=g)  # sigmoid(a); for the g rows sigmoid(2a)
                 gg *= 2.0
-                gg -= 1.0                            # g = tanh(a) = 2 sigmoid(2a) - 1
+                gg -= 1.0  # g = tanh(a) = 2 sigmoid(2a) - 1
             else:
                 np.tanh(g, out=g)
                 g *= mul
-                g += add                             # sigmoid(a) = 0.5 tanh(a / 2) + 0.5
+                g += add  # sigmoid(a) = 0.5 tanh(a / 2) + 0.5
             c = C[t + 1]
-            np.multiply(f, C[t], out=c)              # c_t = f * c_{t-1} + i * g
+            np.multiply(f, C[t], out=c)  # c_t = f * c_{t-1} + i * g
             np.multiply(i, gg, out=tmp)
             c += tmp
             tanh_into(c, TC[t])
-            np.multiply(o, TC[t], out=Z[hr:hr + H, t + 1])   # h_t, straight into z_{t+1}
+            np.multiply(o, TC[t], out=Z[hr : hr + H, t + 1])  # h_t, straight into z_{t+1}
 
 
 def backward(dy, dh_T, dc_T, cache, record=None):
@@ -204,11 +204,11 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     w_hh = cache.w_hh
     T, H4, N = G.shape
     dt = G.dtype
-    dh_next = dh_T.T.copy()                          # W_hh^T da_{t+1}; at the top, the gradient on h_T
-    dc = dc_T.T.copy()                               # copies: both are updated in place
+    dh_next = dh_T.T.copy()  # W_hh^T da_{t+1}; at the top, the gradient on h_T
+    dc = dc_T.T.copy()  # copies: both are updated in place
     fz = fused(dt)
-    w_hh_T = transposed(w_hh, fz)                   # (H, 4H)
-    if fz is not None and record is None:           # the same recurrence, each step fused (recurrent.backend)
+    w_hh_T = transposed(w_hh, fz)  # (H, 4H)
+    if fz is not None and record is None:  # the same recurrence, each step fused (recurrent.backend)
         DA = _backward_fused(fz, G, C, TC, dy, dh_next, dc, w_hh_T, w_hh.size * N)
     else:
         DA = _backward_numpy(G, C, TC, dy, dh_next, dc, w_hh_T, record)
@@ -220,8 +220,8 @@ def _backward_fused(fz, G, C, TC, dy, dh_next, dc, w_hh_T, step_size):
     """BPTT with the fused kernels; dh_next and dc are updated in place down to step 0.
     Returns every step's da, (4H, T, N)."""
     T, H4, N = G.shape
-    dy = np.ascontiguousarray(dy)                    # the kernels read each step's dy as they go
-    DA = empty((H4, T, N), G.dtype)                  # da of every step, laid out for the products
+    dy = np.ascontiguousarray(dy)  # the kernels read each step's dy as they go
+    DA = empty((H4, T, N), G.dtype)  # da of every step, laid out for the products
     da = np.empty((H4, N), dtype=G.dtype)
     if step_size <= fz.SMALL_STEP:
         fz.lstm_backward_small(G, C, TC, dy, dh_next, dc, da, DA, w_hh_T)
@@ -239,44 +239,44 @@ def _backward_numpy(G, C, TC, dy, dh_next, dc, w_hh_T, record):
     H = H4 // 4
     dt = G.dtype
     dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
-    i, f, g, o = G[:, :H], G[:, H:2 * H], G[:, 2 * H:3 * H], G[:, 3 * H:]
+    i, f, g, o = G[:, :H], G[:, H : 2 * H], G[:, 2 * H : 3 * H], G[:, 3 * H :]
 
     # local derivatives for every step at once (T, ., N), computed in place (no temporaries)
     A = np.multiply(TC, TC, out=empty(TC.shape, dt))
     np.subtract(1.0, A, out=A)
-    A *= o                                           # dc_t += dh_t * A_t,  A = o (1 - tanh(c)^2)
+    A *= o  # dc_t += dh_t * A_t,  A = o (1 - tanh(c)^2)
     P = empty((T, 4 * H, N), dt)
-    P_i, P_f, P_g, P_o = P[:, :H], P[:, H:2 * H], P[:, 2 * H:3 * H], P[:, 3 * H:]
+    P_i, P_f, P_g, P_o = P[:, :H], P[:, H : 2 * H], P[:, 2 * H : 3 * H], P[:, 3 * H :]
     np.subtract(1.0, i, out=P_i)
     P_i *= i
-    P_i *= g                                         # da_i = dc * g i (1 - i)
+    P_i *= g  # da_i = dc * g i (1 - i)
     np.subtract(1.0, f, out=P_f)
     P_f *= f
-    P_f *= C[:T]                                     # da_f = dc * c_{t-1} f (1 - f)
+    P_f *= C[:T]  # da_f = dc * c_{t-1} f (1 - f)
     np.multiply(g, g, out=P_g)
     np.subtract(1.0, P_g, out=P_g)
-    P_g *= i                                         # da_g = dc * i (1 - g^2)
+    P_g *= i  # da_g = dc * i (1 - g^2)
     np.subtract(1.0, o, out=P_o)
     P_o *= o
-    P_o *= TC                                        # da_o = dh * tanh(c) o (1 - o)
+    P_o *= TC  # da_o = dh * tanh(c) o (1 - o)
 
-    DA = P                                           # each step's da overwrites its own factors
+    DA = P  # each step's da overwrites its own factors
     dh = np.empty((H, N), dtype=dt)
     tmp = np.empty((H, N), dtype=dt)
     if record is not None:
         rec_dh, rec_dc = np.empty((T, H, N), dtype=dt), np.empty((T, H, N), dtype=dt)
     for t in reversed(range(T)):
-        np.add(dY[t], dh_next, out=dh)               # dh_t: from the output and from step t + 1
+        np.add(dY[t], dh_next, out=dh)  # dh_t: from the output and from step t + 1
         np.multiply(dh, A[t], out=tmp)
-        dc += tmp                                    # dc_t
+        dc += tmp  # dc_t
         da = DA[t]
-        da[:3 * H].reshape(3, H, N)[...] *= dc       # da_i, da_f, da_g (in place over P_i, P_f, P_g)
-        da[3 * H:] *= dh                             # da_o
+        da[: 3 * H].reshape(3, H, N)[...] *= dc  # da_i, da_f, da_g (in place over P_i, P_f, P_g)
+        da[3 * H :] *= dh  # da_o
         if record is not None:
             rec_dh[t], rec_dc[t] = dh, dc
-        dc *= f[t]                                   # dc_{t-1}
-        np.dot(w_hh_T, da, out=dh_next)              # dh_{t-1} = W_hh^T da_t
-    DA = contiguous_copy(DA.transpose(1, 0, 2))                # (4H, T, N) for the two products below
+        dc *= f[t]  # dc_{t-1}
+        np.dot(w_hh_T, da, out=dh_next)  # dh_{t-1} = W_hh^T da_t
+    DA = contiguous_copy(DA.transpose(1, 0, 2))  # (4H, T, N) for the two products below
     if record is not None:
         record.update(dh=rec_dh.transpose(2, 0, 1), dc=rec_dc.transpose(2, 0, 1), da=DA.transpose(2, 1, 0))
     return DA

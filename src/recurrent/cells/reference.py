@@ -38,6 +38,7 @@ def _blocks(a, k):
 
 # ---- LSTM --------------------------------------------------------------------------------------
 
+
 def lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh):
     """One step: returns (h_new, c_new, cache)."""
     a_i, a_f, a_g, a_o = _blocks(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4)
@@ -52,18 +53,23 @@ def lstm_step_backward(dh_new, dc_new, cache):
     """Given dL/dh' and dL/dc' (dL/dc' from the next step only), returns
     (dx, dh, dc, grads) with grads keyed weight_ih, weight_hh, bias_ih, bias_hh."""
     i, f, g, o, tc = cache["i"], cache["f"], cache["g"], cache["o"], cache["tc"]
-    dc_total = dc_new + dh_new * o * dtanh(tc)        # c' reaches the loss through h' too
+    dc_total = dc_new + dh_new * o * dtanh(tc)  # c' reaches the loss through h' too
     da_o = dh_new * tc * dsigmoid(o)
     da_i = dc_total * g * dsigmoid(i)
     da_f = dc_total * cache["c"] * dsigmoid(f)
     da_g = dc_total * i * dtanh(g)
     da = np.concatenate([da_i, da_f, da_g, da_o], axis=-1)
-    grads = {"weight_ih": da.T @ cache["x"], "weight_hh": da.T @ cache["h"],
-             "bias_ih": da.sum(axis=0), "bias_hh": da.sum(axis=0)}
+    grads = {
+        "weight_ih": da.T @ cache["x"],
+        "weight_hh": da.T @ cache["h"],
+        "bias_ih": da.sum(axis=0),
+        "bias_hh": da.sum(axis=0),
+    }
     return da @ cache["w_ih"], da @ cache["w_hh"], dc_total * f, grads
 
 
 # ---- GRU ---------------------------------------------------------------------------------------
+
 
 def gru_step(x, h, w_ih, w_hh, b_ih, b_hh):
     """One step: returns (h_new, cache)."""
@@ -80,17 +86,22 @@ def gru_step_backward(dh_new, cache):
     r, z, n, h, hn = cache["r"], cache["z"], cache["n"], cache["h"], cache["hn"]
     dn = dh_new * (1 - z)
     dz = dh_new * (h - n)
-    da_n = dn * dtanh(n)                     # the pre-activation of n: xn + r * hn
+    da_n = dn * dtanh(n)  # the pre-activation of n: xn + r * hn
     da_r = da_n * hn * dsigmoid(r)
     da_z = dz * dsigmoid(z)
-    d_x = np.concatenate([da_r, da_z, da_n], axis=-1)          # through w_ih and b_ih
-    d_h = np.concatenate([da_r, da_z, da_n * r], axis=-1)      # through w_hh and b_hh (n's scaled by r)
-    grads = {"weight_ih": d_x.T @ cache["x"], "weight_hh": d_h.T @ h,
-             "bias_ih": d_x.sum(axis=0), "bias_hh": d_h.sum(axis=0)}
+    d_x = np.concatenate([da_r, da_z, da_n], axis=-1)  # through w_ih and b_ih
+    d_h = np.concatenate([da_r, da_z, da_n * r], axis=-1)  # through w_hh and b_hh (n's scaled by r)
+    grads = {
+        "weight_ih": d_x.T @ cache["x"],
+        "weight_hh": d_h.T @ h,
+        "bias_ih": d_x.sum(axis=0),
+        "bias_hh": d_h.sum(axis=0),
+    }
     return d_x @ cache["w_ih"], d_h @ cache["w_hh"] + dh_new * z, grads
 
 
 # ---- Elman RNN ---------------------------------------------------------------------------------
+
 
 def rnn_step(x, h, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     """One step: returns (h_new, cache)."""
@@ -103,12 +114,17 @@ def rnn_step_backward(dh_new, cache):
     """Given dL/dh', returns (dx, dh, grads)."""
     _, dact = ACTIVATIONS[cache["nonlinearity"]]
     da = dh_new * dact(cache["h_new"])
-    grads = {"weight_ih": da.T @ cache["x"], "weight_hh": da.T @ cache["h"],
-             "bias_ih": da.sum(axis=0), "bias_hh": da.sum(axis=0)}
+    grads = {
+        "weight_ih": da.T @ cache["x"],
+        "weight_hh": da.T @ cache["h"],
+        "bias_ih": da.sum(axis=0),
+        "bias_hh": da.sum(axis=0),
+    }
     return da @ cache["w_ih"], da @ cache["w_hh"], grads
 
 
 # ---- over time ---------------------------------------------------------------------------------
+
 
 def sequence(cell, x, h0, c0, weights, nonlinearity="tanh"):
     """Run ``cell`` ("lstm", "gru", "rnn") over x (N, T, D) from (h0, c0); c0 is None but for the LSTM.
@@ -135,7 +151,7 @@ def sequence_backward(cell, dy, dh_T, dc_T, caches):
     dxs = [None] * len(caches)
     total = None
     for t in reversed(range(len(caches))):
-        dh = dh + dy[:, t]                   # the step's own output, and what came back from t + 1
+        dh = dh + dy[:, t]  # the step's own output, and what came back from t + 1
         if cell == "lstm":
             dxs[t], dh, dc, grads = lstm_step_backward(dh, dc, caches[t])
         elif cell == "gru":

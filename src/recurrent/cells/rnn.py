@@ -38,16 +38,17 @@ from .sequence import EXP_ROUTE_MIN, Cache, fused_operands, step_inputs, transpo
 class RNNCache(Cache):
     """What forward keeps for backward and a batch-first view for readers."""
 
-    x: np.ndarray                 # (N, T, D)
-    Z: np.ndarray                 # [x_t; h_{t-1}; 1] per step (or [h; 1] with a wide input)
-    hr: int                       # the row of Z where h starts
-    X: np.ndarray | None          # a wide input in (t, n) row order, else None
+    x: np.ndarray  # (N, T, D)
+    Z: np.ndarray  # [x_t; h_{t-1}; 1] per step (or [h; 1] with a wide input)
+    hr: int  # the row of Z where h starts
+    X: np.ndarray | None  # a wide input in (t, n) row order, else None
     nonlinearity: str
     w_ih: np.ndarray
     w_hh: np.ndarray
     b_ih: np.ndarray
     b_hh: np.ndarray
-    h: np.ndarray                 # (N, T + 1, H), a view
+    h: np.ndarray  # (N, T + 1, H), a view
+
 
 GATES = ("h",)
 
@@ -61,19 +62,19 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     H = w_hh.shape[1]
     dt = x.dtype
     tanh = nonlinearity == "tanh"
-    fz = fused(dt)                                   # the optional fused kernels (recurrent.backend)
+    fz = fused(dt)  # the optional fused kernels (recurrent.backend)
     exp_route = tanh and fz is None and H * N >= EXP_ROUTE_MIN
     # exp route: the step computes -2a, as tanh(a) = 2 / (1 + exp(-2a)) - 1
     scale = np.full((H, 1), -2.0, dtype=dt) if exp_route else None
     b = b_ih + b_hh
     W, Z, hr, X, XW = step_inputs(x, w_ih, w_hh, b, h0, scale, add_bias=fz is None)
-    rows = W.shape[1]                                # the rows of Z that W multiplies
+    rows = W.shape[1]  # the rows of Z that W multiplies
     a = np.empty((H, N), dtype=dt)
-    if fz is not None:                               # the same loop, each step's elementwise work fused
+    if fz is not None:  # the same loop, each step's elementwise work fused
         _forward_fused(fz, W, Z, XW, rows, b, hr, a, T, not tanh)
     else:
         _forward_numpy(W, Z, XW, rows, hr, a, T, exp_route, tanh)
-    Hs = Z[hr:hr + H]
+    Hs = Z[hr : hr + H]
     cache = RNNCache(x, Z, hr, X, nonlinearity, w_ih, w_hh, b_ih, b_hh, Hs.transpose(2, 1, 0))
     return Hs[:, 1:].transpose(2, 1, 0), Hs[:, T].T, None, cache
 
@@ -89,10 +90,10 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     dt = Z.dtype
     fz = fused(dt)
     relu = cache.nonlinearity == "relu"
-    DA = empty((H, T, N), dt)                        # da of every step, laid out for the products
-    dh_next = dh_T.T.copy()                          # W_hh^T da_{t+1}; at the top, the gradient on h_T
+    DA = empty((H, T, N), dt)  # da of every step, laid out for the products
+    dh_next = dh_T.T.copy()  # W_hh^T da_{t+1}; at the top, the gradient on h_T
     w_hh_T = transposed(w_hh, fz)
-    if fz is not None and record is None:            # the same recurrence, each step fused (recurrent.backend)
+    if fz is not None and record is None:  # the same recurrence, each step fused (recurrent.backend)
         _backward_fused(fz, Z, hr, dy, dh_next, DA, w_hh_T, relu, w_hh.size * N)
     else:
         _backward_numpy(Z, hr, dy, dh_next, DA, w_hh_T, relu, record)
@@ -104,7 +105,7 @@ def _forward_fused(fz, W, Z, XW, rows, b, hr, a, T, relu):
     """The recurrence with the fused kernels (they add the bias and apply the nonlinearity)."""
     N = Z.shape[2]
     xw, zc = fused_operands(Z, XW, rows)
-    if W.size * N <= fz.SMALL_STEP:                  # tiny steps: the whole loop compiled, products included
+    if W.size * N <= fz.SMALL_STEP:  # tiny steps: the whole loop compiled, products included
         fz.rnn_forward_small(W, a, Z, xw, b, zc, hr, relu)
         return
     for t in range(T):
@@ -120,7 +121,7 @@ def _forward_numpy(W, Z, XW, rows, hr, a, T, exp_route, tanh):
             np.dot(W, Z[:rows, t], out=a)
             if XW is not None:
                 a += XW[:, t]
-            h = Z[hr:hr + H, t + 1]
+            h = Z[hr : hr + H, t + 1]
             if exp_route:
                 np.exp(a, out=a)
                 a += 1.0
@@ -136,7 +137,7 @@ def _backward_fused(fz, Z, hr, dy, dh_next, DA, w_hh_T, relu, step_size):
     """BPTT with the fused kernels, filling DA; dh_next is updated in place down to step 0."""
     H, T, N = DA.shape
     da = np.empty((H, N), dtype=DA.dtype)
-    dy = np.ascontiguousarray(dy)                    # the kernels read each step's dy as they go
+    dy = np.ascontiguousarray(dy)  # the kernels read each step's dy as they go
     if step_size <= fz.SMALL_STEP:
         fz.rnn_backward_small(Z, hr, dy, dh_next, da, DA, w_hh_T, relu)
         return
@@ -151,14 +152,14 @@ def _backward_numpy(Z, hr, dy, dh_next, DA, w_hh_T, relu, record):
     H, T, N = DA.shape
     dt = DA.dtype
     dY = np.ascontiguousarray(dy.transpose(1, 2, 0))  # (T, H, N)
-    Hs = Z[hr:hr + H, 1:].transpose(1, 0, 2)         # (T, H, N): h_1 .. h_T
-    deriv = (Hs > 0).astype(dt) if relu else 1.0 - Hs * Hs   # act', all steps
+    Hs = Z[hr : hr + H, 1:].transpose(1, 0, 2)  # (T, H, N): h_1 .. h_T
+    deriv = (Hs > 0).astype(dt) if relu else 1.0 - Hs * Hs  # act', all steps
     dh = np.empty((H, N), dtype=dt)
     if record is not None:
         rec_dh = np.empty((T, H, N), dtype=dt)
     for t in reversed(range(T)):
         np.add(dY[t], dh_next, out=dh)
-        np.multiply(dh, deriv[t], out=DA[:, t])      # da_t = dh_t * act'
+        np.multiply(dh, deriv[t], out=DA[:, t])  # da_t = dh_t * act'
         if record is not None:
             rec_dh[t] = dh
         np.dot(w_hh_T, DA[:, t], out=dh_next)

@@ -63,11 +63,11 @@ def step_inputs(x, w_ih, w_hh, b, h0, scale=None, add_bias=True):
     N, T, D = x.shape
     H = w_hh.shape[1]
     dt = x.dtype
-    if 4 * D > H and w_ih.shape[0] * N >= 64:        # (for tiny steps the extra calls cost more; T plays no part,
+    if 4 * D > H and w_ih.shape[0] * N >= 64:  # (for tiny steps the extra calls cost more; T plays no part,
         #                                              so segments of a sequence choose as the whole does)
         X = time_major(x)
         wx, bx, W = (w_ih, b, w_hh) if scale is None else (w_ih * scale, b * scale[:, 0], w_hh * scale)
-        XW = np.matmul(wx, X.T, out=empty((wx.shape[0], T * N), dt))   # (G H, T N): feature-major,
+        XW = np.matmul(wx, X.T, out=empty((wx.shape[0], T * N), dt))  # (G H, T N): feature-major,
         #                                                                 as the steps read it
         if add_bias:
             XW += bx[:, None]
@@ -82,7 +82,7 @@ def step_inputs(x, w_ih, w_hh, b, h0, scale=None, add_bias=True):
         Z[:D, :T] = x.transpose(2, 1, 0)
         Z[:D, T] = 0.0
         hr = D
-    Z[hr:hr + H, 0] = h0.T
+    Z[hr : hr + H, 0] = h0.T
     Z[-1] = 1.0
     return W, Z, hr, X, (XW.reshape(w_ih.shape[0], T, N) if XW is not None else None)
 
@@ -105,12 +105,16 @@ def weight_grads(DA, cache):
     D = w_ih.shape[1]
     DA2 = DA.reshape(GH, T * N)
     dt = DA.dtype
-    Zs = first_steps(Z, T)                          # [x; h; 1] (or [h; 1]) of every step, (K, T N)
-    if X is None:                                    # narrow input: [dW_ih | dW_hh | db] in one product
+    Zs = first_steps(Z, T)  # [x; h; 1] (or [h; 1]) of every step, (K, T N)
+    if X is None:  # narrow input: [dW_ih | dW_hh | db] in one product
         dw = np.matmul(DA2, Zs.T, out=empty((GH, Z.shape[0]), dt))
-        dw_ih, dw_hh, db = contiguous_copy(dw[:, :D]), contiguous_copy(dw[:, D:D + H]), np.ascontiguousarray(dw[:, -1])
+        dw_ih, dw_hh, db = (
+            contiguous_copy(dw[:, :D]),
+            contiguous_copy(dw[:, D : D + H]),
+            np.ascontiguousarray(dw[:, -1]),
+        )
         dx = np.matmul(w_ih.T, DA2, out=empty((D, T * N), dt)).reshape(D, T, N).transpose(2, 1, 0)
-    else:                                            # wide input: x in X, in (t, n) row order
+    else:  # wide input: x in X, in (t, n) row order
         dx, dw_ih, dw_hh, db = wide_input_grads(DA2, DA2, X, Zs, w_ih, N)
     return dx, (dw_ih, dw_hh, db, db.copy())
 
@@ -140,7 +144,7 @@ def first_steps(Z, T):
     it is (``Z[:, :T].reshape(K, T * N)`` would copy all of it).
     """
     K = Z.shape[0]
-    return Z.reshape(K, -1)[:, :T * Z.shape[2]]
+    return Z.reshape(K, -1)[:, : T * Z.shape[2]]
 
 
 def time_major(x):
@@ -165,12 +169,12 @@ def transposed(w, fz):
     rows are a power of two long (4096 x 1024 float32: 33 ms here). Large arrays go through the
     fused path's compiled transpose (4.5 ms) or, on the NumPy path, in strips of 16 rows (8 ms).
     """
-    if w.size < 1 << 18:                             # small: NumPy's copy is fine (and a kernel call costs more)
+    if w.size < 1 << 18:  # small: NumPy's copy is fine (and a kernel call costs more)
         return np.ascontiguousarray(w.T)
     out = empty(w.shape[::-1], w.dtype)
     if fz is not None:
         fz.transpose(np.ascontiguousarray(w), out)
     else:
         for i in range(0, w.shape[0], 16):
-            out[:, i:i + 16] = w[i:i + 16].T
+            out[:, i : i + 16] = w[i : i + 16].T
     return out

@@ -33,8 +33,8 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 def main(argv=None) -> int:
     import warnings
 
-    with warnings.catch_warnings():                    # restores the caller's warning display afterwards
-        warnings.showwarning = _one_line_warning       # a library warning is a one-line note here
+    with warnings.catch_warnings():  # restores the caller's warning display afterwards
+        warnings.showwarning = _one_line_warning  # a library warning is a one-line note here
         return _main(argv)
 
 
@@ -52,7 +52,7 @@ def _main(argv) -> int:
     except FileNotFoundError as exc:
         print(f"recurrent: error: no such file: {exc.filename}", file=sys.stderr)
         return 2
-    except (ValueError, OSError) as exc:          # a TypeError is a bug here, and shows its traceback
+    except (ValueError, OSError) as exc:  # a TypeError is a bug here, and shows its traceback
         print(f"recurrent: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

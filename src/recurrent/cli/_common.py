@@ -27,7 +27,6 @@ def _positive_int(text):
     return value
 
 
-
 def _check_output_path(path, what):
     """Refuse before fitting an output the run could not write."""
     if path is None:

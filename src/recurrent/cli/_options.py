@@ -24,43 +24,72 @@ def add_model_options(p):
     p.add_argument("--cell", choices=CELL_NAMES, default="lstm", help="the recurrent cell (default lstm)")
     p.add_argument("--hidden-size", type=_positive_int, default=32, help="units per network (default 32)")
     p.add_argument("--models", type=_positive_int, default=3, help="networks per lookback (default 3)")
-    p.add_argument("--steps", type=_positive_int, default=3000, help="most training steps per network "
-                                                                     "(early stopping; default 3000)")
+    p.add_argument(
+        "--steps",
+        type=_positive_int,
+        default=3000,
+        help="most training steps per network (early stopping; default 3000)",
+    )
     p.add_argument("--seed", type=int, default=0, help="makes the fit reproducible, bitwise (default 0)")
     add_level_option(p)
 
 
 def add_level_option(p):
-    p.add_argument("--level", type=_level, nargs="+", metavar="L",
-                   help="prediction intervals at these levels in percent (e.g. --level 80 95): lo-L and hi-L "
-                        "columns, calibrated on each series' held-out latest values")
+    p.add_argument(
+        "--level",
+        type=_level,
+        nargs="+",
+        metavar="L",
+        help="prediction intervals at these levels in percent (e.g. --level 80 95): lo-L and hi-L "
+        "columns, calibrated on each series' held-out latest values",
+    )
 
 
 def add_csv_options(p):
     p.add_argument("csv", nargs="?", help="a CSV file (default: a bundled series, see --dataset)")
-    p.add_argument("--column", help="name or 0-based index of the value column (default: the last; "
-                                    "with --id-column: y)")
-    p.add_argument("--date-column", default="auto",
-                   help="name or index of a date/label column (default: the first column, if not the values; "
-                        "with --id-column: ds)")
+    p.add_argument(
+        "--column", help="name or 0-based index of the value column (default: the last; with --id-column: y)"
+    )
+    p.add_argument(
+        "--date-column",
+        default="auto",
+        help="name or index of a date/label column (default: the first column, if not the values; "
+        "with --id-column: ds)",
+    )
     p.add_argument("--id-column", help="a long file: the column naming each row's series (e.g. unique_id)")
     p.add_argument("--columns", help="a wide file: these columns, one series each (a,b,c)")
     p.add_argument("--wide", action="store_true", help="a wide file: every numeric column is a series")
-    p.add_argument("--delimiter", choices=[",", ";", "\t"], metavar="{',',';',tab}",
-                   type=lambda t: "\t" if t.lower() in ("tab", "\\t") else t,
-                   help="the field separator (default: detected)")
-    p.add_argument("--decimal", choices=[",", "."], metavar="{',','.'}",
-                   help="decimal mark in --id-column/--columns files "
-                                                         "(default: detected where unambiguous)")
-    p.add_argument("--thousands", choices=[",", ".", " ", "'"], metavar="{',','.',' ',\"'\"}",
-                   help="thousands separator (default: detected)")
+    p.add_argument(
+        "--delimiter",
+        choices=[",", ";", "\t"],
+        metavar="{',',';',tab}",
+        type=lambda t: "\t" if t.lower() in ("tab", "\\t") else t,
+        help="the field separator (default: detected)",
+    )
+    p.add_argument(
+        "--decimal",
+        choices=[",", "."],
+        metavar="{',','.'}",
+        help="decimal mark in --id-column/--columns files (default: detected where unambiguous)",
+    )
+    p.add_argument(
+        "--thousands",
+        choices=[",", ".", " ", "'"],
+        metavar="{',','.',' ',\"'\"}",
+        help="thousands separator (default: detected)",
+    )
     hdr = p.add_mutually_exclusive_group()
     hdr.add_argument("--header", dest="header", action="store_const", const=True, help="the first row is a header")
     hdr.add_argument("--no-header", dest="header", action="store_const", const=False, help="there is no header")
-    p.add_argument("--fill", choices=["ffill", "interpolate"], help="fill missing cells, per series "
-                                                                   "(default: refuse them)")
-    p.add_argument("--dataset", choices=["airline", "sunspots"], default="airline",
-                   help="bundled series used when no CSV is given (default: airline)")
+    p.add_argument(
+        "--fill", choices=["ffill", "interpolate"], help="fill missing cells, per series (default: refuse them)"
+    )
+    p.add_argument(
+        "--dataset",
+        choices=["airline", "sunspots"],
+        default="airline",
+        help="bundled series used when no CSV is given (default: airline)",
+    )
 
 
 def add_report_flags(p):

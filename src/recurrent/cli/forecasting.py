@@ -14,23 +14,40 @@ from ._options import add_csv_options, add_level_option, add_model_options, add_
 
 # ---- forecast and predict ------------------------------------------------------------------------
 
+
 def _load_series(args):
     """(dict id -> values, dict id -> date labels or None, label, known season, many?)."""
     from ..forecast.tables import load_series
 
     if args.csv is None:
-        given = [flag for flag, v in (("--id-column", args.id_column), ("--columns", args.columns),
-                                      ("--wide", args.wide)) if v]
+        given = [
+            flag
+            for flag, v in (("--id-column", args.id_column), ("--columns", args.columns), ("--wide", args.wide))
+            if v
+        ]
         if given:
-            raise UsageError(f"recurrent: {given[0]} reads a CSV file; name one (without a file the bundled "
-                             f"{args.dataset} series is used)")
+            raise UsageError(
+                f"recurrent: {given[0]} reads a CSV file; name one (without a file the bundled "
+                f"{args.dataset} series is used)"
+            )
     elif Path(args.csv).is_dir():
         raise UsageError(f"recurrent: {args.csv} is a folder, expected a CSV file")
     elif (args.decimal or args.thousands) and not (args.id_column or args.columns or args.wide):
         raise UsageError("recurrent: --decimal and --thousands apply to --id-column and --columns files")
-    got = load_series(args.csv, dataset=args.dataset, id_column=args.id_column, columns=args.columns,
-                      wide=args.wide, date_column=args.date_column, column=args.column, header=args.header,
-                      delimiter=args.delimiter, fill=args.fill, decimal=args.decimal, thousands=args.thousands)
+    got = load_series(
+        args.csv,
+        dataset=args.dataset,
+        id_column=args.id_column,
+        columns=args.columns,
+        wide=args.wide,
+        date_column=args.date_column,
+        column=args.column,
+        header=args.header,
+        delimiter=args.delimiter,
+        fill=args.fill,
+        decimal=args.decimal,
+        thousands=args.thousands,
+    )
     return got.series, got.dates, got.label, got.season, got.many
 
 
@@ -43,8 +60,10 @@ def _forecast_listing(fc, labels, title=None, limit=10, bands=None):
         out.append(f"{title if title and len(fc) == 1 else uid}: the next {len(fc[uid])} values")
         if extra:
             out.append(f"{'':>10}  {'forecast':>10}" + "".join(f"  {k:>10}" for k in extra))
-        out += [f"{lab:>10}  {v:10.2f}" + "".join(f"  {b[k]:10.2f}" for b in extra.values())
-                for k, (lab, v) in enumerate(zip(labels[uid], fc[uid]))]
+        out += [
+            f"{lab:>10}  {v:10.2f}" + "".join(f"  {b[k]:10.2f}" for b in extra.values())
+            for k, (lab, v) in enumerate(zip(labels[uid], fc[uid]))
+        ]
     if len(fc) > limit:
         out.append(f"... and {len(fc) - limit} more series (write them all with -o FILE.csv or --json)")
     return out
@@ -61,9 +80,17 @@ def _bands(forecaster, Y, horizon, levels):
 def _make_forecaster(args, horizon, season):
     from ..forecast import Forecaster
 
-    return Forecaster(cell=args.cell, hidden_size=args.hidden_size, lookbacks=args.lookback, horizon=horizon,
-                      season=season, n_models=args.models, max_steps=args.steps, seed=args.seed,
-                      progress=not args.quiet)
+    return Forecaster(
+        cell=args.cell,
+        hidden_size=args.hidden_size,
+        lookbacks=args.lookback,
+        horizon=horizon,
+        season=season,
+        n_models=args.models,
+        max_steps=args.steps,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
 
 
 def cmd_backtest(args) -> int:
@@ -78,11 +105,13 @@ def cmd_backtest(args) -> int:
     horizon = args.horizon or 12
     forecaster = _make_forecaster(args, horizon, season)
     if not args.quiet:
-        print(f"backtesting {len(Y)} series from {label}: {args.windows} windows of {horizon}, "
-              f"{'refit each window' if args.refit else 'fitted once'}...", file=sys.stderr)
+        print(
+            f"backtesting {len(Y)} series from {label}: {args.windows} windows of {horizon}, "
+            f"{'refit each window' if args.refit else 'fitted once'}...",
+            file=sys.stderr,
+        )
     t0 = time.perf_counter()
-    report = forecaster.cross_validation(Y, n_windows=args.windows, step=args.step, refit=args.refit,
-                                         level=args.level)
+    report = forecaster.cross_validation(Y, n_windows=args.windows, step=args.step, refit=args.refit, level=args.level)
     seconds = time.perf_counter() - t0
     per = report.pop("forecasts")
     if args.output:
@@ -105,16 +134,24 @@ def cmd_backtest(args) -> int:
     for lv in args.level or []:
         cols += [(f"coverage-{lv:g}", f"cover {lv:g}", "10.1f"), (f"msis-{lv:g}", f"MSIS {lv:g}", "10.2f")]
     head = f"{'':22}" + "".join(f"{name:>{fmt.split('.')[0]}}" for _, name, fmt in cols)
-    out = [f"{label}: {len(Y)} series, {args.windows} windows of {horizon} values, {report['step']} apart "
-           f"({'refit each window' if args.refit else 'fitted once, on the oldest window'}), in {seconds:.1f} s"]
+    out = [
+        f"{label}: {len(Y)} series, {args.windows} windows of {horizon} values, {report['step']} apart "
+        f"({'refit each window' if args.refit else 'fitted once, on the oldest window'}), in {seconds:.1f} s"
+    ]
     names = (("model", "model"), ("naive", "naive"), ("seasonal_naive", "seasonal naive"), ("naive2", "Naive2"))
-    for title, metrics_ in [(f"window {w['window'] + 1}", w["metrics"]) for w in report["windows"]] + \
-            [("all windows", report["metrics"])]:
+    for title, metrics_ in [(f"window {w['window'] + 1}", w["metrics"]) for w in report["windows"]] + [
+        ("all windows", report["metrics"])
+    ]:
         out += ["", title, head]
         for key, name in names:
             m = metrics_[key]
-            out.append(f"{name:22}" + "".join(_num(m.get(c), fmt) if m.get(c) is not None or c in m else
-                                             f"{'':>{fmt.split('.')[0]}}" for c, _, fmt in cols))
+            out.append(
+                f"{name:22}"
+                + "".join(
+                    _num(m.get(c), fmt) if m.get(c) is not None or c in m else f"{'':>{fmt.split('.')[0]}}"
+                    for c, _, fmt in cols
+                )
+            )
     print("\n".join(out))
     return 0
 
@@ -130,18 +167,22 @@ def cmd_forecast(args) -> int:
     if args.plot:
         if Path(args.plot).suffix.lower() not in (".png", ".pdf", ".svg"):
             raise UsageError(f"recurrent: --plot {args.plot}: expected a .png, .pdf or .svg file name")
-        _require_matplotlib()                          # fail before training, not after
+        _require_matplotlib()  # fail before training, not after
     Y, dates, label, known_season, many = _load_series(args)
     season = args.season if args.season is not None else known_season
     horizon = args.horizon or args.holdout or 12
     longest = max(len(v) for v in Y.values())
     if args.holdout and args.holdout >= longest - 1:
-        raise UsageError(f"recurrent: --holdout {args.holdout} leaves fewer than 2 values to fit on "
-                         f"(the longest series has {longest})")
+        raise UsageError(
+            f"recurrent: --holdout {args.holdout} leaves fewer than 2 values to fit on "
+            f"(the longest series has {longest})"
+        )
     n_fit = longest - (args.holdout or 0)
     if horizon > max(n_fit, 2 * (season or 1)):
-        raise UsageError(f"recurrent: --horizon {horizon} is longer than the {n_fit} values to learn from; "
-                         f"a forecast that far is an extrapolation of its own output (give at most {n_fit})")
+        raise UsageError(
+            f"recurrent: --horizon {horizon} is longer than the {n_fit} values to learn from; "
+            f"a forecast that far is an extrapolation of its own output (give at most {n_fit})"
+        )
     forecaster = _make_forecaster(args, horizon, season)
     if not args.quiet:
         what = f"{len(Y)} series from {label}" if many else f"{n_fit} values of {label}"
@@ -157,30 +198,52 @@ def cmd_forecast(args) -> int:
         fc = forecaster.fit(Y).predict(horizon=horizon)
         actual = None
     seconds = time.perf_counter() - t0
-    result.update({"season": forecaster.season_, "lookbacks": forecaster.lookbacks_, "horizon": horizon,
-                   "weight_networks": forecaster.weight_, "fit_seconds": round(seconds, 2),
-                   "methods": {str(k): v for k, v in forecaster.methods_.items()}})
+    result.update(
+        {
+            "season": forecaster.season_,
+            "lookbacks": forecaster.lookbacks_,
+            "horizon": horizon,
+            "weight_networks": forecaster.weight_,
+            "fit_seconds": round(seconds, 2),
+            "methods": {str(k): v for k, v in forecaster.methods_.items()},
+        }
+    )
     if not args.quiet:
-        print(f"done in {seconds:.1f} s (season {forecaster.season_}, lookbacks {forecaster.lookbacks_}, "
-              f"weight on the networks {forecaster.weight_:.1f})", file=sys.stderr)
+        print(
+            f"done in {seconds:.1f} s (season {forecaster.season_}, lookbacks {forecaster.lookbacks_}, "
+            f"weight on the networks {forecaster.weight_:.1f})",
+            file=sys.stderr,
+        )
     bands = _bands(forecaster, None, horizon, args.level)
     if bands and args.holdout:
         from ..forecast.metrics import coverage
 
-        result["coverage"] = {f"{lv:g}": coverage(np.concatenate([actual[u] for u in fc]),
-                                                  np.concatenate([bands[u][f"lo-{lv:g}"] for u in fc]),
-                                                  np.concatenate([bands[u][f"hi-{lv:g}"] for u in fc]))
-                              for lv in args.level}
+        result["coverage"] = {
+            f"{lv:g}": coverage(
+                np.concatenate([actual[u] for u in fc]),
+                np.concatenate([bands[u][f"lo-{lv:g}"] for u in fc]),
+                np.concatenate([bands[u][f"hi-{lv:g}"] for u in fc]),
+            )
+            for lv in args.level
+        }
     if args.save:
         if args.holdout:
             if not args.quiet:
-                print("refitting on every value before saving (--save keeps the model of the whole series)",
-                      file=sys.stderr)
+                print(
+                    "refitting on every value before saving (--save keeps the model of the whole series)",
+                    file=sys.stderr,
+                )
             forecaster.fit(Y)
         forecaster.save(args.save)
     if args.holdout:
-        labels = {u: (dates[u][len(dates[u]) - args.holdout:] if dates.get(u) else
-                      [f"{t + 1}" for t in range(len(Y[u]) - args.holdout, len(Y[u]))]) for u in fc}
+        labels = {
+            u: (
+                dates[u][len(dates[u]) - args.holdout :]
+                if dates.get(u)
+                else [f"{t + 1}" for t in range(len(Y[u]) - args.holdout, len(Y[u]))]
+            )
+            for u in fc
+        }
     else:
         labels = {u: next_labels(dates.get(u), horizon) for u in fc}
     result.update(forecasts_json(fc, labels, many, bands))
@@ -201,23 +264,39 @@ def _plot(args, forecaster, Y, fc, bands, dates, labels, label):
 
     m = forecaster.season_
     n_train = {u: len(Y[u]) - (args.holdout or 0) for u in fc}
-    shade = {u: {lv: (bands[u][f"lo-{lv:g}"], bands[u][f"hi-{lv:g}"]) for lv in args.level} for u in fc} \
-        if bands else {}
+    shade = (
+        {u: {lv: (bands[u][f"lo-{lv:g}"], bands[u][f"hi-{lv:g}"]) for lv in args.level} for u in fc} if bands else {}
+    )
     if len(fc) > 1:
         shown = list(fc)[:6]
-        plot_many(args.plot, [(u, Y[u], n_train[u], fc[u], shade.get(u)) for u in shown], season=m,
-                  total=len(fc), title=str(label))
+        plot_many(
+            args.plot,
+            [(u, Y[u], n_train[u], fc[u], shade.get(u)) for u in shown],
+            season=m,
+            total=len(fc),
+            title=str(label),
+        )
         if len(fc) > len(shown) and not args.quiet:
             print(f"recurrent: note: --plot draws the first {len(shown)} of {len(fc)} series", file=sys.stderr)
         return
     from ..forecast.baselines import all_baselines
 
     uid = next(iter(fc))
-    base = all_baselines(Y[uid][:n_train[uid]], len(fc[uid]), m, names=("seasonal_naive", "naive2") if m > 1
-                         else ("naive",))
-    plot_forecast(args.plot, Y[uid], n_train[uid], fc[uid], labels=dates.get(uid),
-                  future_labels=None if args.holdout else labels[uid], baselines=base, season=m,
-                  bands=shade.get(uid), title=f"{uid}: forecast of {len(fc[uid])} steps")
+    base = all_baselines(
+        Y[uid][: n_train[uid]], len(fc[uid]), m, names=("seasonal_naive", "naive2") if m > 1 else ("naive",)
+    )
+    plot_forecast(
+        args.plot,
+        Y[uid],
+        n_train[uid],
+        fc[uid],
+        labels=dates.get(uid),
+        future_labels=None if args.holdout else labels[uid],
+        baselines=base,
+        season=m,
+        bands=shade.get(uid),
+        title=f"{uid}: forecast of {len(fc[uid])} steps",
+    )
 
 
 def _forecast_text(args, result, fc, actual, labels, many, label, bands=None):
@@ -228,8 +307,10 @@ def _forecast_text(args, result, fc, actual, labels, many, label, bands=None):
         out.append(f"{label}: fitted without the last {args.holdout} values, forecast them in one go")
         out.append(f"{'step':>10}  {'actual':>10}  {'model':>10}  {'naive':>10}  {'seas.naive':>10}  {'naive2':>10}")
         for k in range(args.holdout):
-            out.append(f"{labels[uid][k]:>10}  {result['actual'][k]:10.2f}  {fc[uid][k]:10.2f}  "
-                       f"{b['naive'][k]:10.2f}  {b['seasonal_naive'][k]:10.2f}  {b['naive2'][k]:10.2f}")
+            out.append(
+                f"{labels[uid][k]:>10}  {result['actual'][k]:10.2f}  {fc[uid][k]:10.2f}  "
+                f"{b['naive'][k]:10.2f}  {b['seasonal_naive'][k]:10.2f}  {b['naive2'][k]:10.2f}"
+            )
         out.append("")
     if args.holdout:
         if many:
@@ -237,11 +318,17 @@ def _forecast_text(args, result, fc, actual, labels, many, label, bands=None):
             if result["left_out"]:
                 out.append(f"left out (too short to hold out from): {', '.join(map(str, result['left_out']))}")
         out.append(f"{'':16}{'sMAPE':>10}{'MASE':>10}{'MAPE':>10}{'RMSE':>12}")
-        for key, name in (("model", "model"), ("naive", "naive"), ("seasonal_naive", "seasonal naive"),
-                          ("naive2", "Naive2")):
+        for key, name in (
+            ("model", "model"),
+            ("naive", "naive"),
+            ("seasonal_naive", "seasonal naive"),
+            ("naive2", "Naive2"),
+        ):
             m = result["metrics"][key]
-            out.append(f"{name:16}{_num(m['smape'], '10.2f')}{_num(m['mase'], '10.3f')}{_num(m['mape'], '10.2f')}"
-                       f"{_num(m['rmse'], '12.2f')}")
+            out.append(
+                f"{name:16}{_num(m['smape'], '10.2f')}{_num(m['mase'], '10.3f')}{_num(m['mape'], '10.2f')}"
+                f"{_num(m['rmse'], '12.2f')}"
+            )
         left = result["metrics"]["model"]["left_out"]
         notes = [f"MASE left out {left['mase']} series whose history never changes (no scale)"] if left["mase"] else []
         notes += [f"MAPE left out {left['mape']} series with a zero actual value"] if left["mape"] else []
@@ -266,8 +353,10 @@ def cmd_predict(args) -> int:
         raise UsageError(f"recurrent: {args.model} holds a sequence model, not a forecaster")
     horizon = args.horizon or model.horizon
     if args.level and getattr(model, "calibration_", None) is None:
-        raise UsageError(f"recurrent: {args.model} holds no interval calibration (saved before intervals existed, "
-                         "or its series were too short to hold out from); refit it to use --level")
+        raise UsageError(
+            f"recurrent: {args.model} holds no interval calibration (saved before intervals existed, "
+            "or its series were too short to hold out from); refit it to use --level"
+        )
     if args.csv:
         Y, dates, label, _, many = _load_series(args)
         fc = model.predict(Y, horizon=horizon)
@@ -292,47 +381,67 @@ def cmd_predict(args) -> int:
 
 
 def add_parsers(sub) -> None:
-    p = sub.add_parser("forecast", help="fit a forecaster on one series or many and forecast what comes next",
-                       description="Fit on one series (a CSV file, or the bundled airline passengers) or many "
-                                   "(--id-column for a long file, --columns/--wide for one series per column) and "
-                                   "forecast. With --holdout K: fit without each series' last K values, forecast "
-                                   "them, and score against naive, seasonal naive and Naive2. With --save, the "
-                                   "saved model is always fitted on every value (after --holdout it is refitted).")
+    p = sub.add_parser(
+        "forecast",
+        help="fit a forecaster on one series or many and forecast what comes next",
+        description="Fit on one series (a CSV file, or the bundled airline passengers) or many "
+        "(--id-column for a long file, --columns/--wide for one series per column) and "
+        "forecast. With --holdout K: fit without each series' last K values, forecast "
+        "them, and score against naive, seasonal naive and Naive2. With --save, the "
+        "saved model is always fitted on every value (after --holdout it is refitted).",
+    )
     add_csv_options(p)
     p.add_argument("--horizon", type=_positive_int, help="steps to forecast (default: --holdout, else 12)")
     p.add_argument("--holdout", type=_positive_int, help="hold out each series' last K values and score the forecast")
-    p.add_argument("--season", type=_positive_int, help="seasonal period (default: from the dates, else detected; "
-                                                        "1: none)")
+    p.add_argument(
+        "--season", type=_positive_int, help="seasonal period (default: from the dates, else detected; 1: none)"
+    )
     add_model_options(p)
     p.add_argument("--save", metavar="MODEL", help="save the forecaster fitted on every value (safetensors)")
     p.add_argument("--plot", metavar="PNG", help="draw history, holdout and forecast of the first series")
-    p.add_argument("-o", "--output", metavar="CSV", help="write the forecasts in long format (unique_id, ds, "
-                                                         "forecast[, actual])")
+    p.add_argument(
+        "-o", "--output", metavar="CSV", help="write the forecasts in long format (unique_id, ds, forecast[, actual])"
+    )
     add_report_flags(p)
     p.set_defaults(func=cmd_forecast)
 
-    p = sub.add_parser("backtest", help="score a forecaster from several origins at the end of each series",
-                       description="Rolling-origin backtest: for each of --windows origins, --step values apart "
-                                   "(default: the horizon), fit on each series' values before the origin, forecast "
-                                   "the next --horizon values and score them (sMAPE, MASE, RMSE; coverage and MSIS "
-                                   "with --level) beside naive, seasonal naive and Naive2 on the same windows.")
+    p = sub.add_parser(
+        "backtest",
+        help="score a forecaster from several origins at the end of each series",
+        description="Rolling-origin backtest: for each of --windows origins, --step values apart "
+        "(default: the horizon), fit on each series' values before the origin, forecast "
+        "the next --horizon values and score them (sMAPE, MASE, RMSE; coverage and MSIS "
+        "with --level) beside naive, seasonal naive and Naive2 on the same windows.",
+    )
     add_csv_options(p)
     p.add_argument("--horizon", type=_positive_int, default=None, help="steps forecast from each origin (default 12)")
     p.add_argument("--windows", type=_positive_int, default=3, help="how many origins (default 3)")
     p.add_argument("--step", type=_positive_int, help="values between origins (default: the horizon)")
-    p.add_argument("--no-refit", dest="refit", action="store_false",
-                   help="fit once, on the oldest window's histories, and forecast every window with it")
+    p.add_argument(
+        "--no-refit",
+        dest="refit",
+        action="store_false",
+        help="fit once, on the oldest window's histories, and forecast every window with it",
+    )
     p.add_argument("--season", type=_positive_int, help="seasonal period (default: from the dates, else detected)")
     add_model_options(p)
-    p.add_argument("-o", "--output", metavar="CSV", help="write every window's forecasts in long format "
-                                                         "(unique_id, cutoff, ds, actual, forecast, baselines, bands)")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="CSV",
+        help="write every window's forecasts in long format "
+        "(unique_id, cutoff, ds, actual, forecast, baselines, bands)",
+    )
     add_report_flags(p)
     p.set_defaults(func=cmd_backtest)
 
-    p = sub.add_parser("predict", help="forecast with a saved forecaster",
-                       description="Without a CSV: forecast after the series the model was fitted on (they are "
-                                   "stored in the model file). With a CSV: forecast its series, which the model "
-                                   "may never have seen.")
+    p = sub.add_parser(
+        "predict",
+        help="forecast with a saved forecaster",
+        description="Without a CSV: forecast after the series the model was fitted on (they are "
+        "stored in the model file). With a CSV: forecast its series, which the model "
+        "may never have seen.",
+    )
     p.add_argument("model", help="a file written by `recurrent forecast --save`")
     add_csv_options(p)
     p.add_argument("--horizon", type=_positive_int, help="steps to forecast (default: the model's)")

@@ -13,6 +13,7 @@ from ._common import UsageError, _positive_int, _require_matplotlib
 
 # ---- gradcheck ---------------------------------------------------------------------------------
 
+
 def cmd_gradcheck(args) -> int:
     """Finite differences against backward for a random layer; exit 1 if they disagree."""
     from .. import gradcheck
@@ -20,13 +21,20 @@ def cmd_gradcheck(args) -> int:
 
     cls = CELLS[args.cell]
     rng = np.random.default_rng(args.seed)
-    layer = cls(args.input_size, args.hidden_size, num_layers=args.layers,
-                bidirectional=args.bidirectional, dtype=np.float64, seed=args.seed)
+    layer = cls(
+        args.input_size,
+        args.hidden_size,
+        num_layers=args.layers,
+        bidirectional=args.bidirectional,
+        dtype=np.float64,
+        seed=args.seed,
+    )
     x = rng.normal(size=(args.batch, args.steps, args.input_size))
     result = gradcheck(layer, x, seed=args.seed)
     if args.json:
-        print(json.dumps({"layer": repr(layer), "errors": result.errors,
-                          "max_error": result.max_error, "ok": result.ok}))
+        print(
+            json.dumps({"layer": repr(layer), "errors": result.errors, "max_error": result.max_error, "ok": result.ok})
+        )
     else:
         print(f"{layer!r} on x {x.shape}, central differences eps=1e-6")
         print(result)
@@ -34,6 +42,7 @@ def cmd_gradcheck(args) -> int:
 
 
 # ---- trace and explain ---------------------------------------------------------------------------
+
 
 def _parse_numbers(text, option):
     """'1,2,3' -> [1, 2, 3]; '1,0;2,1' -> [[1, 0], [2, 1]] (steps separated by ';')."""
@@ -52,8 +61,10 @@ def _parse_numbers(text, option):
         rows.append(row)
     widths = [len(r) for r in rows]
     if len(set(widths)) > 1:
-        raise UsageError(f"recurrent: {option}: every step needs the same number of values, got "
-                         f"{', '.join(map(str, widths))} in {text!r}")
+        raise UsageError(
+            f"recurrent: {option}: every step needs the same number of values, got "
+            f"{', '.join(map(str, widths))} in {text!r}"
+        )
     return rows[0] if len(rows) == 1 else rows
 
 
@@ -62,19 +73,22 @@ def _read_weights(path):
     try:
         data = json.loads(p.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
-        raise UsageError(f"recurrent: {path}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                         f"{exc.msg})") from None
+        raise UsageError(
+            f"recurrent: {path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
     if not isinstance(data, dict):
         raise UsageError(f"recurrent: {path}: expected a JSON object of weights (W_f, W_hf, b_f, ...)")
-    def numbers(v):                      # a number, or (nested) lists of numbers; shapes are checked later
+
+    def numbers(v):  # a number, or (nested) lists of numbers; shapes are checked later
         if isinstance(v, list):
             return all(numbers(e) for e in v)
         return isinstance(v, (int, float)) and not isinstance(v, bool)
 
     for k, v in data.items():
         if not numbers(v):
-            raise UsageError(f"recurrent: {path}: weight {k!r} must be a number or a list of numbers, "
-                             f"got {json.dumps(v)}")
+            raise UsageError(
+                f"recurrent: {path}: weight {k!r} must be a number or a list of numbers, got {json.dumps(v)}"
+            )
     return data
 
 
@@ -114,8 +128,10 @@ def _trace_from_args(args, example_target=False):
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2 or x.shape[1] != D:
-        raise UsageError(f"recurrent: --inputs: the model takes {D} feature(s) per step, got shape {x.shape} "
-                         f"(separate steps with ';' and features with ',')")
+        raise UsageError(
+            f"recurrent: --inputs: the model takes {D} feature(s) per step, got shape {x.shape} "
+            f"(separate steps with ';' and features with ',')"
+        )
     return trace(model, x, target=target)
 
 
@@ -143,8 +159,11 @@ def cmd_explain(args) -> int:
 
     tr = _trace_from_args(args, example_target=True)
     notes = None
-    is_classic = not (args.model or args.weights or args.inputs) and (args.example or "lstm-scalar") == "lstm-scalar" \
+    is_classic = (
+        not (args.model or args.weights or args.inputs)
+        and (args.example or "lstm-scalar") == "lstm-scalar"
         and not args.cell
+    )
     if is_classic:
         from ..classic import hand_slip_note
 
@@ -160,6 +179,7 @@ def cmd_explain(args) -> int:
 
 # ---- export and import ---------------------------------------------------------------------------
 
+
 def cmd_export(args) -> int:
     """A saved model to ONNX, or its weights to PyTorch's or Keras' layout (safetensors).
 
@@ -172,8 +192,10 @@ def cmd_export(args) -> int:
     model = load(args.model)
     if not isinstance(model, Sequential):
         if args.to != "onnx":
-            raise UsageError(f"recurrent: {args.model} holds a forecaster; export it with --to onnx "
-                             "(a folder of ONNX graphs and forecaster.json)")
+            raise UsageError(
+                f"recurrent: {args.model} holds a forecaster; export it with --to onnx "
+                "(a folder of ONNX graphs and forecaster.json)"
+            )
         from ..forecast.export import export_onnx
 
         out = export_onnx(model, args.output, opset=args.opset)
@@ -225,19 +247,25 @@ def cmd_import(args) -> int:
             with safe_open(str(path), framework="numpy") as f:
                 meta = f.metadata() or {}
         except Exception:
-            raise UsageError(f"recurrent: {path}: expected an .onnx file or a safetensors file of a PyTorch "
-                             "state_dict") from None
-        if meta.get("format") == "torch" and "recurrent_layers" in meta:       # written by `export --to torch`
+            raise UsageError(
+                f"recurrent: {path}: expected an .onnx file or a safetensors file of a PyTorch state_dict"
+            ) from None
+        if meta.get("format") == "torch" and "recurrent_layers" in meta:  # written by `export --to torch`
             from ..model import model_from_meta
 
             obj = model_from_meta({"layers": json.loads(meta["recurrent_layers"])}, tensors, path)
         elif meta.get("format") == "keras":
-            raise UsageError(f"recurrent: {path}: Keras-layout files are for Keras' set_weights(); "
-                             "import the model file it came from")
-        elif "recurrent" in meta:                                               # one of our own files
+            raise UsageError(
+                f"recurrent: {path}: Keras-layout files are for Keras' set_weights(); "
+                "import the model file it came from"
+            )
+        elif "recurrent" in meta:  # one of our own files
             kind = json.loads(meta["recurrent"]).get("kind", "model")
-            what = "a forecaster (use it with predict, or export --to onnx)" if kind == "forecaster" else \
-                f"a recurrent {kind} file already (load it directly)"
+            what = (
+                "a forecaster (use it with predict, or export --to onnx)"
+                if kind == "forecaster"
+                else f"a recurrent {kind} file already (load it directly)"
+            )
             raise UsageError(f"recurrent: {path} is {what}; import takes ONNX files and PyTorch state_dicts")
         else:
             obj = interop.from_torch(tensors, cell=args.cell, nonlinearity=args.nonlinearity)
@@ -254,17 +282,25 @@ def _add_trace_options(p):
     p.add_argument("--cell", choices=CELL_NAMES, help="cell for --weights (alone: its scalar example)")
     p.add_argument("--weights", metavar="FILE.json", help="weights in hand notation: W_f, W_hf, b_f, ..., W_y, b_y")
     p.add_argument("--model", metavar="FILE", help="a saved sequence model instead")
-    p.add_argument("--inputs", type=lambda t: _parse_numbers(t, "--inputs"),
-                   help="the sequence: '1,2,3'; vectors as '1,0;2,1' (steps separated by ';')")
-    p.add_argument("--target", type=lambda t: _parse_numbers(t, "--target"),
-                   help="what the output should be: adds the loss and the backward pass")
+    p.add_argument(
+        "--inputs",
+        type=lambda t: _parse_numbers(t, "--inputs"),
+        help="the sequence: '1,2,3'; vectors as '1,0;2,1' (steps separated by ';')",
+    )
+    p.add_argument(
+        "--target",
+        type=lambda t: _parse_numbers(t, "--target"),
+        help="what the output should be: adds the loss and the backward pass",
+    )
     p.add_argument("--lr", type=float, default=0.01, help="learning rate of the update shown (default 0.01)")
 
 
 def add_parsers(sub) -> None:
-    p = sub.add_parser("trace", help="print every gate at every step of a small model",
-                       description="With no options: the classic scalar LSTM (W_f=0.5, ...) on [1, 2, 3], "
-                                   "predicting 4 * h_3.")
+    p = sub.add_parser(
+        "trace",
+        help="print every gate at every step of a small model",
+        description="With no options: the classic scalar LSTM (W_f=0.5, ...) on [1, 2, 3], predicting 4 * h_3.",
+    )
     _add_trace_options(p)
     p.add_argument("--format", choices=["table", "markdown", "json"], default="table")
     p.add_argument("--digits", type=int, default=3, help="decimals in the table (0: every digit)")
@@ -279,9 +315,13 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("export", help="a saved model to ONNX, or its weights in PyTorch's or Keras' layout")
     p.add_argument("model", help="a file written by Sequential.save, or a forecaster (forecast --save)")
     p.add_argument("--to", choices=["onnx", "torch", "keras"], required=True)
-    p.add_argument("-o", "--output", required=True,
-                   help="the file to write (.onnx, or .safetensors); for a forecaster, a new folder that "
-                        "receives one ONNX graph per network and forecaster.json (the recipe)")
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help="the file to write (.onnx, or .safetensors); for a forecaster, a new folder that "
+        "receives one ONNX graph per network and forecaster.json (the recipe)",
+    )
     p.add_argument("--opset", type=int, choices=[14, 22], default=14)
     p.set_defaults(func=cmd_export)
 

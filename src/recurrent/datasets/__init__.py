@@ -15,8 +15,10 @@ from importlib import resources
 
 from ..data import Series, read_csv
 
-DATASETS = {"airline": ("airline.csv", "Passengers", "Date", 12),
-            "sunspots": ("sunspots.csv", "SUNACTIVITY", "YEAR", 11)}
+DATASETS = {
+    "airline": ("airline.csv", "Passengers", "Date", 12),
+    "sunspots": ("sunspots.csv", "SUNACTIVITY", "YEAR", 11),
+}
 
 
 def load(name: str) -> Series:

@@ -13,8 +13,11 @@ import numpy as np
 
 from ..cells.facts import FACTS
 
-SYM = {"lstm": {"i": "i", "f": "f", "g": "\\tilde{C}", "o": "o", "c": "C"},
-       "gru": {"r": "r", "z": "z", "n": "n"}, "rnn": {}}
+SYM = {
+    "lstm": {"i": "i", "f": "f", "g": "\\tilde{C}", "o": "o", "c": "C"},
+    "gru": {"r": "r", "z": "z", "n": "n"},
+    "rnn": {},
+}
 WNAME = {"i": "i", "f": "f", "g": "c", "o": "o", "r": "r", "z": "z", "n": "n"}
 
 
@@ -41,13 +44,13 @@ def _key_tex(key):
 class WeightGrad(NamedTuple):
     """One hand-notation weight's gradient and what it is summed from."""
 
-    key: str            # notation key, e.g. "W_hf"
-    tex: str            # its LaTeX, e.g. "W_{hf}"
-    sub: str            # the delta's gate subscript, e.g. "f,"
-    kind: str           # "x" (input weight), "h" (recurrent), "b" (bias), "bh" (GRU b_hn)
-    delta: np.ndarray   # (T, H): the deltas summed over steps
-    source: object      # (T, K) what the weight multiplied at each step, None for biases
-    grad: np.ndarray    # the gradient, shaped like the weight
+    key: str  # notation key, e.g. "W_hf"
+    tex: str  # its LaTeX, e.g. "W_{hf}"
+    sub: str  # the delta's gate subscript, e.g. "f,"
+    kind: str  # "x" (input weight), "h" (recurrent), "b" (bias), "bh" (GRU b_hn)
+    delta: np.ndarray  # (T, H): the deltas summed over steps
+    source: object  # (T, K) what the weight multiplied at each step, None for biases
+    grad: np.ndarray  # the gradient, shaped like the weight
 
 
 def weight_grads(ct) -> list[WeightGrad]:
@@ -62,8 +65,9 @@ def weight_grads(ct) -> list[WeightGrad]:
         for kind, src, d in (("x", v["x"], da), ("h", v["h_prev"], dah), ("b", None, da)):
             key = _wkey(cell, gname, kind)
             grad = np.einsum("th,td->hd", d, src) if src is not None else d.sum(axis=0)
-            out.append(WeightGrad(key, _wtex(cell, gname, kind), sub, kind, d, src,
-                                  grad.reshape(np.shape(ct.weights[key]))))
+            out.append(
+                WeightGrad(key, _wtex(cell, gname, kind), sub, kind, d, src, grad.reshape(np.shape(ct.weights[key])))
+            )
         if cell == "gru" and gname == "n":
             out.append(WeightGrad("b_hn", "b_{hn}", "", "bh", dah, None, dah.sum(axis=0)))
     return out

@@ -10,18 +10,37 @@ from .tex import _plain
 # ---- the table -----------------------------------------------------------------------------
 
 LABELS = {
-    "lstm": [("f", "Forget gate (f_t)"), ("i", "Input gate (i_t)"), ("g", "Candidate cell state (C_tilde_t)"),
-             ("c", "Cell state (C_t)"), ("o", "Output gate (o_t)"), ("h", "Hidden state (h_t)")],
-    "gru": [("r", "Reset gate (r_t)"), ("z", "Update gate (z_t)"), ("n", "Candidate state (n_t)"),
-            ("h", "Hidden state (h_t)")],
+    "lstm": [
+        ("f", "Forget gate (f_t)"),
+        ("i", "Input gate (i_t)"),
+        ("g", "Candidate cell state (C_tilde_t)"),
+        ("c", "Cell state (C_t)"),
+        ("o", "Output gate (o_t)"),
+        ("h", "Hidden state (h_t)"),
+    ],
+    "gru": [
+        ("r", "Reset gate (r_t)"),
+        ("z", "Update gate (z_t)"),
+        ("n", "Candidate state (n_t)"),
+        ("h", "Hidden state (h_t)"),
+    ],
     "rnn": [("h", "Hidden state (h_t)")],
 }
 GRAD_LABELS = {
-    "lstm": [("dh", "dL/dh_t"), ("dc", "dL/dC_t"), ("da_f", "dL/d(forget pre-activation)"),
-             ("da_i", "dL/d(input pre-activation)"), ("da_g", "dL/d(candidate pre-activation)"),
-             ("da_o", "dL/d(output pre-activation)")],
-    "gru": [("dh", "dL/dh_t"), ("da_r", "dL/d(reset pre-activation)"), ("da_z", "dL/d(update pre-activation)"),
-            ("da_n", "dL/d(candidate pre-activation)")],
+    "lstm": [
+        ("dh", "dL/dh_t"),
+        ("dc", "dL/dC_t"),
+        ("da_f", "dL/d(forget pre-activation)"),
+        ("da_i", "dL/d(input pre-activation)"),
+        ("da_g", "dL/d(candidate pre-activation)"),
+        ("da_o", "dL/d(output pre-activation)"),
+    ],
+    "gru": [
+        ("dh", "dL/dh_t"),
+        ("da_r", "dL/d(reset pre-activation)"),
+        ("da_z", "dL/d(update pre-activation)"),
+        ("da_n", "dL/d(candidate pre-activation)"),
+    ],
     "rnn": [("dh", "dL/dh_t"), ("da", "dL/d(pre-activation)")],
 }
 
@@ -31,6 +50,7 @@ def render_table(tr, digits=3) -> str:
 
     ``digits``: decimals shown (``None``: every digit).
     """
+
     def _plain_(v):
         return _plain(v, digits)
 
@@ -69,6 +89,7 @@ def render_table(tr, digits=3) -> str:
 
 # ---- JSON ----------------------------------------------------------------------------------
 
+
 def _tolist(v):
     return None if v is None else np.asarray(v, dtype=np.float64).tolist()
 
@@ -81,6 +102,8 @@ def render_json(tr) -> dict:
         obj["backward"] = tr.backward_steps()
         obj["gradients"] = {k: _tolist(v) for k, v in tr.param_grads.items()}
     if len(tr.cells) > 1:
-        obj["layers"] = [{"layer": c.layer, "direction": c.direction, "steps": tr.steps(i),
-                          "backward": tr.backward_steps(i)} for i, c in enumerate(tr.cells)]
+        obj["layers"] = [
+            {"layer": c.layer, "direction": c.direction, "steps": tr.steps(i), "backward": tr.backward_steps(i)}
+            for i, c in enumerate(tr.cells)
+        ]
     return obj

@@ -9,7 +9,7 @@ import numpy as np
 def _num(v, given=False) -> str:
     v = float(v)
     s = f"{v:.4g}" if given else f"{v:.3f}"
-    if "e" in s:                                  # 1e-05 -> 1 \times 10^{-5}
+    if "e" in s:  # 1e-05 -> 1 \times 10^{-5}
         m, e = s.split("e")
         s = f"{m} \\times 10^{{{int(e)}}}"
     return "0" if s in ("-0", "-0.000") and not given else ("0.000" if s == "-0.000" else s)

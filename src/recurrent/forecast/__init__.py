@@ -23,5 +23,20 @@ from .season import detect_season
 naive_forecast = naive
 seasonal_naive_forecast = seasonal_naive
 
-__all__ = ["Forecaster", "NotFittedError", "detect_season", "mae", "mape", "mase", "naive", "naive2",
-           "naive_forecast", "rmse", "seasonal_naive", "seasonal_naive_forecast", "ses", "smape", "theta"]
+__all__ = [
+    "Forecaster",
+    "NotFittedError",
+    "detect_season",
+    "mae",
+    "mape",
+    "mase",
+    "naive",
+    "naive2",
+    "naive_forecast",
+    "rmse",
+    "seasonal_naive",
+    "seasonal_naive_forecast",
+    "ses",
+    "smape",
+    "theta",
+]

@@ -42,21 +42,26 @@ def cross_validation(f, Y, n_windows=3, step=None, refit=True, level=None, quant
     n_windows = chk.positive_int("cross_validation", "n_windows", n_windows)
     H = chk.positive_int("cross_validation", "horizon", f.horizon)
     step = H if step is None else chk.positive_int("cross_validation", "step", step)
-    levels, qs = intervals.check_levels(level, "cross_validation"), intervals.check_quantiles(quantiles,
-                                                                                               "cross_validation")
+    levels, qs = (
+        intervals.check_levels(level, "cross_validation"),
+        intervals.check_quantiles(quantiles, "cross_validation"),
+    )
     batch = panel.read_batch(Y, "Forecaster.cross_validation", covariates)
     lengths = np.array([len(v) for v in batch.values])
     cuts = cutoffs(lengths, H, n_windows, step)
     need = H + (n_windows - 1) * step + 2
     short = [(uid, n) for uid, n in zip(batch.ids, lengths) if n < need]
     if short:
-        names = ", ".join(f"{uid!r} ({n})" for uid, n in short[:5]) + (f" and {len(short) - 5} more"
-                                                                       if len(short) > 5 else "")
-        raise ValueError(f"cross_validation: {n_windows} windows of horizon {H}, {step} apart, need at least {need} "
-                         f"values in each series (2 to fit on before the oldest window); too short: {names}")
+        names = ", ".join(f"{uid!r} ({n})" for uid, n in short[:5]) + (
+            f" and {len(short) - 5} more" if len(short) > 5 else ""
+        )
+        raise ValueError(
+            f"cross_validation: {n_windows} windows of horizon {H}, {step} apart, need at least {need} "
+            f"values in each series (2 to fit on before the oldest window); too short: {names}"
+        )
     known = panel.season_of_freq(batch.freq)
     given = f.season
-    if given is None and known:               # the histories below are plain arrays: keep the dates' season
+    if given is None and known:  # the histories below are plain arrays: keep the dates' season
         f.season = known
     try:
         return _run(f, batch, cuts, H, n_windows, step, refit, levels, qs)
@@ -69,9 +74,12 @@ def _run(f, batch, cuts, H, n_windows, step, refit, levels, qs):
     per = {uid: {"actual": np.zeros((n_windows, H))} for uid in batch.ids}
     windows = []
     for w in range(n_windows):
-        hist = {uid: v[:cuts[k, w]] for k, (uid, v) in enumerate(zip(batch.ids, batch.values))}
-        cov = None if batch.covariates is None else {uid: c[:cuts[k, w]] for k, (uid, c) in
-                                                     enumerate(zip(batch.ids, batch.covariates))}
+        hist = {uid: v[: cuts[k, w]] for k, (uid, v) in enumerate(zip(batch.ids, batch.values))}
+        cov = (
+            None
+            if batch.covariates is None
+            else {uid: c[: cuts[k, w]] for k, (uid, c) in enumerate(zip(batch.ids, batch.covariates))}
+        )
         if refit or w == 0:
             f.fit(hist, cov)
         fc = f.predict(hist, covariates=cov, **want)
@@ -79,7 +87,7 @@ def _run(f, batch, cuts, H, n_windows, step, refit, levels, qs):
         rows = []
         for k, uid in enumerate(batch.ids):
             v = batch.values[k]
-            actual = v[cuts[k, w]:cuts[k, w] + H]
+            actual = v[cuts[k, w] : cuts[k, w] + H]
             out = fc[uid] if isinstance(fc[uid], dict) else {"forecast": fc[uid]}
             out.update(baselines.all_baselines(hist[uid], H, season, names=BASELINES))
             per[uid]["actual"][w] = actual
@@ -87,12 +95,28 @@ def _run(f, batch, cuts, H, n_windows, step, refit, levels, qs):
                 per[uid].setdefault(name, np.zeros((n_windows, H)))[w] = arr
             rows.append(_scores(actual, out, hist[uid], season, levels, qs))
         windows.append({"window": w, "metrics": _aggregate(rows)})
-    all_rows = [_scores(per[uid]["actual"][w], {k: a[w] for k, a in per[uid].items() if k != "actual"},
-                        batch.values[k][:cuts[k, w]], f.season_, levels, qs)
-                for k, uid in enumerate(batch.ids) for w in range(n_windows)]
-    report = {"n_windows": n_windows, "step": step, "horizon": H, "refit": bool(refit),
-              "cutoffs": {uid: cuts[k].tolist() for k, uid in enumerate(batch.ids)},
-              "forecasts": per, "windows": windows, "metrics": _aggregate(all_rows)}
+    all_rows = [
+        _scores(
+            per[uid]["actual"][w],
+            {k: a[w] for k, a in per[uid].items() if k != "actual"},
+            batch.values[k][: cuts[k, w]],
+            f.season_,
+            levels,
+            qs,
+        )
+        for k, uid in enumerate(batch.ids)
+        for w in range(n_windows)
+    ]
+    report = {
+        "n_windows": n_windows,
+        "step": step,
+        "horizon": H,
+        "refit": bool(refit),
+        "cutoffs": {uid: cuts[k].tolist() for k, uid in enumerate(batch.ids)},
+        "forecasts": per,
+        "windows": windows,
+        "metrics": _aggregate(all_rows),
+    }
     if batch.kind == "frame":
         report["forecasts"] = _frame(batch, per, cuts, H)
     return report
@@ -103,8 +127,11 @@ def _scores(actual, out, train, m, levels, quantiles) -> dict:
     row = {name: metrics.score(actual, out[name], train, m) for name in ("forecast",) + BASELINES}
     model = row.pop("forecast")
     names = [intervals.level_name(lv) for lv in levels]
-    model.update(metrics.interval_scores(actual, {lv: (out[f"lo-{n}"], out[f"hi-{n}"]) for lv, n in zip(levels, names)},
-                                         train, m))
+    model.update(
+        metrics.interval_scores(
+            actual, {lv: (out[f"lo-{n}"], out[f"hi-{n}"]) for lv, n in zip(levels, names)}, train, m
+        )
+    )
     for q in quantiles:
         model[f"pinball-{q:g}"] = metrics.pinball(actual, out[f"q{q:g}"], q)
     return {"model": model, **row}
@@ -122,9 +149,18 @@ def _frame(batch, per, cuts, H):
     for k, uid in enumerate(batch.ids):
         dates = batch.dates[k] if batch.dates is not None else None
         for w, cut in enumerate(cuts[k]):
-            ds = dates[cut:cut + H] if dates is not None else np.arange(cut, cut + H)
+            ds = dates[cut : cut + H] if dates is not None else np.arange(cut, cut + H)
             cutoff = dates[cut - 1] if dates is not None else cut - 1
             cols = {name: arr[w] for name, arr in per[uid].items() if name != "actual"}
-            parts.append(pd.DataFrame({"unique_id": [uid] * H, "cutoff": [cutoff] * H, "ds": np.asarray(ds),
-                                       "y": per[uid]["actual"][w], **cols}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "unique_id": [uid] * H,
+                        "cutoff": [cutoff] * H,
+                        "ds": np.asarray(ds),
+                        "y": per[uid]["actual"][w],
+                        **cols,
+                    }
+                )
+            )
     return pd.concat(parts, ignore_index=True)

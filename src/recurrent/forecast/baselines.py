@@ -98,9 +98,13 @@ def theta(train, horizon, m=1, indices=None) -> np.ndarray:
     return theta_many(adj[None], horizon)[0] * seasonal_factors(si, n, n + horizon)
 
 
-BASELINES = {"naive": lambda x, h, m, si: naive(x, h),
-             "seasonal_naive": lambda x, h, m, si: seasonal_naive(x, h, m),
-             "naive2": naive2, "ses": ses, "theta": theta}
+BASELINES = {
+    "naive": lambda x, h, m, si: naive(x, h),
+    "seasonal_naive": lambda x, h, m, si: seasonal_naive(x, h, m),
+    "naive2": naive2,
+    "ses": ses,
+    "theta": theta,
+}
 
 
 def all_baselines(train, horizon, m, names=("naive", "seasonal_naive", "naive2")) -> dict:
@@ -110,6 +114,7 @@ def all_baselines(train, horizon, m, names=("naive", "seasonal_naive", "naive2")
 
 
 # ---- the same, for many series of one length at once ------------------------------------------
+
 
 def seasonal_indices_many(X, m) -> np.ndarray:
     """``seasonal_indices`` for each row of X (S, n): (S, m), ones where a row is not seasonal."""
@@ -124,15 +129,15 @@ def seasonal_indices_many(X, m) -> np.ndarray:
     safe = np.where(den > 0, den, 1.0)
     acfs = np.stack([(d[:, :-k] * d[:, k:]).sum(axis=1) / safe for k in range(1, m + 1)], axis=1)
     acfs[den == 0] = 0.0
-    limit = 1.645 * np.sqrt((1 + 2 * (acfs[:, :m - 1] ** 2).sum(axis=1)) / n)
+    limit = 1.645 * np.sqrt((1 + 2 * (acfs[:, : m - 1] ** 2).sum(axis=1)) / n)
     seasonal = (np.abs(acfs[:, m - 1]) > limit) & np.all(X > 0, axis=1)
     if not seasonal.any():
         return out
     Z = X[seasonal]
     w = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
     half = len(w) // 2
-    trend = sum(w[k] * Z[:, k:n - len(w) + 1 + k] for k in range(len(w)))
-    ratio = Z[:, half:n - half] / trend
+    trend = sum(w[k] * Z[:, k : n - len(w) + 1 + k] for k in range(len(w)))
+    ratio = Z[:, half : n - half] / trend
     pos = np.arange(half, n - half) % m
     idx = np.stack([ratio[:, pos == j].mean(axis=1) for j in range(m)], axis=1)
     out[seasonal] = idx / idx.mean(axis=1, keepdims=True)
@@ -146,25 +151,25 @@ def ses_fit_many(X, chunk=1000):
     if n < 2:
         return np.full(S, 0.5), X[:, -1].copy()
     a = _ALPHAS[None, :]
-    c = (1 - _ALPHAS[:, None]) ** np.arange(n)                  # (alphas, n)
+    c = (1 - _ALPHAS[:, None]) ** np.arange(n)  # (alphas, n)
     cc = (c * c).sum(axis=1)
     alphas, levels = np.empty(S), np.empty(S)
     for lo in range(0, S, chunk):
-        x = X[lo:lo + chunk]
+        x = X[lo : lo + chunk]
         A = np.zeros((len(x), len(_ALPHAS)))
         rc = np.zeros_like(A)
         rr = np.zeros_like(A)
         for t in range(n):
-            r = x[:, t:t + 1] - A                                # (s, alphas)
+            r = x[:, t : t + 1] - A  # (s, alphas)
             rc += r * c[:, t]
             rr += r * r
-            A = a * x[:, t:t + 1] + (1 - a) * A
+            A = a * x[:, t : t + 1] + (1 - a) * A
         l0 = rc / cc
         sse = rr - 2 * l0 * rc + l0 * l0 * cc
         k = np.argmin(sse, axis=1)
         rows = np.arange(len(x))
-        alphas[lo:lo + chunk] = _ALPHAS[k]
-        levels[lo:lo + chunk] = A[rows, k] + (1 - _ALPHAS[k]) ** n * l0[rows, k]
+        alphas[lo : lo + chunk] = _ALPHAS[k]
+        levels[lo : lo + chunk] = A[rows, k] + (1 - _ALPHAS[k]) ** n * l0[rows, k]
     return alphas, levels
 
 

@@ -87,9 +87,29 @@ class Forecaster:
     ``methods_`` (id -> how it is forecast), ``skipped_`` (ids left out), ``records_``.
     """
 
-    def __init__(self, horizon=12, season=None, cell="lstm", hidden_size=32, num_layers=1, lookbacks=None,
-                 n_models=3, max_steps=3000, batch_size=64, lr=3e-3, patience=10, eval_every=100, history=None,
-                 refit="continue", combine="auto", loss="smape", patch=None, min_length=3, seed=None, progress=True):
+    def __init__(
+        self,
+        horizon=12,
+        season=None,
+        cell="lstm",
+        hidden_size=32,
+        num_layers=1,
+        lookbacks=None,
+        n_models=3,
+        max_steps=3000,
+        batch_size=64,
+        lr=3e-3,
+        patience=10,
+        eval_every=100,
+        history=None,
+        refit="continue",
+        combine="auto",
+        loss="smape",
+        patch=None,
+        min_length=3,
+        seed=None,
+        progress=True,
+    ):
         for k, v in locals().items():
             if k != "self":
                 setattr(self, k, v)
@@ -120,17 +140,23 @@ class Forecaster:
         self.n_covariates_ = 0 if batch.covariates is None else batch.covariates[0].shape[1]
         usable, self.methods_, self.skipped_ = self._sort_series(batch, "fit")
         if len(self.skipped_) == len(batch.values):
-            raise ValueError(f"Forecaster.fit: every series has fewer than 2 values "
-                             f"(the longest has {max(len(v) for v in batch.values)})")
+            raise ValueError(
+                f"Forecaster.fit: every series has fewer than 2 values "
+                f"(the longest has {max(len(v) for v in batch.values)})"
+            )
         H = self.horizon
         if self.season is not None:
             self.season_ = self.season
         else:
             self.season_ = panel.season_of_freq(batch.freq) or (
-                detect_season(batch.values[0]) if len(batch.values) == 1 else common_season(batch.values))
-        if not usable:                                   # every series constant or short: nothing to learn
-            warnings.warn(f"Forecaster.fit: no series can train the networks (each is constant or shorter than "
-                          f"min_length={self.min_length}); every series gets the naive forecast", stacklevel=2)
+                detect_season(batch.values[0]) if len(batch.values) == 1 else common_season(batch.values)
+            )
+        if not usable:  # every series constant or short: nothing to learn
+            warnings.warn(
+                f"Forecaster.fit: no series can train the networks (each is constant or shorter than "
+                f"min_length={self.min_length}); every series gets the naive forecast",
+                stacklevel=2,
+            )
             self.lookbacks_, self.patches_, self.networks_, self.records_, self.weight_ = [], [], [], [], 1.0
             self.calibration_ = None
             self.usable_ = []
@@ -149,28 +175,59 @@ class Forecaster:
         limit, val = validation_split(n, H, seed=self.seed)
         history = self.history or max(20 if self.season_ <= 1 else 15 * self.season_, 2000 // len(series))
         seeds = np.random.default_rng(self.seed).integers(0, 2**31 - 1, size=(len(self.lookbacks_), self.n_models))
-        train_args = dict(horizon=H, cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers,
-                          lr=self.lr, batch_size=self.batch_size, max_steps=self.max_steps,
-                          eval_every=self.eval_every, patience=self.patience, history=history, loss=self.loss)
+        train_args = dict(
+            horizon=H,
+            cell=self.cell,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            lr=self.lr,
+            batch_size=self.batch_size,
+            max_steps=self.max_steps,
+            eval_every=self.eval_every,
+            patience=self.patience,
+            history=history,
+            loss=self.loss,
+        )
         progress = Progress(self.progress, len(self.lookbacks_) * self.n_models)
         self.networks_, self.records_, val_out = [], [], []
         for a, (L, p) in enumerate(zip(self.lookbacks_, self.patches_)):
             for b in range(self.n_models):
                 s = int(seeds[a, b])
                 if val is not None:
-                    net, rec = train_network(z, pn, limit=limit, val=val, lookback=L, seed=s, patch=p,
-                                             bar=progress.bar, **train_args)
+                    net, rec = train_network(
+                        z, pn, limit=limit, val=val, lookback=L, seed=s, patch=p, bar=progress.bar, **train_args
+                    )
                     xv, _, _, lev = gather(z, pn, val[0], val[1], L, H)
                     val_out.append(lev[:, None] + net.predict(xv, batch_size=1024).astype(np.float64))
                     steps = max(rec["best_step"], self.eval_every)
                 else:
                     rec, steps = {"best_step": None}, max(self.max_steps // 4, 1)
                 if val is None or self.refit == "scratch":
-                    net, _ = train_network(z, pn, limit=n, val=None, lookback=L, seed=s, steps=steps, patch=p,
-                                           bar=progress.bar, **train_args)
-                elif self.refit:                       # continue on every value, a quarter as long again
-                    net, _ = train_network(z, pn, limit=n, val=None, lookback=L, seed=s + 1,
-                                           steps=max(steps // 4, 1), bar=progress.bar, net=net, **train_args)
+                    net, _ = train_network(
+                        z,
+                        pn,
+                        limit=n,
+                        val=None,
+                        lookback=L,
+                        seed=s,
+                        steps=steps,
+                        patch=p,
+                        bar=progress.bar,
+                        **train_args,
+                    )
+                elif self.refit:  # continue on every value, a quarter as long again
+                    net, _ = train_network(
+                        z,
+                        pn,
+                        limit=n,
+                        val=None,
+                        lookback=L,
+                        seed=s + 1,
+                        steps=max(steps // 4, 1),
+                        bar=progress.bar,
+                        net=net,
+                        **train_args,
+                    )
                 self.networks_.append((L, net))
                 self.records_.append(rec)
                 progress.done(L, b, rec)
@@ -193,12 +250,17 @@ class Forecaster:
                 usable.append(k)
                 methods[uid] = "networks+theta" if self.combine != "networks" else "networks"
         if skipped and warn:
-            warnings.warn(f"Forecaster.{where}: left out {len(skipped)} series with fewer than 2 values: "
-                          f"{names(skipped)}", stacklevel=3)
+            warnings.warn(
+                f"Forecaster.{where}: left out {len(skipped)} series with fewer than 2 values: {names(skipped)}",
+                stacklevel=3,
+            )
         short = [u for u, m in methods.items() if m.startswith("naive (") and "constant" not in m]
         if short and warn:
-            warnings.warn(f"Forecaster.{where}: {len(short)} series shorter than min_length={self.min_length} "
-                          f"get the naive forecast: {names(short)}", stacklevel=3)
+            warnings.warn(
+                f"Forecaster.{where}: {len(short)} series shorter than min_length={self.min_length} "
+                f"get the naive forecast: {names(short)}",
+                stacklevel=3,
+            )
         return usable, methods, skipped
 
     def _choose_weight(self, z, pn, shifts, val, val_out):
@@ -209,15 +271,23 @@ class Forecaster:
         H = self.horizon
         z_net = np.median(np.array(val_out), axis=0)
         _, _, mask, _ = gather(z, pn, val[0], val[1], 1, H)
-        z_true = np.array([np.pad(z[pn.start[i] + e + 1:pn.start[i] + min(e + 1 + H, pn.length[i])],
-                                  (0, max(0, e + 1 + H - pn.length[i]))) for i, e in zip(*val)])
+        z_true = np.array(
+            [
+                np.pad(
+                    z[pn.start[i] + e + 1 : pn.start[i] + min(e + 1 + H, pn.length[i])],
+                    (0, max(0, e + 1 + H - pn.length[i])),
+                )
+                for i, e in zip(*val)
+            ]
+        )
         z_theta = None
         if fixed is None or fixed < 1:
-            z_theta = np.array(hybrid.log_theta_many([pn.series(i)[:e + 1] for i, e in zip(*val)], H, self.season_,
-                                                     shifts[val[0]]))
+            z_theta = np.array(
+                hybrid.log_theta_many([pn.series(i)[: e + 1] for i, e in zip(*val)], H, self.season_, shifts[val[0]])
+            )
         w = hybrid.choose_weight(z_net, z_theta, z_true, mask, self.loss) if fixed is None else fixed
         z_pred = z_net if w >= 1 else w * z_net + (1 - w) * z_theta
-        scales = np.array([intervals.log_scale(pn.series(i)[:e + 1], self.season_, shifts[i]) for i, e in zip(*val)])
+        scales = np.array([intervals.log_scale(pn.series(i)[: e + 1], self.season_, shifts[i]) for i, e in zip(*val)])
         return w, intervals.scores(z_true, z_pred, mask, scales).astype(np.float32)
 
     # ---- predict --------------------------------------------------------------------------
@@ -257,7 +327,7 @@ class Forecaster:
         if not self.networks_:
             methods.update({batch.ids[k]: "naive (no series could train the networks)" for k in usable})
             usable = []
-        out, logs = {}, {}                                   # id -> forecast; id -> (log(forecast + shift), shift)
+        out, logs = {}, {}  # id -> forecast; id -> (log(forecast + shift), shift)
         if usable:
             series = [batch.values[k] for k in usable]
             shifts = [log_shift(s) for s in series]
@@ -278,8 +348,7 @@ class Forecaster:
             out[uid] = {"forecast": out[uid], **{k: np.exp(v) - c for k, v in parts.items()}}
         return out, methods
 
-    def predict(self, Y=None, horizon: int | None = None, *, y=None, level=None, quantiles=None,
-                covariates=None):
+    def predict(self, Y=None, horizon: int | None = None, *, y=None, level=None, quantiles=None, covariates=None):
         """The next ``horizon`` values of each series, in the container the series came in.
 
         ``Y``: series to forecast (any container ``fit`` takes), by default the training
@@ -300,20 +369,29 @@ class Forecaster:
         horizon = self.horizon if horizon is None else chk.positive_int("predict", "horizon", horizon)
         levels, qs = intervals.check_levels(level), intervals.check_quantiles(quantiles)
         if (levels or qs) and getattr(self, "calibration_", None) is None:
-            raise ValueError("predict: this forecaster holds no interval calibration (its series were too short to "
-                             "hold out a validation window, or it was saved before intervals existed); refit it")
+            raise ValueError(
+                "predict: this forecaster holds no interval calibration (its series were too short to "
+                "hold out a validation window, or it was saved before intervals existed); refit it"
+            )
         if Y is None and covariates is not None:
-            raise ValueError("predict: covariates go with new series (predict(Y, covariates=...)); the training "
-                             "series keep their own")
+            raise ValueError(
+                "predict: covariates go with new series (predict(Y, covariates=...)); the training "
+                "series keep their own"
+            )
         batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict", covariates)
         self._check_covariates(batch)
         if horizon > self.horizon and self.networks_:
-            warnings.warn(f"predict: horizon {horizon} is past the fitted horizon {self.horizon}; each further "
-                          f"{self.horizon} steps are forecast from the forecast itself (fit with horizon={horizon} "
-                          "to learn them directly)", stacklevel=2)
+            warnings.warn(
+                f"predict: horizon {horizon} is past the fitted horizon {self.horizon}; each further "
+                f"{self.horizon} steps are forecast from the forecast itself (fit with horizon={horizon} "
+                "to learn them directly)",
+                stacklevel=2,
+            )
         if len(batch.values) and all(len(v) < 2 for v in batch.values):
-            raise ValueError(f"Forecaster.predict: every series has fewer than 2 values "
-                             f"(the longest has {max(len(v) for v in batch.values)})")
+            raise ValueError(
+                f"Forecaster.predict: every series has fewer than 2 values "
+                f"(the longest has {max(len(v) for v in batch.values)})"
+            )
         fc, methods = self._forecast_batch(batch, horizon, "predict", Y is not None, levels, qs)  # fit warned already
         self.last_methods_ = methods
         return panel.write_batch(batch, fc, horizon)
@@ -322,8 +400,10 @@ class Forecaster:
         k = getattr(self, "n_covariates_", 0)
         got = 0 if batch.covariates is None else batch.covariates[0].shape[1]
         if k and not got:
-            raise ValueError(f"predict: this forecaster was fitted with {k} covariates; pass the new series' "
-                             "covariates too (predict(Y, covariates=...))")
+            raise ValueError(
+                f"predict: this forecaster was fitted with {k} covariates; pass the new series' "
+                "covariates too (predict(Y, covariates=...))"
+            )
         if got != k:
             raise ValueError(f"predict: this forecaster was fitted with {k} covariates, got {got}")
 
@@ -336,9 +416,16 @@ class Forecaster:
 
         return export_onnx(self, directory, opset=opset)
 
-    def cross_validation(self, Y, n_windows: int = 3, step: int | None = None, refit: bool = True, level=None,
-                         quantiles=None,
-                         covariates=None) -> dict:
+    def cross_validation(
+        self,
+        Y,
+        n_windows: int = 3,
+        step: int | None = None,
+        refit: bool = True,
+        level=None,
+        quantiles=None,
+        covariates=None,
+    ) -> dict:
         """A rolling-origin backtest: ``n_windows`` forecasts of ``horizon`` values from origins
         ``step`` apart (default: the horizon) at the end of each series, each fitted only on
         what came before its origin (refit each window unless ``refit=False``), scored with the

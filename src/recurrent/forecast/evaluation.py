@@ -25,12 +25,15 @@ def evaluate(f, Y, holdout, covariates=None) -> dict:
     keep = [k for k, v in enumerate(batch.values) if len(v) - holdout >= 2]
     if not keep:
         longest = max(len(v) for v in batch.values)
-        raise ValueError(f"evaluate: holdout {holdout} leaves fewer than 2 values to fit on in every series "
-                         f"(the longest has {longest})")
+        raise ValueError(
+            f"evaluate: holdout {holdout} leaves fewer than 2 values to fit on in every series "
+            f"(the longest has {longest})"
+        )
     dropped = [batch.ids[k] for k, v in enumerate(batch.values) if len(v) - holdout < 2]
     if dropped:
-        warnings.warn(f"evaluate: left out {len(dropped)} series too short for holdout {holdout}: "
-                      f"{names(dropped)}", stacklevel=3)
+        warnings.warn(
+            f"evaluate: left out {len(dropped)} series too short for holdout {holdout}: {names(dropped)}", stacklevel=3
+        )
     train = {batch.ids[k]: batch.values[k][:-holdout] for k in keep}
     actual = {batch.ids[k]: batch.values[k][-holdout:] for k in keep}
     f.fit(train, None if batch.covariates is None else {batch.ids[k]: batch.covariates[k][:-holdout] for k in keep})
@@ -48,19 +51,36 @@ def evaluate(f, Y, holdout, covariates=None) -> dict:
         losses += e_model > e_sn
         per_series.append({"id": jsonable(uid), "method": f.methods_[uid], **scores})
     agg = {k: metrics.aggregate([s[k] for s in per_series]) for k in methods}
-    report = {"holdout": holdout, "season": m, "n_series": len(per_series), "left_out": [jsonable(u) for u in dropped],
-              "metrics": agg, "per_series": per_series, "wins": int(wins), "losses": int(losses),
-              "ties": len(per_series) - int(wins) - int(losses), "forecasts": fc, "actuals": actual}
+    report = {
+        "holdout": holdout,
+        "season": m,
+        "n_series": len(per_series),
+        "left_out": [jsonable(u) for u in dropped],
+        "metrics": agg,
+        "per_series": per_series,
+        "wins": int(wins),
+        "losses": int(losses),
+        "ties": len(per_series) - int(wins) - int(losses),
+        "forecasts": fc,
+        "actuals": actual,
+    }
     report["verdict"] = _verdict(report)
     jumpy = [uid for uid in train if metrics.scale_dominated(train[uid], m)]
-    report["notes"] = [f"MASE of {len(jumpy)} series rests on a few jumps in its history (the mean in-sample "
-                       f"seasonal difference is over 20 times the median one), so it is near 0 whatever the "
-                       f"forecast: {names(jumpy)}"] if jumpy else []
+    report["notes"] = (
+        [
+            f"MASE of {len(jumpy)} series rests on a few jumps in its history (the mean in-sample "
+            f"seasonal difference is over 20 times the median one), so it is near 0 whatever the "
+            f"forecast: {names(jumpy)}"
+        ]
+        if jumpy
+        else []
+    )
     if len(per_series) == 1:
         uid = next(iter(train))
         b = baselines.all_baselines(train[uid], holdout, m)
-        report.update(forecast=fc[uid].tolist(), actual=actual[uid].tolist(),
-                      baselines={k: v.tolist() for k, v in b.items()})
+        report.update(
+            forecast=fc[uid].tolist(), actual=actual[uid].tolist(), baselines={k: v.tolist() for k, v in b.items()}
+        )
     return report
 
 
@@ -69,8 +89,9 @@ def _verdict(report) -> str:
     mod, sn = agg["model"]["smape"], agg["seasonal_naive"]["smape"]
     m = report["season"]
     base = "seasonal naive" if m > 1 else "naive (no season)"
-    counts = f" (better on {report['wins']} series, worse on {report['losses']}" + \
-             (f", equal on {report['ties']})" if report["ties"] else ")")
+    counts = f" (better on {report['wins']} series, worse on {report['losses']}" + (
+        f", equal on {report['ties']})" if report["ties"] else ")"
+    )
     if mod is None or sn is None:
         return "No verdict: sMAPE could not be computed on these values."
     if report["n_series"] > 1:

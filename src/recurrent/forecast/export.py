@@ -49,21 +49,28 @@ def recipe(f) -> dict:
     nets = []
     for k, (L, net) in enumerate(f.networks_):
         first = net.layers[0]
-        nets.append({"file": f"network{k}.onnx", "lookback": int(L),
-                     "patch": first.size if isinstance(first, Patches) else 1})
+        nets.append(
+            {"file": f"network{k}.onnx", "lookback": int(L), "patch": first.size if isinstance(first, Patches) else 1}
+        )
     return {
-        "format": FORMAT, "version": 1,
-        "horizon": int(f.horizon), "season": int(f.season_), "min_length": int(f.min_length),
+        "format": FORMAT,
+        "version": 1,
+        "horizon": int(f.horizon),
+        "season": int(f.season_),
+        "min_length": int(f.min_length),
         "networks": nets,
         "input": "x (N, lookback, 2 + K) float32: [z[t] - z[n-1], 0, c[t]] for t inside the series, [0, 1, 0] "
-                 "before it; z = log(y + shift), shift = 0 if min(y) > 0 else -min(y) + mean(|y|); c[t] = "
-                 "(covariates[t] - covariates_mean) / covariates_std (K = 0 without covariates)",
+        "before it; z = log(y + shift), shift = 0 if min(y) > 0 else -min(y) + mean(|y|); c[t] = "
+        "(covariates[t] - covariates_mean) / covariates_std (K = 0 without covariates)",
         "covariates_mean": [float(v) for v in getattr(f, "cov_mean_", [])] if getattr(f, "n_covariates_", 0) else [],
         "covariates_std": [float(v) for v in getattr(f, "cov_std_", [])] if getattr(f, "n_covariates_", 0) else [],
         "output": "y (N, horizon): z of the next values minus z[n-1]",
-        "combine": {"networks": "median", "weight_on_networks": float(f.weight_),
-                    "other": "theta: recurrent.forecast.hybrid.log_theta(y + shift, horizon, season), "
-                             "log values; used only when weight_on_networks < 1"},
+        "combine": {
+            "networks": "median",
+            "weight_on_networks": float(f.weight_),
+            "other": "theta: recurrent.forecast.hybrid.log_theta(y + shift, horizon, season), "
+            "log values; used only when weight_on_networks < 1",
+        },
         "forecast": "exp(w * (z[n-1] + median_j network_j(x_j)) + (1 - w) * theta) - shift",
         "fallback": "series with fewer than min_length values, or constant: the last value repeated",
     }

@@ -45,13 +45,14 @@ def _read_rows(path, delimiter):
 def detect_number_format(cells, delimiter):
     """(decimal, thousands) where the cells leave no doubt, else ('.', None)."""
     cells = [c.strip() for c in cells if c.strip()]
-    if delimiter != "," and any(re.fullmatch(r"-?\d+,\d+", c) for c in cells) and \
-            not any("." in c for c in cells):
-        return ",", None                                  # 316,10 in a ;-separated file
-    if any(re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", c) for c in cells) and \
-            all(re.fullmatch(r"-?(\d{1,3}(,\d{3})+|\d{1,3})(\.\d+)?|-?\d+(\.\d+)?", c) for c in cells) and \
-            any(re.fullmatch(r"-?\d{1,3}(,\d{3})+\.\d+", c) for c in cells):
-        return ".", ","                                   # 2,710.3 (quoted in a comma file)
+    if delimiter != "," and any(re.fullmatch(r"-?\d+,\d+", c) for c in cells) and not any("." in c for c in cells):
+        return ",", None  # 316,10 in a ;-separated file
+    if (
+        any(re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", c) for c in cells)
+        and all(re.fullmatch(r"-?(\d{1,3}(,\d{3})+|\d{1,3})(\.\d+)?|-?\d+(\.\d+)?", c) for c in cells)
+        and any(re.fullmatch(r"-?\d{1,3}(,\d{3})+\.\d+", c) for c in cells)
+    ):
+        return ".", ","  # 2,710.3 (quoted in a comma file)
     return ".", None
 
 
@@ -76,8 +77,9 @@ def _value(path, ln, what, cell, decimal, thousands):
     try:
         v = _parse(cell, decimal, thousands)
     except ValueError:
-        raise ValueError(f"{path}, line {ln}, {what}: {cell.strip()!r} is not a number"
-                         f"{_hint(cell, decimal, thousands)}") from None
+        raise ValueError(
+            f"{path}, line {ln}, {what}: {cell.strip()!r} is not a number{_hint(cell, decimal, thousands)}"
+        ) from None
     if v is not None and math.isinf(v):
         raise ValueError(f"{path}, line {ln}, {what}: {cell.strip()!r} is not finite")
     return v
@@ -97,14 +99,17 @@ def _finish(path, uid, vals, lines, fill):
     if np.isnan(y).any():
         if fill is None:
             ln = lines[int(np.flatnonzero(np.isnan(y))[0])]
-            raise ValueError(f"{path}, line {ln}, id {uid!r}: missing value (refused; fill gaps with "
-                             f"--fill ffill or --fill interpolate)")
+            raise ValueError(
+                f"{path}, line {ln}, id {uid!r}: missing value (refused; fill gaps with "
+                f"--fill ffill or --fill interpolate)"
+            )
         y = _fill(y, fill, path, uid)
     return y
 
 
-def read_long_csv(path, id_column="unique_id", date_column="ds", column="y", delimiter=None, decimal=None,
-                  thousands=None, fill=None):
+def read_long_csv(
+    path, id_column="unique_id", date_column="ds", column="y", delimiter=None, decimal=None, thousands=None, fill=None
+):
     """Read a long file: returns ({id: values}, {id: date labels or None}), ids in first-seen order.
 
     Refused: a row without an id, a value that is not a number, a missing value (unless
@@ -113,8 +118,11 @@ def read_long_csv(path, id_column="unique_id", date_column="ds", column="y", del
     path, header, body, delim = _read_rows(path, delimiter)
     ic = _resolve_column(id_column, header, len(header), "id column", path)
     vc = _resolve_column(column, header, len(header), "column", path)
-    dc = _resolve_column(date_column, header, len(header), "date column", path) \
-        if date_column is not None and (date_column in header or str(date_column).isdigit()) else None
+    dc = (
+        _resolve_column(date_column, header, len(header), "date column", path)
+        if date_column is not None and (date_column in header or str(date_column).isdigit())
+        else None
+    )
     if decimal is None and thousands is None:
         decimal, thousands = detect_number_format([r[vc] for _, r in body if len(r) > vc], delim)
     decimal = decimal or "."
@@ -132,11 +140,14 @@ def read_long_csv(path, id_column="unique_id", date_column="ds", column="y", del
             d = r[dc].strip()
             prev = dates.setdefault(uid, [])
             if prev and d == prev[-1]:
-                raise ValueError(f"{path}, line {ln}, id {uid!r}: date {d!r} appears twice; expected one row "
-                                 f"per (id, date)")
+                raise ValueError(
+                    f"{path}, line {ln}, id {uid!r}: date {d!r} appears twice; expected one row per (id, date)"
+                )
             if prev and _date_key(d) < _date_key(prev[-1]):
-                raise ValueError(f"{path}, line {ln}, id {uid!r}: date {d!r} comes after {prev[-1]!r}; "
-                                 f"expected the rows of each id in date order")
+                raise ValueError(
+                    f"{path}, line {ln}, id {uid!r}: date {d!r} comes after {prev[-1]!r}; "
+                    f"expected the rows of each id in date order"
+                )
             prev.append(d)
     out = {uid: _finish(path, uid, vals, lines[uid], fill) for uid, vals in values.items()}
     return out, {uid: dates.get(uid) for uid in out}
@@ -165,7 +176,7 @@ def read_wide_csv(path, columns=None, date_column=None, delimiter=None, decimal=
     if decimal is None and thousands is None:
         decimal, thousands = detect_number_format([r[k] for _, r in body for k in cand if len(r) > k], delim)
     decimal = decimal or "."
-    if columns is None:                      # every column whose first filled cell is a number
+    if columns is None:  # every column whose first filled cell is a number
         cols = []
         for k in cand:
             first = next((r[k] for _, r in body if len(r) > k and r[k].strip()), "")

@@ -20,7 +20,7 @@ import numpy as np
 from . import baselines
 
 WEIGHTS = np.linspace(0.0, 1.0, 11)
-HISTORY = 5000      # Theta is fitted on at most a series' latest 5,000 values (the cost is linear in them)
+HISTORY = 5000  # Theta is fitted on at most a series' latest 5,000 values (the cost is linear in them)
 
 
 def log_theta(y, horizon, m, shift=0.0) -> np.ndarray:

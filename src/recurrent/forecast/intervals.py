@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-POOL_BELOW = 100        # fewer scores than this at a step: pool the steps' shapes
+POOL_BELOW = 100  # fewer scores than this at a step: pool the steps' shapes
 
 
 def _numbers_in(values, owner, name, top, what) -> list:
@@ -107,7 +107,7 @@ def quantile_table(table, probs) -> np.ndarray:
         if not len(pooled):
             return np.zeros((len(probs), H))
         out[:] = np.array([_conformal(pooled, q) for q in probs])[:, None] * spread[None, :]
-    for r, q in enumerate(probs):                      # the range never narrows further out
+    for r, q in enumerate(probs):  # the range never narrows further out
         if q > 0.5:
             out[r] = np.maximum.accumulate(out[r])
         elif q < 0.5:

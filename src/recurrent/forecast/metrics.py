@@ -128,8 +128,12 @@ METRICS = ("smape", "mase", "mape", "rmse")
 
 def score(actual, forecast, train, m=1) -> dict:
     """All four metrics for one series."""
-    return {"smape": smape(actual, forecast), "mase": mase(actual, forecast, train, m),
-            "mape": mape(actual, forecast), "rmse": rmse(actual, forecast)}
+    return {
+        "smape": smape(actual, forecast),
+        "mase": mase(actual, forecast, train, m),
+        "mape": mape(actual, forecast),
+        "rmse": rmse(actual, forecast),
+    }
 
 
 def aggregate(per_series: list) -> dict:

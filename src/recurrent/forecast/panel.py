@@ -16,19 +16,35 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-FREQ_SEASON = {"H": 24, "h": 24, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4,
-               "QE": 4, "Y": 1, "YS": 1, "YE": 1, "A": 1, "AS": 1}
+FREQ_SEASON = {
+    "H": 24,
+    "h": 24,
+    "D": 7,
+    "B": 5,
+    "W": 52,
+    "M": 12,
+    "MS": 12,
+    "ME": 12,
+    "Q": 4,
+    "QS": 4,
+    "QE": 4,
+    "Y": 1,
+    "YS": 1,
+    "YE": 1,
+    "A": 1,
+    "AS": 1,
+}
 
 
 @dataclass
 class Batch:
     """Series as read from the user's container: ids, float arrays, and what to answer in."""
 
-    kind: str                       # "array", "list", "dict" or "frame"
+    kind: str  # "array", "list", "dict" or "frame"
     ids: list
     values: list
-    dates: list = field(default=None)      # per series: the ds values (pandas Index) or None
-    freq: str = None                       # the pandas frequency of the dates, when one is found
+    dates: list = field(default=None)  # per series: the ds values (pandas Index) or None
+    freq: str = None  # the pandas frequency of the dates, when one is found
     covariates: list = field(default=None)  # per series: (n_i, K) floats, or None
 
 
@@ -38,16 +54,19 @@ def _one(owner, what, value) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"{owner}: expected {what} as a 1-D array of numbers, got values that are not numbers") \
-            from None
+        raise TypeError(
+            f"{owner}: expected {what} as a 1-D array of numbers, got values that are not numbers"
+        ) from None
     if arr.ndim == 2 and arr.shape[1] == 1:
         arr = arr[:, 0]
     if arr.ndim != 1:
         raise ValueError(f"{owner}: expected {what} as a 1-D series, got shape {arr.shape}")
     bad = np.flatnonzero(~np.isfinite(arr))
     if len(bad):
-        raise ValueError(f"{owner}: {what} has a missing or infinite value at position {int(bad[0])} "
-                         f"({arr[bad[0]]}); fill or drop it first")
+        raise ValueError(
+            f"{owner}: {what} has a missing or infinite value at position {int(bad[0])} "
+            f"({arr[bad[0]]}); fill or drop it first"
+        )
     return arr
 
 
@@ -77,8 +96,9 @@ def _cov_one(owner, what, value, n) -> np.ndarray:
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2 or arr.shape[0] != n:
-        raise ValueError(f"{owner}: expected {what} of shape ({n}, K), one row per value of the series; "
-                         f"got shape {arr.shape}")
+        raise ValueError(
+            f"{owner}: expected {what} of shape ({n}, K), one row per value of the series; got shape {arr.shape}"
+        )
     bad = np.argwhere(~np.isfinite(arr))
     if len(bad):
         raise ValueError(f"{owner}: {what} has a missing or infinite value at row {int(bad[0][0])}; fill it first")
@@ -96,8 +116,10 @@ def _read_covariates(C, batch, owner) -> list:
     else:
         if not isinstance(C, dict) or set(C) != set(batch.ids):
             missing = [k for k in batch.ids if not isinstance(C, dict) or k not in C]
-            raise ValueError(f"{owner}: expected covariates as a dict with the series' ids; "
-                             f"{'missing ' + repr(missing[0]) if missing else 'extra ids'}")
+            raise ValueError(
+                f"{owner}: expected covariates as a dict with the series' ids; "
+                f"{'missing ' + repr(missing[0]) if missing else 'extra ids'}"
+            )
         out = [_cov_one(owner, f"covariates of series {k!r}", C[k], len(v)) for k, v in zip(batch.ids, batch.values)]
     widths = {c.shape[1] for c in out}
     if len(widths) > 1:
@@ -119,11 +141,15 @@ def _read_plain(Y, owner) -> Batch:
     if isinstance(Y, np.ndarray) or hasattr(Y, "__array__"):
         arr = np.asarray(Y)
         if arr.ndim == 2 and arr.shape[1] > 1:
-            raise ValueError(f"{owner}: expected y as a 1-D series (or a list of series), got shape {arr.shape}; "
-                             f"for one series per column pass list(Y.T)")
+            raise ValueError(
+                f"{owner}: expected y as a 1-D series (or a list of series), got shape {arr.shape}; "
+                f"for one series per column pass list(Y.T)"
+            )
         return Batch("array", [0], [_one(owner, "y", arr)])
-    raise TypeError(f"{owner}: expected a 1-D array, a list of arrays, a dict of arrays or a pandas DataFrame "
-                    f"(unique_id, ds, y), got {type(Y).__name__}")
+    raise TypeError(
+        f"{owner}: expected a 1-D array, a list of arrays, a dict of arrays or a pandas DataFrame "
+        f"(unique_id, ds, y), got {type(Y).__name__}"
+    )
 
 
 def _read_frame(df, owner, covariates=None) -> Batch:
@@ -137,8 +163,10 @@ def _read_frame(df, owner, covariates=None) -> Batch:
         raise ValueError(f"{owner}: covariate column {absent[0]!r} is not in the DataFrame ({list(df.columns)})")
     missing = [c for c in ("unique_id", "y") if c not in df.columns]
     if missing:
-        raise ValueError(f"{owner}: a DataFrame needs the columns unique_id, ds, y (long format); "
-                         f"missing {missing}, got {list(df.columns)}")
+        raise ValueError(
+            f"{owner}: a DataFrame needs the columns unique_id, ds, y (long format); "
+            f"missing {missing}, got {list(df.columns)}"
+        )
     if len(df) == 0:
         raise ValueError(f"{owner}: expected at least one series, got an empty DataFrame")
     if df["unique_id"].isna().any():
@@ -148,8 +176,10 @@ def _read_frame(df, owner, covariates=None) -> Batch:
     bad = np.flatnonzero(~np.isfinite(y.to_numpy(dtype=np.float64)))
     if len(bad):
         r = int(bad[0])
-        raise ValueError(f"{owner}: row {r} (unique_id {_show(df['unique_id'].iloc[r])}) has y = "
-                         f"{_show(df['y'].iloc[r])}; expected a number (fill or drop missing values first)")
+        raise ValueError(
+            f"{owner}: row {r} (unique_id {_show(df['unique_id'].iloc[r])}) has y = "
+            f"{_show(df['y'].iloc[r])}; expected a number (fill or drop missing values first)"
+        )
     has_ds = "ds" in df.columns
     frame = pd.DataFrame({"unique_id": df["unique_id"].to_numpy(), "y": y.to_numpy(dtype=np.float64)})
     for c in cov_cols:
@@ -163,8 +193,10 @@ def _read_frame(df, owner, covariates=None) -> Batch:
         dup = frame.duplicated(["unique_id", "ds"])
         if dup.any():
             r = int(np.flatnonzero(dup.to_numpy())[0])
-            raise ValueError(f"{owner}: row {r} repeats unique_id {_show(frame['unique_id'].iloc[r])} at ds "
-                             f"{_show(frame['ds'].iloc[r])}; expected one value per (unique_id, ds)")
+            raise ValueError(
+                f"{owner}: row {r} repeats unique_id {_show(frame['unique_id'].iloc[r])} at ds "
+                f"{_show(frame['ds'].iloc[r])}; expected one value per (unique_id, ds)"
+            )
         frame = frame.sort_values(["unique_id", "ds"], kind="stable")
     ids, values, dates, covs = [], [], [], []
     for uid, part in frame.groupby("unique_id", sort=False):
@@ -194,7 +226,7 @@ def _infer(pd, index):
     try:
         with pd.option_context("future.infer_freq_returns_offset", True):
             f = pd.infer_freq(index)
-    except (KeyError, AttributeError):               # pandas without the option (OptionError is both)
+    except (KeyError, AttributeError):  # pandas without the option (OptionError is both)
         f = pd.infer_freq(index)
     return getattr(f, "freqstr", f)
 
@@ -249,8 +281,11 @@ def write_batch(batch: Batch, forecasts: dict, horizon):
             continue
         ds = future_dates(batch.dates[k], batch.freq, horizon) if batch.dates is not None else None
         cols = forecasts[uid] if keys else {"forecast": forecasts[uid]}
-        parts.append(pd.DataFrame({"unique_id": [uid] * horizon,
-                                   "ds": ds if ds is not None else np.arange(1, horizon + 1), **cols}))
+        parts.append(
+            pd.DataFrame(
+                {"unique_id": [uid] * horizon, "ds": ds if ds is not None else np.arange(1, horizon + 1), **cols}
+            )
+        )
     if not parts:
         return pd.DataFrame({"unique_id": [], "ds": [], **{k: [] for k in (keys or ["forecast"])}})
     return pd.concat(parts, ignore_index=True)

@@ -68,11 +68,19 @@ def save_forecaster(f, path) -> None:
     ids = [i.item() if isinstance(i, np.generic) else i for i in b.ids]
     if not all(isinstance(i, (int, str)) and not isinstance(i, bool) for i in ids):
         ids = [str(i) for i in ids]
-    meta = {"kind": "forecaster", "settings": f.get_params(), "layers": layers,
-            "fitted": {"season": int(f.season_), "lookbacks": [int(L) for L, _ in f.networks_],
-                       "weight": float(f.weight_), "methods": [f.methods_.get(i) for i in b.ids],
-                       "skipped": [str(i) for i in f.skipped_]},
-            "series": {"kind": b.kind, "ids": ids, "dates": _ds_meta(b), "freq": b.freq}}
+    meta = {
+        "kind": "forecaster",
+        "settings": f.get_params(),
+        "layers": layers,
+        "fitted": {
+            "season": int(f.season_),
+            "lookbacks": [int(L) for L, _ in f.networks_],
+            "weight": float(f.weight_),
+            "methods": [f.methods_.get(i) for i in b.ids],
+            "skipped": [str(i) for i in f.skipped_],
+        },
+        "series": {"kind": b.kind, "ids": ids, "dates": _ds_meta(b), "freq": b.freq},
+    }
     io.save_file(path, tensors, meta)
 
 
@@ -85,8 +93,8 @@ def load_forecaster(cls, tensors, meta, path="forecaster"):
         f.networks_ = []
         for k, L in enumerate(fitted["lookbacks"]):
             prefix = f"net{k}/"
-            part = {name[len(prefix):]: v for name, v in tensors.items() if name.startswith(prefix)}
-            own = meta["layers"][k] if isinstance(meta["layers"][0], list) else meta["layers"]   # older: one for all
+            part = {name[len(prefix) :]: v for name, v in tensors.items() if name.startswith(prefix)}
+            own = meta["layers"][k] if isinstance(meta["layers"][0], list) else meta["layers"]  # older: one for all
             f.networks_.append((int(L), model_from_meta({"layers": own}, part, path)))
         sizes = {L: net.layers[0].size if isinstance(net.layers[0], Patches) else 1 for L, net in f.networks_}
         f.lookbacks_ = sorted(sizes)
@@ -105,14 +113,14 @@ def load_forecaster(cls, tensors, meta, path="forecaster"):
             flat = tensors["series/covariates"]
             if flat.ndim != 2 or len(flat) != int(lengths.sum()):
                 raise ValueError(f"covariates of shape {flat.shape} for {int(lengths.sum())} values")
-            covs = [flat[a:a + n].copy() for a, n in zip(pn.start, lengths)]
+            covs = [flat[a : a + n].copy() for a, n in zip(pn.start, lengths)]
             f.cov_mean_, f.cov_std_ = tensors["covariates/mean"], tensors["covariates/std"]
         f.n_covariates_ = 0 if covs is None else covs[0].shape[1]
         f.batch_ = panel.Batch(s["kind"], ids, values, dates, s.get("freq") or freq, covs)
         f.methods_ = {i: m for i, m in zip(ids, fitted["methods"]) if m is not None}
         f.skipped_ = list(fitted["skipped"])
         f.records_ = []
-        f.calibration_ = tensors.get("intervals/scores")        # absent in files saved before intervals
+        f.calibration_ = tensors.get("intervals/scores")  # absent in files saved before intervals
         if f.calibration_ is not None and (f.calibration_.ndim != 2 or f.calibration_.shape[1] != f.horizon):
             raise ValueError(f"interval scores of shape {f.calibration_.shape} for horizon {f.horizon}")
     except (KeyError, TypeError, ValueError) as exc:

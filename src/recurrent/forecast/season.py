@@ -25,21 +25,22 @@ def detect_season(y, max_period=None, threshold=0.3):
     if max_period < 2 or np.std(d) == 0:
         return 1
     d = d - d.mean()
-    size = 1 << int(np.ceil(np.log2(2 * n)))          # autocorrelation by FFT: O(n log n) for long series
+    size = 1 << int(np.ceil(np.log2(2 * n)))  # autocorrelation by FFT: O(n log n) for long series
     spec = np.fft.rfft(d, size)
-    acf = np.fft.irfft(spec * np.conj(spec), size)[:max_period + 2]
+    acf = np.fft.irfft(spec * np.conj(spec), size)[: max_period + 2]
     acf = acf / acf[0]
-    peaks = [k for k in range(2, max_period + 1)
-             if acf[k] > threshold and acf[k] >= acf[k - 1] and acf[k] >= acf[k + 1]]
+    peaks = [
+        k for k in range(2, max_period + 1) if acf[k] > threshold and acf[k] >= acf[k - 1] and acf[k] >= acf[k + 1]
+    ]
     if not peaks:
         return 1
     best = max(peaks, key=lambda k: acf[k])
     strong = 0.8 * acf[best]
 
-    def near_peak(lag, tol):                       # a strong autocorrelation within tol lags
-        return lag - tol >= 2 and acf[lag - tol:lag + tol + 1].max() >= strong
+    def near_peak(lag, tol):  # a strong autocorrelation within tol lags
+        return lag - tol >= 2 and acf[lag - tol : lag + tol + 1].max() >= strong
 
-    for j in range(best // 2, 1, -1):              # the most repetitions first: the shortest period
+    for j in range(best // 2, 1, -1):  # the most repetitions first: the shortest period
         p = int(round(best / j))
         if p >= 2 and all(near_peak(i * p, 1 + i // 4) for i in range(1, j)):
             return p
@@ -54,5 +55,5 @@ def common_season(series) -> int:
         return 1
     values, counts = np.unique(found, return_counts=True)
     if counts.max() * 2 < len([s for s in series if len(s) >= 8]) * 0.5:
-        return 1                                    # too few series agree on any period
+        return 1  # too few series agree on any period
     return int(values[np.argmax(counts)])

@@ -7,19 +7,47 @@ import numpy as np
 from .. import _checks as chk
 from ..layers import CELLS
 
-SETTINGS = ("horizon", "season", "cell", "hidden_size", "num_layers", "lookbacks", "n_models", "max_steps",
-            "batch_size", "lr", "patience", "eval_every", "history", "refit", "combine", "loss", "patch", "min_length",
-            "seed", "progress")
+SETTINGS = (
+    "horizon",
+    "season",
+    "cell",
+    "hidden_size",
+    "num_layers",
+    "lookbacks",
+    "n_models",
+    "max_steps",
+    "batch_size",
+    "lr",
+    "patience",
+    "eval_every",
+    "history",
+    "refit",
+    "combine",
+    "loss",
+    "patch",
+    "min_length",
+    "seed",
+    "progress",
+)
 
-PATCH_STEPS = 12         # with patch=None, no network runs more recurrent steps than this
+PATCH_STEPS = 12  # with patch=None, no network runs more recurrent steps than this
 
 
 def check(f) -> None:
     """ValueError naming the first of a Forecaster's settings that is out of range."""
     if f.cell not in CELLS:
         raise ValueError(f"Forecaster: `cell` must be one of {sorted(CELLS)}, got {f.cell!r}")
-    for name in ("horizon", "hidden_size", "num_layers", "n_models", "max_steps", "batch_size", "patience",
-                 "eval_every", "min_length"):
+    for name in (
+        "horizon",
+        "hidden_size",
+        "num_layers",
+        "n_models",
+        "max_steps",
+        "batch_size",
+        "patience",
+        "eval_every",
+        "min_length",
+    ):
         chk.positive_int("Forecaster", name, getattr(f, name))
     for name in ("season", "history", "patch"):
         if getattr(f, name) is not None:
@@ -37,8 +65,7 @@ def check(f) -> None:
     if f.refit not in ("continue", "scratch", False, True):
         raise ValueError(f"Forecaster: `refit` must be 'continue', 'scratch' or False, got {f.refit!r}")
     c = f.combine
-    if not (c in ("auto", "networks") or (isinstance(c, (int, float)) and not isinstance(c, bool)
-                                           and 0 <= c <= 1)):
+    if not (c in ("auto", "networks") or (isinstance(c, (int, float)) and not isinstance(c, bool) and 0 <= c <= 1)):
         raise ValueError(f"Forecaster: `combine` must be 'auto', 'networks' or a weight in [0, 1], got {c!r}")
 
 

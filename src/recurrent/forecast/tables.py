@@ -16,16 +16,28 @@ from .files import read_long_csv, read_wide_csv, season_of_labels, write_long_cs
 class LoadedSeries:
     """What ``load_series`` read."""
 
-    series: dict        # id -> values
-    dates: dict         # id -> date labels (a list) or None
-    label: str          # the file, or the bundled series with its unit
+    series: dict  # id -> values
+    dates: dict  # id -> date labels (a list) or None
+    label: str  # the file, or the bundled series with its unit
     season: int | None  # the season the labels imply (or the bundled series' own), None when unknown
-    many: bool          # a long or wide file (many series), not one value column
+    many: bool  # a long or wide file (many series), not one value column
 
 
-def load_series(csv=None, *, dataset="airline", id_column=None, columns=None, wide=False, date_column="auto",
-                column=None, header=None, delimiter=None, fill=None, decimal=None,
-                thousands=None) -> LoadedSeries:
+def load_series(
+    csv=None,
+    *,
+    dataset="airline",
+    id_column=None,
+    columns=None,
+    wide=False,
+    date_column="auto",
+    column=None,
+    header=None,
+    delimiter=None,
+    fill=None,
+    decimal=None,
+    thousands=None,
+) -> LoadedSeries:
     """Read a CSV file, or the bundled ``dataset`` when ``csv`` is None.
 
     ``id_column`` reads a long file (one row per id and date), ``columns`` (comma-separated names)
@@ -44,14 +56,20 @@ def load_series(csv=None, *, dataset="airline", id_column=None, columns=None, wi
         return LoadedSeries({label: values.values}, {label: values.dates}, label, datasets.season_of(dataset), False)
     if id_column:
         date_col = "ds" if date_column == "auto" else date_column
-        Y, dates = read_long_csv(csv, id_column=id_column, date_column=date_col, column=column or "y",
-                                 delimiter=delimiter, fill=fill, **number)
+        Y, dates = read_long_csv(
+            csv,
+            id_column=id_column,
+            date_column=date_col,
+            column=column or "y",
+            delimiter=delimiter,
+            fill=fill,
+            **number,
+        )
         return LoadedSeries(Y, dates, str(csv), season_of_labels(next(iter(dates.values()))), True)
     if columns or wide:
         cols = columns.split(",") if isinstance(columns, str) else columns
-        Y, dates = read_wide_csv(csv, columns=cols, date_column=date_column, delimiter=delimiter, fill=fill,
-                                 **number)
-        per = {k: (dates[len(dates) - len(v):] if dates else None) for k, v in Y.items()}
+        Y, dates = read_wide_csv(csv, columns=cols, date_column=date_column, delimiter=delimiter, fill=fill, **number)
+        per = {k: (dates[len(dates) - len(v) :] if dates else None) for k, v in Y.items()}
         return LoadedSeries(Y, per, str(csv), season_of_labels(dates), True)
     if decimal or thousands:
         raise ValueError("load_series: decimal and thousands apply to long and wide files (id_column, columns)")
@@ -78,6 +96,11 @@ def forecasts_json(fc, labels, many, bands=None) -> dict:
 def write_forecasts(path, fc, labels, actual=None, bands=None) -> None:
     """Long format, atomically: unique_id, ds, forecast[, lo-80, hi-80, ...][, actual]."""
     keys = list(next(iter(bands.values()))) if bands else []
-    rows = [(u, labels[u][k], float(f[k])) + tuple(float(bands[u][b][k]) for b in keys)
-            + ((float(actual[u][k]),) if actual else ()) for u, f in fc.items() for k in range(len(f))]
+    rows = [
+        (u, labels[u][k], float(f[k]))
+        + tuple(float(bands[u][b][k]) for b in keys)
+        + ((float(actual[u][k]),) if actual else ())
+        for u, f in fc.items()
+        for k in range(len(f))
+    ]
     write_long_csv(path, rows, ["unique_id", "ds", "forecast"] + keys + (["actual"] if actual else []))

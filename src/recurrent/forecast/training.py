@@ -57,16 +57,43 @@ LOSSES = {"smape": smape_log_loss, "mape": mape_log_loss}
 def build_network(cell, n_inputs, hidden_size, num_layers, horizon, seed, patch=1) -> Sequential:
     """Patches(patch) (when patch > 1) -> cell -> LastStep -> Linear, the Linear zeroed."""
     layers = [Patches(patch)] if patch > 1 else []
-    net = Sequential(layers + [CELLS[cell](n_inputs * patch, hidden_size, num_layers=num_layers, seed=seed),
-                               LastStep(), Linear(hidden_size, horizon, seed=seed + 1)])
+    net = Sequential(
+        layers
+        + [
+            CELLS[cell](n_inputs * patch, hidden_size, num_layers=num_layers, seed=seed),
+            LastStep(),
+            Linear(hidden_size, horizon, seed=seed + 1),
+        ]
+    )
     for p in net.layers[-1].params.values():
-        p[...] = 0.0                        # start as the naive forecast: every log-ratio 0
+        p[...] = 0.0  # start as the naive forecast: every log-ratio 0
     return net
 
 
-def train_network(z, panel, *, limit, val, lookback, horizon, cell, hidden_size, num_layers, lr, batch_size,
-                  max_steps, eval_every, patience, history, seed, steps=None, bar=None, net=None,
-                  loss="smape", patch=1):
+def train_network(
+    z,
+    panel,
+    *,
+    limit,
+    val,
+    lookback,
+    horizon,
+    cell,
+    hidden_size,
+    num_layers,
+    lr,
+    batch_size,
+    max_steps,
+    eval_every,
+    patience,
+    history,
+    seed,
+    steps=None,
+    bar=None,
+    net=None,
+    loss="smape",
+    patch=1,
+):
     """Train one network; returns ``(net, record)``.
 
     ``limit[i]``: how many of series i's values training may read (targets included).

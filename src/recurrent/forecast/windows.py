@@ -44,7 +44,7 @@ class Panel:
         return len(self.length)
 
     def series(self, i) -> np.ndarray:
-        return self.values[self.start[i]:self.start[i] + self.length[i]]
+        return self.values[self.start[i] : self.start[i] + self.length[i]]
 
 
 def log_shift(y) -> float:
@@ -75,19 +75,18 @@ def gather(z, panel: Panel, series_idx, ends, lookback, horizon, limit=None):
     ends = np.asarray(ends, dtype=np.int64)
     base = panel.start[series_idx]
     level = z[base + ends]
-    pos = ends[:, None] - lookback + 1 + np.arange(lookback)            # (B, L) positions in each series
+    pos = ends[:, None] - lookback + 1 + np.arange(lookback)  # (B, L) positions in each series
     inside = pos >= 0
     xv = np.where(inside, z[base[:, None] + np.maximum(pos, 0)] - level[:, None], 0.0)
     x = np.stack([xv, (~inside).astype(np.float64)], axis=-1)
-    if panel.cov is not None:                                            # covariates beside, 0 where padded
+    if panel.cov is not None:  # covariates beside, 0 where padded
         cv = np.where(inside[..., None], panel.cov[base[:, None] + np.maximum(pos, 0)], 0.0)
         x = np.concatenate([x, cv], axis=-1)
     x = x.astype(np.float32)
     n = panel.length[series_idx] if limit is None else np.asarray(limit)[series_idx]
-    tpos = ends[:, None] + 1 + np.arange(horizon)                        # (B, H)
+    tpos = ends[:, None] + 1 + np.arange(horizon)  # (B, H)
     ok = tpos < n[:, None]
-    yv = np.where(ok, z[base[:, None] + np.minimum(tpos, panel.length[series_idx][:, None] - 1)]
-                  - level[:, None], 0.0)
+    yv = np.where(ok, z[base[:, None] + np.minimum(tpos, panel.length[series_idx][:, None] - 1)] - level[:, None], 0.0)
     return x, yv.astype(np.float32), ok.astype(np.float32), level
 
 
@@ -101,7 +100,7 @@ class WindowSampler:
 
     def __init__(self, limit, history, rng):
         self.limit = np.asarray(limit, dtype=np.int64)
-        self.hi = self.limit - 2                                          # last end with a target
+        self.hi = self.limit - 2  # last end with a target
         self.lo = np.maximum(0, self.hi - history + 1)
         self.usable = np.flatnonzero(self.hi >= 0)
         self.rng = rng
@@ -126,14 +125,17 @@ def validation_split(n, H, at_least=64, at_most=5000, seed=None):
     training that stopping judges, and checking 5,000 windows says as much as 100,000.
     """
     per = int(min(H, max(1, -(-at_least // len(n)))))
-    v = np.minimum(per, np.maximum(n - H - 1, 0))                    # keep at least one input before
+    v = np.minimum(per, np.maximum(n - H - 1, 0))  # keep at least one input before
     limit = np.maximum(n - H - v + 1, 0)
     has = np.flatnonzero((limit >= 1) & (v >= 1))
     if not len(has):
         return np.maximum(n - H, 0), None
     idx = np.repeat(has, v[has])
-    ends = np.concatenate([np.arange(limit[i] - 1, limit[i] - 1 + v[i]) for i in has]) if len(has) < at_most \
+    ends = (
+        np.concatenate([np.arange(limit[i] - 1, limit[i] - 1 + v[i]) for i in has])
+        if len(has) < at_most
         else limit[has] - 1
+    )
     if len(idx) > at_most:
         pick = np.sort(np.random.default_rng(seed).choice(len(idx), size=at_most, replace=False))
         idx, ends = idx[pick], ends[pick]

@@ -1,8 +1,8 @@
 """Gate orders of each framework and block permutations between them (pure NumPy).
 
-    ours / PyTorch   LSTM (i, f, g, o)   GRU (r, z, n)   RNN (h)
-    Keras            LSTM (i, f, c, o)   GRU (z, r, h)   SimpleRNN
-    ONNX             LSTM (i, o, f, c)   GRU (z, r, h)   RNN
+ours / PyTorch   LSTM (i, f, g, o)   GRU (r, z, n)   RNN (h)
+Keras            LSTM (i, f, c, o)   GRU (z, r, h)   SimpleRNN
+ONNX             LSTM (i, o, f, c)   GRU (z, r, h)   RNN
 """
 
 from __future__ import annotations

@@ -26,21 +26,25 @@ def _per_direction(w, cell, H, D, where):
     if len(w) != 3:
         raise ValueError(f"from_keras: {where}: expected 3 arrays (kernel, recurrent_kernel, bias), got {len(w)}")
     G = {"lstm": 4, "gru": 3, "rnn": 1}[cell]
-    kernel, rec, bias = (float_array("from_keras", n, a, np.float64)
-                         for n, a in zip(("kernel", "recurrent_kernel", "bias"), w))
+    kernel, rec, bias = (
+        float_array("from_keras", n, a, np.float64) for n, a in zip(("kernel", "recurrent_kernel", "bias"), w)
+    )
     if kernel.shape != (D, G * H):
-        raise ValueError(f"from_keras: {where}: kernel expected shape {shape_str((D, G * H))}, "
-                         f"got {shape_str(kernel.shape)}")
+        raise ValueError(
+            f"from_keras: {where}: kernel expected shape {shape_str((D, G * H))}, got {shape_str(kernel.shape)}"
+        )
     if rec.shape != (H, G * H):
-        raise ValueError(f"from_keras: {where}: recurrent_kernel expected shape {shape_str((H, G * H))}, "
-                         f"got {shape_str(rec.shape)}")
+        raise ValueError(
+            f"from_keras: {where}: recurrent_kernel expected shape {shape_str((H, G * H))}, got {shape_str(rec.shape)}"
+        )
     if cell == "gru":
         if bias.shape == (G * H,):
             raise ValueError(
                 "from_keras: this GRU was built with reset_after=False (one bias of shape (3H,)). It applies the "
                 "reset gate before the recurrent product, n = tanh(W x + U (r * h) + b), which is a different "
                 "function from PyTorch's n = tanh(W x + b_in + r * (U h + b_hn)); no weights of the latter "
-                "reproduce it. Retrain the Keras layer with reset_after=True (the default).")
+                "reproduce it. Retrain the Keras layer with reset_after=True (the default)."
+            )
         if bias.shape != (2, G * H):
             raise ValueError(f"from_keras: {where}: GRU bias expected shape (2, {G * H}), got {shape_str(bias.shape)}")
         b_ih, b_hh = bias[0], bias[1]
@@ -49,12 +53,17 @@ def _per_direction(w, cell, H, D, where):
             raise ValueError(f"from_keras: {where}: bias expected shape ({G * H},), got {shape_str(bias.shape)}")
         b_ih, b_hh = bias, np.zeros_like(bias)
     back = inverse(TO_KERAS[cell])
-    return (permute_blocks(kernel.T, back, H), permute_blocks(rec.T, back, H),
-            permute_blocks(b_ih, back, H), permute_blocks(b_hh, back, H))
+    return (
+        permute_blocks(kernel.T, back, H),
+        permute_blocks(rec.T, back, H),
+        permute_blocks(b_ih, back, H),
+        permute_blocks(b_hh, back, H),
+    )
 
 
-def from_keras(weights: list, cell: str = "lstm", bidirectional: bool = False, nonlinearity: str = "tanh",
-               dtype=np.float64):
+def from_keras(
+    weights: list, cell: str = "lstm", bidirectional: bool = False, nonlinearity: str = "tanh", dtype=np.float64
+):
     """A layer from Keras ``get_weights()`` arrays (one layer, or a list of layers to stack)."""
     if cell not in KERAS_NAMES:
         raise ValueError(f"from_keras: `cell` must be 'lstm', 'gru' or 'rnn', got {cell!r}")
@@ -68,18 +77,26 @@ def from_keras(weights: list, cell: str = "lstm", bidirectional: bool = False, n
     if first.ndim != 2:
         raise ValueError(f"from_keras: kernel must be a matrix (D, {G}H), got shape {shape_str(first.shape)}")
     D, H = first.shape[0], first.shape[1] // G
-    layer = CLASS_OF[cell](D, H, num_layers=len(layers), bidirectional=bidirectional, dtype=dtype,
-                           **({"nonlinearity": nonlinearity} if cell == "rnn" else {}))
+    layer = CLASS_OF[cell](
+        D,
+        H,
+        num_layers=len(layers),
+        bidirectional=bidirectional,
+        dtype=dtype,
+        **({"nonlinearity": nonlinearity} if cell == "rnn" else {}),
+    )
     sd = {}
     for k, lw in enumerate(layers):
         if len(lw) != per_dir:
-            raise ValueError(f"from_keras: layer {k}: expected {per_dir} arrays "
-                             f"({'forward then backward ' if bidirectional else ''}kernel, recurrent_kernel, bias), "
-                             f"got {len(lw)}")
+            raise ValueError(
+                f"from_keras: layer {k}: expected {per_dir} arrays "
+                f"({'forward then backward ' if bidirectional else ''}kernel, recurrent_kernel, bias), "
+                f"got {len(lw)}"
+            )
         d_in = D if k == 0 else H * layer.num_directions
         for d in range(layer.num_directions):
             s = layer.param_suffix(k, d)
-            arrays = _per_direction(lw[3 * d:3 * d + 3], cell, H, d_in, f"layer {k}{' backward' if d else ''}")
+            arrays = _per_direction(lw[3 * d : 3 * d + 3], cell, H, d_in, f"layer {k}{' backward' if d else ''}")
             for name, a in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), arrays):
                 sd[name + s] = a
     return layer.load_state_dict(sd)
@@ -125,5 +142,6 @@ def keras_tensors(model) -> dict:
     for i, layer in enumerate(model.layers[1:], start=1):
         for name, a in layer.params.items():
             tensors[f"{i}.{'kernel' if name == 'weight' else name}"] = np.ascontiguousarray(
-                a.T if name == "weight" else a)
+                a.T if name == "weight" else a
+            )
     return tensors

@@ -46,8 +46,9 @@ def to_onnx(layer_or_model, path: str | os.PathLike | None = None, opset: int = 
     layers = layer_or_model.layers if isinstance(layer_or_model, Sequential) else [layer_or_model]
     first = layers[1] if isinstance(layers[0], Patches) and len(layers) > 1 else layers[0]
     if not getattr(first, "is_recurrent", False):
-        raise TypeError(f"to_onnx: expected a recurrent layer or a Sequential starting with one, got "
-                        f"{type(first).__name__}")
+        raise TypeError(
+            f"to_onnx: expected a recurrent layer or a Sequential starting with one, got {type(first).__name__}"
+        )
     in_width = first.input_size // (layers[0].size if isinstance(layers[0], Patches) else 1)
     nodes, inits, outputs_extra = [], [], []
 
@@ -63,7 +64,7 @@ def to_onnx(layer_or_model, path: str | os.PathLike | None = None, opset: int = 
             cell, H, dirs = cell_of(layer), layer.hidden_size, layer.num_directions
             if rank != 3 or width != layer.input_size:
                 raise ValueError(f"to_onnx: layer {li} ({layer!r}) expects (N, T, {layer.input_size}) input")
-            nodes.append(helper.make_node("Transpose", [cur], [f"{tag}_in"], perm=[1, 0, 2]))   # (T, N, D)
+            nodes.append(helper.make_node("Transpose", [cur], [f"{tag}_in"], perm=[1, 0, 2]))  # (T, N, D)
             seq, hs, cs = f"{tag}_in", [], []
             order = TO_ONNX[cell]
             for k in range(layer.num_layers):
@@ -80,26 +81,44 @@ def to_onnx(layer_or_model, path: str | os.PathLike | None = None, opset: int = 
                 if cell == "rnn" and layer.nonlinearity == "relu":
                     attrs["activations"] = ["Relu"] * dirs
                 outs = [f"{name}_Y", f"{name}_Yh"] + ([f"{name}_Yc"] if cell == "lstm" else [])
-                nodes.append(helper.make_node(OP[cell], [seq, const(f"{name}_W", np.stack(W)),
-                                                         const(f"{name}_R", np.stack(R)),
-                                                         const(f"{name}_B", np.stack(B))], outs, name=name, **attrs))
+                nodes.append(
+                    helper.make_node(
+                        OP[cell],
+                        [
+                            seq,
+                            const(f"{name}_W", np.stack(W)),
+                            const(f"{name}_R", np.stack(R)),
+                            const(f"{name}_B", np.stack(B)),
+                        ],
+                        outs,
+                        name=name,
+                        **attrs,
+                    )
+                )
                 nodes.append(helper.make_node("Transpose", [f"{name}_Y"], [f"{name}_Yt"], perm=[0, 2, 1, 3]))
                 nodes.append(helper.make_node("Reshape", [f"{name}_Yt", "shape_tn_flat"], [f"{name}_out"]))
-                seq = f"{name}_out"                                                  # (T, N, dirs*H)
+                seq = f"{name}_out"  # (T, N, dirs*H)
                 hs.append(f"{name}_Yh")
                 cs += [f"{name}_Yc"] if cell == "lstm" else []
-            nodes.append(helper.make_node("Transpose", [seq], [f"{tag}_y"], perm=[1, 0, 2]))   # (N, T, dirs*H)
+            nodes.append(helper.make_node("Transpose", [seq], [f"{tag}_y"], perm=[1, 0, 2]))  # (N, T, dirs*H)
             cur, width = f"{tag}_y", dirs * H
             suffix = "" if not outputs_extra else f"_{li}"
             for names, out in ((hs, f"h_n{suffix}"), (cs, f"c_n{suffix}")):
                 if names:
-                    nodes.append(helper.make_node("Concat", names, [out], axis=0) if len(names) > 1 else
-                                 helper.make_node("Identity", names, [out]))
-                    outputs_extra.append(helper.make_tensor_value_info(out, TensorProto.FLOAT,
-                                                                       [layer.num_layers * dirs, "N", H]))
-        elif isinstance(layer, Patches):                       # (N, T, F) -> (N, T / size, size F)
-            nodes.append(helper.make_node("Reshape", [cur, const(f"{tag}_shape", [0, -1, layer.size * width],
-                                                                 np.int64)], [f"{tag}_y"]))
+                    nodes.append(
+                        helper.make_node("Concat", names, [out], axis=0)
+                        if len(names) > 1
+                        else helper.make_node("Identity", names, [out])
+                    )
+                    outputs_extra.append(
+                        helper.make_tensor_value_info(out, TensorProto.FLOAT, [layer.num_layers * dirs, "N", H])
+                    )
+        elif isinstance(layer, Patches):  # (N, T, F) -> (N, T / size, size F)
+            nodes.append(
+                helper.make_node(
+                    "Reshape", [cur, const(f"{tag}_shape", [0, -1, layer.size * width], np.int64)], [f"{tag}_y"]
+                )
+            )
             cur, width = f"{tag}_y", layer.size * width
         elif isinstance(layer, LastStep):
             nodes.append(helper.make_node("Gather", [cur, const(f"{tag}_last", -1, np.int64)], [f"{tag}_y"], axis=1))
@@ -109,8 +128,9 @@ def to_onnx(layer_or_model, path: str | os.PathLike | None = None, opset: int = 
                 raise ValueError(f"to_onnx: layer {li} ({layer!r}) gets {width} features")
             W, b = layer.params["weight"], layer.params["bias"]
             if rank == 2:
-                nodes.append(helper.make_node("Gemm", [cur, const(f"{tag}_W", W), const(f"{tag}_b", b)],
-                                              [f"{tag}_y"], transB=1))
+                nodes.append(
+                    helper.make_node("Gemm", [cur, const(f"{tag}_W", W), const(f"{tag}_b", b)], [f"{tag}_y"], transB=1)
+                )
             else:
                 nodes.append(helper.make_node("MatMul", [cur, const(f"{tag}_Wt", W.T)], [f"{tag}_mm"]))
                 nodes.append(helper.make_node("Add", [f"{tag}_mm", const(f"{tag}_b", b)], [f"{tag}_y"]))
@@ -120,11 +140,13 @@ def to_onnx(layer_or_model, path: str | os.PathLike | None = None, opset: int = 
     nodes.append(helper.make_node("Identity", [cur], ["y"]))
     y_shape = ["N", "T", width] if rank == 3 else ["N", width]
     graph = helper.make_graph(
-        nodes, "recurrent",
+        nodes,
+        "recurrent",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", "T", in_width])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)] + outputs_extra, inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
-                              producer_name="recurrent")
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)] + outputs_extra,
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="recurrent")
     model.ir_version = IR_FOR_OPSET[opset]
     onnx.checker.check_model(model, full_check=True)
     if path is None:
@@ -151,13 +173,16 @@ def _check_recurrent_node(node, attrs):
     where = f"from_onnx: node {node.name or node.op_type!r} ({node.op_type})"
     for name in attrs:
         if name not in SUPPORTED_ATTRS:
-            raise ValueError(f"{where}: attribute {name!r} is not supported "
-                             "(clip, input_forget, activation_alpha/beta have no equivalent here)")
+            raise ValueError(
+                f"{where}: attribute {name!r} is not supported "
+                "(clip, input_forget, activation_alpha/beta have no equivalent here)"
+            )
     if attrs.get("layout", 0) != 0:
         raise ValueError(f"{where}: layout={attrs['layout']} is not supported (expected 0, time-major)")
     if attrs.get("direction", b"forward") not in (b"forward", b"bidirectional"):
-        raise ValueError(f"{where}: direction {attrs['direction'].decode()!r} is not supported "
-                         "(forward or bidirectional)")
+        raise ValueError(
+            f"{where}: direction {attrs['direction'].decode()!r} is not supported (forward or bidirectional)"
+        )
     acts = attrs.get("activations")
     dirs = 2 if attrs.get("direction") == b"bidirectional" else 1
     if acts is not None:
@@ -165,11 +190,15 @@ def _check_recurrent_node(node, attrs):
         if node.op_type == "RNN":
             allowed.append([b"Relu"] * dirs)
         if list(acts) not in allowed:
-            raise ValueError(f"{where}: activations {[a.decode() for a in acts]} are not supported "
-                             "(only the defaults, and Relu for RNN)")
+            raise ValueError(
+                f"{where}: activations {[a.decode() for a in acts]} are not supported "
+                "(only the defaults, and Relu for RNN)"
+            )
     if node.op_type == "GRU" and attrs.get("linear_before_reset", 0) != 1:
-        raise ValueError(f"{where}: linear_before_reset=0 applies the reset gate before the recurrent product; "
-                         "PyTorch-style GRUs (and this library) need linear_before_reset=1")
+        raise ValueError(
+            f"{where}: linear_before_reset=0 applies the reset gate before the recurrent product; "
+            "PyTorch-style GRUs (and this library) need linear_before_reset=1"
+        )
     extra = [i for i in node.input[4:] if i]
     if node.op_type == "LSTM" and len(node.input) > 7 and node.input[7]:
         raise ValueError(f"{where}: peephole weights (input P) are not supported")
@@ -189,7 +218,7 @@ def from_onnx(path: str | os.PathLike, dtype=np.float32):
     model = onnx.load(str(path))
     init = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
     layers = []
-    pending = None            # the recurrent layer being assembled: (cell, H, dirs, relu, [(W, R, B)])
+    pending = None  # the recurrent layer being assembled: (cell, H, dirs, relu, [(W, R, B)])
 
     def flush():
         nonlocal pending
@@ -197,8 +226,14 @@ def from_onnx(path: str | os.PathLike, dtype=np.float32):
             return
         cell, H, dirs, relu, stack = pending
         D = stack[0][0].shape[2]
-        layer = CLASS_OF[cell](D, H, num_layers=len(stack), bidirectional=dirs == 2, dtype=dtype,
-                               **({"nonlinearity": "relu" if relu else "tanh"} if cell == "rnn" else {}))
+        layer = CLASS_OF[cell](
+            D,
+            H,
+            num_layers=len(stack),
+            bidirectional=dirs == 2,
+            dtype=dtype,
+            **({"nonlinearity": "relu" if relu else "tanh"} if cell == "rnn" else {}),
+        )
         back = inverse(TO_ONNX[cell])
         G = GATES[cell]
         sd = {}
@@ -207,8 +242,8 @@ def from_onnx(path: str | os.PathLike, dtype=np.float32):
                 s = layer.param_suffix(k, d)
                 sd[f"weight_ih{s}"] = permute_blocks(W[d], back, H)
                 sd[f"weight_hh{s}"] = permute_blocks(R[d], back, H)
-                sd[f"bias_ih{s}"] = permute_blocks(B[d][:G * H], back, H)
-                sd[f"bias_hh{s}"] = permute_blocks(B[d][G * H:], back, H)
+                sd[f"bias_ih{s}"] = permute_blocks(B[d][: G * H], back, H)
+                sd[f"bias_hh{s}"] = permute_blocks(B[d][G * H :], back, H)
         layers.append(layer.load_state_dict(sd))
         pending = None
 
@@ -252,11 +287,11 @@ def from_onnx(path: str | os.PathLike, dtype=np.float32):
                 b = init[node.input[2]] if len(node.input) > 2 else np.zeros(W.shape[0])
             else:
                 W = init[node.input[1]].T
-                add = next((n for n in nodes[i + 1:] if n.op_type == "Add" and node.output[0] in n.input), None)
+                add = next((n for n in nodes[i + 1 :] if n.op_type == "Add" and node.output[0] in n.input), None)
                 b = init[[x for x in add.input if x != node.output[0]][0]] if add else np.zeros(W.shape[0])
             layers.append(Linear(W.shape[1], W.shape[0], dtype=dtype).load_state_dict({"weight": W, "bias": b}))
         elif op == "Add":
-            continue                      # consumed with its MatMul
+            continue  # consumed with its MatMul
         else:
             raise ValueError(f"from_onnx: operator {op!r} is not supported")
     flush()

@@ -38,7 +38,7 @@ def from_torch(module_or_state_dict, cell: str | None = None, nonlinearity: str 
     zero biases (the same function).
     """
     obj = module_or_state_dict
-    if hasattr(obj, "state_dict") and hasattr(obj, "parameters"):            # a torch module
+    if hasattr(obj, "state_dict") and hasattr(obj, "parameters"):  # a torch module
         kind = type(obj).__name__
         if kind == "Linear":
             lin = Linear(obj.in_features, obj.out_features, dtype=dtype)
@@ -53,9 +53,14 @@ def from_torch(module_or_state_dict, cell: str | None = None, nonlinearity: str 
         if cell == "rnn":
             nonlinearity = obj.nonlinearity
         sd = {k: to_numpy(v) for k, v in obj.state_dict().items()}
-        layer = CLASS_OF[cell](obj.input_size, obj.hidden_size, num_layers=obj.num_layers,
-                               bidirectional=obj.bidirectional, dtype=dtype,
-                               **({"nonlinearity": nonlinearity} if cell == "rnn" else {}))
+        layer = CLASS_OF[cell](
+            obj.input_size,
+            obj.hidden_size,
+            num_layers=obj.num_layers,
+            bidirectional=obj.bidirectional,
+            dtype=dtype,
+            **({"nonlinearity": nonlinearity} if cell == "rnn" else {}),
+        )
         if not obj.bias:
             sd.update({k: np.zeros_like(v) for k, v in layer.params.items() if k.startswith("bias")})
         return layer.load_state_dict(sd)
@@ -65,24 +70,36 @@ def from_torch(module_or_state_dict, cell: str | None = None, nonlinearity: str 
     sd = {k: to_numpy(v) for k, v in obj.items()}
     bad = [k for k in sd if not _KEY.match(k)]
     if bad:
-        raise ValueError(f"from_torch: unexpected key {bad[0]!r} in a recurrent state_dict "
-                         "(expected weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ...)")
+        raise ValueError(
+            f"from_torch: unexpected key {bad[0]!r} in a recurrent state_dict "
+            "(expected weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0, ...)"
+        )
     if "weight_hh_l0" not in sd or "weight_ih_l0" not in sd:
         raise ValueError("from_torch: the state_dict lacks 'weight_ih_l0' / 'weight_hh_l0'")
     rows, H = np.shape(sd["weight_hh_l0"])
     if rows % H:
-        raise ValueError(f"from_torch: 'weight_hh_l0' has shape {np.shape(sd['weight_hh_l0'])}; "
-                         "rows must be a multiple of its columns")
+        raise ValueError(
+            f"from_torch: 'weight_hh_l0' has shape {np.shape(sd['weight_hh_l0'])}; "
+            "rows must be a multiple of its columns"
+        )
     inferred = {4: "lstm", 3: "gru", 1: "rnn"}.get(rows // H)
     cell = cell or inferred
     if cell not in GATES or GATES[cell] * H != rows:
-        raise ValueError(f"from_torch: 'weight_hh_l0' of shape {np.shape(sd['weight_hh_l0'])} does not fit "
-                         f"a {cell or 'known cell'} (LSTM 4H, GRU 3H, RNN H rows)")
+        raise ValueError(
+            f"from_torch: 'weight_hh_l0' of shape {np.shape(sd['weight_hh_l0'])} does not fit "
+            f"a {cell or 'known cell'} (LSTM 4H, GRU 3H, RNN H rows)"
+        )
     num_layers = 1 + max(int(_KEY.match(k).group(2)) for k in sd)
     bidirectional = any(k.endswith("_reverse") for k in sd)
     D = np.shape(sd["weight_ih_l0"])[1]
-    layer = CLASS_OF[cell](D, H, num_layers=num_layers, bidirectional=bidirectional, dtype=dtype,
-                           **({"nonlinearity": nonlinearity} if cell == "rnn" else {}))
+    layer = CLASS_OF[cell](
+        D,
+        H,
+        num_layers=num_layers,
+        bidirectional=bidirectional,
+        dtype=dtype,
+        **({"nonlinearity": nonlinearity} if cell == "rnn" else {}),
+    )
     return layer.load_state_dict(sd)
 
 
@@ -100,7 +117,8 @@ def to_torch(layer_or_model, as_module: bool = True, dtype=None):
         return {k: np.array(v) for k, v in obj.state_dict().items()}
     torch = _import_torch()
     tdtype = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[
-        np.dtype(dtype or getattr(obj, "dtype", None) or np.float64)]
+        np.dtype(dtype or getattr(obj, "dtype", None) or np.float64)
+    ]
     if isinstance(obj, Sequential):
         return _TorchSequential.build(obj, tdtype)
     if isinstance(obj, Linear):
@@ -108,8 +126,15 @@ def to_torch(layer_or_model, as_module: bool = True, dtype=None):
     else:
         cell = cell_of(obj)
         cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell]
-        m = cls(obj.input_size, obj.hidden_size, num_layers=obj.num_layers, bidirectional=obj.bidirectional,
-                batch_first=True, dtype=tdtype, **({"nonlinearity": obj.nonlinearity} if cell == "rnn" else {}))
+        m = cls(
+            obj.input_size,
+            obj.hidden_size,
+            num_layers=obj.num_layers,
+            bidirectional=obj.bidirectional,
+            batch_first=True,
+            dtype=tdtype,
+            **({"nonlinearity": obj.nonlinearity} if cell == "rnn" else {}),
+        )
     m.load_state_dict({k: torch.tensor(np.asarray(v), dtype=tdtype) for k, v in obj.params.items()})
     return m
 
@@ -135,7 +160,7 @@ class _TorchSequential:
                         x = m(x)[0]
                     elif kind == "last":
                         x = x[:, -1]
-                    elif isinstance(kind, int):                  # Patches(kind)
+                    elif isinstance(kind, int):  # Patches(kind)
                         x = x.reshape(x.shape[0], -1, kind * x.shape[2])
                     else:
                         x = m(x)

@@ -29,12 +29,11 @@ class Recurrent(Module):
     """Shared composition for LSTM, GRU and RNN: layers, directions, checks."""
 
     num_gates: int = 1
-    cell_module = None          # the cell's module in recurrent.cells: forward and backward over a sequence
+    cell_module = None  # the cell's module in recurrent.cells: forward and backward over a sequence
     has_cell_state: bool = False
     is_recurrent = True
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bidirectional=False,
-                 dtype=np.float32, seed=None):
+    def __init__(self, input_size, hidden_size, num_layers=1, bidirectional=False, dtype=np.float32, seed=None):
         name = type(self).__name__
         self.input_size = chk.positive_int(name, "input_size", input_size)
         self.hidden_size = chk.positive_int(name, "hidden_size", hidden_size)
@@ -64,8 +63,12 @@ class Recurrent(Module):
             d_in = self.input_size if layer == 0 else H * self.num_directions
             for direction in range(self.num_directions):
                 s = self.param_suffix(layer, direction)
-                for name, shape in ((f"weight_ih{s}", (G * H, d_in)), (f"weight_hh{s}", (G * H, H)),
-                                    (f"bias_ih{s}", (G * H,)), (f"bias_hh{s}", (G * H,))):
+                for name, shape in (
+                    (f"weight_ih{s}", (G * H, d_in)),
+                    (f"weight_hh{s}", (G * H, H)),
+                    (f"bias_ih{s}", (G * H,)),
+                    (f"bias_hh{s}", (G * H,)),
+                ):
                     params[name] = rng.uniform(-k, k, size=shape).astype(self.dtype)
         return params
 
@@ -79,9 +82,14 @@ class Recurrent(Module):
         return type(self)(**{**self._config(), "dtype": dtype})
 
     def _config(self) -> dict:
-        return dict(input_size=self.input_size, hidden_size=self.hidden_size,
-                    num_layers=self.num_layers, bidirectional=self.bidirectional,
-                    dtype=self.dtype, seed=self.seed)
+        return dict(
+            input_size=self.input_size,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            bidirectional=self.bidirectional,
+            dtype=self.dtype,
+            seed=self.seed,
+        )
 
     def __repr__(self):
         extra = "" if self.num_layers == 1 else f", num_layers={self.num_layers}"
@@ -94,8 +102,9 @@ class Recurrent(Module):
         x = chk.float_array(name, "x", x, self.dtype)
         if x.ndim != 3 or x.shape[2] != self.input_size:
             hint = " (one sequence? pass x[None])" if x.ndim == 2 else ""
-            raise ValueError(f"{name}: expected x of shape (N, T, {self.input_size}), "
-                             f"got {chk.shape_str(x.shape)}{hint}")
+            raise ValueError(
+                f"{name}: expected x of shape (N, T, {self.input_size}), got {chk.shape_str(x.shape)}{hint}"
+            )
         if x.shape[0] == 0 or x.shape[1] == 0:
             raise ValueError(f"{name}: x needs at least one sequence and one step, got {chk.shape_str(x.shape)}")
         return x
@@ -105,8 +114,10 @@ class Recurrent(Module):
         shape = (self.num_layers * self.num_directions, N, self.hidden_size)
         arr = chk.float_array(name, what, value, self.dtype)
         if arr.shape != shape:
-            raise ValueError(f"{name}: expected {what} of shape {chk.shape_str(shape)} "
-                             f"(L*dirs, N, H), got {chk.shape_str(arr.shape)}")
+            raise ValueError(
+                f"{name}: expected {what} of shape {chk.shape_str(shape)} "
+                f"(L*dirs, N, H), got {chk.shape_str(arr.shape)}"
+            )
         return arr
 
     def _zeros_state(self, N):
@@ -171,7 +182,7 @@ class Recurrent(Module):
             outs, layer_caches = [], []
             for direction in range(self.num_directions):
                 k = layer * self.num_directions + direction
-                seq = inp if direction == 0 else inp[:, ::-1]         # reverse direction reads time backwards
+                seq = inp if direction == 0 else inp[:, ::-1]  # reverse direction reads time backwards
                 c_init = c0[k] if c0 is not None else None
                 w = self.weights_of(layer, direction)
                 if segment is None or segment >= seq.shape[1]:
@@ -192,8 +203,9 @@ class Recurrent(Module):
         y, state, _ = self.forward(x, state)
         return y, state
 
-    def backward(self, dy, cache: dict, dstate=None,
-                 record: dict | None = None) -> tuple[np.ndarray, LSTMState | np.ndarray, dict]:
+    def backward(
+        self, dy, cache: dict, dstate=None, record: dict | None = None
+    ) -> tuple[np.ndarray, LSTMState | np.ndarray, dict]:
         """Backpropagation through time over every layer and direction.
 
         dy is the gradient on y (N, T, dirs*H); ``dstate`` (optional, same
@@ -204,9 +216,12 @@ class Recurrent(Module):
         in that direction's processing order (see the cell modules).
         """
         name = type(self).__name__
-        if not isinstance(cache, dict) or cache.get("module") != name or \
-                len(cache.get("layers", ())) != self.num_layers or \
-                len(cache["layers"][0]) != self.num_directions:
+        if (
+            not isinstance(cache, dict)
+            or cache.get("module") != name
+            or len(cache.get("layers", ())) != self.num_layers
+            or len(cache["layers"][0]) != self.num_directions
+        ):
             raise ValueError(f"{name}.backward: `cache` must come from this layer's forward")
         N, T, _ = cache["shape"]
         H, dirs = self.hidden_size, self.num_directions
@@ -221,7 +236,7 @@ class Recurrent(Module):
             d_in = None
             for direction in range(dirs):
                 k = layer * dirs + direction
-                dy_d = d_out[:, :, direction * H:(direction + 1) * H]
+                dy_d = d_out[:, :, direction * H : (direction + 1) * H]
                 if direction == 1:
                     dy_d = dy_d[:, ::-1]
                 dc_last = dc_T[k] if dc_T is not None else None
@@ -229,8 +244,9 @@ class Recurrent(Module):
                 if isinstance(cell_cache, segments.SegmentedCache):
                     if record is not None:
                         raise ValueError(f"{name}.backward: per-step records need a forward without `segment`")
-                    dx, dh_first, dc_first, g = segments.backward(self._cell_forward, self._cell_backward,
-                                                                   dy_d, dh_T[k], dc_last, cell_cache)
+                    dx, dh_first, dc_first, g = segments.backward(
+                        self._cell_forward, self._cell_backward, dy_d, dh_T[k], dc_last, cell_cache
+                    )
                 else:
                     rec = record.setdefault((layer, direction), {}) if record is not None else None
                     dx, dh_first, dc_first, g = self._cell_backward(dy_d, dh_T[k], dc_last, cell_cache, rec)
@@ -244,5 +260,5 @@ class Recurrent(Module):
                 for key, val in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), g):
                     grads[key + s] = val
             d_out = d_in
-        grads = {k: grads[k] for k in self.params}                 # PyTorch's order
+        grads = {k: grads[k] for k in self.params}  # PyTorch's order
         return d_out, self.pack_state(dh0, dc0), grads

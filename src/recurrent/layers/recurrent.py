@@ -81,8 +81,16 @@ class RNN(Recurrent):
     weight; the state is one array h (L*dirs, N, H).
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh",
-                 bidirectional=False, dtype=np.float32, seed=None):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        nonlinearity="tanh",
+        bidirectional=False,
+        dtype=np.float32,
+        seed=None,
+    ):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: `nonlinearity` must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
@@ -100,7 +108,7 @@ class RNN(Recurrent):
         return {"nonlinearity": self.nonlinearity}
 
 
-CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}       # a cell's name -> its layer class
+CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}  # a cell's name -> its layer class
 
 
 def cell_name(layer) -> str:

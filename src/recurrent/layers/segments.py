@@ -30,8 +30,8 @@ def forward(cell_forward, seq, h, c, w, segment: int):
     starts, ys = [], []
     for s in range(0, seq.shape[1], segment):
         starts.append((s, h, c))
-        y, h, c, _ = cell_forward(seq[:, s:s + segment], h, c, w)
-        ys.append(np.array(y))                   # copies: views would keep the segment's buffers alive
+        y, h, c, _ = cell_forward(seq[:, s : s + segment], h, c, w)
+        ys.append(np.array(y))  # copies: views would keep the segment's buffers alive
         h, c = np.array(h), (np.array(c) if c is not None else None)
     return np.concatenate(ys, axis=1), h, c, SegmentedCache(seq, w, segment, starts)
 
@@ -41,8 +41,8 @@ def backward(cell_forward, cell_backward, dy, dh, dc, cache: SegmentedCache):
     seq, w, seg = cache.x, cache.weights, cache.segment
     dxs, total = [], None
     for s, h, c in reversed(cache.starts):
-        _, _, _, cc = cell_forward(seq[:, s:s + seg], h, c, w)
-        dx, dh, dc, g = cell_backward(dy[:, s:s + seg], dh, dc, cc)
+        _, _, _, cc = cell_forward(seq[:, s : s + seg], h, c, w)
+        dx, dh, dc, g = cell_backward(dy[:, s : s + seg], dh, dc, cc)
         dxs.append(dx)
         total = list(g) if total is None else [a + b for a, b in zip(total, g)]
     return np.concatenate(dxs[::-1], axis=1), dh, dc, tuple(total)

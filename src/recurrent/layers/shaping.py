@@ -30,8 +30,7 @@ class Linear(Module):
         }
 
     def _config(self):
-        return dict(in_features=self.in_features, out_features=self.out_features,
-                    dtype=self.dtype, seed=self.seed)
+        return dict(in_features=self.in_features, out_features=self.out_features, dtype=self.dtype, seed=self.seed)
 
     def _like(self, dtype):
         return Linear(**{**self._config(), "dtype": dtype})
@@ -130,8 +129,9 @@ class Patches(Module):
     def forward(self, x) -> tuple[np.ndarray, dict]:
         x = np.asarray(x)
         if x.ndim != 3 or x.shape[1] % self.size:
-            raise ValueError(f"Patches: expected x of shape (N, T, F) with T a multiple of {self.size}, "
-                             f"got {chk.shape_str(x.shape)}")
+            raise ValueError(
+                f"Patches: expected x of shape (N, T, F) with T a multiple of {self.size}, got {chk.shape_str(x.shape)}"
+            )
         n, t, f = x.shape
         return x.reshape(n, t // self.size, self.size * f), {"module": "Patches", "shape": x.shape}
 
