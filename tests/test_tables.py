@@ -5,7 +5,7 @@ import csv
 import numpy as np
 import pytest
 
-from recurrent.forecast.tables import forecasts_json, load_series, write_forecasts
+from recurrent.forecast.tables import forecasts_json, load_series, write_backtest, write_forecasts
 
 
 def test_bundled_series_and_its_season():
@@ -51,3 +51,21 @@ def test_forecasts_written_long_with_bands_and_as_json(tmp_path):
         "dates": labels["a"],
         "intervals": {"lo-80": [0.5, 1.5], "hi-80": [1.5, 2.5]},
     }
+
+
+def test_backtest_windows_written_long_with_their_origins(tmp_path):
+    per = {
+        "a": {"actual": np.array([[5.0, 6.0], [7.0, 8.0]]), "forecast": np.array([[5.5, 6.5], [7.5, 8.5]])},
+        "b": {"actual": np.array([[1.0, 2.0], [3.0, 4.0]]), "forecast": np.array([[1.5, 2.5], [3.5, 4.5]])},
+    }
+    cutoffs = {"a": [4, 6], "b": [3, 5]}
+    dates = {"a": [f"2020-{m:02d}" for m in range(1, 9)], "b": None}
+    path = tmp_path / "cv.csv"
+    write_backtest(path, per, cutoffs, dates, horizon=2)
+    rows = list(csv.reader(open(path)))
+    assert rows[0] == ["unique_id", "cutoff", "ds", "actual", "forecast"]
+    assert len(rows) == 1 + 2 * 2 * 2
+    # a's second window starts after its 6th value: the origin is the 6th date, the first target the 7th
+    assert rows[3][:3] == ["a", "2020-06", "2020-07"] and float(rows[3][3]) == 7.0 and float(rows[3][4]) == 7.5
+    # without dates, positions are counted from 1
+    assert rows[5][:3] == ["b", "3", "4"] and float(rows[5][4]) == 1.5

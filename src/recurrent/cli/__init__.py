@@ -1,7 +1,7 @@
 """Command line: thin subcommands over the public API.
 
 Machine output on stdout, messages on stderr; bad input exits 2 with one line,
-never a traceback. ``forecasting`` holds forecast, backtest and predict; ``models``
+never a traceback. ``forecasting`` holds forecast and predict, ``backtest`` backtest; ``models``
 holds gradcheck, trace, explain, export and import.
 """
 
@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from .. import __version__
-from . import forecasting, models
+from . import backtest, forecasting, models
 from ._common import UsageError, _Parser
 
 __all__ = ["UsageError", "build_parser", "main"]
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"recurrent {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     forecasting.add_parsers(sub)
+    backtest.add_parsers(sub)
     models.add_parsers(sub)
     return parser
 

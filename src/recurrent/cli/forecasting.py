@@ -1,4 +1,4 @@
-"""forecast, backtest and predict: one series or many, from the bundled data or CSV files."""
+"""forecast and predict: one series or many, from the bundled data or CSV files."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ._options import add_csv_options, add_level_option, add_model_options, add_
 # ---- forecast and predict ------------------------------------------------------------------------
 
 
-def _load_series(args):
+def load_series(args):
     """(dict id -> values, dict id -> date labels or None, label, known season, many?)."""
     from ..forecast.tables import load_series
 
@@ -77,7 +77,7 @@ def _bands(forecaster, Y, horizon, levels):
     return {u: {k: v for k, v in d.items() if k != "forecast"} for u, d in out.items()}
 
 
-def _make_forecaster(args, horizon, season):
+def make_forecaster(args, horizon, season):
     from ..forecast import Forecaster
 
     return Forecaster(
@@ -93,69 +93,6 @@ def _make_forecaster(args, horizon, season):
     )
 
 
-def cmd_backtest(args) -> int:
-    """Rolling-origin backtest: forecast from several origins at the end of each series, score every window."""
-    import time
-
-    from ..forecast.files import write_long_csv
-
-    _check_output_path(args.output, "-o")
-    Y, dates, label, known_season, many = _load_series(args)
-    season = args.season if args.season is not None else known_season
-    horizon = args.horizon or 12
-    forecaster = _make_forecaster(args, horizon, season)
-    if not args.quiet:
-        print(
-            f"backtesting {len(Y)} series from {label}: {args.windows} windows of {horizon}, "
-            f"{'refit each window' if args.refit else 'fitted once'}...",
-            file=sys.stderr,
-        )
-    t0 = time.perf_counter()
-    report = forecaster.cross_validation(Y, n_windows=args.windows, step=args.step, refit=args.refit, level=args.level)
-    seconds = time.perf_counter() - t0
-    per = report.pop("forecasts")
-    if args.output:
-        keys = [k for k in next(iter(per.values())) if k != "actual"]
-        rows = []
-        for u, d in per.items():
-            for w, cut in enumerate(report["cutoffs"][u]):
-                lab = dates.get(u)
-                for k in range(horizon):
-                    ds = lab[cut + k] if lab else str(cut + k + 1)
-                    origin = lab[cut - 1] if lab else str(cut)
-                    rows.append((u, origin, ds, float(d["actual"][w, k])) + tuple(float(d[c][w, k]) for c in keys))
-        write_long_csv(args.output, rows, ["unique_id", "cutoff", "ds", "actual"] + keys)
-    report["fit_seconds"] = round(seconds, 2)
-    report["cutoffs"] = {str(u): c for u, c in report["cutoffs"].items()}
-    if args.json:
-        print(json.dumps(report, default=_json_default))
-        return 0
-    cols = [("smape", "sMAPE", "10.2f"), ("mase", "MASE", "10.3f"), ("rmse", "RMSE", "12.2f")]
-    for lv in args.level or []:
-        cols += [(f"coverage-{lv:g}", f"cover {lv:g}", "10.1f"), (f"msis-{lv:g}", f"MSIS {lv:g}", "10.2f")]
-    head = f"{'':22}" + "".join(f"{name:>{fmt.split('.')[0]}}" for _, name, fmt in cols)
-    out = [
-        f"{label}: {len(Y)} series, {args.windows} windows of {horizon} values, {report['step']} apart "
-        f"({'refit each window' if args.refit else 'fitted once, on the oldest window'}), in {seconds:.1f} s"
-    ]
-    names = (("model", "model"), ("naive", "naive"), ("seasonal_naive", "seasonal naive"), ("naive2", "Naive2"))
-    for title, metrics_ in [(f"window {w['window'] + 1}", w["metrics"]) for w in report["windows"]] + [
-        ("all windows", report["metrics"])
-    ]:
-        out += ["", title, head]
-        for key, name in names:
-            m = metrics_[key]
-            out.append(
-                f"{name:22}"
-                + "".join(
-                    _num(m.get(c), fmt) if m.get(c) is not None or c in m else f"{'':>{fmt.split('.')[0]}}"
-                    for c, _, fmt in cols
-                )
-            )
-    print("\n".join(out))
-    return 0
-
-
 def cmd_forecast(args) -> int:
     """Fit a Forecaster on one series or many, forecast what comes next, and (with --holdout) score it."""
     import time
@@ -168,7 +105,7 @@ def cmd_forecast(args) -> int:
         if Path(args.plot).suffix.lower() not in (".png", ".pdf", ".svg"):
             raise UsageError(f"recurrent: --plot {args.plot}: expected a .png, .pdf or .svg file name")
         _require_matplotlib()  # fail before training, not after
-    Y, dates, label, known_season, many = _load_series(args)
+    Y, dates, label, known_season, many = load_series(args)
     season = args.season if args.season is not None else known_season
     horizon = args.horizon or args.holdout or 12
     longest = max(len(v) for v in Y.values())
@@ -183,7 +120,7 @@ def cmd_forecast(args) -> int:
             f"recurrent: --horizon {horizon} is longer than the {n_fit} values to learn from; "
             f"a forecast that far is an extrapolation of its own output (give at most {n_fit})"
         )
-    forecaster = _make_forecaster(args, horizon, season)
+    forecaster = make_forecaster(args, horizon, season)
     if not args.quiet:
         what = f"{len(Y)} series from {label}" if many else f"{n_fit} values of {label}"
         print(f"fitting {args.cell.upper()} networks on {what}...", file=sys.stderr)
@@ -358,7 +295,7 @@ def cmd_predict(args) -> int:
             "or its series were too short to hold out from); refit it to use --level"
         )
     if args.csv:
-        Y, dates, label, _, many = _load_series(args)
+        Y, dates, label, _, many = load_series(args)
         fc = model.predict(Y, horizon=horizon)
     else:
         if args.column or args.id_column or args.columns:
@@ -404,36 +341,6 @@ def add_parsers(sub) -> None:
     )
     add_report_flags(p)
     p.set_defaults(func=cmd_forecast)
-
-    p = sub.add_parser(
-        "backtest",
-        help="score a forecaster from several origins at the end of each series",
-        description="Rolling-origin backtest: for each of --windows origins, --step values apart "
-        "(default: the horizon), fit on each series' values before the origin, forecast "
-        "the next --horizon values and score them (sMAPE, MASE, RMSE; coverage and MSIS "
-        "with --level) beside naive, seasonal naive and Naive2 on the same windows.",
-    )
-    add_csv_options(p)
-    p.add_argument("--horizon", type=_positive_int, default=None, help="steps forecast from each origin (default 12)")
-    p.add_argument("--windows", type=_positive_int, default=3, help="how many origins (default 3)")
-    p.add_argument("--step", type=_positive_int, help="values between origins (default: the horizon)")
-    p.add_argument(
-        "--no-refit",
-        dest="refit",
-        action="store_false",
-        help="fit once, on the oldest window's histories, and forecast every window with it",
-    )
-    p.add_argument("--season", type=_positive_int, help="seasonal period (default: from the dates, else detected)")
-    add_model_options(p)
-    p.add_argument(
-        "-o",
-        "--output",
-        metavar="CSV",
-        help="write every window's forecasts in long format "
-        "(unique_id, cutoff, ds, actual, forecast, baselines, bands)",
-    )
-    add_report_flags(p)
-    p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser(
         "predict",

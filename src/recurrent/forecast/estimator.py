@@ -13,16 +13,17 @@ How a fit works (the modules beside this one hold each step):
    from the autocorrelation.
 3. ``windows``: every series becomes log values (shifted where not positive); windows
    are drawn per batch and expressed relative to their own last value.
-4. ``training``: for each lookback and each seed, a network is trained on windows of
+4. ``training``, ``ensemble``: for each lookback and each seed, a network is trained on windows of
    all series with early stopping on each series' latest ``horizon`` values, then
    (``refit="continue"``) trained on for a quarter as many steps on everything, so the
    latest values are learnt too.
-5. ``hybrid``: the networks' median is combined with a Theta forecast in log values,
+5. ``hybrid``, ``ensemble``: the networks' median is combined with a Theta forecast in log values,
    with the weight that did best on the validation windows.
 6. ``intervals``: that combination's errors on the validation windows calibrate the
    prediction intervals.
 
-``evaluation`` (a holdout scored with the baselines), ``backtest`` (rolling origins),
+``inference`` forecasts with the fitted networks (``predict``); ``evaluation`` (a holdout
+scored with the baselines), ``backtest`` (rolling origins),
 ``persist`` and ``export`` work on a fitted Forecaster.
 
 A series too short for the networks (fewer than ``min_length`` values) gets the naive
@@ -40,10 +41,11 @@ import numpy as np
 
 from .. import _checks as chk
 from .. import io
-from . import baselines, hybrid, intervals, panel, settings
+from . import intervals, panel, settings
+from .ensemble import combination, train_ensemble
+from .inference import forecast_batch, sort_series, standard_covariates
 from .season import common_season, detect_season
-from .training import Progress, train_network
-from .windows import Panel, gather, log_shift, to_z, validation_split
+from .windows import Panel, log_shift, to_z, validation_split
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -138,7 +140,7 @@ class Forecaster:
         batch = panel.read_batch(Y, "Forecaster.fit", covariates)
         self.batch_ = batch
         self.n_covariates_ = 0 if batch.covariates is None else batch.covariates[0].shape[1]
-        usable, self.methods_, self.skipped_ = self._sort_series(batch, "fit")
+        usable, self.methods_, self.skipped_ = sort_series(batch, self.min_length, self.combine, "fit")
         if len(self.skipped_) == len(batch.values):
             raise ValueError(
                 f"Forecaster.fit: every series has fewer than 2 values "
@@ -168,186 +170,18 @@ class Forecaster:
             every = np.concatenate([batch.covariates[k] for k in usable])
             self.cov_mean_, std = every.mean(axis=0), every.std(axis=0)
             self.cov_std_ = np.where(std > 0, std, 1.0)
-        pn = Panel(series, self._standard_covariates(batch, usable))
+        pn = Panel(series, standard_covariates(self, batch, usable))
         shifts = np.array([log_shift(s) for s in series])
         z = to_z(pn, shifts)
         n = pn.length
         limit, val = validation_split(n, H, seed=self.seed)
         history = self.history or max(20 if self.season_ <= 1 else 15 * self.season_, 2000 // len(series))
-        seeds = np.random.default_rng(self.seed).integers(0, 2**31 - 1, size=(len(self.lookbacks_), self.n_models))
-        train_args = dict(
-            horizon=H,
-            cell=self.cell,
-            hidden_size=self.hidden_size,
-            num_layers=self.num_layers,
-            lr=self.lr,
-            batch_size=self.batch_size,
-            max_steps=self.max_steps,
-            eval_every=self.eval_every,
-            patience=self.patience,
-            history=history,
-            loss=self.loss,
-        )
-        progress = Progress(self.progress, len(self.lookbacks_) * self.n_models)
-        self.networks_, self.records_, val_out = [], [], []
-        for a, (L, p) in enumerate(zip(self.lookbacks_, self.patches_)):
-            for b in range(self.n_models):
-                s = int(seeds[a, b])
-                if val is not None:
-                    net, rec = train_network(
-                        z, pn, limit=limit, val=val, lookback=L, seed=s, patch=p, bar=progress.bar, **train_args
-                    )
-                    xv, _, _, lev = gather(z, pn, val[0], val[1], L, H)
-                    val_out.append(lev[:, None] + net.predict(xv, batch_size=1024).astype(np.float64))
-                    steps = max(rec["best_step"], self.eval_every)
-                else:
-                    rec, steps = {"best_step": None}, max(self.max_steps // 4, 1)
-                if val is None or self.refit == "scratch":
-                    net, _ = train_network(
-                        z,
-                        pn,
-                        limit=n,
-                        val=None,
-                        lookback=L,
-                        seed=s,
-                        steps=steps,
-                        patch=p,
-                        bar=progress.bar,
-                        **train_args,
-                    )
-                elif self.refit:  # continue on every value, a quarter as long again
-                    net, _ = train_network(
-                        z,
-                        pn,
-                        limit=n,
-                        val=None,
-                        lookback=L,
-                        seed=s + 1,
-                        steps=max(steps // 4, 1),
-                        bar=progress.bar,
-                        net=net,
-                        **train_args,
-                    )
-                self.networks_.append((L, net))
-                self.records_.append(rec)
-                progress.done(L, b, rec)
-        progress.close()
-        self.weight_, self.calibration_ = self._choose_weight(z, pn, shifts, val, val_out)
+        self.networks_, self.records_, val_out = train_ensemble(self, z, pn, limit, val, history)
+        self.weight_, self.calibration_ = combination(self, z, pn, shifts, val, val_out)
         self.train_panel_, self.train_shifts_, self.usable_ = pn, shifts, usable
         return self
 
-    def _sort_series(self, batch, where, warn=True):
-        """(usable positions, methods, skipped ids), with a warning naming the short series."""
-        usable, methods, skipped = [], {}, []
-        for k, (uid, v) in enumerate(zip(batch.ids, batch.values)):
-            if len(v) < 2:
-                skipped.append(uid)
-            elif len(v) < self.min_length:
-                methods[uid] = f"naive ({len(v)} values; the networks need {self.min_length})"
-            elif np.all(v == v[0]):
-                methods[uid] = "naive (a constant series)"
-            else:
-                usable.append(k)
-                methods[uid] = "networks+theta" if self.combine != "networks" else "networks"
-        if skipped and warn:
-            warnings.warn(
-                f"Forecaster.{where}: left out {len(skipped)} series with fewer than 2 values: {names(skipped)}",
-                stacklevel=3,
-            )
-        short = [u for u, m in methods.items() if m.startswith("naive (") and "constant" not in m]
-        if short and warn:
-            warnings.warn(
-                f"Forecaster.{where}: {len(short)} series shorter than min_length={self.min_length} "
-                f"get the naive forecast: {names(short)}",
-                stacklevel=3,
-            )
-        return usable, methods, skipped
-
-    def _choose_weight(self, z, pn, shifts, val, val_out):
-        """(weight on the networks, calibration scores or None), both from the validation windows."""
-        fixed = 1.0 if self.combine == "networks" else (None if isinstance(self.combine, str) else float(self.combine))
-        if val is None or not val_out:
-            return (0.5 if fixed is None else fixed), None
-        H = self.horizon
-        z_net = np.median(np.array(val_out), axis=0)
-        _, _, mask, _ = gather(z, pn, val[0], val[1], 1, H)
-        z_true = np.array(
-            [
-                np.pad(
-                    z[pn.start[i] + e + 1 : pn.start[i] + min(e + 1 + H, pn.length[i])],
-                    (0, max(0, e + 1 + H - pn.length[i])),
-                )
-                for i, e in zip(*val)
-            ]
-        )
-        z_theta = None
-        if fixed is None or fixed < 1:
-            z_theta = np.array(
-                hybrid.log_theta_many([pn.series(i)[: e + 1] for i, e in zip(*val)], H, self.season_, shifts[val[0]])
-            )
-        w = hybrid.choose_weight(z_net, z_theta, z_true, mask, self.loss) if fixed is None else fixed
-        z_pred = z_net if w >= 1 else w * z_net + (1 - w) * z_theta
-        scales = np.array([intervals.log_scale(pn.series(i)[: e + 1], self.season_, shifts[i]) for i, e in zip(*val)])
-        return w, intervals.scores(z_true, z_pred, mask, scales).astype(np.float32)
-
     # ---- predict --------------------------------------------------------------------------
-    def _standard_covariates(self, batch, rows):
-        """The standardised covariates of the series at ``rows`` of the batch, or None."""
-        if not getattr(self, "n_covariates_", 0):
-            return None
-        return [(batch.covariates[k] - self.cov_mean_) / self.cov_std_ for k in rows]
-
-    def _forecast_z(self, series, shifts, horizon, covs=None):
-        """log(forecast + shift) for each series, iterating past the fitted horizon (covariates
-        held at their last value over the iterated steps: they are known only up to the end)."""
-        H = self.horizon
-        series = [np.log(s + c) for s, c in zip(series, shifts)]
-        produced = [np.zeros(0) for _ in series]
-        while len(produced[0]) < horizon:
-            if covs is not None:
-                covs = [np.concatenate([c, np.repeat(c[-1:], len(s) - len(c), axis=0)]) for c, s in zip(covs, series)]
-            pn = Panel(series, covs)
-            ends = pn.length - 1
-            outs = []
-            for L, net in self.networks_:
-                x, _, _, lev = gather(pn.values, pn, np.arange(len(series)), ends, L, H)
-                outs.append(lev[:, None] + net.predict(x, batch_size=1024).astype(np.float64))
-            step = np.median(np.array(outs), axis=0)
-            if self.weight_ < 1:
-                theta = np.array(hybrid.log_theta_many([np.exp(s) for s in series], H, self.season_))
-                step = self.weight_ * step + (1 - self.weight_) * theta
-            series = [np.concatenate([s, f]) for s, f in zip(series, step)]
-            produced = [np.concatenate([p, f]) for p, f in zip(produced, step)]
-        return [p[:horizon] for p in produced]
-
-    def _forecast_batch(self, batch, horizon, where, warn=True, levels=(), quantiles=()):
-        """(id -> forecast, id -> method); with levels or quantiles each forecast is a dict of
-        arrays: "forecast", "lo-80", "hi-80", ..., "q0.1", ..."""
-        usable, methods, skipped = self._sort_series(batch, where, warn)
-        if not self.networks_:
-            methods.update({batch.ids[k]: "naive (no series could train the networks)" for k in usable})
-            usable = []
-        out, logs = {}, {}  # id -> forecast; id -> (log(forecast + shift), shift)
-        if usable:
-            series = [batch.values[k] for k in usable]
-            shifts = [log_shift(s) for s in series]
-            covs = self._standard_covariates(batch, usable)
-            for k, zf, c in zip(usable, self._forecast_z(series, shifts, horizon, covs), shifts):
-                out[batch.ids[k]], logs[batch.ids[k]] = np.exp(zf) - c, (zf, c)
-        for uid, v in zip(batch.ids, batch.values):
-            if uid not in out and uid not in skipped:
-                c = log_shift(v)
-                out[uid] = baselines.naive(v, horizon)
-                logs[uid] = (np.log(out[uid] + c), c)
-        if not (levels or quantiles):
-            return out, methods
-        qt = intervals.calibrated(self.calibration_, levels, quantiles, horizon)
-        values = dict(zip(batch.ids, batch.values))
-        for uid, (zf, c) in logs.items():
-            parts = intervals.bands(zf, intervals.log_scale(values[uid], self.season_, c), qt, levels, quantiles)
-            out[uid] = {"forecast": out[uid], **{k: np.exp(v) - c for k, v in parts.items()}}
-        return out, methods
-
     def predict(self, Y=None, horizon: int | None = None, *, y=None, level=None, quantiles=None, covariates=None):
         """The next ``horizon`` values of each series, in the container the series came in.
 
@@ -392,7 +226,7 @@ class Forecaster:
                 f"Forecaster.predict: every series has fewer than 2 values "
                 f"(the longest has {max(len(v) for v in batch.values)})"
             )
-        fc, methods = self._forecast_batch(batch, horizon, "predict", Y is not None, levels, qs)  # fit warned already
+        fc, methods = forecast_batch(self, batch, horizon, "predict", Y is not None, levels, qs)  # fit warned already
         self.last_methods_ = methods
         return panel.write_batch(batch, fc, horizon)
 
@@ -457,17 +291,6 @@ class Forecaster:
 
         self._check_fitted()
         save_forecaster(self, path)
-
-
-def jsonable(uid):
-    """A series id as JSON can hold it (NumPy scalars become Python's)."""
-    return uid.item() if isinstance(uid, np.generic) else uid
-
-
-def names(ids, k=5) -> str:
-    """The first ``k`` ids, and how many more, for a message."""
-    shown = ", ".join(repr(jsonable(u)) for u in ids[:k])
-    return shown + (f" and {len(ids) - k} more" if len(ids) > k else "")
 
 
 def _rebuild(tensors, meta, path):

@@ -104,3 +104,19 @@ def write_forecasts(path, fc, labels, actual=None, bands=None) -> None:
         for k in range(len(f))
     ]
     write_long_csv(path, rows, ["unique_id", "ds", "forecast"] + keys + (["actual"] if actual else []))
+
+
+def write_backtest(path, per, cutoffs, dates, horizon) -> None:
+    """Every backtest window's forecasts in long format (unique_id, cutoff, ds, actual, then the
+    forecast, baselines and bands): ``per`` and ``cutoffs`` as ``cross_validation`` returns
+    them, ``dates`` id -> date labels (or None: positions counted from 1)."""
+    keys = [k for k in next(iter(per.values())) if k != "actual"]
+    rows = []
+    for u, d in per.items():
+        lab = dates.get(u)
+        for w, cut in enumerate(cutoffs[u]):
+            origin = lab[cut - 1] if lab else str(cut)
+            for k in range(horizon):
+                ds = lab[cut + k] if lab else str(cut + k + 1)
+                rows.append((u, origin, ds, float(d["actual"][w, k])) + tuple(float(d[c][w, k]) for c in keys))
+    write_long_csv(path, rows, ["unique_id", "cutoff", "ds", "actual"] + keys)
