@@ -30,7 +30,7 @@ def check_against(ref, cfg):
     layer.load_state_dict({k[len("param.") :]: v for k, v in ref.items() if k.startswith("param.")})
     lstm = cfg["cell"] == "lstm"
     state = recurrent.LSTMState(ref["h0"], ref["c0"]) if lstm else ref["h0"]
-    y, s, cache = layer.forward(ref["x"], state)
+    y, s, cache = layer.forward(ref["x"], state, lengths=ref.get("lengths"))  # lengths: packed sequences
     np.testing.assert_allclose(y, ref["y"], rtol=0, atol=TOL)
     np.testing.assert_allclose(s.h if lstm else s, ref["h_T"], rtol=0, atol=TOL)
     if lstm:
@@ -73,7 +73,10 @@ def test_live_torch_random_configs(seed, backend):
         "bidirectional": bool(rng.integers(0, 2)),
         "nonlinearity": ["tanh", "relu"][seed % 2] if cell == "rnn" else None,
     }
-    ref = torch_reference(cell, N, T, D, H, cfg["layers"], cfg["bidirectional"], cfg["nonlinearity"], 1000 + seed)
+    lengths = tuple(int(v) for v in rng.integers(1, T + 1, size=N)) if seed >= 6 else None  # packed sequences
+    ref = torch_reference(
+        cell, N, T, D, H, cfg["layers"], cfg["bidirectional"], cfg["nonlinearity"], 1000 + seed, lengths
+    )
     check_against(ref, cfg)
 
 
@@ -82,21 +85,13 @@ def test_fixtures_are_reproducible_with_live_torch():
     sys.path.insert(0, str(FIXTURES.parent))
     from make_torch_fixtures import torch_reference
 
-    cfg = INDEX[2]
-    ref = torch_reference(
-        cfg["cell"],
-        cfg["N"],
-        cfg["T"],
-        cfg["D"],
-        cfg["H"],
-        cfg["layers"],
-        cfg["bidirectional"],
-        cfg["nonlinearity"],
-        cfg["seed"],
-    )
-    with np.load(FIXTURES / f"{cfg['name']}.npz", allow_pickle=False) as f:
-        for k in f.files:
-            np.testing.assert_allclose(f[k], ref[k], rtol=0, atol=1e-12, err_msg=k)
+    packed = next(c for c in INDEX if "lengths" in c)
+    for cfg in (INDEX[2], packed):
+        keys = ("cell", "N", "T", "D", "H", "layers", "bidirectional", "nonlinearity", "seed")
+        ref = torch_reference(*(cfg[k] for k in keys), cfg.get("lengths"))
+        with np.load(FIXTURES / f"{cfg['name']}.npz", allow_pickle=False) as f:
+            for k in f.files:
+                np.testing.assert_allclose(f[k], ref[k], rtol=0, atol=1e-12, err_msg=f"{cfg['name']}: {k}")
 
 
 @pytest.mark.skipif(not HAVE_TORCH, reason="torch not installed (pip install torch==2.13.0)")

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import _checks as chk
 from ..module import Module
+from . import lengths as lengths_
 from . import segments
 
 
@@ -157,7 +158,9 @@ class Recurrent(Module):
         return self.cell_module.backward(dy, dh_T, dc_T, cache, record)
 
     # ---- forward and backward --------------------------------------------------------
-    def forward(self, x, state=None, segment: int | None = None) -> tuple[np.ndarray, LSTMState | np.ndarray, dict]:
+    def forward(
+        self, x, state=None, segment: int | None = None, *, lengths=None, mask=None
+    ) -> tuple[np.ndarray, LSTMState | np.ndarray, dict]:
         """Run every layer and direction over x (N, T, D).
 
         Returns ``(y, state, cache)``: y (N, T, dirs*H) from the top layer, the
@@ -169,11 +172,21 @@ class Recurrent(Module):
         recomputes one segment's activations at a time from its saved state.
         Gradients are the same as without it (full backpropagation through time,
         not truncated); the forward pass runs twice.
+
+        ``lengths`` (N,) (or a right-padded boolean ``mask`` (N, T), the Keras way) says
+        how many steps of each sequence are real, as PyTorch's packed sequences do: each
+        sequence stops at its own length, its outputs past it are zero, the final state
+        is its state after its last real step, the reverse direction starts there, and
+        no gradient flows through the padding (``recurrent.layers.lengths``).
         """
         x = self._check_x(x)
+        name = type(self).__name__
         if segment is not None:
-            segment = chk.positive_int(type(self).__name__, "segment", segment)
-        N = x.shape[0]
+            segment = chk.positive_int(name, "segment", segment)
+        N, T = x.shape[:2]
+        p = self._lengths_plan(lengths, mask, N, T)
+        if p is not None and segment is not None:
+            raise ValueError(f"{name}: `segment` and `lengths` (or `mask`) cannot be used together")
         h0, c0 = self.split_state("state", state, N)
         h_T, c_T = np.empty_like(h0), (np.empty_like(c0) if c0 is not None else None)
         caches = []
@@ -182,22 +195,43 @@ class Recurrent(Module):
             outs, layer_caches = [], []
             for direction in range(self.num_directions):
                 k = layer * self.num_directions + direction
-                seq = inp if direction == 0 else inp[:, ::-1]  # reverse direction reads time backwards
+                seq = inp if direction == 0 else self._backwards(inp, p)  # reverse direction reads time backwards
                 c_init = c0[k] if c0 is not None else None
                 w = self.weights_of(layer, direction)
-                if segment is None or segment >= seq.shape[1]:
+                if p is not None:
+                    y, h_last, c_last, cache = lengths_.forward(self._cell_forward, seq, h0[k], c_init, w, p)
+                elif segment is None or segment >= seq.shape[1]:
                     y, h_last, c_last, cache = self._cell_forward(seq, h0[k], c_init, w)
                 else:
                     y, h_last, c_last, cache = segments.forward(self._cell_forward, seq, h0[k], c_init, w, segment)
-                outs.append(y if direction == 0 else y[:, ::-1])
+                outs.append(y if direction == 0 else self._backwards(y, p))
                 layer_caches.append(cache)
                 h_T[k] = h_last
                 if c_T is not None:
                     c_T[k] = c_last
             inp = outs[0] if len(outs) == 1 else np.concatenate(outs, axis=2)  # (N, T, dirs*H)
             caches.append(layer_caches)
-        cache = {"module": type(self).__name__, "shape": x.shape, "layers": caches}
+        cache = {"module": name, "shape": x.shape, "layers": caches, "plan": p}
         return inp, self.pack_state(h_T, c_T), cache
+
+    def _lengths_plan(self, lengths, mask, N, T):
+        """The plan for a batch of different lengths, or None where every sequence is whole."""
+        name = type(self).__name__
+        if lengths is not None and mask is not None:
+            raise ValueError(f"{name}: pass `lengths` or `mask`, not both")
+        if mask is not None:
+            lengths = lengths_.lengths_of_mask(name, mask, N, T)
+        elif lengths is not None:
+            lengths = lengths_.check_lengths(name, lengths, N, T)
+        else:
+            return None
+        p = lengths_.plan(lengths)
+        return None if p.full else p
+
+    @staticmethod
+    def _backwards(a, p):
+        """``a`` with time reversed: each sequence's real steps, when lengths differ."""
+        return a[:, ::-1] if p is None else lengths_.reversed_within(a, p.lengths)
 
     def __call__(self, x, state=None):
         y, state, _ = self.forward(x, state)
@@ -225,6 +259,7 @@ class Recurrent(Module):
             raise ValueError(f"{name}.backward: `cache` must come from this layer's forward")
         N, T, _ = cache["shape"]
         H, dirs = self.hidden_size, self.num_directions
+        p = cache.get("plan")  # how a batch of different lengths ran, or None
         dy = chk.float_array(name, "dy", dy, self.dtype)
         chk.expect_shape(name, "dy", dy, (N, T, dirs * H))
         dh_T, dc_T = self.split_state("dstate", dstate, N)
@@ -238,10 +273,15 @@ class Recurrent(Module):
                 k = layer * dirs + direction
                 dy_d = d_out[:, :, direction * H : (direction + 1) * H]
                 if direction == 1:
-                    dy_d = dy_d[:, ::-1]
+                    dy_d = self._backwards(dy_d, p)
                 dc_last = dc_T[k] if dc_T is not None else None
                 cell_cache = cache["layers"][layer][direction]
-                if isinstance(cell_cache, segments.SegmentedCache):
+                if isinstance(cell_cache, lengths_.LengthsCache):
+                    if record is not None:
+                        raise ValueError(f"{name}.backward: per-step records need a forward without `lengths`")
+                    back = self._cell_backward
+                    dx, dh_first, dc_first, g = lengths_.backward(back, dy_d, dh_T[k], dc_last, cell_cache)
+                elif isinstance(cell_cache, segments.SegmentedCache):
                     if record is not None:
                         raise ValueError(f"{name}.backward: per-step records need a forward without `segment`")
                     dx, dh_first, dc_first, g = segments.backward(
@@ -251,7 +291,7 @@ class Recurrent(Module):
                     rec = record.setdefault((layer, direction), {}) if record is not None else None
                     dx, dh_first, dc_first, g = self._cell_backward(dy_d, dh_T[k], dc_last, cell_cache, rec)
                 if direction == 1:
-                    dx = dx[:, ::-1]
+                    dx = self._backwards(dx, p)
                 d_in = dx if d_in is None else d_in + dx
                 dh0[k] = dh_first
                 if dc0 is not None:

@@ -1,0 +1,130 @@
+"""Batches of different lengths (forward(..., lengths=) or mask=): each sequence stops at its own length."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import recurrent
+from conftest import CELLS, random_state
+from recurrent import gradcheck
+
+CONFIGS = list(itertools.product(["lstm", "gru", "rnn"], [1, 2], [False, True]))
+
+
+def _layer(cell, layers=1, bidir=False, D=3, H=4, seed=0):
+    return CELLS[cell](D, H, num_layers=layers, bidirectional=bidir, dtype=np.float64, seed=seed)
+
+
+def _h(state):
+    return state.h if isinstance(state, recurrent.LSTMState) else state
+
+
+@pytest.mark.parametrize("cell,layers,bidir", CONFIGS)
+def test_each_sequence_runs_as_if_alone(cell, layers, bidir, backend):
+    """Outputs up to each length, and the final state, equal a run of that sequence cut to its length;
+    outputs past it are zero; whatever is in the padding changes nothing."""
+    rng = np.random.default_rng(CONFIGS.index((cell, layers, bidir)))
+    layer = _layer(cell, layers, bidir)
+    lengths = np.array([6, 2, 4, 1, 6, 4])
+    x = rng.normal(size=(6, 6, 3))
+    state = random_state(layer, 6, rng)
+    y, s, _ = layer.forward(x, state, lengths=lengths)
+    x2 = x.copy()
+    x2[np.arange(6)[None, :] >= lengths[:, None]] = 1e3  # different padding
+    y2, s2, _ = layer.forward(x2, state, lengths=lengths)
+    np.testing.assert_array_equal(y, y2)
+    np.testing.assert_array_equal(_h(s), _h(s2))
+    for n, L in enumerate(lengths):
+        one = (
+            recurrent.LSTMState(state.h[:, n : n + 1], state.c[:, n : n + 1]) if cell == "lstm" else state[:, n : n + 1]
+        )
+        y1, s1, _ = layer.forward(x[n : n + 1, :L], one)
+        np.testing.assert_allclose(y[n, :L], y1[0], rtol=0, atol=1e-12)
+        assert np.all(y[n, L:] == 0)
+        np.testing.assert_allclose(_h(s)[:, n], _h(s1)[:, 0], rtol=0, atol=1e-12)
+        if cell == "lstm":
+            np.testing.assert_allclose(s.c[:, n], s1.c[:, 0], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("cell,layers,bidir", CONFIGS)
+def test_backward_with_lengths_matches_central_differences(cell, layers, bidir, backend):
+    seed = CONFIGS.index((cell, layers, bidir))
+    rng = np.random.default_rng(100 + seed)
+    layer = _layer(cell, layers, bidir, D=2, H=3, seed=seed)
+    x = rng.normal(size=(4, 5, 2))
+    result = gradcheck(layer, x, state=random_state(layer, 4, rng), lengths=[5, 2, 3, 2], seed=seed)
+    assert result.max_error <= 1e-6, str(result)
+
+
+def test_nothing_flows_through_the_padding(backend):
+    layer = _layer("lstm", 2, True)
+    rng = np.random.default_rng(3)
+    lengths = np.array([5, 2, 3])
+    x = rng.normal(size=(3, 5, 3))
+    y, s, cache = layer.forward(x, lengths=lengths)
+    dy = rng.normal(size=y.shape)
+    dx, _, grads = layer.backward(dy, cache)
+    pad = np.arange(5)[None, :] >= lengths[:, None]
+    assert np.all(dx[pad] == 0)
+    dy2 = dy.copy()
+    dy2[pad] = 7.0  # gradients on the (constant zero) padded outputs are ignored
+    _, _, grads2 = layer.backward(dy2, cache)
+    for k in grads:
+        np.testing.assert_array_equal(grads[k], grads2[k])
+
+
+def test_a_mask_is_read_as_lengths_and_whole_lengths_change_nothing(backend):
+    layer = _layer("gru", 1, True)
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(3, 4, 3))
+    mask = np.array([[1, 1, 1, 1], [1, 1, 0, 0], [1, 0, 0, 0]], dtype=bool)
+    y_m, s_m, _ = layer.forward(x, mask=mask)
+    y_l, s_l, _ = layer.forward(x, lengths=[4, 2, 1])
+    np.testing.assert_array_equal(y_m, y_l)
+    np.testing.assert_array_equal(s_m, s_l)
+    y_full, s_full, _ = layer.forward(x, lengths=[4, 4, 4])
+    y, s, _ = layer.forward(x)
+    np.testing.assert_array_equal(y_full, y)
+    np.testing.assert_array_equal(s_full, s)
+
+
+def test_float32_lengths_run_on_both_paths(backend):
+    layer = recurrent.LSTM(3, 8, num_layers=2, bidirectional=True, seed=0)
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(5, 7, 3)).astype(np.float32)
+    y, s, cache = layer.forward(x, lengths=[7, 1, 3, 5, 5])
+    ref = layer.astype(np.float64).forward(x.astype(np.float64), lengths=[7, 1, 3, 5, 5])[0]
+    assert y.dtype == np.float32 and np.abs(y - ref).max() < 1e-5
+    dx, _, grads = layer.backward(np.ones_like(y), cache)
+    assert dx.dtype == np.float32 and all(g.dtype == np.float32 for g in grads.values())
+
+
+@pytest.mark.parametrize(
+    "kwargs,error,match",
+    [
+        (dict(lengths=[3, 0]), ValueError, r"lengths must be in 1\.\.3 .*lengths\[1\] = 0"),
+        (dict(lengths=[3, 4]), ValueError, r"lengths must be in 1\.\.3"),
+        (dict(lengths=[3]), ValueError, r"expected lengths of shape \(2,\)"),
+        (dict(lengths=[2.5, 1]), TypeError, "whole numbers"),
+        (dict(lengths=["3", "1"]), TypeError, "whole numbers"),
+        (dict(lengths=[True, True]), TypeError, "whole numbers"),
+        (dict(mask=[[1, 0, 1], [1, 1, 1]]), ValueError, r"right-padded.*row 0 is not: \[1, 0, 1\]"),
+        (dict(mask=np.ones((2, 4), bool)), ValueError, r"expected mask of shape \(2, 3\)"),
+        (dict(mask=[[0.5, 1, 1], [1, 1, 1]]), TypeError, "booleans"),
+        (dict(mask=[[0, 0, 0], [1, 1, 1]]), ValueError, r"lengths\[0\] = 0"),
+        (dict(lengths=[3, 1], mask=np.ones((2, 3), bool)), ValueError, "not both"),
+        (dict(lengths=[3, 1], segment=1), ValueError, "cannot be used together"),
+    ],
+)
+def test_bad_lengths_and_masks_are_refused(kwargs, error, match):
+    layer = recurrent.LSTM(2, 3, seed=0)
+    with pytest.raises(error, match=match):
+        layer.forward(np.zeros((2, 3, 2), np.float32), **kwargs)
+
+
+def test_per_step_records_refuse_lengths():
+    layer = _layer("rnn")
+    y, _, cache = layer.forward(np.ones((2, 3, 3)), lengths=[3, 1])
+    with pytest.raises(ValueError, match="without `lengths`"):
+        layer.backward(np.ones_like(y), cache, record={})
