@@ -21,7 +21,7 @@ def _h(state):
 
 
 @pytest.mark.parametrize("cell,layers,bidir", CONFIGS)
-def test_each_sequence_runs_as_if_alone(cell, layers, bidir, backend):
+def test_each_sequence_runs_as_if_alone(cell, layers, bidir, backend, stretches):
     """Outputs up to each length, and the final state, equal a run of that sequence cut to its length;
     outputs past it are zero; whatever is in the padding changes nothing."""
     rng = np.random.default_rng(CONFIGS.index((cell, layers, bidir)))
@@ -47,14 +47,35 @@ def test_each_sequence_runs_as_if_alone(cell, layers, bidir, backend):
             np.testing.assert_allclose(s.c[:, n], s1.c[:, 0], rtol=0, atol=1e-12)
 
 
+@pytest.fixture(params=["every-length", "chosen", "one-stretch"])
+def stretches(request, monkeypatch):
+    """Cut time at every distinct length, where the cost estimate says, or never: rows that end
+    inside a stretch (their final state read from the middle, its gradient sent there) and rows
+    that end at a cut must give the same numbers."""
+    from recurrent.layers import lengths
+
+    cost = {"every-length": 0, "chosen": lengths.CALL_COST, "one-stretch": 1e12}[request.param]
+    monkeypatch.setattr(lengths, "CALL_COST", cost)
+    return request.param
+
+
 @pytest.mark.parametrize("cell,layers,bidir", CONFIGS)
-def test_backward_with_lengths_matches_central_differences(cell, layers, bidir, backend):
+def test_backward_with_lengths_matches_central_differences(cell, layers, bidir, backend, stretches):
     seed = CONFIGS.index((cell, layers, bidir))
     rng = np.random.default_rng(100 + seed)
     layer = _layer(cell, layers, bidir, D=2, H=3, seed=seed)
     x = rng.normal(size=(4, 5, 2))
     result = gradcheck(layer, x, state=random_state(layer, 4, rng), lengths=[5, 2, 3, 2], seed=seed)
     assert result.max_error <= 1e-6, str(result)
+
+
+def test_the_plan_cuts_where_a_call_costs_less_than_the_padding_it_saves():
+    from recurrent.layers.lengths import plan
+
+    lengths = np.array([100] * 8 + [10] * 8)
+    assert plan(lengths, step_flops=1e9).stretches == ((0, 10, 16), (10, 100, 8))  # big steps: cut
+    assert plan(lengths, step_flops=1.0).stretches == ((0, 100, 16),)  # tiny steps: one call
+    assert plan(np.array([3, 1, 2]), step_flops=1e12).stretches == ((0, 1, 3), (1, 2, 2), (2, 3, 1))
 
 
 def test_nothing_flows_through_the_padding(backend):

@@ -191,7 +191,7 @@ def _forward_numpy(W, Z, XW, rows, hr, G, C, TC, exp_route, mul, add):
             np.multiply(o, TC[t], out=Z[hr : hr + H, t + 1])  # h_t, straight into z_{t+1}
 
 
-def backward(dy, dh_T, dc_T, cache, record=None):
+def backward(dy, dh_T, dc_T, cache, record=None, dc_steps=None):
     """Backpropagation through time over the whole sequence.
 
     dy (N, T, H) is the gradient on every output, dh_T and dc_T (N, H) the
@@ -199,6 +199,9 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     gradients (dW_ih, dW_hh, db_ih, db_hh). If ``record`` is a dict, the
     per-step gradients are stored in it: ``dh`` and ``dc`` (N, T, H), the total
     gradient on h_t and c_t, and ``da`` (N, T, 4H) on the pre-activations.
+    ``dc_steps`` (N, T, H), optional: a gradient on every c_t from outside the
+    sequence (as dy is on every h_t); a batch of different lengths sends each
+    sequence's dc_T to the step where it ends.
     """
     G, C, TC = cache.G, cache.C, cache.TC
     w_hh = cache.w_hh
@@ -208,31 +211,34 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     dc = dc_T.T.copy()  # copies: both are updated in place
     fz = fused(dt)
     w_hh_T = transposed(w_hh, fz)  # (H, 4H)
+    dC = None if dc_steps is None else np.ascontiguousarray(dc_steps.transpose(1, 2, 0))  # (T, H, N)
     if fz is not None and record is None:  # the same recurrence, each step fused (recurrent.backend)
-        DA = _backward_fused(fz, G, C, TC, dy, dh_next, dc, w_hh_T, w_hh.size * N)
+        DA = _backward_fused(fz, G, C, TC, dy, dh_next, dc, w_hh_T, w_hh.size * N, dC)
     else:
-        DA = _backward_numpy(G, C, TC, dy, dh_next, dc, w_hh_T, record)
+        DA = _backward_numpy(G, C, TC, dy, dh_next, dc, w_hh_T, record, dC)
     dx, grads = weight_grads(DA, cache)
     return dx, dh_next.T, dc.T, grads
 
 
-def _backward_fused(fz, G, C, TC, dy, dh_next, dc, w_hh_T, step_size):
+def _backward_fused(fz, G, C, TC, dy, dh_next, dc, w_hh_T, step_size, dC=None):
     """BPTT with the fused kernels; dh_next and dc are updated in place down to step 0.
     Returns every step's da, (4H, T, N)."""
     T, H4, N = G.shape
     dy = np.ascontiguousarray(dy)  # the kernels read each step's dy as they go
     DA = empty((H4, T, N), G.dtype)  # da of every step, laid out for the products
     da = np.empty((H4, N), dtype=G.dtype)
-    if step_size <= fz.SMALL_STEP:
+    if step_size <= fz.SMALL_STEP and dC is None:
         fz.lstm_backward_small(G, C, TC, dy, dh_next, dc, da, DA, w_hh_T)
         return DA
     for t in reversed(range(T)):
+        if dC is not None:
+            dc += dC[t]  # the gradient on c_t from outside
         fz.lstm_backward_step(G, C, TC, dy, dh_next, dc, da, DA, t)
         np.dot(w_hh_T, da, out=dh_next)
     return DA
 
 
-def _backward_numpy(G, C, TC, dy, dh_next, dc, w_hh_T, record):
+def _backward_numpy(G, C, TC, dy, dh_next, dc, w_hh_T, record, dC=None):
     """BPTT in NumPy, the local derivatives of every step computed at once; dh_next and dc are
     updated in place down to step 0. Returns every step's da, (4H, T, N)."""
     T, H4, N = G.shape
@@ -267,6 +273,8 @@ def _backward_numpy(G, C, TC, dy, dh_next, dc, w_hh_T, record):
         rec_dh, rec_dc = np.empty((T, H, N), dtype=dt), np.empty((T, H, N), dtype=dt)
     for t in reversed(range(T)):
         np.add(dY[t], dh_next, out=dh)  # dh_t: from the output and from step t + 1
+        if dC is not None:
+            dc += dC[t]  # the gradient on c_t from outside
         np.multiply(dh, A[t], out=tmp)
         dc += tmp  # dc_t
         da = DA[t]

@@ -153,8 +153,10 @@ class Recurrent(Module):
         """The cell over one layer and direction: (y, h_T, c_T or None, cache)."""
         return self.cell_module.forward(x, h0, c0, *w, **self._cell_options())
 
-    def _cell_backward(self, dy, dh_T, dc_T, cache, record=None):
-        """Its BPTT: (dx, dh0, dc0 or None, grads)."""
+    def _cell_backward(self, dy, dh_T, dc_T, cache, record=None, dc_steps=None):
+        """Its BPTT: (dx, dh0, dc0 or None, grads). ``dc_steps``: a gradient on every c_t (LSTM)."""
+        if dc_steps is not None:
+            return self.cell_module.backward(dy, dh_T, dc_T, cache, record, dc_steps=dc_steps)
         return self.cell_module.backward(dy, dh_T, dc_T, cache, record)
 
     # ---- forward and backward --------------------------------------------------------
@@ -225,8 +227,10 @@ class Recurrent(Module):
             lengths = lengths_.check_lengths(name, lengths, N, T)
         else:
             return None
-        p = lengths_.plan(lengths)
-        return None if p.full else p
+        if np.all(lengths == T):
+            return None
+        G, H, D = self.num_gates, self.hidden_size, self.input_size
+        return lengths_.plan(lengths, step_flops=6 * G * H * (D + H))  # forward, dh, dW and dx products
 
     @staticmethod
     def _backwards(a, p):

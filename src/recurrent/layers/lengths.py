@@ -5,13 +5,18 @@ are real. Each sequence stops at its own length: its outputs past it are zero, i
 final state is the state after its last real step, and nothing past it reaches any
 gradient. The reverse direction starts at each sequence's own last real step.
 
-How: the rows are sorted by length, longest first, and time is cut at every distinct
-length. Between two cuts the same rows are still running, a prefix of the sorted
-batch, so the cell runs over that stretch for those rows only, from the state the
-stretch before left them in. The cell itself is unchanged: its forward and backward
-are chained over the stretches (as the checkpointed pass chains them over segments),
-and every padded step is simply never computed. The reverse direction reads each
-row's real steps backwards (``reversed_within``) and is then the same computation.
+How: time is cut into stretches. In a stretch the cell runs for the rows still running
+at its start only, from the state the stretch before left them in; the cell itself is
+unchanged, its forward and backward chained over the stretches (as the checkpointed pass
+chains them over segments). A row that ends inside a stretch runs on to the stretch's
+end on padding (zeros): its final state is read from the cell's cache at its own last
+step, its outputs past it are set to zero, and backward sends the gradient on its final
+state to that step (``dy`` there for h, the LSTM's ``dc_steps`` for c), so the steps
+past it receive exactly zero gradient and add exactly nothing to any weight's. Cutting
+at every distinct length computes no padding at all but calls the cell once per length;
+``plan`` chooses the cuts that minimise the estimated time, each call's fixed cost
+against the padded steps it would compute. The reverse direction reads each row's real
+steps backwards (``reversed_within``) and is then the same computation.
 """
 
 from __future__ import annotations
@@ -24,20 +29,11 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Plan:
-    """How a batch with these lengths runs: the sorted order and the stretches of time.
-
-    ``order``: rows by length, longest first (stable); ``stretches``: (start, stop, rows)
-    for each stretch of time, ``rows`` the count of sorted rows still running in it.
-    """
+    """How a batch with these lengths runs: ``stretches``, (start, stop, rows) for each
+    stretch of time, ``rows`` the count of sequences longer than ``start``."""
 
     lengths: np.ndarray
-    order: np.ndarray
     stretches: tuple
-
-    @property
-    def full(self) -> bool:
-        """Every sequence as long as the batch: nothing to do differently."""
-        return len(self.stretches) == 1 and self.stretches[0][2] == len(self.lengths)
 
 
 def check_lengths(owner: str, lengths, N: int, T: int) -> np.ndarray:
@@ -79,16 +75,36 @@ def lengths_of_mask(owner: str, mask, N: int, T: int) -> np.ndarray:
     return check_lengths(owner, lengths, N, T)
 
 
-def plan(lengths: np.ndarray) -> Plan:
-    """The sorted order and the stretches of time between distinct lengths."""
-    order = np.argsort(-lengths, kind="stable")
-    ls = lengths[order]
-    cuts = np.unique(ls)  # ascending
-    stretches, start = [], 0
-    for stop in cuts:
-        stretches.append((start, int(stop), int(np.count_nonzero(ls >= stop))))
-        start = int(stop)
-    return Plan(lengths, order, tuple(stretches))
+CALL_COST = 64
+"""A cell call's fixed cost (Python, buffers, the products' set-up) counted in the row-steps
+a layer of ``step_flops`` = 2 million floating-point operations per row-step computes in the
+same time; ``plan`` scales it by the layer's actual row-step cost."""
+
+
+def plan(lengths: np.ndarray, step_flops: float = 2e6) -> Plan:
+    """The sorted order and the stretches of time that minimise the estimated cost.
+
+    A stretch from a to b costs ``call + (b - a) * rows(a)``, rows(a) the sequences longer
+    than a and ``call`` a cell call's fixed cost in row-steps (``CALL_COST`` scaled by the
+    layer's ``step_flops``, its floating-point operations per row and step). The cuts are
+    chosen among the distinct lengths by dynamic programming over them.
+    """
+    ls = np.sort(lengths)
+    cuts = np.concatenate([[0], np.unique(ls)]).astype(np.int64)  # candidate cuts, ascending
+    rows = (len(ls) - np.searchsorted(ls, cuts, side="right")).astype(np.float64)  # longer than each cut
+    call = CALL_COST * 2e6 / max(float(step_flops), 1.0)
+    best = np.zeros(len(cuts))
+    back = np.zeros(len(cuts), dtype=np.int64)
+    for j in range(1, len(cuts)):  # best[j]: the cheapest way to run every step up to cuts[j]
+        total = best[:j] + call + (cuts[j] - cuts[:j]) * rows[:j]
+        back[j] = int(np.argmin(total))
+        best[j] = total[back[j]]
+    stretches, j = [], len(cuts) - 1
+    while j > 0:
+        i = back[j]
+        stretches.append((int(cuts[i]), int(cuts[j]), int(rows[i])))
+        j = i
+    return Plan(lengths, tuple(reversed(stretches)))
 
 
 def reversed_within(a: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -116,50 +132,77 @@ class LengthsCache:
     caches: list
 
 
+def _rows(lengths, start, n):
+    """The rows running at ``start`` (those longer than it), as a slice when it is every row."""
+    return slice(None) if n == len(lengths) else np.flatnonzero(lengths > start)
+
+
 def forward(cell_forward, seq, h0, c0, w, p: Plan):
-    """``cell_forward`` over the real steps only: (y with zeros past each length, h, c, LengthsCache).
+    """``cell_forward`` over the stretches: (y with zeros past each length, h, c, LengthsCache).
 
     h and c are each sequence's state after its own last real step.
     """
     N, T = seq.shape[:2]
-    order = p.order
-    xs = seq[order]
-    h, c = h0[order], (c0[order] if c0 is not None else None)
-    h_end, c_end = np.empty_like(h), (np.empty_like(c) if c is not None else None)
-    y = np.zeros((N, T, h0.shape[1]), dtype=h0.dtype)
+    lengths = p.lengths
+    h, c = h0, c0  # the state of the rows running at the stretch's start
+    h_end, c_end = np.empty_like(h0), (np.empty_like(c0) if c0 is not None else None)
+    y = None
     caches = []
     for start, stop, n in p.stretches:
-        ys, h_n, c_n, cache = cell_forward(xs[:n, start:stop], h[:n], None if c is None else c[:n], w)
-        y[:n, start:stop] = ys
-        h = np.array(h_n)  # copies: the next stretch's cell call may reuse these buffers
-        c = np.array(c_n) if c_n is not None else None
-        done = slice(int(np.count_nonzero(p.lengths[order] > stop)), n)  # rows that end here
-        h_end[done] = h[done]
+        rows = _rows(lengths, start, n)
+        ls = lengths[rows]
+        xs = zero_padding(np.array(seq[rows, start:stop]), ls - start)  # a copy: the padding never enters
+        ys, h_n, c_n, cache = cell_forward(xs, h, c, w)
+        if y is None and n == N and stop == T:  # one stretch for everything: its outputs themselves
+            y = ys  # a view of the cache's states; zeroing its padding below changes only steps
+            # past each length, which backward reaches with exactly zero gradient
+        else:
+            y = np.zeros((N, T, h0.shape[1]), dtype=h0.dtype) if y is None else y
+            y[rows, start:stop] = ys
+        ending = np.flatnonzero(ls <= stop)  # positions (in this stretch) of the rows that end in it
+        where = np.arange(N)[rows][ending]
+        h_end[where] = cache.h[ending, ls[ending] - start]
         if c is not None:
-            c_end[done] = c[done]
+            c_end[where] = cache.c[ending, ls[ending] - start]
+        going = np.flatnonzero(ls > stop)
+        h = h_n[going]  # copies: the next stretch's cell call may reuse these buffers
+        c = c_n[going] if c is not None else None
         caches.append(cache)
-    inverse = np.argsort(order)
-    return y[inverse], h_end[inverse], (c_end[inverse] if c_end is not None else None), LengthsCache(p, caches)
+    zero_padding(y, lengths)
+    return y, h_end, c_end, LengthsCache(p, caches)
 
 
 def backward(cell_backward, dy, dh_T, dc_T, cache: LengthsCache):
     """BPTT over the stretches, last first: (dx, dh0, dc0, grads); nothing flows through padding."""
     p = cache.plan
-    order = p.order
-    dys = dy[order]
-    dh, dc = dh_T[order].copy(), (dc_T[order].copy() if dc_T is not None else None)
+    lengths = p.lengths
     N, T = dy.shape[:2]
-    dx, total = None, None
+    H = dh_T.shape[1]
+    with_dc = dc_T is not None and np.any(dc_T)
+    dx = total = None
+    dh = dc = None  # what the stretch after this one sends back to its start, for the rows in both
     for (start, stop, n), cc in zip(reversed(p.stretches), reversed(cache.caches)):
-        dxs, dh_n, dc_n, g = cell_backward(
-            dys[:n, start:stop], np.ascontiguousarray(dh[:n]), None if dc is None else np.ascontiguousarray(dc[:n]), cc
-        )
+        rows = _rows(lengths, start, n)
+        ls = lengths[rows] - start  # each row's length counted from the stretch's start
+        ending = np.flatnonzero(ls <= stop - start)
+        where = np.arange(N)[rows][ending]
+        dys = zero_padding(np.array(dy[rows, start:stop]), ls)  # a copy: padded outputs are constant zeros
+        dys[ending, ls[ending] - 1] += dh_T[where]  # each final state's gradient at its own last step
+        going = np.flatnonzero(ls > stop - start)
+        dh_in = np.zeros((len(ls), H), dtype=dh_T.dtype)
+        dh_in[going] = 0 if dh is None else dh
+        dc_in = dc_steps = None
+        if dc_T is not None:
+            dc_in = np.zeros_like(dh_in)
+            dc_in[going] = 0 if dc is None else dc
+        if with_dc and np.any(dc_T[where]):
+            dc_steps = np.zeros_like(dys)
+            dc_steps[ending, ls[ending] - 1] = dc_T[where]
+        dxs, dh0, dc0, g = cell_backward(dys, dh_in, dc_in, cc, dc_steps=dc_steps)
         if dx is None:
             dx = np.zeros((N, T, dxs.shape[2]), dtype=dxs.dtype)
-        dx[:n, start:stop] = dxs
-        dh[:n] = dh_n
-        if dc is not None:
-            dc[:n] = dc_n
+        dx[rows, start:stop] = dxs
         total = list(g) if total is None else [a + b for a, b in zip(total, g)]
-    inverse = np.argsort(order)
-    return dx[inverse], dh[inverse], (dc[inverse] if dc is not None else None), tuple(total)
+        dh, dc = dh0, dc0
+    zero_padding(dx, lengths)
+    return dx, dh, dc, tuple(total)
