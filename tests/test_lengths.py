@@ -149,3 +149,111 @@ def test_per_step_records_refuse_lengths():
     y, _, cache = layer.forward(np.ones((2, 3, 3)), lengths=[3, 1])
     with pytest.raises(ValueError, match="without `lengths`"):
         layer.backward(np.ones_like(y), cache, record={})
+
+
+def _model(cell="lstm", bidir=False, last=True, seed=0):
+    layers = [CELLS[cell](2, 4, bidirectional=bidir, dtype=np.float64, seed=seed)]
+    width = 8 if bidir else 4
+    layers += [recurrent.LastStep()] if last else []
+    layers += [recurrent.Linear(width, 3, dtype=np.float64, seed=seed + 1)]
+    return recurrent.Sequential(layers)
+
+
+def test_a_sequence_classifier_reads_each_sequence_to_its_own_end():
+    model = _model("gru", bidir=True)
+    rng = np.random.default_rng(7)
+    x, lengths = rng.normal(size=(4, 6, 2)), np.array([6, 3, 1, 4])
+    y = model.predict(x, lengths=lengths, batch_size=3)  # batches split the lengths too
+    for n, L in enumerate(lengths):
+        np.testing.assert_allclose(y[n], model.predict(x[n : n + 1, :L])[0], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("last", [True, False], ids=["many-to-one", "per-step"])
+def test_model_gradients_with_lengths_match_central_differences(last):
+    from recurrent import numerical_gradient, relative_error
+
+    model = _model("lstm", bidir=True, last=last, seed=3)
+    rng = np.random.default_rng(8)
+    x, lengths = rng.normal(size=(3, 5, 2)), np.array([2, 5, 3])
+    target = rng.normal(size=(3, 3) if last else (3, 5, 3))
+    from recurrent.train import batch_loss
+
+    value, dpred, weight, cache = batch_loss(model, recurrent.losses.mse, x, target, lengths)
+    assert weight == (3 if last else 10)
+    _, grads = model.backward(dpred, cache)
+    for name, p in model.params.items():
+        numeric = numerical_gradient(lambda: batch_loss(model, recurrent.losses.mse, x, target, lengths)[0], p)
+        assert relative_error(grads[name], numeric) <= 1e-6, name
+
+
+def test_per_step_losses_ignore_padded_targets():
+    model = _model("rnn", last=False)
+    rng = np.random.default_rng(9)
+    x, lengths = rng.normal(size=(3, 4, 2)), np.array([4, 1, 2])
+    Y = rng.normal(size=(3, 4, 3))
+    Y2 = Y.copy()
+    Y2[np.arange(4)[None, :] >= lengths[:, None]] = 1e6
+    assert model.evaluate(x, Y, lengths=lengths) == model.evaluate(x, Y2, lengths=lengths)
+    pred = model.predict(x, lengths=lengths)
+    real = np.arange(4)[None, :] < lengths[:, None]
+    np.testing.assert_allclose(model.evaluate(x, Y, lengths=lengths), np.mean((pred[real] - Y[real]) ** 2), rtol=1e-12)
+    labels = rng.integers(0, 3, size=(3, 4))
+    value, grad, count = recurrent.losses.masked(recurrent.losses.cross_entropy, pred, labels, lengths)
+    assert count == 7 and np.all(grad[~real] == 0)
+    np.testing.assert_allclose(value, recurrent.losses.cross_entropy(pred[real], labels[real])[0], rtol=1e-12)
+
+
+def test_fit_with_lengths_learns_and_never_reads_the_padding():
+    """A sequence's class is the sign of its sum over its real steps; padding holds noise that would
+    flip it. Two fits whose padding differs end with the same weights, bit for bit."""
+    rng = np.random.default_rng(10)
+    N, T = 96, 8
+    lengths = rng.integers(2, T + 1, size=N)
+    x = rng.normal(size=(N, T, 1))
+    real = np.arange(T)[None, :] < lengths[:, None]
+    labels = (np.where(real, x[..., 0], 0).sum(axis=1) > 0).astype(int)
+    noisy = x.copy()
+    noisy[~real] = rng.normal(size=(~real).sum(), scale=10)[:, None]
+
+    def trained(data):
+        model = recurrent.Sequential(
+            [
+                recurrent.GRU(1, 8, dtype=np.float64, seed=0),
+                recurrent.LastStep(),
+                recurrent.Linear(8, 2, dtype=np.float64, seed=1),
+            ]
+        )
+        hist = model.fit(
+            data,
+            labels,
+            loss="cross_entropy",
+            epochs=30,
+            batch_size=32,
+            seed=0,
+            progress=False,
+            mask=real,
+            optimizer=recurrent.optim.Adam(lr=3e-2),
+            validation_split=0.25,
+        )
+        return model, hist
+
+    a, hist = trained(x)
+    b, _ = trained(noisy)
+    for k in a.params:
+        np.testing.assert_array_equal(a.params[k], b.params[k])
+    assert hist.loss[-1] < 0.5 * hist.loss[0]
+    accuracy = np.mean(a.predict(x, lengths=lengths).argmax(axis=1) == labels)
+    assert accuracy > 0.85
+
+
+def test_sequential_refuses_bad_lengths_and_patches():
+    model = _model()
+    with pytest.raises(ValueError, match=r"Sequential: lengths must be in 1\.\.3"):
+        model.predict(np.zeros((2, 3, 2)), lengths=[4, 1])
+    with pytest.raises(ValueError, match="not both"):
+        model.predict(np.zeros((2, 3, 2)), lengths=[3, 1], mask=np.ones((2, 3), bool))
+    patched = recurrent.Sequential([recurrent.Patches(2), recurrent.LSTM(4, 3, seed=0)])
+    with pytest.raises(ValueError, match="Patches cannot read"):
+        patched.predict(np.zeros((2, 4, 2), np.float32), lengths=[4, 2])
+    with pytest.raises(ValueError, match=r"LastStep: lengths must be in 1\.\.3"):
+        recurrent.LastStep().forward(np.zeros((2, 3, 1)), lengths=[0, 3])

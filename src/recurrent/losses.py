@@ -66,6 +66,22 @@ def cross_entropy(logits, labels):
     return float(-picked.mean()), (grad / count).astype(logits.dtype, copy=False)
 
 
+def masked(loss_fn, pred, target, lengths):
+    """``loss_fn`` over the real steps only, for per-step outputs of a batch of different lengths.
+
+    pred (N, T, ...) and target (N, T, ...) (labels (N, T) for cross_entropy); step t of
+    sequence n is real when t < lengths[n]. The value is the mean over the real steps'
+    elements (PyTorch's mean over the entries not ignored) and the gradient is zero on
+    padded steps. Returns ``(value, gradient, count)``: count is the number of real steps,
+    the weight a batch's value carries in a mean over batches.
+    """
+    valid = np.arange(pred.shape[1])[None, :] < np.asarray(lengths)[:, None]
+    value, g = loss_fn(pred[valid], np.asarray(target)[valid])
+    grad = np.zeros_like(pred, dtype=g.dtype)
+    grad[valid] = g
+    return value, grad, int(valid.sum())
+
+
 LOSSES = {"mse": mse, "mae": mae, "cross_entropy": cross_entropy}
 
 

@@ -104,19 +104,48 @@ class Sequential(Module):
         return f"Sequential({inner}\n)"
 
     # ---- forward and backward ------------------------------------------------------------
-    def forward(self, x, segment: int | None = None) -> tuple[np.ndarray, dict]:
-        """Returns ``(y, cache)``. ``segment``: see ``LSTM.forward`` (memory for time)."""
+    def forward(self, x, segment: int | None = None, *, lengths=None, mask=None) -> tuple[np.ndarray, dict]:
+        """Returns ``(y, cache)``. ``segment``: see ``LSTM.forward`` (memory for time).
+
+        ``lengths`` (N,) or a right-padded ``mask`` (N, T): a batch of different lengths.
+        The recurrent layers stop each sequence at its length (see ``LSTM.forward``) and
+        ``LastStep`` takes each one's last real step; per-step layers (``Linear``) leave
+        padded steps to the loss, which ignores them (``recurrent.losses.masked``).
+        """
+        lengths = self.check_lengths(x, lengths, mask)
         caches = []
         for layer in self.layers:
             if layer.is_recurrent:
-                x, _, c = layer.forward(x, segment=segment)
+                x, _, c = layer.forward(x, segment=segment, lengths=lengths)
+            elif isinstance(layer, LastStep):
+                x, c = layer.forward(x, lengths)
+                lengths = None  # one value per sequence from here on
+            elif isinstance(layer, Patches) and lengths is not None:
+                raise ValueError("Sequential: Patches cannot read a batch of different lengths")
             else:
                 x, c = layer.forward(x)
             caches.append(c)
-        return x, {"module": "Sequential", "caches": caches}
+        # "lengths": those that still apply to the output (per-step outputs), for the loss
+        return x, {"module": "Sequential", "caches": caches, "lengths": lengths}
 
-    def __call__(self, x):
-        return self.forward(x)[0]
+    def check_lengths(self, x, lengths=None, mask=None):
+        """The lengths (int64, (N,)) that ``lengths`` or ``mask`` give for x, or None (every step real)."""
+        from .layers import lengths as lengths_
+
+        if lengths is None and mask is None:
+            return None
+        if lengths is not None and mask is not None:
+            raise ValueError("Sequential: pass `lengths` or `mask`, not both")
+        shape = np.shape(x)
+        if len(shape) != 3:
+            raise ValueError(f"Sequential: lengths need x of shape (N, T, D), got {shape}")
+        N, T = shape[:2]
+        if mask is not None:
+            return lengths_.lengths_of_mask("Sequential", mask, N, T)
+        return lengths_.check_lengths("Sequential", lengths, N, T)
+
+    def __call__(self, x, lengths=None, mask=None):
+        return self.forward(x, lengths=lengths, mask=mask)[0]
 
     def backward(self, dy, cache: dict, record: dict | None = None) -> tuple[np.ndarray, dict]:
         """Returns ``(dx, grads)``; grads has the keys of ``params``.
@@ -145,24 +174,30 @@ class Sequential(Module):
         return dy, {k: grads[k] for k in self.params}
 
     # ---- using it ------------------------------------------------------------------------
-    def predict(self, X, batch_size: int = 256) -> np.ndarray:
-        """Outputs for X (N, T, D), computed in batches."""
+    def predict(self, X, batch_size: int = 256, *, lengths=None, mask=None) -> np.ndarray:
+        """Outputs for X (N, T, D), computed in batches (``lengths``/``mask``: see ``forward``)."""
         from ._checks import positive_int
 
         batch_size = positive_int("predict", "batch_size", batch_size)
         X = np.asarray(X)
-        outs = [self.forward(X[i : i + batch_size])[0] for i in range(0, max(len(X), 1), batch_size)]
+        L = self.check_lengths(X, lengths, mask)
+        outs = [
+            self.forward(X[i : i + batch_size], lengths=None if L is None else L[i : i + batch_size])[0]
+            for i in range(0, max(len(X), 1), batch_size)
+        ]
         return np.concatenate(outs, axis=0)
 
-    def evaluate(self, X, Y, loss="mse", batch_size=256) -> float:
-        """Mean loss over all of X, Y (each batch weighted by its size)."""
+    def evaluate(self, X, Y, loss="mse", batch_size=256, *, lengths=None, mask=None) -> float:
+        """Mean loss over all of X, Y (each batch weighted by its size; with ``lengths``,
+        by its real steps when the output is per step)."""
         from . import losses
         from ._checks import positive_int
         from .train import check_data, mean_loss
 
         batch_size = positive_int("evaluate", "batch_size", batch_size)
         X, Y = check_data(self, X, Y, loss if isinstance(loss, str) else None, "evaluate")
-        return mean_loss(self, X, Y, losses.get(loss), batch_size)
+        L = self.check_lengths(X, lengths, mask)
+        return mean_loss(self, X, Y, losses.get(loss), batch_size, L)
 
     def fit(self, X, Y, **kwargs) -> History:
         """Train with minibatch BPTT; see ``recurrent.train.fit`` for the arguments."""

@@ -97,13 +97,29 @@ def check_data(model, X, Y, loss, owner="fit"):
     return X, Y
 
 
-def mean_loss(model, X, Y, loss_fn, batch_size=256) -> float:
-    """Mean loss over checked arrays, each batch weighted by its size."""
-    total = 0.0
+def batch_loss(model, loss_fn, X, Y, lengths=None, segment=None):
+    """(value, gradient on the output, weight, cache) of one batch.
+
+    The weight is the batch's size, or with ``lengths`` and per-step outputs its count
+    of real steps (the loss then ignores padded steps: ``losses.masked``).
+    """
+    pred, cache = model.forward(X, segment=segment, lengths=lengths)
+    if cache.get("lengths") is not None:
+        value, dpred, weight = losses.masked(loss_fn, pred, Y, cache["lengths"])
+    else:
+        (value, dpred), weight = loss_fn(pred, Y), len(X)
+    return value, dpred, weight, cache
+
+
+def mean_loss(model, X, Y, loss_fn, batch_size=256, lengths=None) -> float:
+    """Mean loss over checked arrays, each batch weighted by its size (or real steps)."""
+    total = count = 0.0
     for i in range(0, len(X), batch_size):
-        value, _ = loss_fn(model.forward(X[i : i + batch_size])[0], Y[i : i + batch_size])
-        total += value * len(X[i : i + batch_size])
-    return total / len(X)
+        part = None if lengths is None else lengths[i : i + batch_size]
+        value, _, weight, _ = batch_loss(model, loss_fn, X[i : i + batch_size], Y[i : i + batch_size], part)
+        total += value * weight
+        count += weight
+    return total / count
 
 
 def _all_finite(grads):
@@ -167,6 +183,8 @@ def fit(
     resume=None,
     freeze=(),
     segment=None,
+    lengths=None,
+    mask=None,
 ) -> History:
     """Train ``model`` on X (N, T, D) and Y with minibatch backpropagation through time.
 
@@ -187,6 +205,11 @@ def fit(
             ``["0.bias_hh_l0"]`` to train a hand-calculation's single bias per gate.
         segment: keep activations for ``segment`` steps at a time and recompute the rest
             in backward (exact gradients, less memory, one more forward pass).
+        lengths / mask: sequences of different lengths, right-padded to X's T steps:
+            ``lengths`` (N,) or a boolean ``mask`` (N, T), True at real steps. Each
+            sequence stops at its length (``Sequential.forward``); with per-step outputs
+            the loss ignores padded steps. ``validation_data`` then takes
+            ``(X_val, Y_val, lengths_val)``; a ``validation_split`` splits the lengths too.
 
     Returns a ``History``. Raises ``NonFiniteError`` (a ``ValueError``) naming the
     epoch and step when the loss or a gradient is not finite; the weights are then
@@ -210,11 +233,15 @@ def fit(
         raise ValueError(f"fit: cannot freeze unknown parameter {unknown[0]!r}; parameters are {list(model.params)}")
     frozen = set(freeze)
     X, Y = check_data(model, X, Y, loss_name)
+    L = model.check_lengths(X, lengths, mask) if hasattr(model, "check_lengths") else None
+    Lv = None
     if validation_data is not None:
-        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-            raise ValueError("fit: `validation_data` must be a pair (X_val, Y_val)")
-        Xv, Yv = check_data(model, *validation_data, loss_name, owner="fit (validation_data)")
-        Xt, Yt = X, Y
+        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3)):
+            raise ValueError("fit: `validation_data` must be a pair (X_val, Y_val) or (X_val, Y_val, lengths_val)")
+        Xv, Yv = check_data(model, *validation_data[:2], loss_name, owner="fit (validation_data)")
+        if len(validation_data) == 3:
+            Lv = model.check_lengths(Xv, validation_data[2])
+        Xt, Yt, Lt = X, Y, L
     else:
         if (
             isinstance(validation_split, bool)
@@ -229,8 +256,9 @@ def fit(
                 f"{n_val} for validation and {len(X) - n_val} for training"
             )
         Xt, Yt, Xv, Yv = X[: len(X) - n_val], Y[: len(Y) - n_val], X[len(X) - n_val :], Y[len(Y) - n_val :]
+        Lt, Lv = (None, None) if L is None else (L[: len(X) - n_val], L[len(X) - n_val :])
         if n_val == 0:
-            Xv = Yv = None
+            Xv = Yv = Lv = None
     if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
         early_stopping = EarlyStopping(patience=early_stopping)
     if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
@@ -262,12 +290,12 @@ def fit(
     try:
         for epoch in range(start, epochs):
             order = rng.permutation(n) if shuffle else np.arange(n)
-            total = 0.0
+            total = count = 0.0
             for step, i in enumerate(range(0, n, batch_size)):
                 idx = order[i : i + batch_size]
                 with np.errstate(over="ignore", invalid="ignore"):  # checked just below, with a clear message
-                    pred, cache = model.forward(Xt[idx], segment=segment)
-                    value, dpred = loss_fn(pred, Yt[idx])
+                    part = None if Lt is None else Lt[idx]
+                    value, dpred, weight, cache = batch_loss(model, loss_fn, Xt[idx], Yt[idx], part, segment)
                     _, grads = model.backward(dpred, cache)
                 if not np.isfinite(value) or not _all_finite(grads):
                     what = "loss" if not np.isfinite(value) else "gradient"
@@ -283,10 +311,11 @@ def fit(
                 if clip_norm is not None:
                     optim.clip_grad_norm(grads, clip_norm)
                 opt.step({k: p for k, p in model.params.items() if k not in frozen}, grads)
-                total += value * len(idx)
-            history.loss.append(total / n)
+                total += value * weight
+                count += weight
+            history.loss.append(total / count)
             if Xv is not None:
-                history.val_loss.append(mean_loss(model, Xv, Yv, loss_fn))
+                history.val_loss.append(mean_loss(model, Xv, Yv, loss_fn, lengths=Lv))
             monitored = history.val_loss[-1] if Xv is not None else history.loss[-1]
             stop = False
             if early_stopping is not None:

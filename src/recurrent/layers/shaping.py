@@ -67,7 +67,8 @@ class LastStep(Module):
 
     For a bidirectional layer below, the reverse half at the last step has read
     only that step (as in PyTorch's ``y[:, -1]``); use the final state for both
-    directions' summaries.
+    directions' summaries. In a batch of different lengths (``lengths=``) it takes
+    each sequence's own last real step.
     """
 
     is_recurrent = False
@@ -85,18 +86,29 @@ class LastStep(Module):
     def __repr__(self):
         return "LastStep()"
 
-    def forward(self, x) -> tuple[np.ndarray, dict]:
+    def forward(self, x, lengths=None) -> tuple[np.ndarray, dict]:
+        """(y, cache): y = x[:, -1], or with ``lengths`` (N,) each sequence's last real step,
+        x[n, lengths[n] - 1] (PyTorch's gather of a padded output at its lengths)."""
         x = np.asarray(x)
         if x.ndim != 3:
             raise ValueError(f"LastStep: expected x of shape (N, T, F), got {chk.shape_str(x.shape)}")
-        return x[:, -1], {"module": "LastStep", "shape": x.shape}
+        if lengths is None:
+            return x[:, -1], {"module": "LastStep", "shape": x.shape, "last": None}
+        from .lengths import check_lengths
 
-    def __call__(self, x):
-        return self.forward(x)[0]
+        last = check_lengths("LastStep", lengths, x.shape[0], x.shape[1]) - 1
+        return x[np.arange(x.shape[0]), last], {"module": "LastStep", "shape": x.shape, "last": last}
+
+    def __call__(self, x, lengths=None):
+        return self.forward(x, lengths)[0]
 
     def backward(self, dy, cache: dict) -> tuple[np.ndarray, dict]:
         dx = np.zeros(cache["shape"], dtype=np.asarray(dy).dtype)
-        dx[:, -1] = dy
+        last = cache.get("last")
+        if last is None:
+            dx[:, -1] = dy
+        else:
+            dx[np.arange(len(last)), last] = dy
         return dx, {}
 
 
