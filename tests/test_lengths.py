@@ -257,3 +257,19 @@ def test_sequential_refuses_bad_lengths_and_patches():
         patched.predict(np.zeros((2, 4, 2), np.float32), lengths=[4, 2])
     with pytest.raises(ValueError, match=r"LastStep: lengths must be in 1\.\.3"):
         recurrent.LastStep().forward(np.zeros((2, 3, 1)), lengths=[0, 3])
+
+
+def test_trace_of_a_padded_batch_follows_the_sample_over_its_own_steps():
+    layer = _layer("lstm", D=2, H=3)
+    rng = np.random.default_rng(11)
+    x, lengths = rng.normal(size=(3, 5, 2)), np.array([5, 2, 4])
+    state = random_state(layer, 3, rng)
+    tr = recurrent.trace(layer, x, state=state, lengths=lengths, sample=2, dy=np.ones((1, 4, 3)))
+    alone = recurrent.trace(
+        layer, x[2:3, :4], state=recurrent.LSTMState(state.h[:, 2:3], state.c[:, 2:3]), dy=np.ones((1, 4, 3))
+    )
+    assert len(tr.main.values["h"]) == 4
+    for key in tr.main.values:
+        np.testing.assert_array_equal(tr.main.values[key], alone.main.values[key])
+    with pytest.raises(ValueError, match="sample must be in 0..2"):
+        recurrent.trace(layer, x, lengths=lengths, sample=3)

@@ -108,7 +108,7 @@ class Trace:
         return render_json(self)
 
 
-def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0) -> Trace:
+def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0, lengths=None) -> Trace:
     """Run forward (and backward, given ``target`` or ``dy``) and keep every per-step value.
 
     Args:
@@ -118,6 +118,9 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0) -> T
         target: what the output should be; adds the loss and the backward pass.
         loss: "mse" (default), "mae" or "cross_entropy" for ``target``.
         dy: instead of a target, the gradient arriving at the output.
+        lengths: for a right-padded batch, each sequence's real steps (N,): the ``sample``
+            is traced alone over its own steps (the padding is no part of its computation),
+            with ``target``/``dy`` given for it alone (cut to its length when per step).
     """
     layers = model.layers if isinstance(model, Sequential) else [model]
     if not getattr(layers[0], "is_recurrent", False):
@@ -131,6 +134,18 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0) -> T
         arr = arr.reshape(1, -1, 1) if rnn.input_size == 1 else arr.reshape(1, 1, -1)
     elif arr.ndim == 2:
         arr = arr[None]
+    if lengths is not None:
+        from .layers.lengths import check_lengths
+
+        if arr.ndim != 3:
+            raise ValueError(f"trace: lengths need x of shape (N, T, D), got {arr.shape}")
+        if not 0 <= sample < arr.shape[0]:
+            raise ValueError(f"trace: sample must be in 0..{arr.shape[0] - 1}, got {sample}")
+        L = int(check_lengths("trace", lengths, arr.shape[0], arr.shape[1])[sample])
+        k = slice(sample, sample + 1)
+        if state is not None:  # that sequence's own initial state
+            state = type(state)(*(np.asarray(s)[:, k] for s in state)) if isinstance(state, tuple) else state[:, k]
+        arr, sample = arr[k, :L], 0
     cell = cell_name(rnn)
 
     if isinstance(model, Sequential):
