@@ -17,6 +17,15 @@ def positive_int(owner: str, name: str, value) -> int:
     return int(value)
 
 
+def probability(owner: str, name: str, value) -> float:
+    """A dropout probability: a number in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: `{name}` must be a number in [0, 1), got {type(value).__name__} {value!r}")
+    if not 0 <= value < 1:
+        raise ValueError(f"{owner}: `{name}` must be in [0, 1), got {value}")
+    return float(value)
+
+
 def float_dtype(owner: str, dtype) -> np.dtype:
     try:
         dt = np.dtype(dtype)

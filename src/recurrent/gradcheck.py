@@ -79,6 +79,7 @@ def gradcheck(
     tol: float = 1e-6,
     seed: int = 0,
     lengths=None,
+    masks=None,
 ) -> GradcheckResult:
     """Check ``layer.backward`` against central differences, in float64.
 
@@ -86,7 +87,8 @@ def gradcheck(
     * final state) when ``with_dstate``), so every output entry gets a distinct
     gradient. The layer is copied to float64 first; the original is not touched.
     Works for ``LSTM``, ``GRU``, ``RNN`` and ``Linear``; ``lengths`` (N,) runs a
-    recurrent layer on sequences of those lengths (``forward(..., lengths=...)``).
+    recurrent layer on sequences of those lengths (``forward(..., lengths=...)``), and
+    ``masks`` with those dropout masks (a forward's ``cache["masks"]``) every time.
     """
     rng = np.random.default_rng(seed)
     layer = layer.astype(np.float64)
@@ -104,13 +106,13 @@ def gradcheck(
         h0, c0 = layer.split_state("state", state, N)
         h0, c0 = h0.astype(np.float64), (c0.astype(np.float64) if c0 is not None else None)
         packed = lambda: layer.pack_state(h0, c0)  # noqa: E731
-        y, s_T, cache = layer.forward(x, packed(), lengths=lengths)
+        y, s_T, cache = layer.forward(x, packed(), lengths=lengths, masks=masks)
         r_y = rng.normal(size=y.shape)
         r_h = rng.normal(size=h0.shape) if with_dstate else np.zeros_like(h0)
         r_c = (rng.normal(size=c0.shape) if with_dstate else np.zeros_like(c0)) if c0 is not None else None
 
         def loss():
-            y, s, _ = layer.forward(x, packed(), lengths=lengths)
+            y, s, _ = layer.forward(x, packed(), lengths=lengths, masks=masks)
             total = np.sum(r_y * y)
             if isinstance(s, LSTMState):
                 return float(total + np.sum(r_h * s.h) + np.sum(r_c * s.c))

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import io
 from .layers import GRU, LSTM, RNN, LastStep, Linear, Patches
-from .module import Module
+from .module import Module, in_mode
 
 LAYER_TYPES = {cls.__name__: cls for cls in (LSTM, GRU, RNN, Linear, LastStep, Patches)}
 
@@ -175,16 +175,18 @@ class Sequential(Module):
 
     # ---- using it ------------------------------------------------------------------------
     def predict(self, X, batch_size: int = 256, *, lengths=None, mask=None) -> np.ndarray:
-        """Outputs for X (N, T, D), computed in batches (``lengths``/``mask``: see ``forward``)."""
+        """Outputs for X (N, T, D), computed in batches in evaluation mode (no dropout);
+        ``lengths``/``mask``: see ``forward``."""
         from ._checks import positive_int
 
         batch_size = positive_int("predict", "batch_size", batch_size)
         X = np.asarray(X)
         L = self.check_lengths(X, lengths, mask)
-        outs = [
-            self.forward(X[i : i + batch_size], lengths=None if L is None else L[i : i + batch_size])[0]
-            for i in range(0, max(len(X), 1), batch_size)
-        ]
+        with in_mode(self, False):  # no dropout
+            outs = [
+                self.forward(X[i : i + batch_size], lengths=None if L is None else L[i : i + batch_size])[0]
+                for i in range(0, max(len(X), 1), batch_size)
+            ]
         return np.concatenate(outs, axis=0)
 
     def evaluate(self, X, Y, loss="mse", batch_size=256, *, lengths=None, mask=None) -> float:
@@ -197,7 +199,8 @@ class Sequential(Module):
         batch_size = positive_int("evaluate", "batch_size", batch_size)
         X, Y = check_data(self, X, Y, loss if isinstance(loss, str) else None, "evaluate")
         L = self.check_lengths(X, lengths, mask)
-        return mean_loss(self, X, Y, losses.get(loss), batch_size, L)
+        with in_mode(self, False):  # no dropout
+            return mean_loss(self, X, Y, losses.get(loss), batch_size, L)
 
     def fit(self, X, Y, **kwargs) -> History:
         """Train with minibatch BPTT; see ``recurrent.train.fit`` for the arguments."""

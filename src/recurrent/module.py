@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from ._checks import float_array, shape_str
@@ -17,6 +19,20 @@ class Module:
 
     params: dict
     dtype: np.dtype
+    training: bool = True  # PyTorch's default; dropout acts only in training mode
+
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (dropout on) or, with ``mode=False``, evaluation mode. Returns self."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(f"{type(self).__name__}.train: `mode` must be True or False, got {mode!r}")
+        self.training = bool(mode)
+        for layer in getattr(self, "layers", ()):
+            layer.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: no dropout (``predict``, ``evaluate`` and ``trace`` run in it). Returns self."""
+        return self.train(False)
 
     def param_shapes(self) -> dict:
         return {k: v.shape for k, v in self.params.items()}
@@ -65,3 +81,17 @@ class Module:
 
     def _like(self, dtype) -> Module:  # pragma: no cover - each layer defines it
         raise NotImplementedError
+
+
+@contextmanager
+def in_mode(module: Module, training: bool):
+    """Run a block with ``module`` (and its layers) in training or evaluation mode, then put
+    every layer's own mode back."""
+    parts = [module, *getattr(module, "layers", ())]
+    before = [p.training for p in parts]
+    module.train(training)
+    try:
+        yield module
+    finally:
+        for p, was in zip(parts, before):
+            p.training = was

@@ -24,6 +24,7 @@ from .cells.facts import FACTS
 from .classic import to_notation
 from .layers import cell_name
 from .model import Sequential
+from .module import in_mode
 
 GATE_ORDER = {name: f.gates for name, f in FACTS.items()}
 
@@ -148,13 +149,14 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0, leng
         arr, sample = arr[k, :L], 0
     cell = cell_name(rnn)
 
-    if isinstance(model, Sequential):
-        if state is not None:
-            raise ValueError("trace: `state` applies to a bare layer; a Sequential starts from zeros")
-        out, cache = model.forward(arr)
-        rnn_cache = cache["caches"][0]
-    else:
-        out, _, rnn_cache = model.forward(arr, state)
+    with in_mode(model, False):  # the trace of what the model computes: no dropout
+        if isinstance(model, Sequential):
+            if state is not None:
+                raise ValueError("trace: `state` applies to a bare layer; a Sequential starts from zeros")
+            out, cache = model.forward(arr)
+            rnn_cache = cache["caches"][0]
+        else:
+            out, _, rnn_cache = model.forward(arr, state)
 
     result = Trace(cell=cell, cells=[], model=model, nonlinearity=getattr(rnn, "nonlinearity", "tanh"))
     if isinstance(model, Sequential) and type(layers[-1]).__name__ == "Linear":

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _checks as chk
 from . import io, losses, optim
+from .module import in_mode
 
 
 class NonFiniteError(ValueError):
@@ -85,7 +86,8 @@ def check_data(model, X, Y, loss, owner="fit"):
         Y = Y.astype(np.int64)
     if len(Y) != len(X):
         raise ValueError(f"{owner}: X and Y must have the same length, got {len(X)} and {len(Y)}")
-    out = model.forward(X[:1])[0]
+    with in_mode(model, False):  # a shape check: no dropout masks drawn
+        out = model.forward(X[:1])[0]
     want = out.shape[1:-1] if classify else out.shape[1:]
     if Y.shape[1:] != want:
         raise ValueError(
@@ -287,6 +289,8 @@ def fit(
         from tqdm import tqdm
 
         bar = tqdm(total=epochs, initial=start, desc="fit", unit="epoch", file=sys.stderr, leave=False)
+    was_training = [m.training for m in (model, *getattr(model, "layers", ()))]
+    model.train()  # dropout on while fitting
     try:
         for epoch in range(start, epochs):
             order = rng.permutation(n) if shuffle else np.arange(n)
@@ -315,7 +319,8 @@ def fit(
                 count += weight
             history.loss.append(total / count)
             if Xv is not None:
-                history.val_loss.append(mean_loss(model, Xv, Yv, loss_fn, lengths=Lv))
+                with in_mode(model, False):  # validation without dropout
+                    history.val_loss.append(mean_loss(model, Xv, Yv, loss_fn, lengths=Lv))
             monitored = history.val_loss[-1] if Xv is not None else history.loss[-1]
             stop = False
             if early_stopping is not None:
@@ -339,6 +344,8 @@ def fit(
             if stop:
                 break
     finally:
+        for m, was in zip((model, *getattr(model, "layers", ())), was_training):
+            m.training = was
         if bar is not None:
             bar.close()
     if early_stopping is not None and early_stopping.restore_best and best_weights is not None:

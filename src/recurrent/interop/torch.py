@@ -35,7 +35,7 @@ def from_torch(module_or_state_dict, cell: str | None = None, nonlinearity: str 
     With a state_dict the cell is inferred from the shapes (4H rows: LSTM, 3H: GRU, H: RNN)
     unless ``cell`` is given; an RNN's ``nonlinearity`` cannot be inferred and defaults to tanh.
     ``proj_size`` is refused: the library has no projection. ``bias=False`` modules load with
-    zero biases (the same function).
+    zero biases (the same function). A module's ``dropout`` and its train/eval mode come along.
     """
     obj = module_or_state_dict
     if hasattr(obj, "state_dict") and hasattr(obj, "parameters"):  # a torch module
@@ -59,8 +59,10 @@ def from_torch(module_or_state_dict, cell: str | None = None, nonlinearity: str 
             num_layers=obj.num_layers,
             bidirectional=obj.bidirectional,
             dtype=dtype,
+            dropout=float(obj.dropout) if obj.num_layers > 1 else 0.0,
             **({"nonlinearity": nonlinearity} if cell == "rnn" else {}),
         )
+        layer.train(obj.training)
         if not obj.bias:
             sd.update({k: np.zeros_like(v) for k, v in layer.params.items() if k.startswith("bias")})
         return layer.load_state_dict(sd)

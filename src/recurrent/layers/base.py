@@ -34,7 +34,17 @@ class Recurrent(Module):
     has_cell_state: bool = False
     is_recurrent = True
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bidirectional=False, dtype=np.float32, seed=None):
+    def __init__(
+        self,
+        input_size,
+        hidden_size,
+        num_layers=1,
+        bidirectional=False,
+        dtype=np.float32,
+        seed=None,
+        *,
+        dropout=0.0,
+    ):
         name = type(self).__name__
         self.input_size = chk.positive_int(name, "input_size", input_size)
         self.hidden_size = chk.positive_int(name, "hidden_size", hidden_size)
@@ -44,7 +54,9 @@ class Recurrent(Module):
         self.bidirectional = bool(bidirectional)
         self.dtype = chk.float_dtype(name, dtype)
         self.seed = seed
-        self.params = self._init_params(np.random.default_rng(seed))
+        self.dropout = chk.probability(name, "dropout", dropout)
+        self.rng = np.random.default_rng(seed)  # the weights' initialisation, then the dropout masks
+        self.params = self._init_params(self.rng)
 
     # ---- parameters ----------------------------------------------------------------
     @property
@@ -90,11 +102,13 @@ class Recurrent(Module):
             bidirectional=self.bidirectional,
             dtype=self.dtype,
             seed=self.seed,
+            **({"dropout": self.dropout} if self.dropout else {}),
         )
 
     def __repr__(self):
         extra = "" if self.num_layers == 1 else f", num_layers={self.num_layers}"
         extra += ", bidirectional=True" if self.bidirectional else ""
+        extra += f", dropout={self.dropout}" if self.dropout else ""
         return f"{type(self).__name__}({self.input_size}, {self.hidden_size}{extra}, dtype={self.dtype})"
 
     # ---- checks ----------------------------------------------------------------------
@@ -161,7 +175,7 @@ class Recurrent(Module):
 
     # ---- forward and backward --------------------------------------------------------
     def forward(
-        self, x, state=None, segment: int | None = None, *, lengths=None, mask=None
+        self, x, state=None, segment: int | None = None, *, lengths=None, mask=None, masks=None
     ) -> tuple[np.ndarray, LSTMState | np.ndarray, dict]:
         """Run every layer and direction over x (N, T, D).
 
@@ -180,6 +194,12 @@ class Recurrent(Module):
         sequence stops at its own length, its outputs past it are zero, the final state
         is its state after its last real step, the reverse direction starts there, and
         no gradient flows through the padding (``recurrent.layers.lengths``).
+
+        ``dropout`` (set on the layer) acts in training mode (``train()``, the default;
+        ``eval()`` turns it off) on every layer's output but the last, as PyTorch's:
+        each element is zeroed with probability p and the rest scaled by 1/(1 - p),
+        masks drawn from the layer's generator (``rng``, seeded by ``seed``). The cache
+        keeps them (``cache["masks"]``); ``masks=`` reuses those of an earlier forward.
         """
         x = self._check_x(x)
         name = type(self).__name__
@@ -191,6 +211,7 @@ class Recurrent(Module):
             raise ValueError(f"{name}: `segment` and `lengths` (or `mask`) cannot be used together")
         h0, c0 = self.split_state("state", state, N)
         h_T, c_T = np.empty_like(h0), (np.empty_like(c0) if c0 is not None else None)
+        drop = self._dropout_masks(masks, N, T)
         caches = []
         inp = x
         for layer in range(self.num_layers):
@@ -212,9 +233,30 @@ class Recurrent(Module):
                 if c_T is not None:
                     c_T[k] = c_last
             inp = outs[0] if len(outs) == 1 else np.concatenate(outs, axis=2)  # (N, T, dirs*H)
+            if layer < len(drop):
+                inp = inp * drop[layer]  # dropout between layers
             caches.append(layer_caches)
-        cache = {"module": name, "shape": x.shape, "layers": caches, "plan": p}
+        cache = {"module": name, "shape": x.shape, "layers": caches, "plan": p, "masks": drop}
         return inp, self.pack_state(h_T, c_T), cache
+
+    def _dropout_masks(self, masks, N, T) -> list:
+        """The masks between layers (each (N, T, dirs*H), already scaled), drawn or given."""
+        shape = (N, T, self.num_directions * self.hidden_size)
+        if masks is not None:
+            if (
+                not isinstance(masks, list)
+                or len(masks) != self.num_layers - 1
+                or any(np.shape(m) != shape for m in masks)
+            ):
+                raise ValueError(
+                    f"{type(self).__name__}: `masks` must be the list of {self.num_layers - 1} dropout masks "
+                    f"of shape {shape} that an earlier forward's cache holds"
+                )
+            return masks
+        if not (self.training and self.dropout > 0):
+            return []
+        keep = 1.0 - self.dropout
+        return [((self.rng.random(shape) < keep) / keep).astype(self.dtype) for _ in range(self.num_layers - 1)]
 
     def _lengths_plan(self, lengths, mask, N, T):
         """The plan for a batch of different lengths, or None where every sequence is whole."""
@@ -271,7 +313,10 @@ class Recurrent(Module):
         dc0 = np.empty_like(dc_T) if dc_T is not None else None
         grads = {}
         d_out = dy
+        drop = cache.get("masks") or []
         for layer in reversed(range(self.num_layers)):
+            if layer < len(drop):
+                d_out = d_out * drop[layer]  # through the dropout after this layer
             d_in = None
             for direction in range(dirs):
                 k = layer * dirs + direction

@@ -31,7 +31,9 @@ class LSTM(Recurrent):
 
     Args:
         input_size (D), hidden_size (H), num_layers (L), bidirectional,
-        dtype (float32 or float64), seed (for the U(-1/sqrt(H), 1/sqrt(H)) init).
+        dtype (float32 or float64), seed (for the U(-1/sqrt(H), 1/sqrt(H)) init, then
+        the dropout masks); keyword ``dropout`` (p in [0, 1): between stacked layers,
+        in training mode, as PyTorch's).
 
     Shapes: x (N, T, D) -> y (N, T, dirs*H); state ``LSTMState(h, c)``, each (L*dirs, N, H).
 
@@ -90,11 +92,12 @@ class RNN(Recurrent):
         bidirectional=False,
         dtype=np.float32,
         seed=None,
+        **options,
     ):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: `nonlinearity` must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, num_layers, bidirectional, dtype, seed)
+        super().__init__(input_size, hidden_size, num_layers, bidirectional, dtype, seed, **options)
 
     def _config(self):
         return {**super()._config(), "nonlinearity": self.nonlinearity}
