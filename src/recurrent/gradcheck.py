@@ -80,6 +80,7 @@ def gradcheck(
     seed: int = 0,
     lengths=None,
     masks=None,
+    recurrent_masks=None,
 ) -> GradcheckResult:
     """Check ``layer.backward`` against central differences, in float64.
 
@@ -88,7 +89,9 @@ def gradcheck(
     gradient. The layer is copied to float64 first; the original is not touched.
     Works for ``LSTM``, ``GRU``, ``RNN`` and ``Linear``; ``lengths`` (N,) runs a
     recurrent layer on sequences of those lengths (``forward(..., lengths=...)``), and
-    ``masks`` with those dropout masks (a forward's ``cache["masks"]``) every time.
+    ``masks`` and ``recurrent_masks`` with those dropout masks (a forward's
+    ``cache["masks"]``, ``cache["recurrent_masks"]``) every time. Parameters beyond
+    PyTorch's four (an LSTM's ``peephole``) are checked too.
     """
     rng = np.random.default_rng(seed)
     layer = layer.astype(np.float64)
@@ -106,13 +109,13 @@ def gradcheck(
         h0, c0 = layer.split_state("state", state, N)
         h0, c0 = h0.astype(np.float64), (c0.astype(np.float64) if c0 is not None else None)
         packed = lambda: layer.pack_state(h0, c0)  # noqa: E731
-        y, s_T, cache = layer.forward(x, packed(), lengths=lengths, masks=masks)
+        y, s_T, cache = layer.forward(x, packed(), lengths=lengths, masks=masks, recurrent_masks=recurrent_masks)
         r_y = rng.normal(size=y.shape)
         r_h = rng.normal(size=h0.shape) if with_dstate else np.zeros_like(h0)
         r_c = (rng.normal(size=c0.shape) if with_dstate else np.zeros_like(c0)) if c0 is not None else None
 
         def loss():
-            y, s, _ = layer.forward(x, packed(), lengths=lengths, masks=masks)
+            y, s, _ = layer.forward(x, packed(), lengths=lengths, masks=masks, recurrent_masks=recurrent_masks)
             total = np.sum(r_y * y)
             if isinstance(s, LSTMState):
                 return float(total + np.sum(r_h * s.h) + np.sum(r_c * s.c))

@@ -14,9 +14,10 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import _checks as chk
+from ..cells import variants
 from ..module import Module
 from . import lengths as lengths_
-from . import segments
+from . import options, segments
 
 
 class LSTMState(NamedTuple):
@@ -24,6 +25,22 @@ class LSTMState(NamedTuple):
 
     h: np.ndarray
     c: np.ndarray
+
+
+class CellWeights(NamedTuple):
+    """What a cell call needs of one layer and direction: PyTorch's four arrays, the LSTM's
+    peepholes (or None) and a recurrent dropout mask (N, H) (or None)."""
+
+    w_ih: np.ndarray
+    w_hh: np.ndarray
+    b_ih: np.ndarray
+    b_hh: np.ndarray
+    peephole: np.ndarray | None = None
+    mask: np.ndarray | None = None
+
+    def for_rows(self, rows) -> CellWeights:
+        """The same for a subset of the batch's rows (the mask is per sequence)."""
+        return self if self.mask is None else self._replace(mask=self.mask[rows])
 
 
 class Recurrent(Module):
@@ -44,6 +61,13 @@ class Recurrent(Module):
         seed=None,
         *,
         dropout=0.0,
+        recurrent_dropout=0.0,
+        activations=None,
+        clip=None,
+        peepholes=False,
+        input_forget=False,
+        reset_after=True,
+        forget_bias=None,
     ):
         name = type(self).__name__
         self.input_size = chk.positive_int(name, "input_size", input_size)
@@ -55,6 +79,13 @@ class Recurrent(Module):
         self.dtype = chk.float_dtype(name, dtype)
         self.seed = seed
         self.dropout = chk.probability(name, "dropout", dropout)
+        self.recurrent_dropout = options.recurrent_dropout(name, recurrent_dropout)
+        given = dict(peepholes=peepholes, input_forget=input_forget, reset_after=reset_after, forget_bias=forget_bias)
+        given.update(activations=activations, clip=clip)
+        self.options = options.read(name, self.cell_name, getattr(self, "nonlinearity", None), given)
+        if self.cell_name == "rnn" and self.options.acts == options.RELU:
+            self.nonlinearity = "relu"  # activations=["Relu"] is the ReLU RNN
+        self.forget_bias = options.forget_bias(name, forget_bias)
         self.rng = np.random.default_rng(seed)  # the weights' initialisation, then the dropout masks
         self.params = self._init_params(self.rng)
 
@@ -83,6 +114,11 @@ class Recurrent(Module):
                     (f"bias_hh{s}", (G * H,)),
                 ):
                     params[name] = rng.uniform(-k, k, size=shape).astype(self.dtype)
+                if self.options.peepholes:  # p_i, p_f, p_o
+                    params[f"peephole{s}"] = rng.uniform(-k, k, size=(3 * H,)).astype(self.dtype)
+                if self.forget_bias is not None:  # Keras' unit_forget_bias: the forget gate starts open
+                    params[f"bias_ih{s}"][H : 2 * H] = self.forget_bias
+                    params[f"bias_hh{s}"][H : 2 * H] = 0.0
         return params
 
     def weights_of(self, layer: int = 0, direction: int = 0) -> tuple[np.ndarray, ...]:
@@ -103,12 +139,20 @@ class Recurrent(Module):
             dtype=self.dtype,
             seed=self.seed,
             **({"dropout": self.dropout} if self.dropout else {}),
+            **({"recurrent_dropout": self.recurrent_dropout} if self.recurrent_dropout else {}),
+            **({"forget_bias": self.forget_bias} if self.forget_bias is not None else {}),
+            **options.saved(self.options),
         )
 
     def __repr__(self):
         extra = "" if self.num_layers == 1 else f", num_layers={self.num_layers}"
         extra += ", bidirectional=True" if self.bidirectional else ""
         extra += f", dropout={self.dropout}" if self.dropout else ""
+        extra += "".join(
+            f", {k}={v!r}"
+            for k, v in self._config().items()
+            if k in ("recurrent_dropout", "activations", "clip", "peepholes", "input_forget", "reset_after")
+        )
         return f"{type(self).__name__}({self.input_size}, {self.hidden_size}{extra}, dtype={self.dtype})"
 
     # ---- checks ----------------------------------------------------------------------
@@ -164,18 +208,40 @@ class Recurrent(Module):
         return {}
 
     def _cell_forward(self, x, h0, c0, w):
-        """The cell over one layer and direction: (y, h_T, c_T or None, cache)."""
-        return self.cell_module.forward(x, h0, c0, *w, **self._cell_options())
+        """The cell over one layer and direction: (y, h_T, c_T or None, cache).
+
+        ``w``: ``CellWeights``; a variant (``self.options``) or a recurrent dropout mask runs
+        ``cells.variants``, PyTorch's cell the fast path."""
+        if self.options.plain and w.mask is None:
+            return self.cell_module.forward(x, h0, c0, *w[:4], **self._cell_options())
+        return variants.forward(x, h0, c0, *w[:4], opts=self.options, peephole=w.peephole, mask=w.mask)
 
     def _cell_backward(self, dy, dh_T, dc_T, cache, record=None, dc_steps=None):
         """Its BPTT: (dx, dh0, dc0 or None, grads). ``dc_steps``: a gradient on every c_t (LSTM)."""
+        if isinstance(cache, variants.VariantCache):
+            if record is not None:
+                raise ValueError(f"{type(self).__name__}.backward: per-step records are kept for PyTorch's cells only")
+            dx, dh0, dc0, grads, dp = variants.backward_all(dy, dh_T, dc_T, cache, dc_steps)
+            return dx, dh0, dc0, grads + ((dp,) if dp is not None else ())
         if dc_steps is not None:
             return self.cell_module.backward(dy, dh_T, dc_T, cache, record, dc_steps=dc_steps)
         return self.cell_module.backward(dy, dh_T, dc_T, cache, record)
 
+    def _weights(self, layer, direction, rmask=None) -> CellWeights:
+        s = self.param_suffix(layer, direction)
+        return CellWeights(*self.weights_of(layer, direction), self.params.get(f"peephole{s}"), rmask)
+
     # ---- forward and backward --------------------------------------------------------
     def forward(
-        self, x, state=None, segment: int | None = None, *, lengths=None, mask=None, masks=None
+        self,
+        x,
+        state=None,
+        segment: int | None = None,
+        *,
+        lengths=None,
+        mask=None,
+        masks=None,
+        recurrent_masks=None,
     ) -> tuple[np.ndarray, LSTMState | np.ndarray, dict]:
         """Run every layer and direction over x (N, T, D).
 
@@ -200,6 +266,9 @@ class Recurrent(Module):
         each element is zeroed with probability p and the rest scaled by 1/(1 - p),
         masks drawn from the layer's generator (``rng``, seeded by ``seed``). The cache
         keeps them (``cache["masks"]``); ``masks=`` reuses those of an earlier forward.
+        ``recurrent_dropout`` (Keras') draws one mask (N, H) per layer, direction and
+        sequence on h where it enters the recurrent products, reused at every step
+        (``cache["recurrent_masks"]``, ``recurrent_masks=``).
         """
         x = self._check_x(x)
         name = type(self).__name__
@@ -212,6 +281,7 @@ class Recurrent(Module):
         h0, c0 = self.split_state("state", state, N)
         h_T, c_T = np.empty_like(h0), (np.empty_like(c0) if c0 is not None else None)
         drop = self._dropout_masks(masks, N, T)
+        rdrop = self._recurrent_masks(recurrent_masks, N)
         caches = []
         inp = x
         for layer in range(self.num_layers):
@@ -220,7 +290,7 @@ class Recurrent(Module):
                 k = layer * self.num_directions + direction
                 seq = inp if direction == 0 else self._backwards(inp, p)  # reverse direction reads time backwards
                 c_init = c0[k] if c0 is not None else None
-                w = self.weights_of(layer, direction)
+                w = self._weights(layer, direction, rdrop[layer][direction] if rdrop else None)
                 if p is not None:
                     y, h_last, c_last, cache = lengths_.forward(self._cell_forward, seq, h0[k], c_init, w, p)
                 elif segment is None or segment >= seq.shape[1]:
@@ -237,7 +307,30 @@ class Recurrent(Module):
                 inp = inp * drop[layer]  # dropout between layers
             caches.append(layer_caches)
         cache = {"module": name, "shape": x.shape, "layers": caches, "plan": p, "masks": drop}
+        cache["recurrent_masks"] = rdrop
         return inp, self.pack_state(h_T, c_T), cache
+
+    def _recurrent_masks(self, given, N) -> list:
+        """Recurrent dropout masks, [layer][direction] each (N, H), drawn or given; [] when off."""
+        dirs, H = self.num_directions, self.hidden_size
+        if given is not None:
+            if (
+                not isinstance(given, list)
+                or len(given) != self.num_layers
+                or any(len(row) != dirs or any(np.shape(m) != (N, H) for m in row) for row in given)
+            ):
+                raise ValueError(
+                    f"{type(self).__name__}: `recurrent_masks` must be [layer][direction] masks of shape {(N, H)}, "
+                    "as an earlier forward's cache holds them"
+                )
+            return given
+        if not (self.training and self.recurrent_dropout > 0):
+            return []
+        keep = 1.0 - self.recurrent_dropout
+        return [
+            [((self.rng.random((N, H)) < keep) / keep).astype(self.dtype) for _ in range(dirs)]
+            for _ in range(self.num_layers)
+        ]
 
     def _dropout_masks(self, masks, N, T) -> list:
         """The masks between layers (each (N, T, dirs*H), already scaled), drawn or given."""
@@ -346,7 +439,7 @@ class Recurrent(Module):
                 if dc0 is not None:
                     dc0[k] = dc_first
                 s = self.param_suffix(layer, direction)
-                for key, val in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), g):
+                for key, val in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh", "peephole"), g):
                     grads[key + s] = val
             d_out = d_in
         grads = {k: grads[k] for k in self.params}  # PyTorch's order

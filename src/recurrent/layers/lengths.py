@@ -152,7 +152,7 @@ def forward(cell_forward, seq, h0, c0, w, p: Plan):
         rows = _rows(lengths, start, n)
         ls = lengths[rows]
         xs = zero_padding(np.array(seq[rows, start:stop]), ls - start)  # a copy: the padding never enters
-        ys, h_n, c_n, cache = cell_forward(xs, h, c, w)
+        ys, h_n, c_n, cache = cell_forward(xs, h, c, w.for_rows(rows) if hasattr(w, "for_rows") else w)
         if y is None and n == N and stop == T:  # one stretch for everything: its outputs themselves
             y = ys  # a view of the cache's states; zeroing its padding below changes only steps
             # past each length, which backward reaches with exactly zero gradient

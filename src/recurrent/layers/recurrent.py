@@ -49,6 +49,7 @@ class LSTM(Recurrent):
     """
 
     num_gates = FACTS["lstm"].num_gates
+    cell_name = "lstm"
     has_cell_state = True
 
     cell_module = lstm_cell
@@ -68,6 +69,7 @@ class GRU(Recurrent):
     """
 
     num_gates = FACTS["gru"].num_gates
+    cell_name = "gru"
 
     cell_module = gru_cell
 
@@ -106,6 +108,7 @@ class RNN(Recurrent):
         return super().__repr__()[:-1] + f", nonlinearity={self.nonlinearity!r})"
 
     cell_module = rnn_cell
+    cell_name = "rnn"
 
     def _cell_options(self) -> dict:
         return {"nonlinearity": self.nonlinearity}
