@@ -173,8 +173,8 @@ def backward_all(dy, dh_T, dc_T, cache: VariantCache, dc_steps=None):
     N, T, _ = x.shape
     H = w_hh.shape[1]
     f_act, g_act = opts.acts[0], opts.acts[1] if len(opts.acts) > 1 else None
-    dW_ih, dW_hh = np.zeros_like(w_ih), np.zeros_like(w_hh)
-    db_ih, db_hh = np.zeros_like(b_ih), np.zeros_like(b_hh)
+    grads = tuple(np.zeros_like(w) for w in cache.weights)  # dW_ih, dW_hh, db_ih, db_hh, summed over steps
+    dW_ih, dW_hh, db_ih, db_hh = grads
     dp = None if p is None else np.zeros_like(p)
     dx = np.empty_like(x)
     dh = np.array(dh_T)
@@ -208,12 +208,7 @@ def backward_all(dy, dh_T, dc_T, cache: VariantCache, dc_steps=None):
                 dc = dc + da_i * p[:H] + da_f * p[H : 2 * H]
                 dp += np.concatenate([(da_i * c_prev).sum(0), (da_f * c_prev).sum(0), (da_o * c).sum(0)])
             da = np.concatenate([da_i, da_f, da_g, da_o], axis=1)
-            dW_ih += da.T @ x[:, t]
-            dW_hh += da.T @ hm
-            db_ih += da.sum(0)
-            db_hh += da.sum(0)
-            dx[:, t] = da @ w_ih
-            dh = (da @ w_hh) * (1.0 if m is None else m)
+            dx[:, t], dh = _through_weights(da, x[:, t], hm, m, cache.weights, grads)
         elif opts.cell == "gru":
             r, z, n = (cache.gates[:, t, k * H : (k + 1) * H] for k in range(3))
             a_r, a_z, a_n = (a[:, k * H : (k + 1) * H] for k in range(3))
@@ -245,10 +240,16 @@ def backward_all(dy, dh_T, dc_T, cache: VariantCache, dc_steps=None):
             dh = dh_carry + dhm * (1.0 if m is None else m)
         else:
             da = dh * act.derivative(f_act, _clip(opts, a)) * _dclip(opts, a)
-            dW_ih += da.T @ x[:, t]
-            dW_hh += da.T @ hm
-            db_ih += da.sum(0)
-            db_hh += da.sum(0)
-            dx[:, t] = da @ w_ih
-            dh = (da @ w_hh) * (1.0 if m is None else m)
-    return dx, dh, dc, (dW_ih, dW_hh, db_ih, db_hh), dp
+            dx[:, t], dh = _through_weights(da, x[:, t], hm, m, cache.weights, grads)
+    return dx, dh, dc, grads, dp
+
+
+def _through_weights(da, x_t, hm, m, weights, grads):
+    """A step's pre-activation gradient da (N, G*H) through W_ih x + W_hh (m h) + b_ih + b_hh:
+    adds to the weight gradients and returns (dx_t, dh_{t-1})."""
+    w_ih, w_hh = weights[0], weights[1]
+    grads[0][...] += da.T @ x_t
+    grads[1][...] += da.T @ hm
+    grads[2][...] += da.sum(0)
+    grads[3][...] += da.sum(0)
+    return da @ w_ih, (da @ w_hh) * (1.0 if m is None else m)
