@@ -268,18 +268,21 @@ def test_torch_to_recurrent_to_onnx_end_to_end(tmp_path):
 @pytest.mark.parametrize(
     "attr,value,message",
     [
-        ("clip", 3.0, "attribute 'clip' is not supported"),
-        ("input_forget", 1, "attribute 'input_forget' is not supported"),
-        ("activations", ["Sigmoid", "Relu", "Tanh"], "activations .* are not supported"),
-        ("layout", 1, "layout=1 is not supported"),
+        ("activations", ["Sigmoid", "Swish", "Tanh"], "unknown activation 'Swish'"),
+        ("activations", ["Sigmoid", "Tanh"], r"expected 3 activations \(3 per direction\)"),
+        ("epsilon", 1.0, "attribute 'epsilon' is not an ONNX LSTM attribute"),
+        ("direction", "sideways", "direction 'sideways'"),
     ],
 )
-def test_onnx_unsupported_attributes_are_named(tmp_path, attr, value, message):
+def test_onnx_attributes_without_an_equivalent_are_named(tmp_path, attr, value, message):
     import onnx
     from onnx import helper
 
     proto = to_onnx(LSTM(2, 3, seed=0), None)
     node = next(n for n in proto.graph.node if n.op_type == "LSTM")
+    for a in list(node.attribute):
+        if a.name == attr:
+            node.attribute.remove(a)
     node.attribute.append(helper.make_attribute(attr, value))
     path = tmp_path / "bad.onnx"
     onnx.save(proto, str(path))
@@ -288,27 +291,20 @@ def test_onnx_unsupported_attributes_are_named(tmp_path, attr, value, message):
 
 
 @needs_onnx
-def test_onnx_peepholes_and_old_gru_are_refused(tmp_path):
-    import onnx
-    from onnx import numpy_helper
+def test_onnx_constant_lengths_and_per_direction_activations_are_refused(tmp_path):
+    from onnx import helper, numpy_helper
 
-    proto = to_onnx(LSTM(2, 3, seed=0), None)
-    node = next(n for n in proto.graph.node if n.op_type == "LSTM")
-    proto.graph.initializer.append(numpy_helper.from_array(np.zeros((1, 9), np.float32), "P"))
-    while len(node.input) < 8:
-        node.input.append("")
-    node.input[7] = "P"
-    onnx.save(proto, str(tmp_path / "p.onnx"))
-    with pytest.raises(ValueError, match="peephole"):
-        from_onnx(tmp_path / "p.onnx")
     proto = to_onnx(GRU(2, 3, seed=0), None)
     node = next(n for n in proto.graph.node if n.op_type == "GRU")
-    for a in node.attribute:
-        if a.name == "linear_before_reset":
-            a.i = 0
-    onnx.save(proto, str(tmp_path / "g.onnx"))
-    with pytest.raises(ValueError, match="linear_before_reset=0"):
-        from_onnx(tmp_path / "g.onnx")
+    proto.graph.initializer.append(numpy_helper.from_array(np.array([2], np.int32), "lens"))
+    node.input.append("lens")
+    with pytest.raises(ValueError, match="a constant sequence_lens .* make it a graph input"):
+        from_onnx(proto)
+    proto = to_onnx(GRU(2, 3, bidirectional=True, seed=0), None)
+    node = next(n for n in proto.graph.node if n.op_type == "GRU")
+    node.attribute.append(helper.make_attribute("activations", ["Sigmoid", "Tanh", "Sigmoid", "Relu"]))
+    with pytest.raises(ValueError, match="the two directions use different activations"):
+        from_onnx(proto)
 
 
 # ---- command line ----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..layers import LastStep, Linear, Patches
 from ..model import Sequential
-from ._layout import CLASS_OF, GATES, TO_ONNX, cell_of, inverse, permute_blocks
+from ._layout import TO_ONNX, cell_of, permute_blocks
 
 OP = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}
 IR_FOR_OPSET = {14: 8, 22: 10}
@@ -36,8 +36,24 @@ def _import_onnx():
     return onnx
 
 
-def to_onnx(layer_or_model, path: str | os.PathLike | None = None, opset: int = 14):
-    """Write (or, with ``path=None``, return) an ONNX model computing the same function in float32."""
+def to_onnx(
+    layer_or_model,
+    path: str | os.PathLike | None = None,
+    opset: int = 14,
+    *,
+    lengths: bool = False,
+    initial_state: bool = False,
+):
+    """Write (or, with ``path=None``, return) an ONNX model computing the same function in float32.
+
+    ``lengths=True`` adds a graph input ``lengths`` (N,) int32, every recurrent node's
+    ``sequence_lens`` (and ``LastStep`` becomes each sequence's last real step);
+    ``initial_state=True`` adds ``h0`` (and ``c0`` for an LSTM), (L*dirs, N, H), the first
+    recurrent layer's initial state. The variants' options are written as the nodes'
+    attributes (activations with alpha/beta, clip, input_forget, linear_before_reset,
+    direction="reverse") and peepholes as their input P; dropout is training only and
+    not written.
+    """
     onnx = _import_onnx()
     from onnx import TensorProto, helper, numpy_helper
 
@@ -58,6 +74,15 @@ def to_onnx(layer_or_model, path: str | os.PathLike | None = None, opset: int = 
 
     const("shape_tn_flat", [0, 0, -1], np.int64)
     cur, rank, width = "x", 3, in_width
+    extra_inputs = []
+    if lengths:
+        extra_inputs.append(helper.make_tensor_value_info("lengths", TensorProto.INT32, ["N"]))
+    if initial_state:
+        S = first.num_layers * first.num_directions
+        extra_inputs.append(helper.make_tensor_value_info("h0", TensorProto.FLOAT, [S, "N", first.hidden_size]))
+        if first.has_cell_state:
+            extra_inputs.append(helper.make_tensor_value_info("c0", TensorProto.FLOAT, [S, "N", first.hidden_size]))
+    state_done = False
     for li, layer in enumerate(layers):
         tag = f"m{li}"
         if getattr(layer, "is_recurrent", False):
@@ -65,6 +90,7 @@ def to_onnx(layer_or_model, path: str | os.PathLike | None = None, opset: int = 
             if rank != 3 or width != layer.input_size:
                 raise ValueError(f"to_onnx: layer {li} ({layer!r}) expects (N, T, {layer.input_size}) input")
             nodes.append(helper.make_node("Transpose", [cur], [f"{tag}_in"], perm=[1, 0, 2]))  # (T, N, D)
+            initial_state, state_done = initial_state and not state_done, True  # the first layer's only
             seq, hs, cs = f"{tag}_in", [], []
             order = TO_ONNX[cell]
             for k in range(layer.num_layers):
@@ -75,26 +101,24 @@ def to_onnx(layer_or_model, path: str | os.PathLike | None = None, opset: int = 
                     R.append(permute_blocks(w_hh, order, H))
                     B.append(np.concatenate([permute_blocks(b_ih, order, H), permute_blocks(b_hh, order, H)]))
                 name = f"{tag}_l{k}"
-                attrs = {"hidden_size": H, "direction": "bidirectional" if dirs == 2 else "forward"}
-                if cell == "gru":
-                    attrs["linear_before_reset"] = 1
-                if cell == "rnn" and layer.nonlinearity == "relu":
-                    attrs["activations"] = ["Relu"] * dirs
+                attrs = {"hidden_size": H, **_variant_attrs(layer)}
                 outs = [f"{name}_Y", f"{name}_Yh"] + ([f"{name}_Yc"] if cell == "lstm" else [])
-                nodes.append(
-                    helper.make_node(
-                        OP[cell],
-                        [
-                            seq,
-                            const(f"{name}_W", np.stack(W)),
-                            const(f"{name}_R", np.stack(R)),
-                            const(f"{name}_B", np.stack(B)),
-                        ],
-                        outs,
-                        name=name,
-                        **attrs,
-                    )
-                )
+                ins = [
+                    seq,
+                    const(f"{name}_W", np.stack(W)),
+                    const(f"{name}_R", np.stack(R)),
+                    const(f"{name}_B", np.stack(B)),
+                    "lengths" if lengths else "",
+                ]
+                if initial_state:
+                    ins += _initial_state(nodes, const, name, k * dirs, dirs, cell == "lstm")
+                if layer.options.peepholes:  # ours (i, f, o), ONNX's (i, o, f)
+                    P = [layer.params["peephole" + layer.param_suffix(k, d)].astype(np.float64) for d in range(dirs)]
+                    P = [np.concatenate([p[:H], p[2 * H :], p[H : 2 * H]]) for p in P]
+                    ins += [""] * (7 - len(ins)) + [const(f"{name}_P", np.stack(P))]
+                while ins and not ins[-1]:
+                    ins.pop()
+                nodes.append(helper.make_node(OP[cell], ins, outs, name=name, **attrs))
                 nodes.append(helper.make_node("Transpose", [f"{name}_Y"], [f"{name}_Yt"], perm=[0, 2, 1, 3]))
                 nodes.append(helper.make_node("Reshape", [f"{name}_Yt", "shape_tn_flat"], [f"{name}_out"]))
                 seq = f"{name}_out"  # (T, N, dirs*H)
@@ -120,6 +144,12 @@ def to_onnx(layer_or_model, path: str | os.PathLike | None = None, opset: int = 
                 )
             )
             cur, width = f"{tag}_y", layer.size * width
+        elif isinstance(layer, LastStep) and lengths:  # each sequence's last real step: y[n, lengths[n] - 1]
+            nodes.append(helper.make_node("Cast", ["lengths"], [f"{tag}_len"], to=TensorProto.INT64))
+            nodes.append(helper.make_node("Sub", [f"{tag}_len", const(f"{tag}_one", [1], np.int64)], [f"{tag}_idx"]))
+            nodes.append(helper.make_node("Unsqueeze", [f"{tag}_idx", const(f"{tag}_ax", [1], np.int64)], [f"{tag}_i"]))
+            nodes.append(helper.make_node("GatherND", [cur, f"{tag}_i"], [f"{tag}_y"], batch_dims=1))
+            cur, rank = f"{tag}_y", 2
         elif isinstance(layer, LastStep):
             nodes.append(helper.make_node("Gather", [cur, const(f"{tag}_last", -1, np.int64)], [f"{tag}_y"], axis=1))
             cur, rank = f"{tag}_y", 2
@@ -142,7 +172,7 @@ def to_onnx(layer_or_model, path: str | os.PathLike | None = None, opset: int = 
     graph = helper.make_graph(
         nodes,
         "recurrent",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", "T", in_width])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", "T", in_width])] + extra_inputs,
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)] + outputs_extra,
         inits,
     )
@@ -157,144 +187,61 @@ def to_onnx(layer_or_model, path: str | os.PathLike | None = None, opset: int = 
     return model
 
 
-# ---- import ----------------------------------------------------------------------------------
+def _variant_attrs(layer) -> dict:
+    """The node attributes for the layer's direction and variant options."""
+    from ..activations import activation
+    from .onnx_import import USES_ALPHA, USES_BETA
 
-SUPPORTED_ATTRS = {"hidden_size", "direction", "linear_before_reset", "activations", "layout"}
-DEFAULT_ACTS = {"LSTM": [b"Sigmoid", b"Tanh", b"Tanh"], "GRU": [b"Sigmoid", b"Tanh"], "RNN": [b"Tanh"]}
+    dirs = layer.num_directions
+    attrs = {"direction": "bidirectional" if dirs == 2 else ("reverse" if layer.reverse else "forward")}
+    cell, opts = cell_of(layer), layer.options
+    if cell == "gru":
+        attrs["linear_before_reset"] = 1 if opts.reset_after else 0
+    if opts.activations:
+        acts = [activation(a) for a in opts.acts] * dirs
+        attrs["activations"] = [ONNX_NAMES[k] for k, _, _ in acts]
+        alphas = [a for k, a, _ in acts if k in USES_ALPHA]
+        betas = [b for k, _, b in acts if k in USES_BETA]
+        if alphas:
+            attrs["activation_alpha"] = alphas
+        if betas:
+            attrs["activation_beta"] = betas
+    if opts.clip is not None:
+        attrs["clip"] = opts.clip
+    if opts.input_forget:
+        attrs["input_forget"] = 1
+    return attrs
 
 
-def _attrs(node):
+ONNX_NAMES = {
+    "relu": "Relu",
+    "tanh": "Tanh",
+    "sigmoid": "Sigmoid",
+    "affine": "Affine",
+    "leakyrelu": "LeakyRelu",
+    "thresholdedrelu": "ThresholdedRelu",
+    "scaledtanh": "ScaledTanh",
+    "hardsigmoid": "HardSigmoid",
+    "elu": "Elu",
+    "softsign": "Softsign",
+    "softplus": "Softplus",
+}
+
+
+def _initial_state(nodes, const, name, start, dirs, with_c):
+    """Slices of the graph inputs h0 (and c0) for the node of one stacked layer: its input names."""
     from onnx import helper
 
-    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
-
-
-def _check_recurrent_node(node, attrs):
-    where = f"from_onnx: node {node.name or node.op_type!r} ({node.op_type})"
-    for name in attrs:
-        if name not in SUPPORTED_ATTRS:
-            raise ValueError(
-                f"{where}: attribute {name!r} is not supported "
-                "(clip, input_forget, activation_alpha/beta have no equivalent here)"
-            )
-    if attrs.get("layout", 0) != 0:
-        raise ValueError(f"{where}: layout={attrs['layout']} is not supported (expected 0, time-major)")
-    if attrs.get("direction", b"forward") not in (b"forward", b"bidirectional"):
-        raise ValueError(
-            f"{where}: direction {attrs['direction'].decode()!r} is not supported (forward or bidirectional)"
+    out = []
+    for src in ("h0", "c0") if with_c else ("h0",):
+        starts, ends, axes = (
+            const(f"{name}_{src}_{k}", [v], np.int64) for k, v in (("s", start), ("e", start + dirs), ("a", 0))
         )
-    acts = attrs.get("activations")
-    dirs = 2 if attrs.get("direction") == b"bidirectional" else 1
-    if acts is not None:
-        allowed = [DEFAULT_ACTS[node.op_type] * dirs]
-        if node.op_type == "RNN":
-            allowed.append([b"Relu"] * dirs)
-        if list(acts) not in allowed:
-            raise ValueError(
-                f"{where}: activations {[a.decode() for a in acts]} are not supported "
-                "(only the defaults, and Relu for RNN)"
-            )
-    if node.op_type == "GRU" and attrs.get("linear_before_reset", 0) != 1:
-        raise ValueError(
-            f"{where}: linear_before_reset=0 applies the reset gate before the recurrent product; "
-            "PyTorch-style GRUs (and this library) need linear_before_reset=1"
-        )
-    extra = [i for i in node.input[4:] if i]
-    if node.op_type == "LSTM" and len(node.input) > 7 and node.input[7]:
-        raise ValueError(f"{where}: peephole weights (input P) are not supported")
-    if extra:
-        raise ValueError(f"{where}: optional inputs {extra} (sequence_lens, initial states) are not supported")
+        nodes.append(helper.make_node("Slice", [src, starts, ends, axes], [f"{name}_{src}"]))
+        out.append(f"{name}_{src}")
+    return out
 
 
-def from_onnx(path: str | os.PathLike, dtype=np.float32):
-    """Read a model written by ``to_onnx`` (or one built the same way) back into layers.
+# ---- import: recurrent.interop.onnx_import --------------------------------------------------
 
-    Refuses, with a ``ValueError`` naming it, anything without an exact equivalent: peepholes,
-    clip, input_forget, non-default activations, ``linear_before_reset=0``, other layouts.
-    """
-    onnx = _import_onnx()
-    from onnx import numpy_helper
-
-    model = onnx.load(str(path))
-    init = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
-    layers = []
-    pending = None  # the recurrent layer being assembled: (cell, H, dirs, relu, [(W, R, B)])
-
-    def flush():
-        nonlocal pending
-        if pending is None:
-            return
-        cell, H, dirs, relu, stack = pending
-        D = stack[0][0].shape[2]
-        layer = CLASS_OF[cell](
-            D,
-            H,
-            num_layers=len(stack),
-            bidirectional=dirs == 2,
-            dtype=dtype,
-            **({"nonlinearity": "relu" if relu else "tanh"} if cell == "rnn" else {}),
-        )
-        back = inverse(TO_ONNX[cell])
-        G = GATES[cell]
-        sd = {}
-        for k, (W, R, B) in enumerate(stack):
-            for d in range(dirs):
-                s = layer.param_suffix(k, d)
-                sd[f"weight_ih{s}"] = permute_blocks(W[d], back, H)
-                sd[f"weight_hh{s}"] = permute_blocks(R[d], back, H)
-                sd[f"bias_ih{s}"] = permute_blocks(B[d][: G * H], back, H)
-                sd[f"bias_hh{s}"] = permute_blocks(B[d][G * H :], back, H)
-        layers.append(layer.load_state_dict(sd))
-        pending = None
-
-    nodes = list(model.graph.node)
-    for i, node in enumerate(nodes):
-        op = node.op_type
-        if op in ("LSTM", "GRU", "RNN"):
-            attrs = _attrs(node)
-            _check_recurrent_node(node, attrs)
-            try:
-                W, R = init[node.input[1]], init[node.input[2]]
-            except KeyError:
-                raise ValueError(f"from_onnx: node {node.name!r}: W and R must be initializers") from None
-            H = int(attrs["hidden_size"])
-            dirs = W.shape[0]
-            G = GATES[op.lower()]
-            B = init[node.input[3]] if len(node.input) > 3 and node.input[3] else np.zeros((dirs, 2 * G * H))
-            relu = op == "RNN" and attrs.get("activations", [b"Tanh"])[0] == b"Relu"
-            key = (op.lower(), H, dirs, relu)
-            if pending is not None and pending[:4] == key and W.shape[2] == dirs * H:
-                pending[4].append((W, R, B))
-            else:
-                flush()
-                pending = (*key, [(W, R, B)])
-        elif op in ("Transpose", "Reshape", "Identity", "Concat"):
-            continue
-        elif op == "Gather":
-            flush()
-            idx = init.get(node.input[1])
-            if _attrs(node).get("axis") != 1 or idx is None or int(idx) != -1:
-                raise ValueError("from_onnx: a Gather other than the last time step is not supported")
-            layers.append(LastStep())
-        elif op in ("Gemm", "MatMul"):
-            flush()
-            if op == "Gemm":
-                a = _attrs(node)
-                if a.get("alpha", 1.0) != 1.0 or a.get("beta", 1.0) != 1.0 or a.get("transA", 0):
-                    raise ValueError("from_onnx: Gemm with alpha/beta/transA is not supported")
-                W = init[node.input[1]]
-                W = W if a.get("transB", 0) else W.T
-                b = init[node.input[2]] if len(node.input) > 2 else np.zeros(W.shape[0])
-            else:
-                W = init[node.input[1]].T
-                add = next((n for n in nodes[i + 1 :] if n.op_type == "Add" and node.output[0] in n.input), None)
-                b = init[[x for x in add.input if x != node.output[0]][0]] if add else np.zeros(W.shape[0])
-            layers.append(Linear(W.shape[1], W.shape[0], dtype=dtype).load_state_dict({"weight": W, "bias": b}))
-        elif op == "Add":
-            continue  # consumed with its MatMul
-        else:
-            raise ValueError(f"from_onnx: operator {op!r} is not supported")
-    flush()
-    if not layers or not getattr(layers[0], "is_recurrent", False):
-        raise ValueError(f"from_onnx: {path} has no LSTM, GRU or RNN node to start from")
-    return layers[0] if len(layers) == 1 else Sequential(layers)
+from .onnx_import import from_onnx, layer_from_node, run_like_onnx  # noqa: E402,F401

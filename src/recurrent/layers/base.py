@@ -68,6 +68,7 @@ class Recurrent(Module):
         input_forget=False,
         reset_after=True,
         forget_bias=None,
+        reverse=False,
     ):
         name = type(self).__name__
         self.input_size = chk.positive_int(name, "input_size", input_size)
@@ -76,6 +77,11 @@ class Recurrent(Module):
         if not isinstance(bidirectional, (bool, np.bool_)):
             raise TypeError(f"{name}: `bidirectional` must be True or False, got {bidirectional!r}")
         self.bidirectional = bool(bidirectional)
+        if not isinstance(reverse, (bool, np.bool_)):
+            raise TypeError(f"{name}: `reverse` must be True or False, got {reverse!r}")
+        if reverse and self.bidirectional:
+            raise ValueError(f"{name}: `reverse` reads one direction backwards; a bidirectional layer reads both")
+        self.reverse = bool(reverse)  # ONNX's direction="reverse"
         self.dtype = chk.float_dtype(name, dtype)
         self.seed = seed
         self.dropout = chk.probability(name, "dropout", dropout)
@@ -141,6 +147,7 @@ class Recurrent(Module):
             **({"dropout": self.dropout} if self.dropout else {}),
             **({"recurrent_dropout": self.recurrent_dropout} if self.recurrent_dropout else {}),
             **({"forget_bias": self.forget_bias} if self.forget_bias is not None else {}),
+            **({"reverse": True} if self.reverse else {}),
             **options.saved(self.options),
         )
 
@@ -151,7 +158,7 @@ class Recurrent(Module):
         extra += "".join(
             f", {k}={v!r}"
             for k, v in self._config().items()
-            if k in ("recurrent_dropout", "activations", "clip", "peepholes", "input_forget", "reset_after")
+            if k in ("recurrent_dropout", "activations", "clip", "peepholes", "input_forget", "reset_after", "reverse")
         )
         return f"{type(self).__name__}({self.input_size}, {self.hidden_size}{extra}, dtype={self.dtype})"
 
@@ -288,7 +295,8 @@ class Recurrent(Module):
             outs, layer_caches = [], []
             for direction in range(self.num_directions):
                 k = layer * self.num_directions + direction
-                seq = inp if direction == 0 else self._backwards(inp, p)  # reverse direction reads time backwards
+                back = direction == 1 or self.reverse  # this direction reads time backwards
+                seq = self._backwards(inp, p) if back else inp
                 c_init = c0[k] if c0 is not None else None
                 w = self._weights(layer, direction, rdrop[layer][direction] if rdrop else None)
                 if p is not None:
@@ -297,7 +305,7 @@ class Recurrent(Module):
                     y, h_last, c_last, cache = self._cell_forward(seq, h0[k], c_init, w)
                 else:
                     y, h_last, c_last, cache = segments.forward(self._cell_forward, seq, h0[k], c_init, w, segment)
-                outs.append(y if direction == 0 else self._backwards(y, p))
+                outs.append(self._backwards(y, p) if back else y)
                 layer_caches.append(cache)
                 h_T[k] = h_last
                 if c_T is not None:
@@ -414,7 +422,8 @@ class Recurrent(Module):
             for direction in range(dirs):
                 k = layer * dirs + direction
                 dy_d = d_out[:, :, direction * H : (direction + 1) * H]
-                if direction == 1:
+                back = direction == 1 or self.reverse
+                if back:
                     dy_d = self._backwards(dy_d, p)
                 dc_last = dc_T[k] if dc_T is not None else None
                 cell_cache = cache["layers"][layer][direction]
@@ -432,7 +441,7 @@ class Recurrent(Module):
                 else:
                     rec = record.setdefault((layer, direction), {}) if record is not None else None
                     dx, dh_first, dc_first, g = self._cell_backward(dy_d, dh_T[k], dc_last, cell_cache, rec)
-                if direction == 1:
+                if back:
                     dx = self._backwards(dx, p)
                 d_in = dx if d_in is None else d_in + dx
                 dh0[k] = dh_first

@@ -33,7 +33,10 @@ class LSTM(Recurrent):
         input_size (D), hidden_size (H), num_layers (L), bidirectional,
         dtype (float32 or float64), seed (for the U(-1/sqrt(H), 1/sqrt(H)) init, then
         the dropout masks); keyword ``dropout`` (p in [0, 1): between stacked layers,
-        in training mode, as PyTorch's).
+        in training mode, as PyTorch's); ``reverse=True``: one direction that reads time
+        backwards, outputs aligned with their steps (ONNX's direction="reverse"); the
+        variants' options (``activations``, ``clip``, ``peepholes``, ``input_forget``,
+        ``recurrent_dropout``, ``forget_bias``): see ``recurrent.cells.variants``.
 
     Shapes: x (N, T, D) -> y (N, T, dirs*H); state ``LSTMState(h, c)``, each (L*dirs, N, H).
 
