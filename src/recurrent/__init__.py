@@ -7,7 +7,7 @@ from .backend import get_backend, set_backend, set_buffer_limit
 from .data import Series, read_csv
 from .forecast import Forecaster, NotFittedError
 from .gradcheck import GradcheckResult, gradcheck, numerical_gradient, relative_error
-from .layers import GRU, LSTM, RNN, LastStep, Linear, LSTMState, Patches
+from .layers import GRU, LSTM, RNN, GRUCell, LastStep, Linear, LSTMCell, LSTMState, Patches, RNNCell
 from .model import Sequential, load
 from .trace import Trace, trace
 from .train import EarlyStopping, History, NonFiniteError
@@ -17,6 +17,9 @@ __all__ = [
     "LSTM",
     "GRU",
     "RNN",
+    "LSTMCell",
+    "GRUCell",
+    "RNNCell",
     "Linear",
     "LastStep",
     "Patches",

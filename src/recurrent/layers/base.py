@@ -384,6 +384,24 @@ class Recurrent(Module):
         y, state, _ = self.forward(x, state)
         return y, state
 
+    def step(self, x_t, state=None):
+        """Streaming: one input step x_t (N, D) from ``state``; returns (y_t (N, H), new state).
+
+        Feeding a sequence one step at a time gives what ``forward`` gives on the whole
+        sequence. A bidirectional or reverse layer needs the whole sequence and refuses.
+        """
+        name = type(self).__name__
+        if self.bidirectional or self.reverse:
+            raise ValueError(f"{name}.step: a {'bidirectional' if self.bidirectional else 'reverse'} layer reads "
+                             "the sequence from its end; run forward on the whole sequence")  # fmt: skip
+        x_t = np.asarray(x_t)
+        if x_t.ndim != 2:
+            raise ValueError(
+                f"{name}.step: expected x_t of shape (N, {self.input_size}), got {chk.shape_str(x_t.shape)}"
+            )
+        y, state, _ = self.forward(x_t[:, None], state)
+        return y[:, 0], state
+
     def backward(
         self, dy, cache: dict, dstate=None, record: dict | None = None
     ) -> tuple[np.ndarray, LSTMState | np.ndarray, dict]:
@@ -430,8 +448,8 @@ class Recurrent(Module):
                 if isinstance(cell_cache, lengths_.LengthsCache):
                     if record is not None:
                         raise ValueError(f"{name}.backward: per-step records need a forward without `lengths`")
-                    back = self._cell_backward
-                    dx, dh_first, dc_first, g = lengths_.backward(back, dy_d, dh_T[k], dc_last, cell_cache)
+                    step_back = self._cell_backward
+                    dx, dh_first, dc_first, g = lengths_.backward(step_back, dy_d, dh_T[k], dc_last, cell_cache)
                 elif isinstance(cell_cache, segments.SegmentedCache):
                     if record is not None:
                         raise ValueError(f"{name}.backward: per-step records need a forward without `segment`")
