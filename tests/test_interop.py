@@ -144,6 +144,21 @@ def keras_gru(x, kernel, rec, bias):
     return np.stack(ys, 1)
 
 
+def keras_gru_reset_before(x, kernel, rec, bias):
+    """Keras' GRU with reset_after=False written out: one bias, the reset gate on h before U_h."""
+    N, T, _ = x.shape
+    H = rec.shape[0]
+    h, ys = np.zeros((N, H)), []
+    for t in range(T):
+        mx = x[:, t] @ kernel + bias
+        z = sig(mx[:, :H] + h @ rec[:, :H])
+        r = sig(mx[:, H : 2 * H] + h @ rec[:, H : 2 * H])
+        hh = np.tanh(mx[:, 2 * H :] + (r * h) @ rec[:, 2 * H :])
+        h = z * h + (1 - z) * hh
+        ys.append(h)
+    return np.stack(ys, 1)
+
+
 def keras_rnn(x, kernel, rec, bias):
     h, ys = np.zeros((x.shape[0], rec.shape[0])), []
     for t in range(x.shape[1]):
@@ -157,8 +172,10 @@ def keras_rnn(x, kernel, rec, bias):
     [
         ("lstm", 4, keras_lstm, lambda H: (4 * H,)),
         ("gru", 3, keras_gru, lambda H: (2, 3 * H)),
+        ("gru", 3, keras_gru_reset_before, lambda H: (3 * H,)),
         ("rnn", 1, keras_rnn, lambda H: (H,)),
     ],
+    ids=["lstm", "gru", "gru-reset_after=False", "rnn"],
 )
 def test_keras_layout_matches_keras_equations_and_round_trips(cell, G, fn, bias_shape):
     rng = np.random.default_rng(1)
@@ -183,8 +200,8 @@ def test_keras_bidirectional_and_stacked():
 
 def test_keras_refusals():
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match="reset_after=False .* different function"):
-        from_keras([rng.normal(size=(2, 6)), rng.normal(size=(2, 6)), rng.normal(size=(6,))], cell="gru")
+    with pytest.raises(ValueError, match=r"GRU bias expected shape \(2, 6\) .* or \(6,\)"):
+        from_keras([rng.normal(size=(2, 6)), rng.normal(size=(2, 6)), rng.normal(size=(3, 6))], cell="gru")
     with pytest.raises(ValueError, match=r"recurrent_kernel expected shape \(4, 16\), got \(4, 12\)"):
         from_keras([rng.normal(size=(3, 16)), rng.normal(size=(4, 12)), rng.normal(size=(16,))], cell="lstm")
     with pytest.raises(ValueError, match="expected 3 arrays"):

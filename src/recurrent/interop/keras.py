@@ -2,11 +2,14 @@
 
     LSTM:       [kernel (D, 4H), recurrent_kernel (H, 4H), bias (4H,)]      gates (i, f, c, o)
     GRU:        [kernel (D, 3H), recurrent_kernel (H, 3H), bias (2, 3H)]    gates (z, r, h), reset_after=True
+                bias (3H,) with reset_after=False: a GRU(reset_after=False) here
     SimpleRNN:  [kernel (D, H),  recurrent_kernel (H, H),  bias (H,)]
 
 Keras multiplies x @ kernel, so its matrices are ours transposed; it has one bias per gate
 (``bias_ih``; ``bias_hh`` is 0 on the way in, and summed in on the way out). A GRU with
-``reset_after=True`` (Keras' default) keeps two biases, input and recurrent, exactly as PyTorch.
+``reset_after=True`` (Keras' default) keeps two biases, input and recurrent, exactly as PyTorch;
+with ``reset_after=False`` (Keras' old default) the reset gate applies before the recurrent
+product and the one bias is ``bias_ih`` (``GRU(reset_after=False)``, ``recurrent.cells.variants``).
 ``Bidirectional(layer).get_weights()`` is the forward layer's list followed by the backward one's;
 a stack of layers is a list of such lists.
 """
@@ -37,16 +40,12 @@ def _per_direction(w, cell, H, D, where):
         raise ValueError(
             f"from_keras: {where}: recurrent_kernel expected shape {shape_str((H, G * H))}, got {shape_str(rec.shape)}"
         )
-    if cell == "gru":
-        if bias.shape == (G * H,):
-            raise ValueError(
-                "from_keras: this GRU was built with reset_after=False (one bias of shape (3H,)). It applies the "
-                "reset gate before the recurrent product, n = tanh(W x + U (r * h) + b), which is a different "
-                "function from PyTorch's n = tanh(W x + b_in + r * (U h + b_hn)); no weights of the latter "
-                "reproduce it. Retrain the Keras layer with reset_after=True (the default)."
-            )
+    if cell == "gru" and bias.shape != (G * H,):  # reset_after=True: two biases
         if bias.shape != (2, G * H):
-            raise ValueError(f"from_keras: {where}: GRU bias expected shape (2, {G * H}), got {shape_str(bias.shape)}")
+            raise ValueError(
+                f"from_keras: {where}: GRU bias expected shape (2, {G * H}) (reset_after=True) or ({G * H},) "
+                f"(reset_after=False), got {shape_str(bias.shape)}"
+            )
         b_ih, b_hh = bias[0], bias[1]
     else:
         if bias.shape != (G * H,):
@@ -77,14 +76,10 @@ def from_keras(
     if first.ndim != 2:
         raise ValueError(f"from_keras: kernel must be a matrix (D, {G}H), got shape {shape_str(first.shape)}")
     D, H = first.shape[0], first.shape[1] // G
-    layer = CLASS_OF[cell](
-        D,
-        H,
-        num_layers=len(layers),
-        bidirectional=bidirectional,
-        dtype=dtype,
-        **({"nonlinearity": nonlinearity} if cell == "rnn" else {}),
-    )
+    options = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
+    if cell == "gru" and len(layers[0]) >= 3 and np.shape(layers[0][2]) == (G * H,):
+        options["reset_after"] = False  # Keras' one-bias GRU
+    layer = CLASS_OF[cell](D, H, num_layers=len(layers), bidirectional=bidirectional, dtype=dtype, **options)
     sd = {}
     for k, lw in enumerate(layers):
         if len(lw) != per_dir:
@@ -106,7 +101,9 @@ def to_keras(layer) -> list:
     """The arrays Keras' ``set_weights()`` takes, for a layer with the same function.
 
     One layer: [kernel, recurrent_kernel, bias] (six arrays if bidirectional); several: a list per layer.
-    LSTM and SimpleRNN biases are summed (Keras has one); a GRU keeps both as bias (2, 3H).
+    LSTM and SimpleRNN biases are summed (Keras has one); a GRU keeps both as bias (2, 3H), or,
+    built with ``reset_after=False``, sums them into one (3H,) as Keras' does (both are added
+    outside the reset product there, so the sum is the same function).
     """
     cell = cell_of(layer)
     H, order = layer.hidden_size, TO_KERAS[cell]
@@ -117,7 +114,7 @@ def to_keras(layer) -> list:
             w_ih, w_hh, b_ih, b_hh = (np.array(a, dtype=np.float64) for a in layer.weights_of(k, d))
             kernel = permute_blocks(w_ih, order, H).T
             rec = permute_blocks(w_hh, order, H).T
-            if cell == "gru":
+            if cell == "gru" and layer.options.reset_after:
                 bias = np.stack([permute_blocks(b_ih, order, H), permute_blocks(b_hh, order, H)])
             else:
                 bias = permute_blocks(b_ih + b_hh, order, H)
