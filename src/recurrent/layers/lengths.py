@@ -81,8 +81,13 @@ a layer of ``step_flops`` = 2 million floating-point operations per row-step com
 same time; ``plan`` scales it by the layer's actual row-step cost."""
 
 
+MAX_CUTS = 48
+"""At most this many candidate cuts (evenly spaced among the distinct lengths, the longest
+always one): the plan's cost stays small however many lengths a batch has."""
+
+
 def plan(lengths: np.ndarray, step_flops: float = 2e6) -> Plan:
-    """The sorted order and the stretches of time that minimise the estimated cost.
+    """The stretches of time that minimise the estimated cost.
 
     A stretch from a to b costs ``call + (b - a) * rows(a)``, rows(a) the sequences longer
     than a and ``call`` a cell call's fixed cost in row-steps (``CALL_COST`` scaled by the
@@ -90,19 +95,21 @@ def plan(lengths: np.ndarray, step_flops: float = 2e6) -> Plan:
     chosen among the distinct lengths by dynamic programming over them.
     """
     ls = np.sort(lengths)
-    cuts = np.concatenate([[0], np.unique(ls)]).astype(np.int64)  # candidate cuts, ascending
-    rows = (len(ls) - np.searchsorted(ls, cuts, side="right")).astype(np.float64)  # longer than each cut
+    distinct = np.unique(ls)
+    if len(distinct) > MAX_CUTS:
+        distinct = distinct[np.unique(np.linspace(0, len(distinct) - 1, MAX_CUTS).round().astype(int))]
+    cuts = [0] + distinct.tolist()
+    rows = (len(ls) - np.searchsorted(ls, cuts, side="right")).tolist()  # sequences longer than each cut
     call = CALL_COST * 2e6 / max(float(step_flops), 1.0)
-    best = np.zeros(len(cuts))
-    back = np.zeros(len(cuts), dtype=np.int64)
+    best, back = [0.0], [0]
     for j in range(1, len(cuts)):  # best[j]: the cheapest way to run every step up to cuts[j]
-        total = best[:j] + call + (cuts[j] - cuts[:j]) * rows[:j]
-        back[j] = int(np.argmin(total))
-        best[j] = total[back[j]]
+        i = min(range(j), key=lambda i: best[i] + (cuts[j] - cuts[i]) * rows[i])
+        best.append(best[i] + call + (cuts[j] - cuts[i]) * rows[i])
+        back.append(i)
     stretches, j = [], len(cuts) - 1
     while j > 0:
         i = back[j]
-        stretches.append((int(cuts[i]), int(cuts[j]), int(rows[i])))
+        stretches.append((cuts[i], cuts[j], rows[i]))
         j = i
     return Plan(lengths, tuple(reversed(stretches)))
 
