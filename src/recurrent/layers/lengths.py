@@ -39,12 +39,12 @@ class Plan:
 def check_lengths(owner: str, lengths, N: int, T: int) -> np.ndarray:
     """``lengths`` as an int64 array (N,), each a whole number in 1..T, or a clear error."""
     arr = np.asarray(lengths)
-    if arr.dtype == bool or not (
-        np.issubdtype(arr.dtype, np.integer)
-        or (np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)))
-    ):
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
         shown = lengths if arr.size <= 6 else f"an array of {arr.dtype}"
         raise TypeError(f"{owner}: expected lengths as whole numbers (one per sequence), got {shown!r}")
+    if np.issubdtype(arr.dtype, np.floating) and not (np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))):
+        shown = lengths if arr.size <= 6 else "fractions"
+        raise ValueError(f"{owner}: expected lengths as whole numbers in 1..{T}, got {shown!r}")
     if arr.shape != (N,):
         raise ValueError(f"{owner}: expected lengths of shape ({N},), one per sequence, got shape {arr.shape}")
     arr = arr.astype(np.int64)
@@ -59,8 +59,10 @@ def lengths_of_mask(owner: str, mask, N: int, T: int) -> np.ndarray:
     """The lengths a right-padded boolean mask (N, T) stands for (True: a real step)."""
     m = np.asarray(mask)
     if m.dtype != bool:
-        if isinstance(mask, numbers.Number) or not np.all(np.isin(m, (0, 1))):
+        if isinstance(mask, numbers.Number) or not np.issubdtype(m.dtype, np.number):
             raise TypeError(f"{owner}: expected mask as booleans (N, T), True at real steps, got {m.dtype}")
+        if not np.all(np.isin(m, (0, 1))):
+            raise ValueError(f"{owner}: expected mask as booleans (N, T), True at real steps, got values not 0 or 1")
         m = m.astype(bool)
     if m.shape != (N, T):
         raise ValueError(f"{owner}: expected mask of shape ({N}, {T}), got {m.shape}")
