@@ -3,13 +3,16 @@
     python -m benchmarks.compare                          # every shape, cell and phase
     python -m benchmarks.compare --shapes small,medium --cells lstm --repeats 7
     python -m benchmarks.compare --backend numpy          # the NumPy path even where numba is installed
+    python -m benchmarks.compare --forecaster             # also the global forecaster's training throughput
 
 Both run in this process, float32, torch with set_num_threads(2), interleaved: ours,
 sleep, re-warm torch, torch, sleep. The sleep lets OpenBLAS' worker threads stop spinning
 (they steal a core for about 0.1 s after a call). Reported: median time (min-max) of each,
 the ratio ours/theirs (below 1: we are faster), our GFLOP/s and the fraction of this
-machine's GEMM peak (a 2048^3 float32 matmul). FLOPs: forward 2*T*N*G*H*(D+H); training
-(forward + backward with the input gradient) three times that.
+machine's GEMM peak (a 2048^3 float32 matmul, measured in the same process; the BLAS library
+and the kernel it runs are printed first). FLOPs: forward 2*T*N*G*H*(D+H); training (forward +
+backward with the input gradient) three times that. ``--forecaster`` adds the training
+throughput of the Forecaster's default network (windows per second, ours only).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import platform
 import time
 
 import numpy as np
+
+from benchmarks import machine_line
 
 SHAPES = {  # name: (N, T, D, H)
     "tiny": (1, 3, 1, 1),
@@ -30,8 +35,9 @@ SHAPES = {  # name: (N, T, D, H)
     "db-h1024-n16-t25": (16, 25, 1024, 1024),
     "inf-h512-n1-t25": (1, 25, 512, 512),
     "inf-h256-n1-t150": (1, 150, 256, 256),
+    "stream-h256-n1-t100": (1, 100, 32, 256),
 }
-PHASES = {"inf-h512-n1-t25": ("forward",), "inf-h256-n1-t150": ("forward",)}
+PHASES = {"inf-h512-n1-t25": ("forward",), "inf-h256-n1-t150": ("forward",), "stream-h256-n1-t100": ("forward",)}
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 
 
@@ -114,6 +120,7 @@ def main(argv=None):
     ap.add_argument("--cells", default="lstm,gru,rnn")
     ap.add_argument("--phases", default="forward,training")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--forecaster", action="store_true", help="also time the forecaster's training (windows/s)")
     ap.add_argument(
         "--backend",
         default="auto",
@@ -134,6 +141,7 @@ def main(argv=None):
         f"NumPy {np.__version__}, Python {platform.python_version()}, {platform.machine()}, "
         f"{time.strftime('%Y-%m-%d')}"
     )
+    print(f"# {machine_line()}")
     print(f"# float32 GEMM peak of this machine: {peak:.1f} GFLOP/s; median of {args.repeats} interleaved runs")
     print()
     print("| cell | shape (N, T, D, H) | phase | ours | torch | ours/torch | our GFLOP/s | % of peak |")
@@ -155,6 +163,39 @@ def main(argv=None):
                     f"| **{np.median(a) / np.median(b):.2f}x** | {gf:.1f} | {100 * gf / peak:.0f}% |",
                     flush=True,
                 )
+    if args.forecaster:
+        rate, steps, batch = forecaster_throughput(args.repeats)
+        print()
+        print(
+            f"Forecaster training (LSTM 32, lookback 36 read in 12 patches of 3, horizon 12, batch {batch}): "
+            f"{rate:,.0f} windows/s ({steps} steps per sample, median of {args.repeats})"
+        )
+
+
+def forecaster_throughput(repeats=5, steps=200):
+    """Windows per second through the Forecaster's training loop: its default network (LSTM, 32 units)
+    on 500 synthetic monthly series of 120 values, lookback 36, horizon 12, batch 64."""
+    from recurrent.forecast.training import train_network
+    from recurrent.forecast.windows import Panel, log_shift, to_z
+
+    rng = np.random.default_rng(0)
+    t = np.arange(120)
+    series = [
+        100 + 10 * np.sin(2 * np.pi * t / 12 + rng.uniform(0, 6)) + rng.normal(0, 2, 120) + 0.3 * t for _ in range(500)
+    ]
+    pn = Panel(series, None)
+    z = to_z(pn, np.array([log_shift(s) for s in series]))
+    args = dict(
+        limit=pn.length, val=None, lookback=36, horizon=12, cell="lstm", hidden_size=32, num_layers=1, lr=3e-3,
+        batch_size=64, max_steps=steps, eval_every=100, patience=10, history=180, seed=0, steps=steps, patch=3,
+    )  # fmt: skip
+    train_network(z, pn, **{**args, "steps": 5})  # compile and warm
+    rates = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        train_network(z, pn, **args)
+        rates.append(steps * 64 / (time.perf_counter() - t0))
+    return float(np.median(rates)), steps, 64
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ def rng():
 def backend(request):
     """Run the test once on the NumPy path and once on the fused numba kernels."""
     if request.param == "numba" and not HAVE_NUMBA:
-        pytest.skip("numba not installed (pip install 'recurrent[fast]')")
+        pytest.skip("numba could not be imported (pip install numba)")
     previous = recurrent.set_backend(request.param)
     yield request.param
     recurrent.set_backend(previous)

@@ -17,7 +17,7 @@ import recurrent
 from conftest import CELLS, HAVE_NUMBA, random_state
 from recurrent import backend
 
-needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed (pip install 'recurrent[fast]')")
+needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba could not be imported (pip install numba)")
 
 CASES = [("lstm", {}), ("gru", {}), ("rnn", {}), ("rnn", {"nonlinearity": "relu"})]
 IDS = ["lstm", "gru", "rnn", "rnn-relu"]
@@ -86,10 +86,29 @@ def test_environment_variable_selects_the_backend_and_a_bad_value_is_named():
     assert cli.stderr.count("\n") == 1 and "RECURRENT_BACKEND='gpu'" in cli.stderr and "Traceback" not in cli.stderr
 
 
-@pytest.mark.skipif(HAVE_NUMBA, reason="numba is installed")
-def test_asking_for_numba_without_it_gives_the_install_line():
-    with pytest.raises(ImportError, match=r"pip install 'recurrent\[fast\]'"):
-        recurrent.set_backend("numba")
+def test_without_numba_the_numpy_path_runs_with_a_one_line_notice():
+    """numba blocked from importing: "auto" falls back to NumPy and says so once, in one line;
+    asking for numba names the install line; RECURRENT_BACKEND=numpy runs without the notice."""
+    code = (
+        "import sys, warnings; sys.modules['numba'] = None\n"
+        "import numpy as np, recurrent\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n"
+        "    y = recurrent.LSTM(2, 3, seed=0)(np.ones((1, 4, 2), np.float32))[0]\n"
+        "    recurrent.GRU(2, 3, seed=0)(np.ones((1, 4, 2), np.float32))\n"
+        "print(recurrent.get_backend(), len(w), [str(m.message).count(chr(10)) for m in w], y.shape)\n"
+        "print(str(w[0].message) if w else '')\n"
+        "try:\n    recurrent.set_backend('numba')\nexcept ImportError as e:\n    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0] == "numpy 1 [0] (1, 4, 3)"
+    assert out[1].startswith("recurrent: numba could not be imported") and "NumPy path runs" in out[1]
+    assert out[2] == "the numba backend needs numba, which could not be imported: pip install numba"
+    env = {**os.environ, "RECURRENT_BACKEND": "numpy"}
+    plain = "import sys; sys.modules['numba'] = None\nimport numpy as np, recurrent\n"
+    plain += "recurrent.LSTM(2, 3)(np.ones((1, 4, 2), np.float32)); print(recurrent.get_backend())"
+    quiet = subprocess.run([sys.executable, "-W", "error", "-c", plain], env=env, capture_output=True, text=True)
+    assert quiet.returncode == 0 and quiet.stdout.strip() == "numpy", quiet.stderr
 
 
 @needs_numba

@@ -1,9 +1,10 @@
 """Which implementation runs the cells' per-step elementwise work: NumPy or fused numba kernels.
 
-The NumPy path is complete on its own and is the reference. With the optional extra
-(``pip install 'recurrent[fast]'``, which brings numba), each time step's gate
-activations, cell update and local derivatives run as one compiled loop instead of about
-ten NumPy passes; the matrix products stay with NumPy's BLAS either way.
+The NumPy path is complete on its own and is the reference. numba comes with the package,
+and with it each time step's gate activations, cell update and local derivatives run as
+one compiled loop instead of about ten NumPy passes; the matrix products stay with
+NumPy's BLAS either way. Where numba cannot be imported (a platform without a wheel, a
+broken install) the NumPy path runs and a one-line ``RuntimeWarning`` says so.
 
     recurrent.get_backend()          # "numba" or "numpy": what runs now
     recurrent.set_backend("numpy")   # force the reference path; returns the previous setting
@@ -27,13 +28,14 @@ nothing). See ``recurrent/_buffers.py``.
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 
 from ._buffers import set_buffer_limit  # noqa: F401  (re-exported: the cells' work-buffer pool)
 
 BACKENDS = ("auto", "numpy", "numba")
-_INSTALL = "the numba backend needs numba: pip install 'recurrent[fast]'"
+_INSTALL = "the numba backend needs numba, which could not be imported: pip install numba"
 
 _setting = "auto"
 _kernels = None  # the compiled-kernel module, once imported
@@ -52,8 +54,15 @@ def _load():
         _tried = True
         try:
             from .cells import _fused
-        except ImportError:
+        except ImportError as e:
             _kernels = None
+            if _setting == "auto":
+                warnings.warn(
+                    f"recurrent: numba could not be imported ({e}); the NumPy path runs instead, about half as "
+                    "fast on small layers (RECURRENT_BACKEND=numpy chooses it without this notice)",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
         else:
             _kernels = _fused
     return _kernels
