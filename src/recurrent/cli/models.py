@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..cells.facts import CELL_NAMES
-from ._common import UsageError, _positive_int, _require_matplotlib
+from ._common import UsageError, _check_output_path, _positive_int, _require_matplotlib
 
 # ---- gradcheck ---------------------------------------------------------------------------------
 
@@ -158,6 +158,15 @@ def cmd_explain(args) -> int:
     from ..io import atomic_write_bytes
 
     tr = _trace_from_args(args, example_target=True)
+    if args.html:
+        if args.output:
+            raise UsageError("recurrent: give -o FILE.md or --html FILE.html, not both")
+        _check_output_path(args.html, "--html")
+        from ..explain import to_html
+
+        atomic_write_bytes(args.html, to_html(tr, lr=args.lr).encode())
+        print(f"wrote {args.html}", file=sys.stderr)
+        return 0
     notes = None
     is_classic = (
         not (args.model or args.weights or args.inputs)
@@ -307,9 +316,17 @@ def add_parsers(sub) -> None:
     p.add_argument("--plot", metavar="PNG", help="heatmaps of the gates over time (needs matplotlib)")
     p.set_defaults(func=cmd_trace)
 
-    p = sub.add_parser("explain", help="write the full worked example, forward and backward, as Markdown")
+    p = sub.add_parser(
+        "explain", help="write the full worked example, forward and backward, as Markdown or an explorable page"
+    )
     _add_trace_options(p)
     p.add_argument("-o", "--output", metavar="FILE.md", help="write to a file instead of stdout")
+    p.add_argument(
+        "--html",
+        metavar="FILE.html",
+        help="write one self-contained page instead: every number live, the inputs and weights of a scalar "
+        "model editable in the browser",
+    )
     p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("export", help="a saved model to ONNX, or its weights in PyTorch's or Keras' layout")

@@ -1,0 +1,214 @@
+"""The worked example as one self-contained HTML page: every number live, explorable in a browser.
+
+    from recurrent.explain import to_html
+    html = to_html(trace(model, x, target=4.0))        # or: recurrent explain --html example.html
+
+Styles and the script are inline (no network; the page opens from disk). For a scalar model
+(one input, one hidden unit, one layer: the classic examples) the inputs, the target, the
+learning rate and every weight are fields; changing one recomputes the forward pass, BPTT
+and one SGD step in the page, from ``page.js`` beside this file: the library's equations
+(``cells/reference.py``) for one unit. Every table cell carries its number at full precision
+(``data-value``) and, on hover, focus or click, its equation with the numbers substituted.
+A vector model's page shows its gates over time as tables shaded by value, the numbers
+printed in them. A model over ``MAX_HIDDEN`` units is refused (``trace --plot`` draws it).
+"""
+
+from __future__ import annotations
+
+import html as _html
+import json
+from importlib import resources
+
+import numpy as np
+
+from ..cells.facts import FACTS
+
+MAX_HIDDEN = 64
+DIAGRAM = {  # (inputs, gates, outputs) of the cell diagram: (key in the step's values, name)
+    "lstm": (
+        [("x", "x_t"), ("h_prev", "h_{t-1}"), ("c_prev", "c_{t-1}")],
+        [("i", "i_t input"), ("f", "f_t forget"), ("g", "g_t candidate"), ("o", "o_t output")],
+        [("c", "c_t"), ("h", "h_t")],
+    ),
+    "gru": (
+        [("x", "x_t"), ("h_prev", "h_{t-1}")],
+        [("r", "r_t reset"), ("z", "z_t update"), ("n", "n_t candidate")],
+        [("h", "h_t")],
+    ),
+    "rnn": ([("x", "x_t"), ("h_prev", "h_{t-1}")], [("a", "a_t")], [("h", "h_t")]),
+}
+
+CSS = """
+body { font: 15px/1.45 system-ui, sans-serif; margin: 1.5rem auto; max-width: 72rem; padding: 0 1rem; color: #111; }
+h1 { font-size: 1.4rem; } h2 { font-size: 1.15rem; margin-top: 1.6rem; }
+fieldset { border: 1px solid #999; margin: .6rem 0; padding: .4rem .8rem; }
+label { display: inline-block; margin: .2rem .8rem .2rem 0; }
+input[type=text] { width: 5.5rem; font: inherit; padding: .1rem .3rem; }
+input.invalid { outline: 3px solid #b00; background: #fee; }
+#status.warn { color: #b00; font-weight: bold; }
+table { border-collapse: collapse; margin: .4rem 0; }
+th, td { border: 1px solid #999; padding: .15rem .45rem; text-align: right; font-variant-numeric: tabular-nums; }
+td[title] { cursor: help; } td:focus { outline: 3px solid #06c; }
+tr.current td, tr.current th { background: #eef3ff; font-weight: bold; }
+#equation { font-family: ui-monospace, monospace; background: #f4f4f4; padding: .5rem; min-height: 1.5rem; }
+#diagram svg { max-width: 100%; } #diagram rect { fill: #fff; stroke: #333; }
+#diagram text { font: 14px ui-monospace, monospace; }
+.heat td { color: #000; }
+@media print {
+  fieldset, #controls-note, #slider-box, #status { display: none; }
+  body { max-width: none; margin: 0; font-size: 11pt; }
+  table { page-break-inside: avoid; width: 100%; }
+  td[title] { cursor: auto; }
+}
+"""
+
+
+def _number_field(label, value, attr):
+    name = _html.escape(label)
+    return (
+        f'<label>{name} <input type="text" inputmode="decimal" {attr} data-label="{name}" '
+        f'value="{value!r}" aria-label="{name}"></label>'
+    )
+
+
+def _diagram(cell):
+    """Inputs, gates and outputs in three columns, arrows between; the script writes each value."""
+    columns = DIAGRAM[cell]
+    box_w, box_h, gap_x, gap_y = 190, 40, 70, 14
+    rows = max(len(c) for c in columns)
+    width, height = 3 * box_w + 2 * gap_x + 10, rows * (box_h + gap_y) + 10
+    parts = [f'<svg role="img" aria-label="the cell at the selected step" viewBox="0 0 {width} {height}" '
+             f'width="{width}" height="{height}">']  # fmt: skip
+    centres = []
+    for col, boxes in enumerate(columns):
+        x = 5 + col * (box_w + gap_x)
+        top = 5 + (rows - len(boxes)) * (box_h + gap_y) / 2
+        ys = []
+        for k, (key, name) in enumerate(boxes):
+            y = top + k * (box_h + gap_y)
+            parts.append(f'<rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="6"></rect>')
+            parts.append(f'<text x="{x + 10}" y="{y + 25}" data-show="{key}" data-name="{name}">{name}</text>')
+            ys.append(y + box_h / 2)
+        centres.append((x, ys))
+    for (x0, ys0), (x1, ys1) in zip(centres, centres[1:]):
+        for y0 in ys0:
+            for y1 in ys1:
+                parts.append(f'<line x1="{x0 + box_w}" y1="{y0}" x2="{x1}" y2="{y1}" stroke="#999"></line>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _scalar(tr) -> bool:
+    rnn = tr.model.layers[0] if hasattr(tr.model, "layers") else tr.model
+    return (
+        rnn.input_size == 1
+        and rnn.hidden_size == 1
+        and rnn.num_layers == 1
+        and not rnn.bidirectional
+        and rnn.options.plain
+        and tr.readout.get("W_y") is not None
+        and np.size(tr.readout["W_y"]) == 1
+        and tr.loss_name in (None, "mse")
+    )
+
+
+def page_data(tr, lr: float = 0.01) -> dict:
+    """What the page's script reads: the model in hand notation, the inputs, the target, and the
+    trace's own numbers (the Python library's)."""
+    from ..classic import to_notation
+
+    rnn = tr.model.layers[0] if hasattr(tr.model, "layers") else tr.model
+    x = np.asarray(tr.main.values["x"], dtype=np.float64)
+    data = {
+        "cell": tr.cell,
+        "title": FACTS[tr.cell].title,
+        "nonlinearity": tr.nonlinearity,
+        "many_to_one": bool(tr.many_to_one),
+        "scalar": _scalar(tr),
+        "lr": float(lr),
+        "inputs": x[:, 0].tolist() if x.shape[1] == 1 else x.tolist(),
+        "loss": tr.loss,
+    }
+    if data["scalar"]:
+        readout = tr.model.layers[-1]
+        weights = {k: float(np.asarray(v).ravel()[0]) for k, v in to_notation(rnn, readout).items()}
+        data["weights"] = weights
+        data["order"] = list(weights)
+        target = np.asarray(tr.target if tr.target is not None else np.zeros(1), dtype=np.float64).ravel()
+        data["target"] = target.tolist()
+    else:
+        labels = dict(FACTS[tr.cell].labels)
+        data["heatmaps"] = [
+            {"key": k, "label": labels.get(k, k), "values": np.asarray(tr.main.values[k]).tolist()}
+            for k in [*FACTS[tr.cell].gates, "c", "h"]
+            if k in tr.main.values
+        ] + [
+            {"key": k, "label": f"BPTT: {k.replace('_', ' ')}", "values": np.asarray(v).tolist()}
+            for k, v in tr.main.grads.items()
+            if k in ("dh", "dc")
+        ]
+    return data
+
+
+def to_html(tr, lr: float = 0.01, title: str | None = None) -> str:
+    """The page for a trace (``recurrent.trace``); ``lr`` is the SGD step's learning rate."""
+    rnn = tr.model.layers[0] if hasattr(tr.model, "layers") else tr.model
+    if rnn.hidden_size > MAX_HIDDEN:
+        raise ValueError(
+            f"to_html: the model has {rnn.hidden_size} hidden units, more than a page shows ({MAX_HIDDEN}); "
+            "draw it with `recurrent trace --plot FILE.png` instead"
+        )
+    data = page_data(tr, lr)
+    name = data["title"]
+    head = title or f"An explorable {name}: every number live"
+    fields = ""
+    if data["scalar"]:
+        xs = "".join(_number_field(f"x_{t + 1}", v, "data-input") for t, v in enumerate(data["inputs"]))
+        ts = "".join(
+            _number_field("target" if len(data["target"]) == 1 else f"target_{t + 1}", v, "data-target")
+            for t, v in enumerate(data["target"])
+        )
+        ws = "".join(_number_field(k, v, f'data-weight="{k}"') for k, v in data["weights"].items())
+        lr_field = _number_field("learning rate η", data["lr"], 'id="lr"')
+        fields = (
+            f"<fieldset><legend>Inputs and target</legend>{xs}{ts}{lr_field}</fieldset>"
+            f"<fieldset><legend>Weights</legend>{ws}</fieldset>"
+            '<p id="controls-note">Change any number: the forward pass, backpropagation through time and the '
+            "update below are recomputed at once. Hover, focus (Tab) or click a number to see its equation.</p>"
+            '<p id="status" role="status" aria-live="polite"></p>'
+        )
+    T = len(data["inputs"])
+    slider = (
+        '<div id="slider-box"><label for="step">Step</label> '
+        f'<input type="range" id="step" min="1" max="{T}" value="1" step="1" aria-describedby="step-label"> '
+        '<span id="step-label"></span></div>'
+    )
+    body = (
+        f"<h1>{_html.escape(head)}</h1>"
+        f"<p>{'An' if (('scalar ' if data['scalar'] else '') + name)[0] in 'AEIOULR' else 'A'} "
+        f"{'scalar ' if data['scalar'] else ''}{name} run over {T} steps from a zero state, "
+        "then backpropagation through time and one gradient-descent step. σ is the logistic sigmoid.</p>"
+        + fields
+        + (
+            f"<h2>The cell at one step</h2>{slider}<div id='diagram'>{_diagram(tr.cell)}</div>"
+            "<h2>Forward</h2><table id='forward'></table>"
+            "<p id='equation' aria-live='polite'>Click, focus or hover a number to see its equation.</p>"
+            "<h2>Loss</h2><p id='loss'></p>"
+            "<h2>Backward (BPTT, last step first)</h2><table id='backward'></table>"
+            "<h2>Weight gradients, summed over steps, and one SGD step</h2><table id='update'></table>"
+            if data["scalar"]
+            else "<h2>Gates and states over time</h2><div id='heatmaps'></div>"
+            + (f"<p id='loss' data-value='{tr.loss!r}'>loss {tr.loss:.4f}</p>" if tr.loss is not None else "")
+            + "<table id='forward'></table><table id='backward'></table><table id='update'></table>"
+            "<div id='diagram'></div><input type='hidden' id='step' value='1'><span id='step-label'></span>"
+        )
+    )
+    script = resources.files("recurrent.explain").joinpath("page.js").read_text()
+    payload = json.dumps(data).replace("</", "<\\/")
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{_html.escape(head)}</title><style>{CSS}</style></head><body>{body}"
+        f"<script type='application/json' id='trace-data'>{payload}</script>"
+        f"<script>{script}</script></body></html>\n"
+    )

@@ -1,0 +1,279 @@
+// The explorable worked example: forward pass, backpropagation through time and one SGD step of a
+// scalar LSTM, GRU or RNN, recomputed in the page whenever an input, the target, the learning rate
+// or a weight changes. The equations are the library's (recurrent/cells/reference.py), written for
+// one input and one hidden unit; the numbers equal the Python library's to rounding.
+"use strict";
+
+const DATA = JSON.parse(document.getElementById("trace-data").textContent);
+
+const sigmoid = (a) => 1 / (1 + Math.exp(-a));
+const ACT = {
+  tanh: { f: Math.tanh, d: (out) => 1 - out * out, tex: "tanh" },
+  relu: { f: (a) => Math.max(a, 0), d: (out) => (out > 0 ? 1 : 0), tex: "relu" },
+};
+const fmt = (v) => (Math.abs(v) < 5e-4 ? 0 : v).toFixed(3);
+const paren = (v) => (v < 0 ? "(" + fmt(v) + ")" : fmt(v));
+
+// ---- the model ------------------------------------------------------------------------------
+
+function forward(cell, w, xs, nonlin) {
+  const steps = [];
+  let h = 0, c = 0;
+  xs.forEach((x, k) => {
+    const t = k + 1, s = { t, x, h_prev: h, c_prev: c, eq: {} };
+    if (cell === "lstm") {
+      for (const [g, key] of [["i", "i"], ["f", "f"], ["g", "c"], ["o", "o"]]) {
+        const a = w["W_" + key] * x + w["W_h" + key] * h + w["b_" + key];
+        s["a_" + g] = a;
+        s[g] = g === "g" ? Math.tanh(a) : sigmoid(a);
+        const fn = g === "g" ? "\\tanh" : "\\sigma";
+        s.eq[g] = `${g}_${t} = ${fn}(W_${key} x_${t} + W_h${key} h_${t - 1} + b_${key}) = ` +
+          `${fn}(${fmt(w["W_" + key])}·${paren(x)} + ${fmt(w["W_h" + key])}·${paren(h)} + ${paren(w["b_" + key])}) = ` +
+          `${fn}(${fmt(a)}) = ${fmt(s[g])}`;
+      }
+      s.c = s.f * c + s.i * s.g;
+      s.eq.c = `c_${t} = f_${t} c_${t - 1} + i_${t} g_${t} = ${fmt(s.f)}·${paren(c)} + ${fmt(s.i)}·${paren(s.g)} = ${fmt(s.c)}`;
+      s.h = s.o * Math.tanh(s.c);
+      s.eq.h = `h_${t} = o_${t} \\tanh(c_${t}) = ${fmt(s.o)}·\\tanh(${fmt(s.c)}) = ${fmt(s.h)}`;
+      c = s.c;
+    } else if (cell === "gru") {
+      for (const g of ["r", "z"]) {
+        const a = w["W_" + g] * x + w["W_h" + g] * h + w["b_" + g];
+        s["a_" + g] = a;
+        s[g] = sigmoid(a);
+        s.eq[g] = `${g}_${t} = \\sigma(W_${g} x_${t} + W_h${g} h_${t - 1} + b_${g}) = ` +
+          `\\sigma(${fmt(w["W_" + g])}·${paren(x)} + ${fmt(w["W_h" + g])}·${paren(h)} + ${paren(w["b_" + g])}) = ` +
+          `\\sigma(${fmt(a)}) = ${fmt(s[g])}`;
+      }
+      s.ah_n = w.W_hn * h + w.b_hn;
+      s.a_n = w.W_n * x + w.b_n + s.r * s.ah_n;
+      s.n = Math.tanh(s.a_n);
+      s.eq.n = `n_${t} = \\tanh(W_n x_${t} + b_n + r_${t} (W_hn h_${t - 1} + b_hn)) = ` +
+        `\\tanh(${fmt(w.W_n)}·${paren(x)} + ${paren(w.b_n)} + ${fmt(s.r)}·(${fmt(w.W_hn)}·${paren(h)} + ${paren(w.b_hn)})) = ` +
+        `\\tanh(${fmt(s.a_n)}) = ${fmt(s.n)}`;
+      s.h = (1 - s.z) * s.n + s.z * h;
+      s.eq.h = `h_${t} = (1 - z_${t}) n_${t} + z_${t} h_${t - 1} = (1 - ${fmt(s.z)})·${paren(s.n)} + ${fmt(s.z)}·${paren(h)} = ${fmt(s.h)}`;
+    } else {
+      const act = ACT[nonlin];
+      s.a = w.W_x * x + w.W_h * h + w.b_h;
+      s.h = act.f(s.a);
+      s.eq.h = `h_${t} = ${act.tex}(W_x x_${t} + W_h h_${t - 1} + b_h) = ` +
+        `${act.tex}(${fmt(w.W_x)}·${paren(x)} + ${fmt(w.W_h)}·${paren(h)} + ${paren(w.b_h)}) = ${act.tex}(${fmt(s.a)}) = ${fmt(s.h)}`;
+    }
+    h = s.h;
+    steps.push(s);
+  });
+  return steps;
+}
+
+function compute(model) {
+  const { cell, w, xs, target, lr, manyToOne, nonlin } = model;
+  const steps = forward(cell, w, xs, nonlin);
+  const T = steps.length;
+  // readout and loss: mean squared error, over the one output or over every step's
+  const outs = manyToOne ? [T - 1] : steps.map((_, k) => k);
+  const targets = manyToOne ? [target[0]] : target;
+  const dys = new Array(T).fill(0); // dL/dy_t (the readout's output)
+  let loss = 0;
+  const preds = [];
+  outs.forEach((k, j) => {
+    const y = w.W_y * steps[k].h + w.b_y;
+    preds.push(y);
+    loss += (y - targets[j]) ** 2 / outs.length;
+    dys[k] = 2 * (y - targets[j]) / outs.length;
+  });
+  const g = {}, terms = {};
+  Object.keys(w).forEach((k) => ((g[k] = 0), (terms[k] = [])));
+  const add = (key, d, src) => {  // one step's part of a weight's gradient (src null: a bias), kept for its equation
+    g[key] += src === null ? d : d * src;
+    terms[key].push(src === null ? paren(d) : `${paren(d)}·${paren(src)}`);
+  };
+  steps.forEach((s, k) => {
+    if (outs.includes(k)) {
+      add("W_y", dys[k], s.h);
+      add("b_y", dys[k], null);
+    }
+  });
+  // backpropagation through time, last step first
+  const back = [];
+  let dh_next = 0, dc_next = 0;
+  for (let k = T - 1; k >= 0; k--) {
+    const s = steps[k], t = s.t, b = { t, dy: dys[k] * w.W_y };
+    const dh = b.dy + dh_next;
+    b.dh = dh;
+    if (cell === "lstm") {
+      const tc = Math.tanh(s.c);
+      const dc = dc_next + dh * s.o * (1 - tc * tc);
+      b.dc = dc;
+      b.da_o = dh * tc * s.o * (1 - s.o);
+      b.da_i = dc * s.g * s.i * (1 - s.i);
+      b.da_f = dc * s.c_prev * s.f * (1 - s.f);
+      b.da_g = dc * s.i * (1 - s.g * s.g);
+      for (const [gate, key] of [["i", "i"], ["f", "f"], ["g", "c"], ["o", "o"]]) {
+        add("W_" + key, b["da_" + gate], s.x);
+        add("W_h" + key, b["da_" + gate], s.h_prev);
+        add("b_" + key, b["da_" + gate], null);
+      }
+      dc_next = dc * s.f;
+      dh_next = w.W_hi * b.da_i + w.W_hf * b.da_f + w.W_hc * b.da_g + w.W_ho * b.da_o;
+    } else if (cell === "gru") {
+      b.da_n = dh * (1 - s.z) * (1 - s.n * s.n);
+      b.da_z = dh * (s.h_prev - s.n) * s.z * (1 - s.z);
+      b.da_r = b.da_n * s.ah_n * s.r * (1 - s.r);
+      b.dah_n = b.da_n * s.r;
+      for (const gate of ["r", "z"]) {
+        add("W_" + gate, b["da_" + gate], s.x);
+        add("W_h" + gate, b["da_" + gate], s.h_prev);
+        add("b_" + gate, b["da_" + gate], null);
+      }
+      add("W_n", b.da_n, s.x);
+      add("b_n", b.da_n, null);
+      add("W_hn", b.dah_n, s.h_prev);
+      add("b_hn", b.dah_n, null);
+      dh_next = dh * s.z + w.W_hr * b.da_r + w.W_hz * b.da_z + w.W_hn * b.dah_n;
+    } else {
+      b.da = dh * ACT[nonlin].d(s.h);
+      add("W_x", b.da, s.x);
+      add("W_h", b.da, s.h_prev);
+      add("b_h", b.da, null);
+      dh_next = w.W_h * b.da;
+    }
+    back.push(b);
+  }
+  const updated = {};
+  Object.keys(w).forEach((k) => (updated[k] = w[k] - lr * g[k]));
+  return { steps, preds, targets, loss, back, grads: g, terms, updated, w };
+}
+
+// ---- reading the fields -----------------------------------------------------------------------
+
+const NUMBER = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+
+function readModel() {
+  const bad = [];
+  const num = (el) => {
+    const ok = NUMBER.test(el.value);
+    el.classList.toggle("invalid", !ok);
+    el.setAttribute("aria-invalid", ok ? "false" : "true");
+    if (!ok) bad.push(el.dataset.label);
+    return ok ? parseFloat(el.value) : NaN;
+  };
+  const w = {};
+  document.querySelectorAll("input[data-weight]").forEach((el) => (w[el.dataset.weight] = num(el)));
+  const xs = [...document.querySelectorAll("input[data-input]")].map(num);
+  const target = [...document.querySelectorAll("input[data-target]")].map(num);
+  const lr = num(document.getElementById("lr"));
+  return bad.length ? { bad } : { cell: DATA.cell, nonlin: DATA.nonlinearity, manyToOne: DATA.many_to_one, w, xs, target, lr };
+}
+
+// ---- rendering ----------------------------------------------------------------------------------
+
+function cellHtml(value, eq, key, t) {
+  const title = eq ? ` title="${eq.replace(/"/g, "&quot;")}"` : "";
+  return `<td tabindex="0" data-key="${key}" data-t="${t}" data-value="${value}"${title}>${fmt(value)}</td>`;
+}
+
+function table(id, head, rows) {
+  const el = document.getElementById(id);
+  el.innerHTML = "<thead><tr>" + head.map((h) => `<th scope="col">${h}</th>`).join("") + "</tr></thead><tbody>" +
+    rows.join("") + "</tbody>";
+}
+
+const FORWARD_KEYS = { lstm: ["x", "i", "f", "g", "o", "c", "h"], gru: ["x", "r", "z", "n", "h"], rnn: ["x", "a", "h"] };
+const BACK_KEYS = {
+  lstm: ["dh", "dc", "da_i", "da_f", "da_g", "da_o"],
+  gru: ["dh", "da_r", "da_z", "da_n", "dah_n"],
+  rnn: ["dh", "da"],
+};
+
+let RESULT = null;
+
+function render(res) {
+  RESULT = res;
+  const cell = DATA.cell;
+  const fk = FORWARD_KEYS[cell];
+  table("forward", ["t"].concat(fk), res.steps.map((s) =>
+    `<tr><th scope="row">${s.t}</th>` + fk.map((k) => cellHtml(s[k], s.eq[k], k, s.t)).join("") + "</tr>"));
+  const bk = BACK_KEYS[cell];
+  table("backward", ["t"].concat(bk), res.back.map((b) =>
+    `<tr><th scope="row">${b.t}</th>` + bk.map((k) => cellHtml(b[k], null, k, b.t)).join("") + "</tr>"));
+  const lr = parseFloat(document.getElementById("lr").value);
+  table("update", ["weight", "value", "dL/dw", "after one step"], DATA.order.map((k) => {
+    const w = res.w[k];
+    const eq = `${k} ← ${k} - η dL/d${k} = ${fmt(w)} - ${fmt(lr)}·${paren(res.grads[k])} = ${fmt(res.updated[k])}`;
+    const geq = `dL/d${k} = Σ over steps = ${res.terms[k].join(" + ") || "0"} = ${fmt(res.grads[k])}`;
+    return `<tr><th scope="row">${k}</th>${cellHtml(w, null, "w", k)}${cellHtml(res.grads[k], geq, "grad", k)}` +
+      `${cellHtml(res.updated[k], eq, "new", k)}</tr>`;
+  }));
+  const loss = document.getElementById("loss");
+  loss.dataset.value = res.loss;
+  loss.textContent = `prediction ${res.preds.map(fmt).join(", ")}; target ${res.targets.map(fmt).join(", ")}; ` +
+    `loss (mean squared error) L = ${fmt(res.loss)}`;
+  showStep();
+}
+
+function showStep() {
+  if (!RESULT) return;
+  const slider = document.getElementById("step");
+  const k = parseInt(slider.value, 10) - 1;
+  const s = RESULT.steps[k];
+  document.getElementById("step-label").textContent = `step t = ${s.t} of ${RESULT.steps.length}`;
+  slider.setAttribute("aria-valuetext", `step ${s.t} of ${RESULT.steps.length}`);
+  document.querySelectorAll("#diagram [data-show]").forEach((el) => {
+    const key = el.dataset.show;
+    const v = key === "x" ? s.x : key === "h_prev" ? s.h_prev : key === "c_prev" ? s.c_prev : s[key];
+    el.textContent = `${el.dataset.name} = ${fmt(v)}`;
+    el.dataset.value = v;
+  });
+  document.querySelectorAll("#forward tbody tr").forEach((tr, j) => tr.classList.toggle("current", j === k));
+}
+
+function explain(ev) {
+  const td = ev.target.closest("td[title]");
+  if (!td) return;
+  document.getElementById("equation").textContent = td.getAttribute("title");
+}
+
+function recompute() {
+  const model = readModel();
+  const status = document.getElementById("status");
+  if (model.bad) {
+    status.textContent = `Not a number: ${model.bad.join(", ")}. The numbers below are those of the last valid fields.`;
+    status.classList.add("warn");
+    return;
+  }
+  status.textContent = "";
+  status.classList.remove("warn");
+  render(compute(model));
+}
+
+function heatmaps() {
+  // vector models: each gate over time, a row per unit; the numbers are printed in the cells
+  const box = document.getElementById("heatmaps");
+  if (!DATA.heatmaps) return;
+  box.innerHTML = DATA.heatmaps.map((hm) => {
+    const rows = hm.values[0].map((_, u) => `<tr><th scope="row">unit ${u + 1}</th>` + hm.values.map((col, t) => {
+      const v = col[u], light = 95 - 45 * Math.min(1, Math.abs(v)), hue = v < 0 ? 220 : 20;
+      return `<td data-key="${hm.key}" data-t="${t + 1}" data-u="${u + 1}" data-value="${v}" style="background:hsl(${hue},70%,${light}%)">${fmt(v)}</td>`;
+    }).join("") + "</tr>");
+    return `<h3>${hm.label}</h3><table class="heat"><thead><tr><th></th>` +
+      hm.values.map((_, t) => `<th scope="col">t = ${t + 1}</th>`).join("") + `</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  }).join("");
+}
+
+function start() {
+  document.querySelectorAll("input[data-weight], input[data-input], input[data-target], #lr").forEach((el) =>
+    el.addEventListener("input", recompute));
+  const slider = document.getElementById("step");
+  slider.addEventListener("input", showStep);
+  ["forward", "backward", "update"].forEach((id) => {
+    const el = document.getElementById(id);
+    el.addEventListener("click", explain);
+    el.addEventListener("focusin", explain);
+  });
+  if (DATA.scalar) recompute();
+  else heatmaps();
+  document.body.dataset.ready = "true";
+}
+
+start();
