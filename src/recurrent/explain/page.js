@@ -26,7 +26,7 @@ function forward(cell, w, xs, nonlin) {
         const a = w["W_" + key] * x + w["W_h" + key] * h + w["b_" + key];
         s["a_" + g] = a;
         s[g] = g === "g" ? Math.tanh(a) : sigmoid(a);
-        const fn = g === "g" ? "\\tanh" : "\\sigma";
+        const fn = g === "g" ? "tanh" : "σ";
         s.eq[g] = `${g}_${t} = ${fn}(W_${key} x_${t} + W_h${key} h_${t - 1} + b_${key}) = ` +
           `${fn}(${fmt(w["W_" + key])}·${paren(x)} + ${fmt(w["W_h" + key])}·${paren(h)} + ${paren(w["b_" + key])}) = ` +
           `${fn}(${fmt(a)}) = ${fmt(s[g])}`;
@@ -34,23 +34,23 @@ function forward(cell, w, xs, nonlin) {
       s.c = s.f * c + s.i * s.g;
       s.eq.c = `c_${t} = f_${t} c_${t - 1} + i_${t} g_${t} = ${fmt(s.f)}·${paren(c)} + ${fmt(s.i)}·${paren(s.g)} = ${fmt(s.c)}`;
       s.h = s.o * Math.tanh(s.c);
-      s.eq.h = `h_${t} = o_${t} \\tanh(c_${t}) = ${fmt(s.o)}·\\tanh(${fmt(s.c)}) = ${fmt(s.h)}`;
+      s.eq.h = `h_${t} = o_${t} tanh(c_${t}) = ${fmt(s.o)}·tanh(${fmt(s.c)}) = ${fmt(s.h)}`;
       c = s.c;
     } else if (cell === "gru") {
       for (const g of ["r", "z"]) {
         const a = w["W_" + g] * x + w["W_h" + g] * h + w["b_" + g];
         s["a_" + g] = a;
         s[g] = sigmoid(a);
-        s.eq[g] = `${g}_${t} = \\sigma(W_${g} x_${t} + W_h${g} h_${t - 1} + b_${g}) = ` +
-          `\\sigma(${fmt(w["W_" + g])}·${paren(x)} + ${fmt(w["W_h" + g])}·${paren(h)} + ${paren(w["b_" + g])}) = ` +
-          `\\sigma(${fmt(a)}) = ${fmt(s[g])}`;
+        s.eq[g] = `${g}_${t} = σ(W_${g} x_${t} + W_h${g} h_${t - 1} + b_${g}) = ` +
+          `σ(${fmt(w["W_" + g])}·${paren(x)} + ${fmt(w["W_h" + g])}·${paren(h)} + ${paren(w["b_" + g])}) = ` +
+          `σ(${fmt(a)}) = ${fmt(s[g])}`;
       }
       s.ah_n = w.W_hn * h + w.b_hn;
       s.a_n = w.W_n * x + w.b_n + s.r * s.ah_n;
       s.n = Math.tanh(s.a_n);
-      s.eq.n = `n_${t} = \\tanh(W_n x_${t} + b_n + r_${t} (W_hn h_${t - 1} + b_hn)) = ` +
-        `\\tanh(${fmt(w.W_n)}·${paren(x)} + ${paren(w.b_n)} + ${fmt(s.r)}·(${fmt(w.W_hn)}·${paren(h)} + ${paren(w.b_hn)})) = ` +
-        `\\tanh(${fmt(s.a_n)}) = ${fmt(s.n)}`;
+      s.eq.n = `n_${t} = tanh(W_n x_${t} + b_n + r_${t} (W_hn h_${t - 1} + b_hn)) = ` +
+        `tanh(${fmt(w.W_n)}·${paren(x)} + ${paren(w.b_n)} + ${fmt(s.r)}·(${fmt(w.W_hn)}·${paren(h)} + ${paren(w.b_hn)})) = ` +
+        `tanh(${fmt(s.a_n)}) = ${fmt(s.n)}`;
       s.h = (1 - s.z) * s.n + s.z * h;
       s.eq.h = `h_${t} = (1 - z_${t}) n_${t} + z_${t} h_${t - 1} = (1 - ${fmt(s.z)})·${paren(s.n)} + ${fmt(s.z)}·${paren(h)} = ${fmt(s.h)}`;
     } else {
@@ -98,9 +98,10 @@ function compute(model) {
   const back = [];
   let dh_next = 0, dc_next = 0;
   for (let k = T - 1; k >= 0; k--) {
-    const s = steps[k], t = s.t, b = { t, dy: dys[k] * w.W_y };
+    const s = steps[k], t = s.t, b = { t, dy: dys[k] * w.W_y, eq: {} };
     const dh = b.dy + dh_next;
     b.dh = dh;
+    b.eq.dh = `dL/dh_${t} = W_y dL/dy_${t} + (from step ${t + 1}) = ${fmt(w.W_y)}·${paren(dys[k])} + ${paren(dh_next)} = ${fmt(dh)}`;
     if (cell === "lstm") {
       const tc = Math.tanh(s.c);
       const dc = dc_next + dh * s.o * (1 - tc * tc);
@@ -109,6 +110,12 @@ function compute(model) {
       b.da_i = dc * s.g * s.i * (1 - s.i);
       b.da_f = dc * s.c_prev * s.f * (1 - s.f);
       b.da_g = dc * s.i * (1 - s.g * s.g);
+      b.eq.dc = `dL/dc_${t} = dL/dc from step ${t + 1} + dL/dh_${t} o_${t} (1 - tanh² c_${t}) = ` +
+        `${paren(dc_next)} + ${paren(dh)}·${fmt(s.o)}·(1 - ${fmt(tc)}²) = ${fmt(dc)}`;
+      b.eq.da_o = `dL/da_o = dL/dh_${t} tanh(c_${t}) o_${t}(1 - o_${t}) = ${paren(dh)}·${fmt(tc)}·${fmt(s.o)}·(1 - ${fmt(s.o)}) = ${fmt(b.da_o)}`;
+      b.eq.da_i = `dL/da_i = dL/dc_${t} g_${t} i_${t}(1 - i_${t}) = ${paren(dc)}·${paren(s.g)}·${fmt(s.i)}·(1 - ${fmt(s.i)}) = ${fmt(b.da_i)}`;
+      b.eq.da_f = `dL/da_f = dL/dc_${t} c_${t - 1} f_${t}(1 - f_${t}) = ${paren(dc)}·${paren(s.c_prev)}·${fmt(s.f)}·(1 - ${fmt(s.f)}) = ${fmt(b.da_f)}`;
+      b.eq.da_g = `dL/da_g = dL/dc_${t} i_${t} (1 - g_${t}²) = ${paren(dc)}·${fmt(s.i)}·(1 - ${fmt(s.g)}²) = ${fmt(b.da_g)}`;
       for (const [gate, key] of [["i", "i"], ["f", "f"], ["g", "c"], ["o", "o"]]) {
         add("W_" + key, b["da_" + gate], s.x);
         add("W_h" + key, b["da_" + gate], s.h_prev);
@@ -121,6 +128,10 @@ function compute(model) {
       b.da_z = dh * (s.h_prev - s.n) * s.z * (1 - s.z);
       b.da_r = b.da_n * s.ah_n * s.r * (1 - s.r);
       b.dah_n = b.da_n * s.r;
+      b.eq.da_n = `dL/da_n = dL/dh_${t} (1 - z_${t}) (1 - n_${t}²) = ${paren(dh)}·(1 - ${fmt(s.z)})·(1 - ${fmt(s.n)}²) = ${fmt(b.da_n)}`;
+      b.eq.da_z = `dL/da_z = dL/dh_${t} (h_${t - 1} - n_${t}) z_${t}(1 - z_${t}) = ${paren(dh)}·(${fmt(s.h_prev)} - ${fmt(s.n)})·${fmt(s.z)}·(1 - ${fmt(s.z)}) = ${fmt(b.da_z)}`;
+      b.eq.da_r = `dL/da_r = dL/da_n (W_hn h_${t - 1} + b_hn) r_${t}(1 - r_${t}) = ${paren(b.da_n)}·${paren(s.ah_n)}·${fmt(s.r)}·(1 - ${fmt(s.r)}) = ${fmt(b.da_r)}`;
+      b.eq.dah_n = `dL/d(W_hn h + b_hn) = dL/da_n r_${t} = ${paren(b.da_n)}·${fmt(s.r)} = ${fmt(b.dah_n)}`;
       for (const gate of ["r", "z"]) {
         add("W_" + gate, b["da_" + gate], s.x);
         add("W_h" + gate, b["da_" + gate], s.h_prev);
@@ -133,6 +144,9 @@ function compute(model) {
       dh_next = dh * s.z + w.W_hr * b.da_r + w.W_hz * b.da_z + w.W_hn * b.dah_n;
     } else {
       b.da = dh * ACT[nonlin].d(s.h);
+      b.eq.da = nonlin === "relu"
+        ? `dL/da_${t} = dL/dh_${t} · relu'(a_${t}) = ${paren(dh)}·${s.h > 0 ? 1 : 0} = ${fmt(b.da)}`
+        : `dL/da_${t} = dL/dh_${t} (1 - h_${t}²) = ${paren(dh)}·(1 - ${fmt(s.h)}²) = ${fmt(b.da)}`;
       add("W_x", b.da, s.x);
       add("W_h", b.da, s.h_prev);
       add("b_h", b.da, null);
@@ -196,7 +210,7 @@ function render(res) {
     `<tr><th scope="row">${s.t}</th>` + fk.map((k) => cellHtml(s[k], s.eq[k], k, s.t)).join("") + "</tr>"));
   const bk = BACK_KEYS[cell];
   table("backward", ["t"].concat(bk), res.back.map((b) =>
-    `<tr><th scope="row">${b.t}</th>` + bk.map((k) => cellHtml(b[k], null, k, b.t)).join("") + "</tr>"));
+    `<tr><th scope="row">${b.t}</th>` + bk.map((k) => cellHtml(b[k], b.eq[k], k, b.t)).join("") + "</tr>"));
   const lr = parseFloat(document.getElementById("lr").value);
   table("update", ["weight", "value", "dL/dw", "after one step"], DATA.order.map((k) => {
     const w = res.w[k];
