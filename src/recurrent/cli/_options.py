@@ -31,7 +31,17 @@ def add_model_options(p):
         help="most training steps per network (early stopping; default 3000)",
     )
     p.add_argument("--seed", type=int, default=0, help="makes the fit reproducible, bitwise (default 0)")
+    add_scheduler_option(p)
     add_level_option(p)
+
+
+def add_scheduler_option(p):
+    p.add_argument(
+        "--scheduler",
+        metavar="S",
+        help="forecast partitions of the series on a Dask cluster: local:N (N local worker processes) or "
+        "tcp://host:port (needs the dask extra)",
+    )
 
 
 def add_level_option(p):

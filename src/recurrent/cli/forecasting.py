@@ -10,7 +10,7 @@ import numpy as np
 
 from ..forecast.tables import forecasts_json, write_forecasts
 from ._common import UsageError, _check_output_path, _json_default, _num, _positive_int, _require_matplotlib
-from ._options import add_csv_options, add_level_option, add_model_options, add_report_flags
+from ._options import add_csv_options, add_level_option, add_model_options, add_report_flags, add_scheduler_option
 
 # ---- forecast and predict ------------------------------------------------------------------------
 
@@ -90,7 +90,26 @@ def make_forecaster(args, horizon, season):
         max_steps=args.steps,
         seed=args.seed,
         progress=not args.quiet,
+        scheduler=scheduler_of(args),
     )
+
+
+def scheduler_of(args):
+    """The --scheduler value, checked (a one-line error for a bad one), or None."""
+    value = getattr(args, "scheduler", None)
+    if value is None:
+        return None
+    import importlib.util
+
+    from ..distributed import check_scheduler
+
+    if importlib.util.find_spec("distributed") is None:
+        raise UsageError("recurrent: --scheduler needs Dask: pip install 'recurrent[dask]'")
+    try:
+        check_scheduler(value)
+    except ValueError as e:
+        raise UsageError(f"recurrent: --scheduler: {str(e).split(': ', 1)[1]}") from None
+    return value
 
 
 def cmd_forecast(args) -> int:
@@ -288,6 +307,7 @@ def cmd_predict(args) -> int:
     model = load(args.model)
     if not isinstance(model, Forecaster):
         raise UsageError(f"recurrent: {args.model} holds a sequence model, not a forecaster")
+    model.scheduler = scheduler_of(args)
     horizon = args.horizon or model.horizon
     if args.level and getattr(model, "calibration_", None) is None:
         raise UsageError(
@@ -352,6 +372,7 @@ def add_parsers(sub) -> None:
     p.add_argument("model", help="a file written by `recurrent forecast --save`")
     add_csv_options(p)
     p.add_argument("--horizon", type=_positive_int, help="steps to forecast (default: the model's)")
+    add_scheduler_option(p)
     add_level_option(p)
     p.add_argument("-o", "--output", metavar="CSV", help="write the forecasts in long format")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")

@@ -83,6 +83,10 @@ class Forecaster:
         min_length: the fewest values a series needs for the networks (fewer: naive).
         seed: makes the whole fit reproducible, bitwise.
         progress: a progress bar on stderr on a terminal, a line per network elsewhere.
+        scheduler: None (everything in this process), "local:N" (a local Dask cluster of N
+            worker processes), "tcp://host:port" or a ``dask.distributed.Client``: ``predict``
+            then forecasts partitions of the series on the workers (``recurrent.distributed``;
+            the ``dask`` extra). A run-time choice: not saved with the model.
 
     Learned attributes end in ``_``: ``season_``, ``lookbacks_`` (each a whole number of
     ``patches_``), ``networks_``, ``weight_``,
@@ -111,10 +115,15 @@ class Forecaster:
         min_length=3,
         seed=None,
         progress=True,
+        scheduler=None,
     ):
         for k, v in locals().items():
             if k != "self":
                 setattr(self, k, v)
+
+    def __getstate__(self):
+        """What travels to a Dask worker: everything but the scheduler (a Client does not travel)."""
+        return {**self.__dict__, "scheduler": None}
 
     def get_params(self) -> dict:
         return {k: getattr(self, k) for k in settings.SETTINGS}
@@ -137,6 +146,10 @@ class Forecaster:
         ``predict`` on new series then needs theirs.
         """
         settings.check(self)
+        from ..distributed import check_scheduler, client_for
+
+        check_scheduler(self.scheduler)
+        client_for(self.scheduler)  # an unreachable scheduler stops the fit before it starts
         batch = panel.read_batch(Y, "Forecaster.fit", covariates)
         self.batch_ = batch
         self.n_covariates_ = 0 if batch.covariates is None else batch.covariates[0].shape[1]
@@ -226,9 +239,19 @@ class Forecaster:
                 f"Forecaster.predict: every series has fewer than 2 values "
                 f"(the longest has {max(len(v) for v in batch.values)})"
             )
-        fc, methods = forecast_batch(self, batch, horizon, "predict", Y is not None, levels, qs)  # fit warned already
+        fc, methods = self._forecast(batch, horizon, "predict", Y is not None, levels, qs)  # fit warned already
         self.last_methods_ = methods
         return panel.write_batch(batch, fc, horizon)
+
+    def _forecast(self, batch, horizon, where, warn, levels=(), quantiles=()):
+        """``inference.forecast_batch``, on the scheduler's workers when there is one."""
+        if self.scheduler is None or len(batch.values) < 2:
+            return forecast_batch(self, batch, horizon, where, warn, levels, quantiles)
+        from .. import distributed
+
+        sort_series(batch, self.min_length, self.combine, where, warn, stacklevel=4)  # the warnings, here
+        client = distributed.client_for(self.scheduler)
+        return distributed.forecast_batch(client, self, batch, horizon, where, False, levels, quantiles)
 
     def _check_covariates(self, batch):
         k = getattr(self, "n_covariates_", 0)

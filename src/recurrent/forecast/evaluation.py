@@ -15,7 +15,7 @@ import warnings
 
 from .. import _checks as chk
 from . import baselines, metrics, panel
-from .inference import forecast_batch, jsonable, names
+from .inference import jsonable, names
 
 
 def evaluate(f, Y, holdout, covariates=None) -> dict:
@@ -37,7 +37,7 @@ def evaluate(f, Y, holdout, covariates=None) -> dict:
     train = {batch.ids[k]: batch.values[k][:-holdout] for k in keep}
     actual = {batch.ids[k]: batch.values[k][-holdout:] for k in keep}
     f.fit(train, None if batch.covariates is None else {batch.ids[k]: batch.covariates[k][:-holdout] for k in keep})
-    fc, _ = forecast_batch(f, f.batch_, holdout, "evaluate", warn=False)
+    fc, _ = f._forecast(f.batch_, holdout, "evaluate", warn=False)
     m = f.season_
     per_series, wins, losses = [], 0, 0
     methods = ("model", "naive", "seasonal_naive", "naive2")

@@ -1,0 +1,105 @@
+"""Forecasting on a Dask cluster (recurrent.distributed): a LocalCluster of two worker processes."""
+
+import importlib.util
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import recurrent
+
+HAVE_DASK = importlib.util.find_spec("distributed") is not None
+pytestmark = pytest.mark.skipif(not HAVE_DASK, reason="dask not installed (pip install '.[dask]')")
+
+
+@pytest.fixture(scope="module")
+def client():
+    from distributed import Client, LocalCluster
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        c = Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def _series(n=24, length=60, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(length)
+    return {f"s{k}": 50 + 10 * np.sin(2 * np.pi * t / 12 + k) + rng.normal(0, 1, length) for k in range(n)}
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return recurrent.Forecaster(horizon=6, max_steps=60, n_models=1, seed=0, progress=False).fit(_series())
+
+
+def _close(a, b):
+    assert list(a) == list(b)  # the series, in their order
+    for k in a:
+        for part in ("forecast", "lo-80", "hi-80"):
+            np.testing.assert_allclose(b[k][part], a[k][part], rtol=1e-6, err_msg=f"{k} {part}")
+
+
+def test_predict_partitioned_over_the_workers_equals_one_process(client, fitted):
+    alone = fitted.predict(level=[80])
+    fitted.scheduler = client
+    try:
+        spread = fitted.predict(level=[80])
+        new = fitted.predict(_series(n=9, seed=1), level=[80])  # series the model never saw
+    finally:
+        fitted.scheduler = None
+    _close(alone, spread)
+    _close(fitted.predict(_series(n=9, seed=1), level=[80]), new)
+    assert client.run(lambda: 1)  # the workers are still there
+
+
+def test_evaluate_with_a_scheduler_scores_the_same(client):
+    Y = _series(n=12, seed=2)
+    one = recurrent.Forecaster(horizon=6, max_steps=40, n_models=1, seed=0, progress=False).evaluate(Y, holdout=6)
+    two = recurrent.Forecaster(horizon=6, max_steps=40, n_models=1, seed=0, progress=False, scheduler=client).evaluate(
+        Y, holdout=6
+    )
+
+    def numbers(d, path=()):
+        for k, v in d.items():
+            if isinstance(v, dict):
+                yield from numbers(v, path + (k,))
+            elif isinstance(v, float):
+                yield path + (k,), v
+
+    got = dict(numbers(two["metrics"]))
+    for key, v in numbers(one["metrics"]):
+        assert abs(got[key] - v) <= 1e-6 * max(1, abs(v)), key
+
+
+def test_the_scheduler_is_not_saved_and_does_not_travel(client, fitted, tmp_path):
+    fitted.scheduler = client
+    try:
+        fitted.save(tmp_path / "f.safetensors")
+        assert fitted.__getstate__()["scheduler"] is None
+    finally:
+        fitted.scheduler = None
+    assert recurrent.load(tmp_path / "f.safetensors").scheduler is None
+
+
+def test_an_unreachable_or_malformed_scheduler_is_one_clear_line(tmp_path):
+    from recurrent import distributed
+
+    with pytest.raises(ValueError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
+        distributed.client_for("tcp://127.0.0.1:9", timeout=1)
+    with pytest.raises(ValueError, match="`scheduler` must be None, 'local:N'"):
+        recurrent.Forecaster(scheduler="cluster").fit(np.arange(30.0))
+    with pytest.raises(ValueError, match="N >= 1"):
+        recurrent.Forecaster(scheduler="local:0").fit(np.arange(30.0))
+    for value, words in (("nowhere", "must be None, 'local:N'"), ("tcp://127.0.0.1:9", "cannot reach")):
+        out = subprocess.run(
+            [sys.executable, "-m", "recurrent", "forecast", "--scheduler", value, "--steps", "5", "--quiet"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert out.returncode == 2 and words in out.stderr, out.stderr[-500:]
+        assert out.stderr.strip().count("\n") == 0 and "Traceback" not in out.stderr
