@@ -25,6 +25,7 @@ import numpy as np
 
 LOCAL = re.compile(r"^local:(\d+)$")
 _CLIENTS: dict = {}  # scheduler string -> Client, for the life of the process
+PART_SERIES = 20_000  # at most this many series per task: a worker's memory stays bounded
 
 
 def _import_distributed():
@@ -170,7 +171,8 @@ def _forecast_part(f, part, flat, lengths, horizon, where, warn, levels, quantil
 def forecast_batch(client, f, batch, horizon, where, warn=True, levels=(), quantiles=(), parts=None):
     """``inference.forecast_batch`` partitioned by series over the client's workers: the same answer."""
     n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-    chunks = partitions(len(batch.values), parts or 4 * n_workers)
+    n = len(batch.values)
+    chunks = partitions(n, parts or max(4 * n_workers, -(-n // PART_SERIES)))
     remote = client.scatter(f, broadcast=True)  # the fitted forecaster, sent once
     futures = [
         client.submit(_forecast_part, remote, *_pack(batch, r), horizon, where, warn, levels, quantiles, pure=False)
