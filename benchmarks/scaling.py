@@ -5,7 +5,7 @@
 A global forecaster is fitted once (in this process) on 200 synthetic monthly series; then
 ``predict`` forecasts ``--series`` new synthetic series of ``--length`` values, once in this
 process and once on each scheduler. Reported: seconds, series per second, the speed-up of
-local:2 over local:1, and each worker's peak memory (resident set, from the workers).
+local:2 over local:1, and each worker's peak resident memory (VmHWM, read on the workers).
 """
 
 from __future__ import annotations
@@ -27,6 +27,15 @@ def synthetic(n, length, seed):
     level = rng.uniform(20, 200, size=(n, 1))
     Y = level * (1 + 0.2 * np.sin(2 * np.pi * t / 12 + phase)) + rng.normal(0, 2, size=(n, length)) + 0.1 * t
     return list(Y)
+
+
+def peak_mib() -> float:
+    """This process's peak resident memory (VmHWM), in MiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def main(argv=None):
@@ -51,7 +60,7 @@ def main(argv=None):
         if scheduler is not None:
             from recurrent.distributed import client_for
 
-            mem = client_for(scheduler).run(lambda: __import__("resource").getrusage(0).ru_maxrss / 1024)
+            mem = client_for(scheduler).run(peak_mib)
             peak = ", ".join(f"{v:.0f} MiB" for v in mem.values())
         rows.append((scheduler or "this process", seconds, args.series / seconds, peak))
         assert len(out) == args.series
