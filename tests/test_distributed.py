@@ -103,3 +103,14 @@ def test_an_unreachable_or_malformed_scheduler_is_one_clear_line(tmp_path):
         )  # fmt: skip
         assert out.returncode == 2 and words in out.stderr, out.stderr[-500:]
         assert out.stderr.strip().count("\n") == 0 and "Traceback" not in out.stderr
+
+
+def test_a_backtest_forecasts_each_window_on_the_workers_and_scores_the_same(client):
+    Y = _series(n=10, length=48, seed=3)
+    kw = dict(horizon=6, max_steps=30, n_models=1, seed=0, progress=False)
+    one = recurrent.Forecaster(**kw).cross_validation(Y, n_windows=2)
+    two = recurrent.Forecaster(**kw, scheduler=client).cross_validation(Y, n_windows=2)
+    for name, row in one["metrics"].items():
+        for metric, v in row.items():
+            if isinstance(v, float):
+                assert abs(two["metrics"][name][metric] - v) <= 1e-6 * max(1, abs(v)), (name, metric)
