@@ -114,3 +114,45 @@ def test_a_backtest_forecasts_each_window_on_the_workers_and_scores_the_same(cli
         for metric, v in row.items():
             if isinstance(v, float):
                 assert abs(two["metrics"][name][metric] - v) <= 1e-6 * max(1, abs(v)), (name, metric)
+
+
+def test_a_worker_killed_mid_forecast_loses_nothing(fitted, monkeypatch):
+    """One of two workers dies while the partitions are being forecast: Dask reruns its tasks on the
+    other (the fitted model was sent to both), and the answer equals the undisturbed one."""
+    import os
+    import signal
+    import threading
+    import time
+
+    from distributed import Client, LocalCluster
+
+    from recurrent import distributed
+
+    monkeypatch.setattr(distributed, "PART_SERIES", 1000)
+    Y = _series(n=16000, length=60, seed=4)
+    want = fitted.predict(Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        c = Client(cluster)
+    try:
+        fitted.scheduler = c
+        fitted.predict(Y[:50] if isinstance(Y, list) else dict(list(Y.items())[:50]))  # warm both workers
+        victim = sorted(c.scheduler_info()["workers"])[0]
+        pid = c.run(os.getpid)[victim]
+        result = {}
+        runner = threading.Thread(target=lambda: result.update(out=fitted.predict(Y)))
+        runner.start()
+        time.sleep(0.5)
+        assert runner.is_alive(), "the forecast ended before a worker could be killed"
+        os.kill(pid, signal.SIGKILL)
+        runner.join(timeout=300)
+        got = result["out"]
+        assert victim not in c.scheduler_info()["workers"]  # it died (the nanny starts a new one)
+    finally:
+        fitted.scheduler = None
+        c.close()
+        cluster.close()
+    assert list(got) == list(want)
+    for k in want:
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-6)
