@@ -185,3 +185,43 @@ def forecast_batch(client, f, batch, horizon, where, warn=True, levels=(), quant
             out[uid] = stacked[None][j] if None in stacked else {k: v[j] for k, v in stacked.items()}
         methods.update(m)
     return out, methods
+
+
+# ---- data-parallel training ------------------------------------------------------------------
+
+
+def _part_gradient(net, params, x, y, m, loss):
+    """On a worker: the gradient of one share of a batch for the given weights, as a mean over the
+    share's valid targets (the caller weights it by its count)."""
+    from .forecast.training import batch_gradient
+
+    _keep_freed_memory()
+    net.load_state_dict(params)
+    value, grads = batch_gradient(net, x, y, m, loss)
+    return value, grads, float(m.sum())
+
+
+def batch_gradient(client, net, x, y, m, loss):
+    """One batch's (loss, gradients) computed data-parallel: each worker takes a share of the windows
+    for the current weights; the shares' gradients, weighted by their valid targets, are summed in
+    the shares' order (a fixed order: the same sum every run). Equal to the one-process gradient to
+    rounding, since the loss is a mean over the batch's valid targets."""
+    key = (id(net), tuple((k, v.shape, v.dtype.str) for k, v in net.params.items()))
+    if _SKELETONS.get("key") != key:  # the network's structure, sent to every worker once per fit
+        _SKELETONS.update(key=key, remote=client.scatter(net, broadcast=True))
+    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+    shares = partitions(len(x), n_workers)
+    params = {k: np.array(v) for k, v in net.params.items()}
+    futures = [
+        client.submit(_part_gradient, _SKELETONS["remote"], params, x[r.start : r.stop], y[r.start : r.stop],
+                      m[r.start : r.stop], loss, pure=False)
+        for r in shares
+    ]  # fmt: skip
+    results = [f.result() for f in futures]
+    total = sum(c for _, _, c in results) or 1.0
+    value = sum(v * c for v, _, c in results) / total
+    grads = {k: sum(g[k] * (c / total) for _, g, c in results) for k in net.params}
+    return float(value), grads
+
+
+_SKELETONS: dict = {}

@@ -93,6 +93,7 @@ def train_network(
     net=None,
     loss="smape",
     patch=1,
+    client=None,
 ):
     """Train one network; returns ``(net, record)``.
 
@@ -100,7 +101,9 @@ def train_network(
     ``val``: ``(series_idx, ends)`` of the validation windows, or None. With ``steps``
     given, train exactly that many steps with no validation (the refit on all data),
     from ``net`` when given (continuing its training) or from a fresh network.
-    ``record`` holds the validation curve and the best step.
+    ``record`` holds the validation curve and the best step. ``client`` (a Dask client):
+    each step's gradient is computed data-parallel, the batch's windows shared out over the
+    workers (``recurrent.distributed.batch_gradient``); the same steps, to rounding.
     """
     rng = np.random.default_rng(seed)
     if net is None:
@@ -117,9 +120,7 @@ def train_network(
     for step in range(1, total + 1):
         i, e = sampler.draw(batch_size)
         x, y, m, _ = gather(z, panel, i, e, lookback, horizon, limit)
-        out, cache = net.forward(x)
-        value, dout = LOSSES[loss](out, y, m)
-        _, grads = net.backward(dout, cache)
+        value, grads = batch_gradient(net, x, y, m, loss, client)
         clip_grad_norm(grads, 1.0)
         opt.step(net.params, grads)
         run.append(value)
@@ -144,6 +145,18 @@ def train_network(
     if best_w is not None:
         net.load_state_dict(best_w)
     return net, record
+
+
+def batch_gradient(net, x, y, m, loss, client=None):
+    """(loss value, gradients) of one batch of windows: here, or shared out over a Dask client's workers."""
+    if client is not None:
+        from ..distributed import batch_gradient as spread
+
+        return spread(client, net, x, y, m, loss)
+    out, cache = net.forward(x)
+    value, dout = LOSSES[loss](out, y, m)
+    _, grads = net.backward(dout, cache)
+    return value, grads
 
 
 class Progress:
