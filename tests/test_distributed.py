@@ -177,3 +177,16 @@ def test_data_parallel_training_takes_the_same_steps(client):
         two, _ = train_network(z, pn, net=start.astype(dtype), client=client, **kw)
         for k in one.params:
             np.testing.assert_allclose(two.params[k], one.params[k], rtol=0, atol=tol, err_msg=f"{dtype} {k}")
+
+
+def test_fit_trains_the_ensembles_networks_on_the_workers_to_the_same_weights(client):
+    Y = _series(n=16, length=60, seed=6)
+    kw = dict(horizon=6, max_steps=60, n_models=2, seed=0, progress=False)
+    one = recurrent.Forecaster(**kw).fit(Y)
+    two = recurrent.Forecaster(**kw, scheduler=client).fit(Y)
+    assert [L for L, _ in one.networks_] == [L for L, _ in two.networks_] and len(one.networks_) == 4
+    for (_, a), (_, b) in zip(one.networks_, two.networks_):
+        for k in a.params:
+            np.testing.assert_allclose(b.params[k], a.params[k], rtol=0, atol=1e-6, err_msg=k)
+    assert [r["best_step"] for r in one.records_] == [r["best_step"] for r in two.records_]
+    assert one.weight_ == pytest.approx(two.weight_)

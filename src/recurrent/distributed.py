@@ -225,3 +225,21 @@ def batch_gradient(client, net, x, y, m, loss):
 
 
 _SKELETONS: dict = {}
+
+
+# ---- the ensemble's networks on the workers ------------------------------------------------------------
+
+
+def _train_one(train, z, pn, limit, val, job, options):
+    _keep_freed_memory()
+    L, p, _, s = job
+    return train(z, pn, limit, val, L, p, s, **options)
+
+
+def train_networks(scheduler, train, z, pn, limit, val, jobs, options):
+    """The ensemble's networks trained on the workers, one task each (the data sent once); the
+    results in the order of ``jobs``."""
+    client = client_for(scheduler)
+    data = client.scatter([z, pn, limit, val], broadcast=True)
+    futures = [client.submit(_train_one, train, *data, job, options, pure=False) for job in jobs]
+    return [f.result() for f in futures]

@@ -15,8 +15,13 @@ from .windows import Panel, gather
 
 
 def train_ensemble(f, z, pn: Panel, limit, val, history: int):
-    """(networks [(lookback, net)], records, validation outputs) for the Forecaster ``f``'s settings."""
-    H, n = f.horizon, pn.length
+    """(networks [(lookback, net)], records, validation outputs) for the Forecaster ``f``'s settings.
+
+    With a scheduler (``f.scheduler``) the networks train on the workers, one task each, the
+    data sent once; every network is trained by the same code from the same seed, so the
+    ensemble is the one the calling process would train.
+    """
+    H = f.horizon
     seeds = np.random.default_rng(f.seed).integers(0, 2**31 - 1, size=(len(f.lookbacks_), f.n_models))
     train_args = dict(
         horizon=H,
@@ -31,29 +36,47 @@ def train_ensemble(f, z, pn: Panel, limit, val, history: int):
         history=history,
         loss=f.loss,
     )
-    progress = Progress(f.progress, len(f.lookbacks_) * f.n_models)
+    jobs = [
+        (L, p, b, int(seeds[a, b])) for a, (L, p) in enumerate(zip(f.lookbacks_, f.patches_)) for b in range(f.n_models)
+    ]
+    options = dict(refit=f.refit, eval_every=f.eval_every, max_steps=f.max_steps, train_args=train_args)
+    progress = Progress(f.progress, len(jobs))
+    if f.scheduler is not None and len(jobs) > 1:
+        from ..distributed import train_networks
+
+        results = train_networks(f.scheduler, one_network, z, pn, limit, val, jobs, options)
+    else:
+        results = (one_network(z, pn, limit, val, L, p, s, bar=progress.bar, **options) for L, p, _, s in jobs)
     networks, records, val_out = [], [], []
-    for a, (L, p) in enumerate(zip(f.lookbacks_, f.patches_)):
-        for b in range(f.n_models):
-            s = int(seeds[a, b])
-            common = dict(lookback=L, bar=progress.bar, **train_args)
-            if val is not None:
-                net, rec = train_network(z, pn, limit=limit, val=val, seed=s, patch=p, **common)
-                xv, _, _, lev = gather(z, pn, val[0], val[1], L, H)
-                val_out.append(lev[:, None] + net.predict(xv, batch_size=1024).astype(np.float64))
-                steps = max(rec["best_step"], f.eval_every)
-            else:
-                rec, steps = {"best_step": None}, max(f.max_steps // 4, 1)
-            if val is None or f.refit == "scratch":
-                net, _ = train_network(z, pn, limit=n, val=None, seed=s, steps=steps, patch=p, **common)
-            elif f.refit:  # continue on every value, a quarter as long again
-                more = max(steps // 4, 1)
-                net, _ = train_network(z, pn, limit=n, val=None, seed=s + 1, steps=more, net=net, **common)
-            networks.append((L, net))
-            records.append(rec)
-            progress.done(L, b, rec)
+    for (L, _, b, _), (net, rec, out) in zip(jobs, results):
+        networks.append((L, net))
+        records.append(rec)
+        if out is not None:
+            val_out.append(out)
+        progress.done(L, b, rec)
     progress.close()
     return networks, records, val_out
+
+
+def one_network(z, pn, limit, val, L, p, s, *, refit, eval_every, max_steps, train_args, bar=None):
+    """One network of the ensemble: trained with early stopping on the validation windows, then on
+    every value (``refit``). Returns (net, record, its validation outputs or None)."""
+    H, n = train_args["horizon"], pn.length
+    common = dict(lookback=L, bar=bar, **train_args)
+    out = None
+    if val is not None:
+        net, rec = train_network(z, pn, limit=limit, val=val, seed=s, patch=p, **common)
+        xv, _, _, lev = gather(z, pn, val[0], val[1], L, H)
+        out = lev[:, None] + net.predict(xv, batch_size=1024).astype(np.float64)
+        steps = max(rec["best_step"], eval_every)
+    else:
+        rec, steps = {"best_step": None}, max(max_steps // 4, 1)
+    if val is None or refit == "scratch":
+        net, _ = train_network(z, pn, limit=n, val=None, seed=s, steps=steps, patch=p, **common)
+    elif refit:  # continue on every value, a quarter as long again
+        more = max(steps // 4, 1)
+        net, _ = train_network(z, pn, limit=n, val=None, seed=s + 1, steps=more, net=net, **common)
+    return net, rec, out
 
 
 def combination(f, z, pn: Panel, shifts, val, val_out):

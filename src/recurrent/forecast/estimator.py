@@ -84,9 +84,10 @@ class Forecaster:
         seed: makes the whole fit reproducible, bitwise.
         progress: a progress bar on stderr on a terminal, a line per network elsewhere.
         scheduler: None (everything in this process), "local:N" (a local Dask cluster of N
-            worker processes), "tcp://host:port" or a ``dask.distributed.Client``: ``predict``
-            then forecasts partitions of the series on the workers (``recurrent.distributed``;
-            the ``dask`` extra). A run-time choice: not saved with the model.
+            worker processes), "tcp://host:port" or a ``dask.distributed.Client``: ``fit`` then
+            trains the networks on the workers (the same ensemble) and ``predict`` forecasts
+            partitions of the series there (``recurrent.distributed``; the ``dask`` extra). A
+            run-time choice: not saved with the model.
 
     Learned attributes end in ``_``: ``season_``, ``lookbacks_`` (each a whole number of
     ``patches_``), ``networks_``, ``weight_``,
