@@ -10,6 +10,20 @@ import recurrent  # noqa: E402
 
 CELLS = {"lstm": recurrent.LSTM, "gru": recurrent.GRU, "rnn": recurrent.RNN}
 
+VARIANTS = [  # the cells' ONNX and Keras variants the tests run: (cell, layer options)
+    ("lstm", dict(peepholes=True)),
+    ("lstm", dict(clip=0.5)),
+    ("lstm", dict(input_forget=True)),
+    ("lstm", dict(activations=["HardSigmoid", ("LeakyRelu", 0.1), "Softsign"])),
+    ("lstm", dict(peepholes=True, clip=0.7, input_forget=True, activations=[("ScaledTanh", 0.9, 1.1), "Tanh", "Elu"])),
+    ("gru", dict(reset_after=False)),
+    ("gru", dict(reset_after=False, clip=0.6, activations=["Sigmoid", "Softplus"])),
+    ("gru", dict(activations=[("Affine", 0.5, 0.1), "Relu"])),
+    ("rnn", dict(activations=["Softsign"])),
+    ("rnn", dict(clip=0.3)),
+    ("rnn", dict(activations=[("ThresholdedRelu", 0.2)])),
+]
+
 try:
     import numba  # noqa: F401
 

@@ -4,24 +4,10 @@ import numpy as np
 import pytest
 
 import recurrent
-from conftest import CELLS, random_state
+from conftest import CELLS, VARIANTS, random_state
 from recurrent import gradcheck
 
-CASES = [
-    ("lstm", dict(peepholes=True)),
-    ("lstm", dict(clip=0.5)),
-    ("lstm", dict(input_forget=True)),
-    ("lstm", dict(activations=["HardSigmoid", ("LeakyRelu", 0.1), "Softsign"])),
-    ("lstm", dict(peepholes=True, clip=0.7, input_forget=True, activations=[("ScaledTanh", 0.9, 1.1), "Tanh", "Elu"])),
-    ("gru", dict(reset_after=False)),
-    ("gru", dict(reset_after=False, clip=0.6, activations=["Sigmoid", "Softplus"])),
-    ("gru", dict(activations=[("Affine", 0.5, 0.1), "Relu"])),
-    ("rnn", dict(activations=["Softsign"])),
-    ("rnn", dict(clip=0.3)),
-    ("rnn", dict(activations=[("ThresholdedRelu", 0.2)])),
-    ("lstm", dict(recurrent_dropout=0.4)),
-    ("gru", dict(recurrent_dropout=0.4)),
-]
+CASES = VARIANTS + [("lstm", dict(recurrent_dropout=0.4)), ("gru", dict(recurrent_dropout=0.4))]
 IDS = [f"{c}-{'-'.join(k)}" for c, k in CASES]
 
 

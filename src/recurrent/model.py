@@ -134,15 +134,10 @@ class Sequential(Module):
 
         if lengths is None and mask is None:
             return None
-        if lengths is not None and mask is not None:
-            raise ValueError("Sequential: pass `lengths` or `mask`, not both")
         shape = np.shape(x)
         if len(shape) != 3:
             raise ValueError(f"Sequential: lengths need x of shape (N, T, D), got {shape}")
-        N, T = shape[:2]
-        if mask is not None:
-            return lengths_.lengths_of_mask("Sequential", mask, N, T)
-        return lengths_.check_lengths("Sequential", lengths, N, T)
+        return lengths_.read_lengths("Sequential", lengths, mask, shape[0], shape[1])
 
     def __call__(self, x, lengths=None, mask=None):
         return self.forward(x, lengths=lengths, mask=mask)[0]

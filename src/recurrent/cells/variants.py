@@ -159,15 +159,9 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, *, opts: Options, peephole=None, 
     return hs[:, 1:], hs[:, T], (cs[:, T] if cs is not None else None), cache
 
 
-def backward(dy, dh_T, dc_T, cache: VariantCache, record=None, dc_steps=None):
-    """BPTT: (dx, dh0, dc0 or None, (dW_ih, dW_hh, db_ih, db_hh)); with peepholes the
-    peephole gradient is the cache's ``peephole_grad`` after the call (see ``backward_all``)."""
-    dx, dh0, dc0, grads, _ = backward_all(dy, dh_T, dc_T, cache, dc_steps)
-    return dx, dh0, dc0, grads
-
-
-def backward_all(dy, dh_T, dc_T, cache: VariantCache, dc_steps=None):
-    """``backward`` and the peephole gradient (3H,) (None without peepholes)."""
+def backward(dy, dh_T, dc_T, cache: VariantCache, dc_steps=None):
+    """BPTT: (dx, dh0, dc0 or None, grads), grads (dW_ih, dW_hh, db_ih, db_hh) and, with peepholes,
+    the peephole gradient (3H,) after them. ``dc_steps`` as the fast LSTM's."""
     opts, x, m, p = cache.opts, cache.x, cache.mask, cache.peephole
     w_ih, w_hh, b_ih, b_hh = cache.weights
     N, T, _ = x.shape
@@ -241,7 +235,7 @@ def backward_all(dy, dh_T, dc_T, cache: VariantCache, dc_steps=None):
         else:
             da = dh * act.derivative(f_act, _clip(opts, a)) * _dclip(opts, a)
             dx[:, t], dh = _through_weights(da, x[:, t], hm, m, cache.weights, grads)
-    return dx, dh, dc, grads, dp
+    return dx, dh, dc, grads + ((dp,) if dp is not None else ())
 
 
 def _through_weights(da, x_t, hm, m, weights, grads):

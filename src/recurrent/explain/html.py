@@ -98,8 +98,13 @@ def _diagram(cell):
     return "".join(parts)
 
 
+def _recurrent_layer(tr):
+    """The traced recurrent layer: the model itself, or a Sequential's first layer."""
+    return tr.model.layers[0] if hasattr(tr.model, "layers") else tr.model
+
+
 def _scalar(tr) -> bool:
-    rnn = tr.model.layers[0] if hasattr(tr.model, "layers") else tr.model
+    rnn = _recurrent_layer(tr)
     return (
         rnn.input_size == 1
         and rnn.hidden_size == 1
@@ -117,7 +122,7 @@ def page_data(tr, lr: float = 0.01) -> dict:
     trace's own numbers (the Python library's)."""
     from ..classic import to_notation
 
-    rnn = tr.model.layers[0] if hasattr(tr.model, "layers") else tr.model
+    rnn = _recurrent_layer(tr)
     x = np.asarray(tr.main.values["x"], dtype=np.float64)
     data = {
         "cell": tr.cell,
@@ -152,7 +157,7 @@ def page_data(tr, lr: float = 0.01) -> dict:
 
 def to_html(tr, lr: float = 0.01, title: str | None = None) -> str:
     """The page for a trace (``recurrent.trace``); ``lr`` is the SGD step's learning rate."""
-    rnn = tr.model.layers[0] if hasattr(tr.model, "layers") else tr.model
+    rnn = _recurrent_layer(tr)
     if rnn.hidden_size > MAX_HIDDEN:
         raise ValueError(
             f"to_html: the model has {rnn.hidden_size} hidden units, more than a page shows ({MAX_HIDDEN}); "

@@ -1,4 +1,4 @@
-"""ONNX export and import: standard LSTM/GRU/RNN nodes, checked by onnxruntime in the tests.
+"""ONNX export and import (the import in onnx_import.py), checked by onnxruntime in the tests.
 
     to_onnx(model, "model.onnx")      # x (N, T, D) float32 in; y first out, then h_n (and c_n)
     model = from_onnx("model.onnx")
@@ -23,17 +23,10 @@ import numpy as np
 from ..layers import LastStep, Linear, Patches
 from ..model import Sequential
 from ._layout import TO_ONNX, cell_of, permute_blocks
+from .onnx_import import USES_ALPHA, USES_BETA, _import_onnx, from_onnx, layer_from_node, run_like_onnx  # noqa: F401
 
 OP = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}
 IR_FOR_OPSET = {14: 8, 22: 10}
-
-
-def _import_onnx():
-    try:
-        import onnx
-    except ImportError:
-        raise ImportError("ONNX export/import needs onnx: pip install 'recurrent[onnx]'") from None
-    return onnx
 
 
 def to_onnx(
@@ -190,7 +183,6 @@ def to_onnx(
 def _variant_attrs(layer) -> dict:
     """The node attributes for the layer's direction and variant options."""
     from ..activations import activation
-    from .onnx_import import USES_ALPHA, USES_BETA
 
     dirs = layer.num_directions
     attrs = {"direction": "bidirectional" if dirs == 2 else ("reverse" if layer.reverse else "forward")}
@@ -240,8 +232,3 @@ def _initial_state(nodes, const, name, start, dirs, with_c):
         nodes.append(helper.make_node("Slice", [src, starts, ends, axes], [f"{name}_{src}"]))
         out.append(f"{name}_{src}")
     return out
-
-
-# ---- import: recurrent.interop.onnx_import --------------------------------------------------
-
-from .onnx_import import from_onnx, layer_from_node, run_like_onnx  # noqa: E402,F401

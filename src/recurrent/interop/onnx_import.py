@@ -22,6 +22,7 @@ import os
 
 import numpy as np
 
+from ..activations import ONNX_ACTIVATIONS
 from ..layers import LastStep, Linear
 from ..model import Sequential
 from ._layout import CLASS_OF, GATES, TO_ONNX, inverse, permute_blocks
@@ -38,8 +39,9 @@ ATTRS = {
     "layout",
 }
 DEFAULT_ACTS = {"LSTM": ["Sigmoid", "Tanh", "Tanh"], "GRU": ["Sigmoid", "Tanh"], "RNN": ["Tanh"]}
-USES_ALPHA = {"affine", "leakyrelu", "thresholdedrelu", "scaledtanh", "hardsigmoid", "elu"}
-USES_BETA = {"affine", "scaledtanh", "hardsigmoid"}
+# the activations that take alpha (beta): those ONNX gives a default alpha (beta)
+USES_ALPHA = {k for k, (_, _, alpha, _) in ONNX_ACTIVATIONS.items() if alpha is not None}
+USES_BETA = {k for k, (_, _, _, beta) in ONNX_ACTIVATIONS.items() if beta is not None}
 
 
 def _import_onnx():

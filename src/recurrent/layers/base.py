@@ -85,7 +85,7 @@ class Recurrent(Module):
         self.dtype = chk.float_dtype(name, dtype)
         self.seed = seed
         self.dropout = chk.probability(name, "dropout", dropout)
-        self.recurrent_dropout = options.recurrent_dropout(name, recurrent_dropout)
+        self.recurrent_dropout = chk.probability(name, "recurrent_dropout", recurrent_dropout)
         given = dict(peepholes=peepholes, input_forget=input_forget, reset_after=reset_after, forget_bias=forget_bias)
         given.update(activations=activations, clip=clip)
         self.options = options.read(name, self.cell_name, getattr(self, "nonlinearity", None), given)
@@ -228,8 +228,7 @@ class Recurrent(Module):
         if isinstance(cache, variants.VariantCache):
             if record is not None:
                 raise ValueError(f"{type(self).__name__}.backward: per-step records are kept for PyTorch's cells only")
-            dx, dh0, dc0, grads, dp = variants.backward_all(dy, dh_T, dc_T, cache, dc_steps)
-            return dx, dh0, dc0, grads + ((dp,) if dp is not None else ())
+            return variants.backward(dy, dh_T, dc_T, cache, dc_steps)
         if dc_steps is not None:
             return self.cell_module.backward(dy, dh_T, dc_T, cache, record, dc_steps=dc_steps)
         return self.cell_module.backward(dy, dh_T, dc_T, cache, record)
@@ -314,8 +313,7 @@ class Recurrent(Module):
             if layer < len(drop):
                 inp = inp * drop[layer]  # dropout between layers
             caches.append(layer_caches)
-        cache = {"module": name, "shape": x.shape, "layers": caches, "plan": p, "masks": drop}
-        cache["recurrent_masks"] = rdrop
+        cache = {"module": name, "shape": x.shape, "layers": caches, "plan": p, "masks": drop, "recurrent_masks": rdrop}
         return inp, self.pack_state(h_T, c_T), cache
 
     def _recurrent_masks(self, given, N) -> list:
@@ -334,11 +332,12 @@ class Recurrent(Module):
             return given
         if not (self.training and self.recurrent_dropout > 0):
             return []
-        keep = 1.0 - self.recurrent_dropout
-        return [
-            [((self.rng.random((N, H)) < keep) / keep).astype(self.dtype) for _ in range(dirs)]
-            for _ in range(self.num_layers)
-        ]
+        return [[self._drop_mask((N, H), self.recurrent_dropout) for _ in range(dirs)] for _ in range(self.num_layers)]
+
+    def _drop_mask(self, shape, p) -> np.ndarray:
+        """An inverted-dropout mask from the layer's generator: 0 with probability p, else 1/(1 - p)."""
+        keep = 1.0 - p
+        return ((self.rng.random(shape) < keep) / keep).astype(self.dtype)
 
     def _dropout_masks(self, masks, N, T) -> list:
         """The masks between layers (each (N, T, dirs*H), already scaled), drawn or given."""
@@ -356,21 +355,12 @@ class Recurrent(Module):
             return masks
         if not (self.training and self.dropout > 0):
             return []
-        keep = 1.0 - self.dropout
-        return [((self.rng.random(shape) < keep) / keep).astype(self.dtype) for _ in range(self.num_layers - 1)]
+        return [self._drop_mask(shape, self.dropout) for _ in range(self.num_layers - 1)]
 
     def _lengths_plan(self, lengths, mask, N, T):
         """The plan for a batch of different lengths, or None where every sequence is whole."""
-        name = type(self).__name__
-        if lengths is not None and mask is not None:
-            raise ValueError(f"{name}: pass `lengths` or `mask`, not both")
-        if mask is not None:
-            lengths = lengths_.lengths_of_mask(name, mask, N, T)
-        elif lengths is not None:
-            lengths = lengths_.check_lengths(name, lengths, N, T)
-        else:
-            return None
-        if np.all(lengths == T):
+        lengths = lengths_.read_lengths(type(self).__name__, lengths, mask, N, T)
+        if lengths is None or np.all(lengths == T):
             return None
         G, H, D = self.num_gates, self.hidden_size, self.input_size
         return lengths_.plan(lengths, step_flops=6 * G * H * (D + H))  # forward, dh, dW and dx products

@@ -77,6 +77,16 @@ def lengths_of_mask(owner: str, mask, N: int, T: int) -> np.ndarray:
     return check_lengths(owner, lengths, N, T)
 
 
+def read_lengths(owner: str, lengths, mask, N: int, T: int) -> np.ndarray | None:
+    """The lengths that ``lengths`` (N,) or a right-padded ``mask`` (N, T) give, checked, or None
+    when neither is given (every step real); giving both is an error."""
+    if lengths is not None and mask is not None:
+        raise ValueError(f"{owner}: pass `lengths` or `mask`, not both")
+    if mask is not None:
+        return lengths_of_mask(owner, mask, N, T)
+    return None if lengths is None else check_lengths(owner, lengths, N, T)
+
+
 CALL_COST = 64
 """A cell call's fixed cost (Python, buffers, the products' set-up) counted in the row-steps
 a layer of ``step_flops`` = 2 million floating-point operations per row-step computes in the

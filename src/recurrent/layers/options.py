@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numbers
 
-from .. import _checks as chk
 from .. import activations as act
 from ..cells.variants import DEFAULTS, Options
 
@@ -65,10 +64,6 @@ def forget_bias(owner: str, value):
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: `forget_bias` must be a number or None, got {value!r}")
     return float(value)
-
-
-def recurrent_dropout(owner: str, value) -> float:
-    return chk.probability(owner, "recurrent_dropout", value)
 
 
 def saved(opts: Options) -> dict:
