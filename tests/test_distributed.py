@@ -119,36 +119,16 @@ def test_a_backtest_forecasts_each_window_on_the_workers_and_scores_the_same(cli
 def test_a_worker_killed_mid_forecast_loses_nothing(fitted, monkeypatch):
     """One of two workers dies while the partitions are being forecast: Dask reruns its tasks on the
     other (the fitted model was sent to both), and the answer equals the undisturbed one."""
-    import os
-    import signal
-    import threading
-    import time
-
-    from distributed import Client, LocalCluster
-
     from recurrent import distributed
 
     monkeypatch.setattr(distributed, "PART_SERIES", 1000)
     Y = _series(n=16000, length=60, seed=4)
     want = fitted.predict(Y)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
-        c = Client(cluster)
+    cluster, c = _own_cluster()
     try:
         fitted.scheduler = c
-        fitted.predict(Y[:50] if isinstance(Y, list) else dict(list(Y.items())[:50]))  # warm both workers
-        victim = sorted(c.scheduler_info()["workers"])[0]
-        pid = c.run(os.getpid)[victim]
-        result = {}
-        runner = threading.Thread(target=lambda: result.update(out=fitted.predict(Y)))
-        runner.start()
-        time.sleep(0.5)
-        assert runner.is_alive(), "the forecast ended before a worker could be killed"
-        os.kill(pid, signal.SIGKILL)
-        runner.join(timeout=300)
-        got = result["out"]
-        assert victim not in c.scheduler_info()["workers"]  # it died (the nanny starts a new one)
+        fitted.predict(dict(list(Y.items())[:50]))  # warm both workers
+        got = _kill_one_worker_while(c, lambda: fitted.predict(Y))
     finally:
         fitted.scheduler = None
         c.close()
@@ -190,3 +170,109 @@ def test_fit_trains_the_ensembles_networks_on_the_workers_to_the_same_weights(cl
             np.testing.assert_allclose(b.params[k], a.params[k], rtol=0, atol=1e-6, err_msg=k)
     assert [r["best_step"] for r in one.records_] == [r["best_step"] for r in two.records_]
     assert one.weight_ == pytest.approx(two.weight_)
+
+
+def _kill_one_worker_while(c, work):
+    """Run ``work()`` in a thread, SIGKILL one of the two workers half a second in, and return what
+    ``work`` returned (with the name of the worker that died)."""
+    import os
+    import signal
+    import threading
+    import time
+
+    victim = sorted(c.scheduler_info()["workers"])[0]
+    pid = c.run(os.getpid)[victim]
+    result = {}
+    runner = threading.Thread(target=lambda: result.update(out=work()))
+    runner.start()
+    time.sleep(0.5)
+    assert runner.is_alive(), "the work ended before a worker could be killed"
+    os.kill(pid, signal.SIGKILL)
+    runner.join(timeout=300)
+    assert victim not in c.scheduler_info()["workers"]  # it died (the nanny starts a new one)
+    return result["out"]
+
+
+def _own_cluster():
+    from distributed import Client, LocalCluster
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        return cluster, Client(cluster)
+
+
+def test_a_worker_killed_during_a_fit_gives_the_undisturbed_weights():
+    """The ensemble's networks train one task each; one of the two workers dies mid-fit, Dask reruns
+    its tasks on the other from the same seed and data, and the fitted weights equal an undisturbed fit's."""
+    Y = _series(n=24, length=60, seed=7)
+    kw = dict(horizon=6, max_steps=400, n_models=2, seed=0, progress=False)
+    want = recurrent.Forecaster(**kw).fit(Y)
+    cluster, c = _own_cluster()
+    try:
+        c.run(lambda: 1)  # both workers up
+        got = _kill_one_worker_while(c, lambda: recurrent.Forecaster(**kw, scheduler=c).fit(Y))
+    finally:
+        c.close()
+        cluster.close()
+    got.scheduler = None  # its cluster is closed
+    assert len(got.networks_) == len(want.networks_) == 4
+    for (_, a), (_, b) in zip(want.networks_, got.networks_):
+        for k in a.params:
+            np.testing.assert_allclose(b.params[k], a.params[k], rtol=0, atol=1e-6, err_msg=k)
+    np.testing.assert_allclose(np.stack(list(got.predict().values())), np.stack(list(want.predict().values())))
+
+
+def test_many_files_are_read_and_forecast_on_the_workers(client, tmp_path):
+    """A pattern's files read on the workers equal those read here; predict_files forecasts and writes
+    each part on a worker, and its folder equals the one written in this process to float32 rounding."""
+    from recurrent.forecast import parts
+    from test_parts import read_rows, write_files
+
+    paths, Y = write_files(tmp_path / "in", n_files=4, per_file=5)
+    here = parts.read_files(paths, {"id_column": "unique_id"})
+    there = parts.read_files(paths, {"id_column": "unique_id"}, scheduler=client)
+    assert list(there[0]) == list(here[0]) and there[1:] == here[1:]
+    for k in here[0]:
+        np.testing.assert_array_equal(there[0][k], here[0][k])
+    f = recurrent.Forecaster(horizon=6, season=12, max_steps=60, n_models=1, seed=0, progress=False).fit(here[0])
+    a = parts.predict_files(f, paths, tmp_path / "a", level=[80], id_column="unique_id")
+    f.scheduler = client
+    try:
+        b = parts.predict_files(f, paths, tmp_path / "b", level=[80], id_column="unique_id")
+    finally:
+        f.scheduler = None
+    assert [p["series"] for p in b["parts"]] == [5, 5, 5, 5] and b["rows"] == a["rows"] == 120
+    for pa, pb in zip(a["parts"], b["parts"]):
+        ra, rb = read_rows(tmp_path / "a" / pa["file"]), read_rows(tmp_path / "b" / pb["file"])
+        assert [r[:2] for r in ra] == [r[:2] for r in rb]
+        np.testing.assert_allclose(
+            np.array([r[2:] for r in rb[1:]], float), np.array([r[2:] for r in ra[1:]], float), rtol=1e-6
+        )
+
+
+def test_a_worker_killed_while_parts_are_written_leaves_the_folder_whole(fitted, tmp_path):
+    """Parts written on two workers, one killed midway: its tasks rerun, each part is written whole
+    (atomically) and the manifest lists every one with the bytes it holds."""
+    import hashlib
+
+    from recurrent.forecast import parts
+    from test_parts import write_files
+
+    paths, _ = write_files(tmp_path / "in", n_files=12, per_file=300, length=60)
+    want = parts.predict_files(fitted, paths, tmp_path / "want", id_column="unique_id")
+    cluster, c = _own_cluster()
+    try:
+        c.run(lambda: 1)
+        fitted.scheduler = c
+        got = _kill_one_worker_while(
+            c, lambda: parts.predict_files(fitted, paths, tmp_path / "got", id_column="unique_id")
+        )
+    finally:
+        fitted.scheduler = None
+        c.close()
+        cluster.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["got", "in", "want"]  # no partial folder left
+    assert [p["series"] for p in got["parts"]] == [p["series"] for p in want["parts"]]
+    for p in got["parts"]:
+        assert hashlib.sha256((tmp_path / "got" / p["file"]).read_bytes()).hexdigest() == p["sha256"]

@@ -187,6 +187,21 @@ def forecast_batch(client, f, batch, horizon, where, warn=True, levels=(), quant
     return out, methods
 
 
+def _run_part(fn, shared, call):
+    _keep_freed_memory()
+    return fn(*call) if shared is None else fn(shared, *call)
+
+
+def map_parts(scheduler, fn, calls, shared=None):
+    """``fn(*call)`` for each call, one task each on the scheduler's workers, the results in the
+    order of ``calls``; with ``shared``, ``fn(shared, *call)``, ``shared`` sent to every worker once.
+    A task whose worker is lost is run again on another (Dask's own rescheduling)."""
+    client = client_for(scheduler)
+    remote = None if shared is None else client.scatter(shared, broadcast=True)
+    futures = [client.submit(_run_part, fn, remote, tuple(call), pure=False) for call in calls]
+    return [f.result() for f in futures]
+
+
 # ---- data-parallel training ------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ def cmd_backtest(args) -> int:
     import time
 
     _check_output_path(args.output, "-o")
-    Y, dates, label, known_season, many = load_series(args)
+    Y, dates, label, known_season, many, _ = load_series(args)
     season = args.season if args.season is not None else known_season
     horizon = args.horizon or 12
     forecaster = make_forecaster(args, horizon, season)

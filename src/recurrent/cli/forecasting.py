@@ -15,8 +15,40 @@ from ._options import add_csv_options, add_level_option, add_model_options, add_
 # ---- forecast and predict ------------------------------------------------------------------------
 
 
+def read_options(args) -> dict:
+    """How to read the CSV files: ``tables.load_series``'s keywords from the options."""
+    return dict(
+        dataset=args.dataset,
+        id_column=args.id_column,
+        columns=args.columns,
+        wide=args.wide,
+        date_column=args.date_column,
+        column=args.column,
+        header=args.header,
+        delimiter=args.delimiter,
+        fill=args.fill,
+        decimal=args.decimal,
+        thousands=args.thousands,
+    )
+
+
+def csv_paths(args) -> list:
+    """The files the CSV argument names: one file, or every file a pattern matches."""
+    from ..forecast import parts
+
+    if not parts.is_pattern(args.csv):
+        return [args.csv]
+    try:
+        return parts.expand(args.csv)
+    except ValueError as e:
+        raise UsageError(f"recurrent: {e}") from None
+
+
 def load_series(args):
-    """(dict id -> values, dict id -> date labels or None, label, known season, many?)."""
+    """(dict id -> values, dict id -> date labels or None, label, known season, many?, [(file, ids)]).
+
+    A pattern ("data/*.csv") reads every file it matches (on the workers with --scheduler)."""
+    from ..forecast import parts
     from ..forecast.tables import load_series
 
     if args.csv is None:
@@ -34,21 +66,25 @@ def load_series(args):
         raise UsageError(f"recurrent: {args.csv} is a folder, expected a CSV file")
     elif (args.decimal or args.thousands) and not (args.id_column or args.columns or args.wide):
         raise UsageError("recurrent: --decimal and --thousands apply to --id-column and --columns files")
-    got = load_series(
-        args.csv,
-        dataset=args.dataset,
-        id_column=args.id_column,
-        columns=args.columns,
-        wide=args.wide,
-        date_column=args.date_column,
-        column=args.column,
-        header=args.header,
-        delimiter=args.delimiter,
-        fill=args.fill,
-        decimal=args.decimal,
-        thousands=args.thousands,
-    )
-    return got.series, got.dates, got.label, got.season, got.many
+    if args.csv is not None and parts.is_pattern(args.csv):
+        paths = csv_paths(args)
+        Y, dates, season, groups = parts.read_files(paths, read_options(args), scheduler_of(args))
+        return Y, dates, f"{len(paths)} files matching {args.csv}", season, True, groups
+    got = load_series(args.csv, **read_options(args))
+    return got.series, got.dates, got.label, got.season, got.many, [(args.csv, list(got.series))]
+
+
+def check_output(path) -> None:
+    """-o before any work: a file name whose folder exists, or a folder (ending with /) for one file per part."""
+    from ..forecast import parts
+
+    if not parts.is_folder_target(path):
+        _check_output_path(path, "-o")
+        return
+    try:
+        parts.check_folder(path)
+    except ValueError as e:
+        raise UsageError(f"recurrent: -o {e}") from None
 
 
 def _forecast_listing(fc, labels, title=None, limit=10, bands=None):
@@ -118,13 +154,14 @@ def cmd_forecast(args) -> int:
 
     from ..forecast.files import next_labels
 
-    for path, what in ((args.save, "--save"), (args.plot, "--plot"), (args.output, "-o")):
+    for path, what in ((args.save, "--save"), (args.plot, "--plot")):
         _check_output_path(path, what)
+    check_output(args.output)
     if args.plot:
         if Path(args.plot).suffix.lower() not in (".png", ".pdf", ".svg"):
             raise UsageError(f"recurrent: --plot {args.plot}: expected a .png, .pdf or .svg file name")
         _require_matplotlib()  # fail before training, not after
-    Y, dates, label, known_season, many = load_series(args)
+    Y, dates, label, known_season, many, groups = load_series(args)
     season = args.season if args.season is not None else known_season
     horizon = args.horizon or args.holdout or 12
     longest = max(len(v) for v in Y.values())
@@ -204,7 +241,7 @@ def cmd_forecast(args) -> int:
         labels = {u: next_labels(dates.get(u), horizon) for u in fc}
     result.update(forecasts_json(fc, labels, many, bands))
     if args.output:
-        write_forecasts(args.output, fc, labels, actual, bands)
+        _write_output(args.output, groups, fc, labels, actual, bands, horizon, args.level)
     if args.plot:
         _plot(args, forecaster, Y, fc, bands, dates, labels, label)
     if args.json:
@@ -212,6 +249,16 @@ def cmd_forecast(args) -> int:
         return 0
     print("\n".join(_forecast_text(args, result, fc, actual, labels, many, label, bands)))
     return 0
+
+
+def _write_output(path, groups, fc, labels, actual, bands, horizon, levels):
+    """-o: one long CSV file, or a folder of one file per input file with a manifest."""
+    from ..forecast import parts
+
+    if parts.is_folder_target(path):
+        parts.write_parts(path, groups, fc, labels, actual, bands, horizon, levels or ())
+    else:
+        write_forecasts(path, fc, labels, actual, bands)
 
 
 def _plot(args, forecaster, Y, fc, bands, dates, labels, label):
@@ -314,8 +361,13 @@ def cmd_predict(args) -> int:
             f"recurrent: {args.model} holds no interval calibration (saved before intervals existed, "
             "or its series were too short to hold out from); refit it to use --level"
         )
+    check_output(args.output)
+    from ..forecast import parts
+
+    if args.csv and parts.is_folder_target(args.output):
+        return _predict_parts(args, model, horizon)
     if args.csv:
-        Y, dates, label, _, many = load_series(args)
+        Y, dates, label, _, many, groups = load_series(args)
         fc = model.predict(Y, horizon=horizon)
     else:
         if args.column or args.id_column or args.columns:
@@ -324,16 +376,40 @@ def cmd_predict(args) -> int:
         Y = dict(zip(b.ids, b.values))
         fc = model.predict(Y, horizon=horizon)
         dates, label, many = {}, f"{args.model} (after the series it was fitted on, stored in the file)", len(Y) > 1
+        groups = [(args.model, list(Y))]
         if not args.json:
             print(f"{label}", file=sys.stderr)
     labels = {u: next_labels(dates.get(u), horizon) for u in fc}
     bands = _bands(model, Y, horizon, args.level)
     if args.output:
-        write_forecasts(args.output, fc, labels, bands=bands)
+        _write_output(args.output, groups, fc, labels, None, bands, horizon, args.level)
     if args.json:
         print(json.dumps(forecasts_json(fc, labels, many, bands)))
     else:
         print("\n".join(_forecast_listing(fc, labels, title=label, bands=bands)))
+    return 0
+
+
+def _predict_parts(args, model, horizon) -> int:
+    """predict FILES -o FOLDER/: each file read, forecast and written on its own (on a worker with
+    --scheduler); this process sees file names and the manifest only."""
+    from ..forecast import parts
+
+    paths = csv_paths(args)
+    manifest = parts.predict_files(
+        model, paths, args.output, horizon=horizon, level=args.level, model=str(args.model), **read_options(args)
+    )
+    if args.json:
+        print(json.dumps(manifest))
+        return 0
+    for part in manifest["parts"]:
+        for w in part.get("warnings", []):
+            print(f"recurrent: note: {Path(part['source']).name}: {w}", file=sys.stderr)
+    print(
+        f"{manifest['series']} series from {len(paths)} file{'s' if len(paths) > 1 else ''}: "
+        f"{manifest['rows']} forecast rows in {len(manifest['parts'])} part files under {args.output} "
+        f"(listed in {parts.MANIFEST})"
+    )
     return 0
 
 
@@ -357,7 +433,11 @@ def add_parsers(sub) -> None:
     p.add_argument("--save", metavar="MODEL", help="save the forecaster fitted on every value (safetensors)")
     p.add_argument("--plot", metavar="PNG", help="draw history, holdout and forecast of the first series")
     p.add_argument(
-        "-o", "--output", metavar="CSV", help="write the forecasts in long format (unique_id, ds, forecast[, actual])"
+        "-o",
+        "--output",
+        metavar="CSV",
+        help="write the forecasts in long format (unique_id, ds, forecast[, actual]) to a file, or to a folder "
+        "(a name ending with /): one file per input file and manifest.json, the folder written whole or not at all",
     )
     add_report_flags(p)
     p.set_defaults(func=cmd_forecast)
@@ -374,6 +454,12 @@ def add_parsers(sub) -> None:
     p.add_argument("--horizon", type=_positive_int, help="steps to forecast (default: the model's)")
     add_scheduler_option(p)
     add_level_option(p)
-    p.add_argument("-o", "--output", metavar="CSV", help="write the forecasts in long format")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="CSV",
+        help="write the forecasts in long format to a file, or to a folder (a name ending with /): one file per "
+        "input file, each read, forecast and written on its own (on a worker with --scheduler), and manifest.json",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.set_defaults(func=cmd_predict)
