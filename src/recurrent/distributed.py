@@ -97,8 +97,9 @@ def close_all() -> None:
 
 def partitions(n: int, parts: int) -> list:
     """``parts`` contiguous ranges covering 0..n, as equal as they come (empty ones dropped)."""
-    bounds = [round(k * n / parts) for k in range(parts + 1)]
-    return [range(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+    from .forecast.training import share_ranges
+
+    return [range(r.start, r.stop) for r in share_ranges(n, parts)]
 
 
 def sub_batch(batch, rows):
@@ -205,38 +206,32 @@ def map_parts(scheduler, fn, calls, shared=None):
 # ---- data-parallel training ------------------------------------------------------------------
 
 
-def _part_gradient(net, params, x, y, m, loss):
-    """On a worker: the gradient of one share of a batch for the given weights, as a mean over the
-    share's valid targets (the caller weights it by its count)."""
-    from .forecast.training import batch_gradient
+def _share_gradient(net, params, x, y, m, loss):
+    """On a worker: one share's (mean loss, gradients, valid targets) for the given weights."""
+    from .forecast.training import share_gradient
 
     _keep_freed_memory()
     net.load_state_dict(params)
-    value, grads = batch_gradient(net, x, y, m, loss)
-    return value, grads, float(m.sum())
+    return share_gradient(net, x, y, m, loss)
 
 
-def batch_gradient(client, net, x, y, m, loss):
-    """One batch's (loss, gradients) computed data-parallel: each worker takes a share of the windows
-    for the current weights; the shares' gradients, weighted by their valid targets, are summed in
-    the shares' order (a fixed order: the same sum every run). Equal to the one-process gradient to
-    rounding, since the loss is a mean over the batch's valid targets."""
+def batch_gradient(client, net, x, y, m, loss, shares=None):
+    """One batch's (loss, gradients) computed data-parallel: the windows cut into ``shares``
+    contiguous shares (default: one per worker), each share's gradient a task on a worker for the
+    current weights, and the results summed by ``training.sum_shares`` in the shares' order, as
+    ``training.batch_gradient(..., shares=S)`` sums them in one process: the same numbers."""
+    from .forecast.training import share_ranges, sum_shares
+
     key = (id(net), tuple((k, v.shape, v.dtype.str) for k, v in net.params.items()))
     if _SKELETONS.get("key") != key:  # the network's structure, sent to every worker once per fit
         _SKELETONS.update(key=key, remote=client.scatter(net, broadcast=True))
-    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-    shares = partitions(len(x), n_workers)
+    shares = shares or max(1, len(client.scheduler_info().get("workers", {})))
     params = {k: np.array(v) for k, v in net.params.items()}
     futures = [
-        client.submit(_part_gradient, _SKELETONS["remote"], params, x[r.start : r.stop], y[r.start : r.stop],
-                      m[r.start : r.stop], loss, pure=False)
-        for r in shares
-    ]  # fmt: skip
-    results = [f.result() for f in futures]
-    total = sum(c for _, _, c in results) or 1.0
-    value = sum(v * c for v, _, c in results) / total
-    grads = {k: sum(g[k] * (c / total) for _, g, c in results) for k in net.params}
-    return float(value), grads
+        client.submit(_share_gradient, _SKELETONS["remote"], params, x[r], y[r], m[r], loss, pure=False)
+        for r in share_ranges(len(x), shares)
+    ]
+    return sum_shares([f.result() for f in futures])
 
 
 _SKELETONS: dict = {}

@@ -94,6 +94,7 @@ def train_network(
     loss="smape",
     patch=1,
     client=None,
+    shares=None,
 ):
     """Train one network; returns ``(net, record)``.
 
@@ -103,7 +104,9 @@ def train_network(
     from ``net`` when given (continuing its training) or from a fresh network.
     ``record`` holds the validation curve and the best step. ``client`` (a Dask client):
     each step's gradient is computed data-parallel, the batch's windows shared out over the
-    workers (``recurrent.distributed.batch_gradient``); the same steps, to rounding.
+    workers (``recurrent.distributed.batch_gradient``). ``shares``: see ``batch_gradient``; a
+    data-parallel run and one in this process with the same ``shares`` take the same steps bit for
+    bit, and one without shares the same steps to rounding (which a long run amplifies).
     """
     rng = np.random.default_rng(seed)
     if net is None:
@@ -120,7 +123,7 @@ def train_network(
     for step in range(1, total + 1):
         i, e = sampler.draw(batch_size)
         x, y, m, _ = gather(z, panel, i, e, lookback, horizon, limit)
-        value, grads = batch_gradient(net, x, y, m, loss, client)
+        value, grads = batch_gradient(net, x, y, m, loss, client, shares)
         clip_grad_norm(grads, 1.0)
         opt.step(net.params, grads)
         run.append(value)
@@ -147,16 +150,46 @@ def train_network(
     return net, record
 
 
-def batch_gradient(net, x, y, m, loss, client=None):
-    """(loss value, gradients) of one batch of windows: here, or shared out over a Dask client's workers."""
+def batch_gradient(net, x, y, m, loss, client=None, shares=None):
+    """(loss value, gradients) of one batch of windows: here, or shared out over a Dask client's workers.
+
+    ``shares=S`` cuts the batch into S contiguous shares, takes each share's gradient on its own
+    and sums them weighted by their valid targets, in the shares' order (``sum_shares``). With a
+    client each share is a task on a worker (S defaults to the number of workers); the same S
+    here gives the same numbers bit for bit, however many workers there are.
+    """
     if client is not None:
         from ..distributed import batch_gradient as spread
 
-        return spread(client, net, x, y, m, loss)
+        return spread(client, net, x, y, m, loss, shares)
+    if shares is not None and shares > 1:
+        return sum_shares([share_gradient(net, x[r], y[r], m[r], loss) for r in share_ranges(len(x), shares)])
     out, cache = net.forward(x)
     value, dout = LOSSES[loss](out, y, m)
     _, grads = net.backward(dout, cache)
     return value, grads
+
+
+def share_ranges(n: int, shares: int) -> list:
+    """``shares`` contiguous slices covering 0..n, as equal as they come (empty ones dropped)."""
+    bounds = [round(k * n / shares) for k in range(shares + 1)]
+    return [slice(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+def share_gradient(net, x, y, m, loss):
+    """One share's (mean loss, gradients, valid targets): its gradient is a mean over its own targets."""
+    value, grads = batch_gradient(net, x, y, m, loss)
+    return value, grads, float(m.sum())
+
+
+def sum_shares(results):
+    """The batch's (loss, gradients) from its shares' (loss, gradients, count), weighted by count and
+    summed in the shares' order (a fixed order: the same sum every run, wherever they were computed).
+    Equal to the whole batch's gradient up to rounding, since the loss is a mean over valid targets."""
+    total = sum(c for _, _, c in results) or 1.0
+    value = sum(v * c for v, _, c in results) / total
+    grads = {k: sum(g[k] * (c / total) for _, g, c in results) for k in results[0][1]}
+    return float(value), grads
 
 
 class Progress:
