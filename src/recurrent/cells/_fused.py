@@ -240,6 +240,82 @@ def lstm_backward_small(G, C, TC, dy, dh_next, dc, da, DA, w_hh_T):
         _matmul(w_hh_T, da, dh_next)
 
 
+@njit(**_OPTS)
+def lstm_forward_tiny(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+    """A tiny layer's whole forward (``step_inputs``' narrow layout built here, then
+    ``lstm_forward_small``): returns Z, G, C, TC as ``lstm.forward`` lays them out. At the
+    classic examples' scale the NumPy calls that build the operands cost more than the steps."""
+    N, T, D = x.shape
+    H4, H = w_hh.shape
+    K = D + H + 1
+    dt = x.dtype
+    W = np.empty((H4, K), dt)  # [W_ih | W_hh | b]
+    for q in range(H4):
+        for d in range(D):
+            W[q, d] = w_ih[q, d]
+        for j in range(H):
+            W[q, D + j] = w_hh[q, j]
+        W[q, K - 1] = b_ih[q] + b_hh[q]
+    Z = np.empty((K, T + 1, N), dt)  # column block t: [x_t; h_{t-1}; 1]
+    for d in range(D):
+        for t in range(T):
+            for n in range(N):
+                Z[d, t, n] = x[n, t, d]
+        for n in range(N):
+            Z[d, T, n] = 0.0
+    for j in range(H):
+        for n in range(N):
+            Z[D + j, 0, n] = h0[n, j]
+    for t in range(T + 1):
+        for n in range(N):
+            Z[K - 1, t, n] = 1.0
+    G = np.empty((T, H4, N), dt)
+    C = np.empty((T + 1, H, N), dt)
+    TC = np.empty((T, H, N), dt)
+    for j in range(H):
+        for n in range(N):
+            C[0, j, n] = c0[n, j]
+    zc = np.empty((K, N), dt)
+    for r in range(K):
+        for n in range(N):
+            zc[r, n] = Z[r, 0, n]
+    lstm_forward_small(W, G, C, TC, Z, np.empty((0, 0, 0), dt), b_ih, zc, D)
+    return Z, G, C, TC
+
+
+@njit(**_OPTS)
+def lstm_backward_tiny(G, C, TC, Z, dy, dh_T, dc_T, w_ih, w_hh):
+    """A tiny layer's whole BPTT (``lstm_backward_small``, then the weight products written out):
+    returns dx (N, T, D), dh0, dc0 (N, H), dW_ih, dW_hh and db, as ``lstm.backward`` computes them."""
+    T, H4, N = G.shape
+    H = H4 // 4
+    D = w_ih.shape[1]
+    dt = G.dtype
+    dh_next = np.empty((H, N), dt)
+    dc = np.empty((H, N), dt)
+    for j in range(H):
+        for n in range(N):
+            dh_next[j, n] = dh_T[n, j]
+            dc[j, n] = dc_T[n, j]
+    w_hh_T = np.empty((H, H4), dt)
+    transpose(w_hh, w_hh_T)
+    DA = np.empty((H4, T, N), dt)
+    lstm_backward_small(G, C, TC, dy, dh_next, dc, np.empty((H4, N), dt), DA, w_hh_T)
+    dw_ih, dw_hh, db = np.zeros((H4, D), dt), np.zeros((H4, H), dt), np.zeros(H4, dt)
+    dx = np.zeros((N, T, D), dt)
+    for q in range(H4):
+        for t in range(T):
+            for n in range(N):
+                a = DA[q, t, n]
+                db[q] += a
+                for d in range(D):
+                    dw_ih[q, d] += a * Z[d, t, n]
+                    dx[n, t, d] += w_ih[q, d] * a
+                for j in range(H):
+                    dw_hh[q, j] += a * Z[D + j, t, n]
+    return dx, dh_next.T.copy(), dc.T.copy(), dw_ih, dw_hh, db
+
+
 # ---------------------------------------------------------------------------------------- GRU
 
 

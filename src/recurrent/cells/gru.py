@@ -48,7 +48,7 @@ from .sequence import EXP_ROUTE_MIN, Cache, first_steps, tanh_into, time_major, 
 GATES = ("r", "z", "n")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class GRUCache(Cache):
     """What forward keeps for backward and batch-first views for readers."""
 

@@ -82,7 +82,7 @@ from .sequence import (
 GATES = ("i", "f", "g", "o")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LSTMCache(Cache):
     """What forward keeps for backward (feature-major buffers) and batch-first views for readers."""
 
@@ -97,9 +97,22 @@ class LSTMCache(Cache):
     w_hh: np.ndarray
     b_ih: np.ndarray
     b_hh: np.ndarray
-    h: np.ndarray  # (N, T + 1, H) h_0 .. h_T, a view
-    c: np.ndarray  # (N, T + 1, H) c_0 .. c_T, a view
-    gates: np.ndarray  # (N, T, 4H), a view
+
+    # batch-first views for readers, made when read (a tiny layer's forward is a few microseconds)
+    @property
+    def h(self) -> np.ndarray:
+        """(N, T + 1, H) h_0 .. h_T, a view."""
+        return self.Z[self.hr : self.hr + self.w_hh.shape[1]].transpose(2, 1, 0)
+
+    @property
+    def c(self) -> np.ndarray:
+        """(N, T + 1, H) c_0 .. c_T, a view."""
+        return self.C.transpose(2, 0, 1)
+
+    @property
+    def gates(self) -> np.ndarray:
+        """(N, T, 4H) the activated gates i, f, g, o, a view."""
+        return self.G.transpose(2, 0, 1)
 
 
 def _gate_rows(H, dtype, exp_route):
@@ -127,6 +140,9 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     H = w_hh.shape[1]
     dt = x.dtype
     fz = fused(dt)  # the optional fused kernels (recurrent.backend)
+    if fz is not None and _tiny(fz, N, D, H):  # the classic examples' scale: all of it compiled
+        Z, G, C, TC = fz.lstm_forward_tiny(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        return _outputs(x, Z, D, None, G, C, TC, w_ih, w_hh, b_ih, b_hh)
     exp_route = fz is None and 4 * H * N >= EXP_ROUTE_MIN
     scale = None  # the NumPy path pre-scales the gate rows
     if fz is None:
@@ -142,10 +158,19 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         _forward_fused(fz, W, Z, XW, rows, b, hr, G, C, TC)
     else:
         _forward_numpy(W, Z, XW, rows, hr, G, C, TC, exp_route, mul, add)
+    return _outputs(x, Z, hr, X, G, C, TC, w_ih, w_hh, b_ih, b_hh)
+
+
+def _tiny(fz, N, D, H) -> bool:
+    """Whether a step is so small that the whole layer runs compiled (``lstm_forward_tiny``)."""
+    return 4 * H * (D + H + 1) * N <= fz.SMALL_STEP
+
+
+def _outputs(x, Z, hr, X, G, C, TC, w_ih, w_hh, b_ih, b_hh):
+    """(y, h_T, c_T, cache) from the filled buffers."""
+    T, H = G.shape[0], C.shape[1]
     Hs = Z[hr : hr + H]  # (H, T + 1, N): h_0 .. h_T
-    cache = LSTMCache(
-        x, Z, hr, X, G, C, TC, w_ih, w_hh, b_ih, b_hh, Hs.transpose(2, 1, 0), C.transpose(2, 0, 1), G.transpose(2, 0, 1)
-    )
+    cache = LSTMCache(x, Z, hr, X, G, C, TC, w_ih, w_hh, b_ih, b_hh)
     return Hs[:, 1:].transpose(2, 1, 0), Hs[:, T].T, C[T].T, cache
 
 
@@ -207,9 +232,13 @@ def backward(dy, dh_T, dc_T, cache, record=None, dc_steps=None):
     w_hh = cache.w_hh
     T, H4, N = G.shape
     dt = G.dtype
+    fz = fused(dt)
+    D = cache.w_ih.shape[1]
+    if fz is not None and record is None and dc_steps is None and cache.X is None and _tiny(fz, N, D, H4 // 4):
+        dx, dh0, dc0, dw_ih, dw_hh, db = fz.lstm_backward_tiny(G, C, TC, cache.Z, dy, dh_T, dc_T, cache.w_ih, w_hh)
+        return dx, dh0, dc0, (dw_ih, dw_hh, db, db.copy())
     dh_next = dh_T.T.copy()  # W_hh^T da_{t+1}; at the top, the gradient on h_T
     dc = dc_T.T.copy()  # copies: both are updated in place
-    fz = fused(dt)
     w_hh_T = transposed(w_hh, fz)  # (H, 4H)
     dC = None if dc_steps is None else np.ascontiguousarray(dc_steps.transpose(1, 2, 0))  # (T, H, N)
     if fz is not None and record is None:  # the same recurrence, each step fused (recurrent.backend)

@@ -34,7 +34,7 @@ from ..backend import fused
 from .sequence import EXP_ROUTE_MIN, Cache, fused_operands, step_inputs, transposed, weight_grads
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RNNCache(Cache):
     """What forward keeps for backward and a batch-first view for readers."""
 
