@@ -181,9 +181,10 @@ def _forward_fused(fz, W, Z, XW, rows, b, hr, G, C, TC):
     if W.size * N <= fz.SMALL_STEP:  # tiny steps: the whole loop compiled, products included
         fz.lstm_forward_small(W, G, C, TC, Z, xw, b, zc, hr)
         return
+    S = empty(G.shape[1:], G.dtype)  # each step's product, into memory still in cache
     for t in range(T):
-        np.dot(W, zc, out=G[t])
-        fz.lstm_forward_step(G, C, TC, Z, xw, b, zc, t, hr)
+        np.dot(W, zc, out=S)
+        fz.lstm_forward_step(S, G, C, TC, Z, xw, b, zc, t, hr)
 
 
 def _forward_numpy(W, Z, XW, rows, hr, G, C, TC, exp_route, mul, add):
@@ -191,21 +192,22 @@ def _forward_numpy(W, Z, XW, rows, hr, G, C, TC, exp_route, mul, add):
     T, H4, N = G.shape
     H = H4 // 4
     tmp = np.empty((H, N), dtype=G.dtype)
+    S = empty((H4, N), G.dtype)  # each step's product, into memory still in cache
     with np.errstate(over="ignore"):  # exp(large) = inf gives sigmoid 0, as it should
         for t in range(T):
             g = G[t]
-            np.dot(W, Z[:rows, t], out=g)  # (4H, N): scaled pre-activations
+            np.dot(W, Z[:rows, t], out=S)  # (4H, N): scaled pre-activations
             if XW is not None:
-                g += XW[:, t]
+                S += XW[:, t]
             i, f, gg, o = g[:H], g[H : 2 * H], g[2 * H : 3 * H], g[3 * H :]
             if exp_route:
-                np.exp(g, out=g)
+                np.exp(S, out=g)
                 g += 1.0
                 np.reciprocal(g, out=g)  # sigmoid(a); for the g rows sigmoid(2a)
                 gg *= 2.0
                 gg -= 1.0  # g = tanh(a) = 2 sigmoid(2a) - 1
             else:
-                np.tanh(g, out=g)
+                np.tanh(S, out=g)
                 g *= mul
                 g += add  # sigmoid(a) = 0.5 tanh(a / 2) + 0.5
             c = C[t + 1]
