@@ -298,3 +298,41 @@ def test_a_worker_killed_while_parts_are_written_leaves_the_folder_whole(fitted,
     assert [p["series"] for p in got["parts"]] == [p["series"] for p in want["parts"]]
     for p in got["parts"]:
         assert hashlib.sha256((tmp_path / "got" / p["file"]).read_bytes()).hexdigest() == p["sha256"]
+
+
+def test_a_dask_dataframe_is_forecast_partition_by_partition(client):
+    """predict(a Dask DataFrame) is a lazy Dask DataFrame, each partition forecast on a worker after
+    the rows are shuffled on unique_id; computed, it equals predict(the pandas frame) to float32
+    rounding. fit(a Dask DataFrame) gathers it and fits exactly as on the pandas frame."""
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe", reason="dask.dataframe needs pyarrow (pip install '.[dask]')")
+
+    rng = np.random.default_rng(11)
+    t = np.arange(48)
+    df = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "unique_id": f"s{k}",
+                    "ds": pd.date_range("2000-01-01", periods=48, freq="MS"),
+                    "y": 100 + 20 * np.sin(2 * np.pi * t / 12 + k) + rng.normal(0, 2, 48),
+                }
+            )
+            for k in range(12)
+        ],
+        ignore_index=True,
+    ).sample(frac=1.0, random_state=0)  # rows of a series spread over the partitions
+    ddf = dd.from_pandas(df, npartitions=4)
+    kw = dict(horizon=6, max_steps=60, n_models=1, seed=0, progress=False)
+    f = recurrent.Forecaster(**kw).fit(df)
+    want = f.predict(df, level=[80]).sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    lazy = f.predict(ddf, level=[80])
+    assert type(lazy).__module__.startswith("dask.") and list(lazy.columns) == list(want.columns)
+    got = client.compute(lazy).result().sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    assert got["unique_id"].tolist() == want["unique_id"].tolist() and (got["ds"] == want["ds"]).all()
+    for col in ("forecast", "lo-80", "hi-80"):
+        np.testing.assert_allclose(got[col], want[col], rtol=1e-6, err_msg=col)
+    g = recurrent.Forecaster(**kw).fit(ddf)
+    for (_, a), (_, b) in zip(f.networks_, g.networks_):
+        for k in a.params:
+            np.testing.assert_array_equal(b.params[k], a.params[k])

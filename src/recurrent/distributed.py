@@ -203,6 +203,52 @@ def map_parts(scheduler, fn, calls, shared=None):
     return [f.result() for f in futures]
 
 
+# ---- a Dask DataFrame in, a Dask DataFrame out ------------------------------------------------
+
+
+def predict_frame(f, ddf, horizon, levels=(), quantiles=(), covariates=None):
+    """The forecasts of a Dask DataFrame's series (long format: unique_id, ds, y), as a Dask
+    DataFrame computed lazily, one task per partition. The rows are first shuffled on
+    unique_id, so that every series lies in one partition; the fitted forecaster enters the
+    graph once (a delayed value), not once per partition. Columns: unique_id, ds, forecast
+    and the intervals' and quantiles' columns, as ``predict`` names them for a pandas frame."""
+    import dask
+    import pandas as pd
+
+    missing = [c for c in ("unique_id", "y") if c not in ddf.columns]
+    if missing:
+        raise ValueError(
+            f"Forecaster.predict: a DataFrame needs the columns unique_id, ds, y (long format); "
+            f"missing {missing}, got {list(ddf.columns)}"
+        )
+    sample = f.predict({"_": f.batch_.values[0]}, horizon=horizon, level=levels or None, quantiles=quantiles or None)
+    keys = list(sample["_"]) if isinstance(sample["_"], dict) else ["forecast"]
+    ds_dtype = ddf["ds"].dtype if "ds" in ddf.columns else np.dtype(np.int64)
+    if not (pd.api.types.is_datetime64_any_dtype(ds_dtype) or pd.api.types.is_integer_dtype(ds_dtype)):
+        ds_dtype = np.dtype(np.int64)  # dates given as text are not continued: positions 1, 2, ... as in pandas
+    meta = pd.DataFrame(
+        {"unique_id": pd.Series([], dtype=ddf["unique_id"].dtype), "ds": pd.Series([], dtype=ds_dtype)}
+        | {k: pd.Series([], dtype=np.float64) for k in keys}
+    )
+    model = dask.delayed(f, pure=True, traverse=False)
+    return ddf.shuffle("unique_id").map_partitions(
+        _predict_partition, model, horizon, levels, quantiles, covariates, meta, meta=meta
+    )
+
+
+def _predict_partition(pdf, f, horizon, levels, quantiles, covariates, meta):
+    """On a worker: one partition's forecasts as a pandas frame shaped like ``meta``."""
+    _keep_freed_memory()
+    if len(pdf) == 0:
+        return meta
+    out = f.predict(pdf, horizon=horizon, level=levels or None, quantiles=quantiles or None, covariates=covariates)
+    try:
+        out["ds"] = out["ds"].astype(meta["ds"].dtype)
+    except (TypeError, ValueError):  # e.g. dates whose frequency could not be inferred: positions
+        pass
+    return out[list(meta.columns)]
+
+
 # ---- data-parallel training ------------------------------------------------------------------
 
 

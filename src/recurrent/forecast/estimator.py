@@ -151,6 +151,8 @@ class Forecaster:
 
         check_scheduler(self.scheduler)
         client_for(self.scheduler)  # an unreachable scheduler stops the fit before it starts
+        if panel.is_dask_frame(Y):  # training draws windows from every series: they come here
+            Y = Y.compute()
         batch = panel.read_batch(Y, "Forecaster.fit", covariates)
         self.batch_ = batch
         self.n_covariates_ = 0 if batch.covariates is None else batch.covariates[0].shape[1]
@@ -203,6 +205,10 @@ class Forecaster:
         series. ``predict(12)`` is read as ``predict(horizon=12)``; ``y=`` is the
         one-series spelling of ``Y``. Beyond the fitted horizon the forecast is iterated.
 
+        A Dask DataFrame (long format, as a pandas one) gives a Dask DataFrame of forecasts,
+        lazily: its series are shuffled so that each lies in one partition, and each partition
+        is forecast where it is computed (``recurrent.distributed.predict_frame``).
+
         ``level=[80, 95]`` adds prediction intervals and ``quantiles=[0.1, 0.9]`` quantiles,
         calibrated on the fit's held-out windows (``recurrent.forecast.intervals``): each
         series' answer is then a dict of arrays, "forecast", "lo-80", "hi-80", ..., "q0.1",
@@ -226,6 +232,10 @@ class Forecaster:
                 "predict: covariates go with new series (predict(Y, covariates=...)); the training "
                 "series keep their own"
             )
+        if panel.is_dask_frame(Y):
+            from ..distributed import predict_frame
+
+            return predict_frame(self, Y, horizon, levels, qs, covariates)
         batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict", covariates)
         self._check_covariates(batch)
         if horizon > self.horizon and self.networks_:

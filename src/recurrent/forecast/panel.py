@@ -75,7 +75,12 @@ def _show(v) -> str:
 
 
 def _is_frame(Y) -> bool:
-    return type(Y).__name__ == "DataFrame" and hasattr(Y, "columns")
+    return type(Y).__name__ == "DataFrame" and hasattr(Y, "columns") and not is_dask_frame(Y)
+
+
+def is_dask_frame(Y) -> bool:
+    """A Dask DataFrame (checked without importing Dask)."""
+    return type(Y).__module__.startswith("dask.") and hasattr(Y, "map_partitions")
 
 
 def read_batch(Y, owner="Forecaster.fit", covariates=None) -> Batch:
