@@ -69,3 +69,47 @@ def test_backtest_windows_written_long_with_their_origins(tmp_path):
     assert rows[3][:3] == ["a", "2020-06", "2020-07"] and float(rows[3][3]) == 7.0 and float(rows[3][4]) == 7.5
     # without dates, positions are counted from 1
     assert rows[5][:3] == ["b", "3", "4"] and float(rows[5][4]) == 1.5
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_column_reader_and_the_row_reader_agree_on_every_long_file(tmp_path, seed, monkeypatch):
+    """read_long_csv's whole-column path gives exactly the row-by-row reader's answer, and hands
+    over to it for any file it cannot vouch for (the refusal then names the line as before)."""
+    from recurrent.forecast import files
+
+    rng = np.random.default_rng(seed)
+    lines = ["unique_id,ds,y"]
+    rows = []
+    for k in range(int(rng.integers(1, 6))):
+        dates = [f"{2000 + m // 12}-{m % 12 + 1:02d}" if seed % 2 else str(m) for m in range(int(rng.integers(1, 9)))]
+        rows += [(f" s{k} ", d, f"{rng.normal(100, 10):.3f}") for d in dates]
+    order = rng.permutation(len(rows)) if seed % 3 == 0 else np.arange(len(rows))  # ids interleaved
+    kept = [rows[i] for i in order]
+    if seed == 4:
+        kept.append(kept[0])  # the same (id, date) twice: refused, with its line
+    if seed == 5:
+        kept.append(("s0", kept[0][1], "NA"))  # a missing value: refused (or filled) by the row reader
+    lines += [",".join(r) for r in kept]
+    path = tmp_path / "long.csv"
+    path.write_text("\n".join(lines) + "\n\n")
+
+    def both(**kw):
+        got = []
+        for fast in (True, False):
+            if not fast:
+                monkeypatch.setattr(files, "_read_long_fast", lambda *a: None)
+            try:
+                got.append(files.read_long_csv(path, **kw))
+            except ValueError as e:
+                got.append(str(e))
+        monkeypatch.undo()
+        return got
+
+    fast, slow = both()
+    if isinstance(slow, str):
+        assert fast == slow and "line" in slow
+        return
+    assert list(fast[0]) == list(slow[0]) and fast[1] == slow[1]
+    for k in slow[0]:
+        np.testing.assert_array_equal(fast[0][k], slow[0][k])
+        assert fast[0][k].dtype == np.float64
