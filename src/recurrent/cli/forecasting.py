@@ -87,9 +87,9 @@ def check_output(path) -> None:
         raise UsageError(f"recurrent: -o {e}") from None
 
 
-def _forecast_listing(fc, labels, title=None, limit=10, bands=None):
+def _forecast_listing(fc, labels, title=None, limit=10, bands=None, written=None):
     """The next values of the first ``limit`` series, as text lines (``title`` names a lone series);
-    with ``bands`` (id -> {"lo-80": array, ...}) a column each."""
+    with ``bands`` (id -> {"lo-80": array, ...}) a column each; ``written``: where -o put them all."""
     out = []
     for uid in list(fc)[:limit]:
         extra = (bands or {}).get(uid, {})
@@ -101,7 +101,8 @@ def _forecast_listing(fc, labels, title=None, limit=10, bands=None):
             for k, (lab, v) in enumerate(zip(labels[uid], fc[uid]))
         ]
     if len(fc) > limit:
-        out.append(f"... and {len(fc) - limit} more series (write them all with -o FILE.csv or --json)")
+        where = f"all of them are in {written}" if written else "write them all with -o FILE.csv or --json"
+        out.append(f"... and {len(fc) - limit} more series ({where})")
     return out
 
 
@@ -342,7 +343,7 @@ def _forecast_text(args, result, fc, actual, labels, many, label, bands=None):
         out.append("")
         out.append(result["verdict"])
         return out
-    return out + _forecast_listing(fc, labels, bands=bands)
+    return out + _forecast_listing(fc, labels, bands=bands, written=args.output)
 
 
 def cmd_predict(args) -> int:
@@ -386,7 +387,7 @@ def cmd_predict(args) -> int:
     if args.json:
         print(json.dumps(forecasts_json(fc, labels, many, bands)))
     else:
-        print("\n".join(_forecast_listing(fc, labels, title=label, bands=bands)))
+        print("\n".join(_forecast_listing(fc, labels, title=label, bands=bands, written=args.output)))
     return 0
 
 
