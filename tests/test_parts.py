@@ -133,6 +133,10 @@ def test_cli_forecast_and_predict_over_a_pattern_into_folders(tmp_path, capsys):
         np.testing.assert_allclose([float(r[2]) for r in ra[1:]], [float(r[2]) for r in rb[1:]], rtol=1e-6)
     assert main(["predict", str(model), pattern, "--id-column", "unique_id", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["forecasts"]["f2s3"] == data["forecasts"]["f2s3"]
+    listing = tmp_path / "listing.csv"
+    assert main(["predict", str(model), pattern, "--id-column", "unique_id", "-o", str(listing)]) == 0
+    assert f"... and 2 more series (all of them are in {listing})" in capsys.readouterr().out
+    assert len(listing.read_text().splitlines()) == 1 + 12 * 6
 
 
 @pytest.mark.parametrize(
