@@ -195,8 +195,8 @@ def test_fit_trains_the_ensembles_networks_on_the_workers_to_the_same_weights(cl
 
 
 def _kill_one_worker_while(c, work):
-    """Run ``work()`` in a thread, SIGKILL one of the two workers half a second in, and return what
-    ``work`` returned (with the name of the worker that died)."""
+    """Run ``work()`` in a thread, SIGKILL one of the two workers as soon as it is running a task of
+    it, and return what ``work`` returned."""
     import os
     import signal
     import threading
@@ -207,8 +207,10 @@ def _kill_one_worker_while(c, work):
     result = {}
     runner = threading.Thread(target=lambda: result.update(out=work()))
     runner.start()
-    time.sleep(0.5)
-    assert runner.is_alive(), "the work ended before a worker could be killed"
+    deadline = time.monotonic() + 60
+    while not c.processing().get(victim) and runner.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert runner.is_alive() and c.processing().get(victim), "the work ended before a worker could be killed"
     os.kill(pid, signal.SIGKILL)
     runner.join(timeout=300)
     assert victim not in c.scheduler_info()["workers"]  # it died (the nanny starts a new one)
