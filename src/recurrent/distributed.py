@@ -215,12 +215,9 @@ def predict_frame(f, ddf, horizon, levels=(), quantiles=(), covariates=None):
     import dask
     import pandas as pd
 
-    missing = [c for c in ("unique_id", "y") if c not in ddf.columns]
-    if missing:
-        raise ValueError(
-            f"Forecaster.predict: a DataFrame needs the columns unique_id, ds, y (long format); "
-            f"missing {missing}, got {list(ddf.columns)}"
-        )
+    from .forecast.panel import check_long_columns
+
+    check_long_columns(ddf.columns, "Forecaster.predict")
     sample = f.predict({"_": f.batch_.values[0]}, horizon=horizon, level=levels or None, quantiles=quantiles or None)
     keys = list(sample["_"]) if isinstance(sample["_"], dict) else ["forecast"]
     ds_dtype = ddf["ds"].dtype if "ds" in ddf.columns else np.dtype(np.int64)

@@ -242,7 +242,7 @@ def cmd_forecast(args) -> int:
         labels = {u: next_labels(dates.get(u), horizon) for u in fc}
     result.update(forecasts_json(fc, labels, many, bands))
     if args.output:
-        _write_output(args.output, groups, fc, labels, actual, bands, horizon, args.level)
+        _write_output(args.output, groups, fc, labels, actual, bands, horizon)
     if args.plot:
         _plot(args, forecaster, Y, fc, bands, dates, labels, label)
     if args.json:
@@ -252,12 +252,12 @@ def cmd_forecast(args) -> int:
     return 0
 
 
-def _write_output(path, groups, fc, labels, actual, bands, horizon, levels):
+def _write_output(path, groups, fc, labels, actual, bands, horizon):
     """-o: one long CSV file, or a folder of one file per input file with a manifest."""
     from ..forecast import parts
 
     if parts.is_folder_target(path):
-        parts.write_parts(path, groups, fc, labels, actual, bands, horizon, levels or ())
+        parts.write_parts(path, groups, fc, labels, actual, bands, horizon)
     else:
         write_forecasts(path, fc, labels, actual, bands)
 
@@ -383,7 +383,7 @@ def cmd_predict(args) -> int:
     labels = {u: next_labels(dates.get(u), horizon) for u in fc}
     bands = _bands(model, Y, horizon, args.level)
     if args.output:
-        _write_output(args.output, groups, fc, labels, None, bands, horizon, args.level)
+        _write_output(args.output, groups, fc, labels, None, bands, horizon)
     if args.json:
         print(json.dumps(forecasts_json(fc, labels, many, bands)))
     else:

@@ -246,8 +246,8 @@ def read_wide_csv(path, columns=None, date_column=None, delimiter=None, decimal=
     return out, dates
 
 
-def write_long_csv(path, rows, columns) -> None:
-    """Write rows (tuples in ``columns`` order) as a CSV file, atomically."""
+def write_long_csv(path, rows, columns) -> bytes:
+    """Write rows (tuples in ``columns`` order) as a CSV file, atomically; returns the bytes written."""
     from ..io import atomic_write_bytes
 
     buf = _io.StringIO()
@@ -255,7 +255,9 @@ def write_long_csv(path, rows, columns) -> None:
     w.writerow(columns)
     for r in rows:
         w.writerow([f"{v:.10g}" if isinstance(v, float) else v for v in r])
-    atomic_write_bytes(path, buf.getvalue().encode())
+    data = buf.getvalue().encode()
+    atomic_write_bytes(path, data)
+    return data
 
 
 def next_labels(dates, k):

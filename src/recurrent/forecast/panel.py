@@ -157,6 +157,16 @@ def _read_plain(Y, owner) -> Batch:
     )
 
 
+def check_long_columns(columns, owner) -> None:
+    """ValueError unless a DataFrame's columns hold unique_id and y (long format)."""
+    missing = [c for c in ("unique_id", "y") if c not in columns]
+    if missing:
+        raise ValueError(
+            f"{owner}: a DataFrame needs the columns unique_id, ds, y (long format); "
+            f"missing {missing}, got {list(columns)}"
+        )
+
+
 def _read_frame(df, owner, covariates=None) -> Batch:
     import pandas as pd
 
@@ -166,12 +176,7 @@ def _read_frame(df, owner, covariates=None) -> Batch:
     absent = [c for c in cov_cols if c not in df.columns]
     if absent:
         raise ValueError(f"{owner}: covariate column {absent[0]!r} is not in the DataFrame ({list(df.columns)})")
-    missing = [c for c in ("unique_id", "y") if c not in df.columns]
-    if missing:
-        raise ValueError(
-            f"{owner}: a DataFrame needs the columns unique_id, ds, y (long format); "
-            f"missing {missing}, got {list(df.columns)}"
-        )
+    check_long_columns(df.columns, owner)
     if len(df) == 0:
         raise ValueError(f"{owner}: expected at least one series, got an empty DataFrame")
     if df["unique_id"].isna().any():

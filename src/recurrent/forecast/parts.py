@@ -59,15 +59,23 @@ def read_file(path, options):
 def merge(loaded, paths):
     """The parts' series as one collection: (id -> values, id -> dates, season, [(file, its ids)]);
     an id in two files is refused."""
-    Y, dates, origin = {}, {}, {}
     groups = [(path, list(got.series)) for got, path in zip(loaded, paths)]
-    for got, path in zip(loaded, paths):
-        for uid, v in got.series.items():
-            if uid in origin:
-                raise ValueError(f"series {uid!r} is in {origin[uid]} and in {path}; expected each series in one file")
-            origin[uid] = path
-            Y[uid], dates[uid] = v, got.dates.get(uid)
+    check_one_file_each(groups)
+    Y = {uid: v for got in loaded for uid, v in got.series.items()}
+    dates = {uid: got.dates.get(uid) for got in loaded for uid in got.series}
     return Y, dates, loaded[0].season if loaded else None, groups
+
+
+def check_one_file_each(groups) -> None:
+    """ValueError naming both files where a series id is in two of ``groups``' (file, ids)."""
+    origin = {}
+    for source, ids in groups:
+        for uid in ids:
+            if uid in origin:
+                raise ValueError(
+                    f"series {uid!r} is in {origin[uid]} and in {source}; expected each series in one file"
+                )
+            origin[uid] = source
 
 
 def read_files(paths, options, scheduler=None):
@@ -120,9 +128,9 @@ def check_folder(path) -> None:
         raise ValueError(f"{path}: the folder {p.parent} does not exist")
 
 
-def entry(out_path, source, n_series, ids) -> dict:
-    """A part's line in the manifest, read back from the written file."""
-    data = Path(out_path).read_bytes()
+def entry(out_path, data: bytes, source, n_series, ids) -> dict:
+    """A part's line in the manifest from the bytes written to ``out_path`` (with its ids and
+    header, which the manifest takes and leaves out)."""
     return {
         "file": Path(out_path).name,
         "source": source,
@@ -130,17 +138,14 @@ def entry(out_path, source, n_series, ids) -> dict:
         "rows": data.count(b"\n") - 1,
         "sha256": hashlib.sha256(data).hexdigest(),
         "ids": ids,
+        "columns": data[: data.index(b"\n")].decode().split(","),
     }
 
 
-def _manifest(entries, columns, horizon, sources, model=None) -> dict:
-    seen = {}
-    for e, src in zip(entries, sources):
-        for uid in e["ids"]:
-            if uid in seen:
-                raise ValueError(f"series {uid!r} is in {seen[uid]} and in {src}; expected each series in one file")
-            seen[uid] = src
-    parts = [{k: v for k, v in e.items() if k != "ids"} for e in entries]
+def _manifest(entries, horizon, sources, model=None) -> dict:
+    check_one_file_each([(src, e["ids"]) for e, src in zip(entries, sources)])
+    columns = max((e["columns"] for e in entries), key=len)  # a part without series has no band columns
+    parts = [{k: v for k, v in e.items() if k not in ("ids", "columns")} for e in entries]
     return {
         "format": "recurrent forecasts: one long CSV file per part",
         "columns": columns,
@@ -152,12 +157,7 @@ def _manifest(entries, columns, horizon, sources, model=None) -> dict:
     }
 
 
-def _columns(levels, actual=False) -> list:
-    bands = [f"{side}-{lv:g}" for lv in levels for side in ("lo", "hi")]
-    return ["unique_id", "ds", "forecast"] + bands + (["actual"] if actual else [])
-
-
-def write_parts(folder, groups, fc, labels, actual=None, bands=None, horizon=None, levels=()) -> dict:
+def write_parts(folder, groups, fc, labels, actual=None, bands=None, horizon=None) -> dict:
     """Forecasts held in this process written as one file per part: ``groups`` is a list of
     (source, ids); returns the manifest."""
     from .tables import write_forecasts
@@ -168,15 +168,15 @@ def write_parts(folder, groups, fc, labels, actual=None, bands=None, horizon=Non
         for k, (source, ids) in enumerate(groups):
             path = out.part(k)
             pick = [u for u in ids if u in fc]
-            write_forecasts(
+            data = write_forecasts(
                 path,
                 {u: fc[u] for u in pick},
                 labels,
                 None if actual is None else {u: actual[u] for u in pick},
                 None if bands is None else {u: bands[u] for u in pick},
             )
-            entries.append(entry(path, source, len(pick), [str(u) for u in pick]))
-        return out.commit(_manifest(entries, _columns(levels, actual is not None), horizon, [g[0] for g in groups]))
+            entries.append(entry(path, data, source, len(pick), [str(u) for u in pick]))
+        return out.commit(_manifest(entries, horizon, [g[0] for g in groups]))
     except BaseException:
         out.abandon()
         raise
@@ -198,8 +198,8 @@ def predict_file(forecaster, source, options, horizon, levels, out_path) -> dict
     else:
         fc, bands = out, None
     labels = {u: next_labels(got.dates.get(u), horizon) for u in fc}
-    write_forecasts(out_path, fc, labels, bands=bands)
-    e = entry(out_path, source, len(fc), [str(u) for u in fc])
+    data = write_forecasts(out_path, fc, labels, bands=bands)
+    e = entry(out_path, data, source, len(fc), [str(u) for u in fc])
     e["warnings"] = sorted({str(w.message) for w in caught})
     return e
 
@@ -225,7 +225,7 @@ def predict_files(forecaster, paths, folder, horizon=None, level=None, model=Non
 
             entries = distributed.map_parts(forecaster.scheduler, predict_file, args, shared=forecaster)
         notes = [e.pop("warnings") for e in entries]
-        manifest = _manifest(entries, _columns(levels), horizon, paths, model)
+        manifest = _manifest(entries, horizon, paths, model)
         for part, w in zip(manifest["parts"], notes):
             if w:
                 part["warnings"] = w

@@ -93,8 +93,8 @@ def forecasts_json(fc, labels, many, bands=None) -> dict:
     return out
 
 
-def write_forecasts(path, fc, labels, actual=None, bands=None) -> None:
-    """Long format, atomically: unique_id, ds, forecast[, lo-80, hi-80, ...][, actual]."""
+def write_forecasts(path, fc, labels, actual=None, bands=None) -> bytes:
+    """Long format, atomically: unique_id, ds, forecast[, lo-80, hi-80, ...][, actual]; returns the bytes written."""
     keys = list(next(iter(bands.values()))) if bands else []
     rows = [
         (u, labels[u][k], float(f[k]))
@@ -103,7 +103,7 @@ def write_forecasts(path, fc, labels, actual=None, bands=None) -> None:
         for u, f in fc.items()
         for k in range(len(f))
     ]
-    write_long_csv(path, rows, ["unique_id", "ds", "forecast"] + keys + (["actual"] if actual else []))
+    return write_long_csv(path, rows, ["unique_id", "ds", "forecast"] + keys + (["actual"] if actual else []))
 
 
 def write_backtest(path, per, cutoffs, dates, horizon) -> None:
