@@ -54,11 +54,12 @@ def _load():
         _tried = True
         try:
             from .cells import _fused
-        except ImportError as e:
+        except Exception as e:  # not installed, a broken install, or kernels that cannot be defined here
             _kernels = None
             if _setting == "auto":
                 warnings.warn(
-                    f"recurrent: numba could not be imported ({e}); the NumPy path runs instead, about half as "
+                    f"recurrent: numba could not be {'imported' if isinstance(e, ImportError) else 'used'} "
+                    f"({str(e)[:200]}); the NumPy path runs instead, about half as "
                     "fast on small layers (RECURRENT_BACKEND=numpy chooses it without this notice)",
                     RuntimeWarning,
                     stacklevel=4,

@@ -12,16 +12,21 @@ what is wrong; nothing in the file is ever executed.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import re
+import stat
 import struct
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # 1: the checksum covered the tensors only
+VERSION_1_KINDS = ("sequential", "checkpoint")  # what version 1 files held (no tensors_sha256 entry)
 
 
 def tensors_sha256(tensors: dict) -> str:
@@ -43,27 +48,191 @@ def file_sha256(tensors: dict, meta: dict) -> str:
     return h.hexdigest()
 
 
-def atomic_write_bytes(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+MAX_HEADER_BYTES = 100_000_000  # safetensors' own ceiling on a header
+MAX_MODEL_BYTES = 64 << 30  # a model or checkpoint file larger than this is refused unread
+MAX_TEXT_BYTES = 64 << 30  # the ceiling on a CSV or ONNX file read in
+
+
+def _kind_of(mode) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def open_regular(path, what="file", limit=MAX_TEXT_BYTES):
+    """An open binary file object for ``path`` once it is known to be a regular file of at most
+    ``limit`` bytes; ValueError otherwise (a FIFO is refused without blocking on it)."""
     try:
-        with open(tmp, "wb") as f:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise
+    except IsADirectoryError:
+        raise ValueError(f"{path}: is a folder, expected a {what}") from None
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read the {what} ({e.strerror})") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError(f"{path}: is {_kind_of(st.st_mode)}, expected a regular {what}")
+        if st.st_size > limit:
+            raise ValueError(f"{path}: {st.st_size:,} bytes, more than the {limit:,} a {what} may have")
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular(path, what="file", limit=MAX_TEXT_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (``open_regular``'s checks)."""
+    with open_regular(path, what, limit) as f:
+        return f.read(limit + 1)
+
+
+def _umask() -> int:
+    try:  # Linux says it without changing it
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _is_stream(mode) -> bool:
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
+def output_target(path, what="output") -> Path:
+    """Where ``path`` will be written, checked before any long work: symlinks resolved (a link's
+    target is written, the link kept); an existing target a regular file, or a character device or
+    FIFO (written in place, as a stream); its folder existing and writable (probed by creating and
+    removing a file there). ValueError naming the path otherwise."""
+    target = Path(os.path.realpath(path))
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise ValueError(f"{path}: cannot write the {what} ({e.strerror})") from None
+    if st is not None and _is_stream(st.st_mode):
+        return target
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"{path}: is {_kind_of(st.st_mode)}; expected a file name for the {what}")
+    folder = target.parent
+    if not folder.is_dir():
+        raise ValueError(f"{path}: the folder {folder} does not exist")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise ValueError(f"{path}: the folder {folder} is not writable ({e.strerror})") from None
+    return target
+
+
+_LEFTOVER = re.compile(r"^\.(?P<name>.+)\.[^.]+\.(?P<pid>[0-9]+)\.tmp$")
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def clean_leftovers(target: Path) -> list:
+    """Remove the temporary files a killed writer left beside ``target`` (``.<name>.<random>.<pid>.tmp``,
+    regular, ours, its process gone). Returns the names removed."""
+    removed = []
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return removed
+    for name in names:
+        m = _LEFTOVER.match(name)
+        if not m or m["name"] != target.name or process_alive(int(m["pid"])):
+            continue
+        p = target.parent / name
+        try:
+            st = os.lstat(p)
+            if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid():
+                os.unlink(p)
+                removed.append(name)
+        except OSError:
+            pass
+    return removed
+
+
+def atomic_write_bytes(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
+
+    The temporary file is created exclusively in the target's folder (``tempfile.mkstemp``: no
+    symlink followed, a name nobody can guess), synced and renamed over the target. A symlink
+    is resolved first (its target is replaced, the link kept); a character device or FIFO is
+    written in place (``-o /dev/null``), never replaced; anything else that is not a regular
+    file is refused. Temporary files left by a killed run are removed first.
+    """
+    target = output_target(path)
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    if st is not None and _is_stream(st.st_mode):
+        _write_stream(path, target, data)
+        return
+    clean_leftovers(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".{os.getpid()}.tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
+            os.fchmod(f.fileno(), stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask())
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
     try:  # make the rename itself durable where the platform allows
-        fd = os.open(path.parent if str(path.parent) else ".", os.O_RDONLY)
+        dfd = os.open(target.parent, os.O_RDONLY)
         try:
-            os.fsync(fd)
+            os.fsync(dfd)
         finally:
-            os.close(fd)
+            os.close(dfd)
     except OSError:
         pass
+
+
+def _write_stream(path, target, data: bytes) -> None:
+    """Write into a character device or FIFO in place; a FIFO nobody reads is refused, not waited on."""
+    try:
+        fd = os.open(target, os.O_WRONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        if e.errno == errno.ENXIO:
+            raise ValueError(f"{path}: is a FIFO that nothing reads; start its reader first") from None
+        raise ValueError(f"{path}: cannot write ({e.strerror})") from None
+    try:
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 _BUILDERS = {}  # a file's kind -> the function that rebuilds its object from (tensors, meta, path)
@@ -115,6 +284,40 @@ def _looks_like_text(data) -> bool:
     return all(ch.isprintable() or ch in "\r\n\t" for ch in text)
 
 
+def _read_safetensors(path: Path) -> bytes:
+    """The file's bytes once its framing fits: a regular file whose size is exactly 8 bytes of
+    header length, the header, and the tensor bytes the header declares. Nothing larger than the
+    file claims is read or allocated."""
+    with open_regular(path, "model file", MAX_MODEL_BYTES) as f:
+        size = os.fstat(f.fileno()).st_size
+        head = f.read(8)
+        if len(head) < 8:
+            raise ValueError(f"{path}: not a recurrent file (only {len(head)} bytes)")
+        (n,) = struct.unpack("<Q", head)
+        if n > size - 8 or n > MAX_HEADER_BYTES:
+            start = head + f.read(64)
+            if _looks_like_text(start):
+                raise ValueError(
+                    f"{path}: not a recurrent file: it is text (it starts {start[:24].decode(errors='replace')!r}"
+                    f"); a model file is safetensors, written by save or --save"
+                )
+            raise ValueError(
+                f"{path}: not a recurrent file, or truncated (its header length says {n} bytes, {size - 8} follow)"
+            )
+        header_bytes = f.read(n)
+        try:
+            header = json.loads(header_bytes)
+            ends = [int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"]
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError, UnicodeDecodeError, RecursionError):
+            raise ValueError(f"{path}: not a recurrent file (its header is not a safetensors header)") from None
+        declared = 8 + n + max(ends, default=0)
+        if declared != size:
+            raise ValueError(
+                f"{path}: truncated or corrupt: its header declares {declared:,} bytes, the file has {size:,}"
+            )
+        return head + header_bytes + f.read(size - 8 - n)
+
+
 def load_file(path: str | os.PathLike, kind: str | None = None) -> tuple[dict, dict]:
     """Read ``(tensors, meta)``; check framing, metadata and checksum first.
 
@@ -123,38 +326,33 @@ def load_file(path: str | os.PathLike, kind: str | None = None) -> tuple[dict, d
     from safetensors.numpy import load
 
     path = Path(path)
-    data = path.read_bytes()
     where = f"{path}"
-    if len(data) < 8:
-        raise ValueError(f"{where}: not a recurrent file (only {len(data)} bytes)")
-    (n,) = struct.unpack("<Q", data[:8])
-    if n > len(data) - 8 and _looks_like_text(data):
-        raise ValueError(
-            f"{where}: not a recurrent file: it is text (it starts {data[:24].decode(errors='replace')!r}"
-            f"); a model file is safetensors, written by save or --save"
-        )
-    if n > len(data) - 8:
-        raise ValueError(
-            f"{where}: not a recurrent file, or truncated (its header length says {n} bytes, {len(data) - 8} follow)"
-        )
+    data = _read_safetensors(path)
+    n = struct.unpack("<Q", data[:8])[0]
     try:
         header = json.loads(data[8 : 8 + n])
         meta = json.loads(header["__metadata__"]["recurrent"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):
         raise ValueError(f"{where}: not a recurrent file (no recurrent metadata in the header)") from None
     if not isinstance(meta, dict) or "kind" not in meta or "sha256" not in meta:
         raise ValueError(f"{where}: not a recurrent file (metadata lacks kind or checksum)")
-    if meta.get("format_version") not in READABLE_VERSIONS:
+    version = meta.get("format_version")
+    if version not in READABLE_VERSIONS or isinstance(version, bool):
         raise ValueError(
-            f"{where}: format version {meta.get('format_version')!r} is not supported "
+            f"{where}: format version {str(version)[:40]!r} is not supported "
             f"(this library reads {', '.join(map(str, READABLE_VERSIONS))})"
         )
+    if version == 1 and (meta["kind"] not in VERSION_1_KINDS or "tensors_sha256" in meta):
+        raise ValueError(
+            f"{where}: claims format version 1, which no {str(meta['kind'])[:40]!r} file of this layout was "
+            "written in (version 1 held models and checkpoints, checksummed over the tensors only)"
+        )
     if kind is not None and meta["kind"] != kind:
-        raise ValueError(f"{where}: holds a {meta['kind']!r}, expected a {kind!r}")
+        raise ValueError(f"{where}: holds a {str(meta['kind'])[:40]!r}, expected a {kind!r}")
     try:
         tensors = load(data)
     except Exception as exc:  # safetensors raises its own error type for bad framing
-        raise ValueError(f"{where}: truncated or corrupt tensor data ({exc})") from None
+        raise ValueError(f"{where}: truncated or corrupt tensor data ({str(exc)[:200]})") from None
     if meta["format_version"] == 1:
         if tensors_sha256(tensors) != meta["sha256"]:
             raise ValueError(f"{where}: checksum mismatch: the tensor data was changed or damaged")

@@ -12,14 +12,16 @@ optimizer updating it in place updates the layers.
 
 from __future__ import annotations
 
+import inspect
 import os
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import io
+from ._checks import shape_str
 from .layers import GRU, LSTM, RNN, LastStep, Linear, Patches
-from .module import Module, in_mode
+from .module import Module, in_mode, without_init
 
 LAYER_TYPES = {cls.__name__: cls for cls in (LSTM, GRU, RNN, Linear, LastStep, Patches)}
 
@@ -32,9 +34,21 @@ def _layer_config(layer) -> dict:
 
 
 def _layer_from_config(entry) -> Module:
+    """A layer from its saved description, its parameters left empty (``without_init``)."""
     if not isinstance(entry, dict) or entry.get("type") not in LAYER_TYPES:
-        raise ValueError(f"unknown layer in model description: {entry!r}")
-    return LAYER_TYPES[entry["type"]](**entry.get("config", {}))
+        raise ValueError(f"unknown layer in model description: {str(entry)[:200]}")
+    config = entry.get("config", {})
+    if not isinstance(config, dict):
+        raise ValueError(f"a {entry['type']} layer's config must be an object, got {type(config).__name__}")
+    cls = LAYER_TYPES[entry["type"]]
+    allowed = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+    for key in config:
+        if key not in allowed:
+            raise ValueError(
+                f"a {entry['type']} layer has no setting {str(key)[:80]!r} (it takes {', '.join(allowed)})"
+            )
+    with without_init():
+        return cls(**config)
 
 
 if TYPE_CHECKING:
@@ -214,11 +228,31 @@ def load(path: str | os.PathLike) -> Sequential | object:
 
 
 def model_from_meta(meta, tensors, path="model") -> Sequential:
+    """The Sequential a file describes: every declared size is checked against the tensors
+    before any parameter is allocated, and the weights are the file's, never drawn first."""
     try:
-        model = Sequential([_layer_from_config(e) for e in meta["layers"]])
-    except (KeyError, TypeError) as exc:
+        entries = meta["layers"]
+        if not isinstance(entries, list) or not entries:
+            raise ValueError(f"`layers` must be a non-empty list, got {str(entries)[:80]}")
+        layers = [_layer_from_config(e) for e in entries]
+        expected = {
+            f"{k}.{name}": shape for k, layer in enumerate(layers) for name, shape in layer.param_shapes().items()
+        }
+        for name, shape in expected.items():
+            if name not in tensors:
+                raise ValueError(f"no tensor {name!r} (the layers declare one of shape {shape_str(shape)})")
+            if tuple(tensors[name].shape) != tuple(shape):
+                raise ValueError(
+                    f"tensor {name!r} has shape {shape_str(tensors[name].shape)}, the layers declare {shape_str(shape)}"
+                )
+        extra = [name for name in tensors if name not in expected]
+        if extra:
+            raise ValueError(f"tensor {extra[0]!r} belongs to no layer")
+        model = Sequential(layers)
+        for k, layer in enumerate(layers):
+            layer.load_state_dict({name: tensors[f"{k}.{name}"] for name in layer.param_shapes()})
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise ValueError(f"{path}: the model description is damaged ({exc})") from None
-    model.load_state_dict(tensors)
     return model
 
 

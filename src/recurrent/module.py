@@ -83,6 +83,28 @@ class Module:
         raise NotImplementedError
 
 
+_NO_INIT = [0]  # > 0 while layers are built to receive weights from a file
+
+
+@contextmanager
+def without_init():
+    """Build layers without drawing their initial weights (their ``params`` stay empty).
+
+    Loading uses it: the sizes a file declares are compared with its tensors before any
+    parameter is allocated, then the tensors are loaded in (``model.model_from_meta``).
+    """
+    _NO_INIT[0] += 1
+    try:
+        yield
+    finally:
+        _NO_INIT[0] -= 1
+
+
+def initialising() -> bool:
+    """False inside ``without_init``: a layer's constructor then leaves ``params`` empty."""
+    return _NO_INIT[0] == 0
+
+
 @contextmanager
 def in_mode(module: Module, training: bool):
     """Run a block with ``module`` (and its layers) in training or evaluation mode, then put

@@ -31,7 +31,25 @@ from numba.extending import overload
 # cache=True: compiled kernels are kept in __pycache__ and found again while this file is unchanged.
 # numba checks only the file that defines a kernel, so a kernel that calls tanh or sigmoid must be
 # defined here too: one in another file would keep a stale copy of them after they change here.
-_OPTS = dict(cache=True, error_model="numpy", fastmath={"nsz", "arcp", "contract"})
+# Where no cache folder is writable (a read-only install and no writable home, a service account),
+# numba refuses cache=True when a kernel is defined; the kernels are then compiled in each process
+# instead (NUMBA_CACHE_DIR names a writable folder to keep them in).
+
+
+def _cache_probe():  # pragma: no cover - only decorated, never run
+    return 0
+
+
+def _can_cache() -> bool:
+    try:
+        njit(cache=True)(_cache_probe)
+    except Exception:  # numba: "cannot cache function ...: no locator available"
+        return False
+    return True
+
+
+CACHED = _can_cache()
+_OPTS = dict(cache=CACHED, error_model="numpy", fastmath={"nsz", "arcp", "contract"})
 
 # Eigen's single-precision tanh (Eigen/src/Core/MathFunctionsImpl.h, generic_fast_tanh_float):
 # tanh(x) ~ x P(x^2) / Q(x^2). Eigen clamps x to |x| <= 7.905, where the ratio is 2.4e-7 short of

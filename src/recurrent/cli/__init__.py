@@ -56,6 +56,14 @@ def _main(argv) -> int:
     except (ValueError, OSError) as exc:  # a TypeError is a bug here, and shows its traceback
         print(f"recurrent: error: {exc}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print("recurrent: error: out of memory (a size asked for is larger than this machine holds)", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a Dask cluster's own faults (a worker lost, a scheduler gone) end in one line
+        if type(exc).__module__.split(".")[0] not in ("distributed", "dask", "tornado", "msgpack"):
+            raise
+        print(f"recurrent: error: the Dask cluster failed: {type(exc).__name__}: {str(exc)[:300]}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("recurrent: interrupted", file=sys.stderr)
         return 130

@@ -28,15 +28,17 @@ def _positive_int(text):
 
 
 def _check_output_path(path, what):
-    """Refuse before fitting an output the run could not write."""
+    """Refuse before fitting an output the run could not write (``io.output_target``)."""
     if path is None:
         return
-    p = Path(path)
-    if p.is_dir():
+    from ..io import output_target
+
+    if Path(path).is_dir():
         raise UsageError(f"recurrent: {what} {path} is a folder, expected a file name")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise UsageError(f"recurrent: {what} {path}: the folder {parent} does not exist")
+    try:
+        output_target(path, what)
+    except ValueError as e:
+        raise UsageError(f"recurrent: {what} {e}") from None
 
 
 def _require_matplotlib():

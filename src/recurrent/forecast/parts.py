@@ -24,6 +24,8 @@ import hashlib
 import json
 import os
 import shutil
+import stat
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -94,8 +96,9 @@ class Folder:
     target, renamed to it by ``commit`` (``abandon`` removes it)."""
 
     def __init__(self, target):
-        self.target = Path(os.path.abspath(target))
+        self.target = Path(os.path.realpath(target))  # a symlinked folder: its target is written
         check_folder(self.target)
+        clean_partials(self.target)
         self.tmp = self.target.with_name(f".{self.target.name}.partial-{os.getpid()}")
         if self.tmp.exists():
             shutil.rmtree(self.tmp)
@@ -118,14 +121,46 @@ class Folder:
 
 
 def check_folder(path) -> None:
-    """ValueError unless ``path`` can become an output folder: new or empty, in a folder that exists."""
-    p = Path(path)
+    """ValueError unless ``path`` can become an output folder: new or empty (a symlink is followed),
+    in a folder that exists and is writable (probed)."""
+    p = Path(os.path.realpath(path))
     if p.exists() and not p.is_dir():
         raise ValueError(f"{path} is a file; expected a folder for one file per part")
     if p.is_dir() and any(p.iterdir()):
         raise ValueError(f"{path} is not empty; expected a new or empty folder (nothing there is overwritten)")
     if not p.parent.is_dir():
         raise ValueError(f"{path}: the folder {p.parent} does not exist")
+    try:
+        probe = tempfile.mkdtemp(prefix=f".{p.name}.", suffix=".probe", dir=p.parent)
+        os.rmdir(probe)
+    except OSError as e:
+        raise ValueError(f"{path}: the folder {p.parent} is not writable ({e.strerror})") from None
+
+
+def clean_partials(target: Path) -> list:
+    """Remove the hidden ``.<name>.partial-<pid>`` folders a killed run left beside ``target``
+    (ours, their process gone). Returns the names removed."""
+    from ..io import process_alive
+
+    removed = []
+    prefix = f".{target.name}.partial-"
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return removed
+    for name in names:
+        pid = name[len(prefix) :]
+        if not name.startswith(prefix) or not pid.isdigit() or process_alive(int(pid)):
+            continue
+        p = target.parent / name
+        try:
+            st = os.lstat(p)
+        except OSError:
+            continue
+        if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid():
+            shutil.rmtree(p, ignore_errors=True)
+            removed.append(name)
+    return removed
 
 
 def entry(out_path, data: bytes, source, n_series, ids) -> dict:

@@ -9,13 +9,18 @@ their dates continue. The file's checksum covers all of it (``recurrent.io``).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .. import io
 from ..layers import Patches
 from ..model import model_from_meta
-from . import panel
+from . import panel, settings
 from .windows import Panel
+
+SERIES_KINDS = ("array", "list", "dict", "frame")
+_FREQ = re.compile(r"^[0-9]{0,6}[A-Za-z]{1,6}(-[A-Za-z]{1,6})?$")  # a pandas alias: "MS", "W-SUN", "30min"
 
 
 def _ds_meta(batch):
@@ -84,45 +89,147 @@ def save_forecaster(f, path) -> None:
     io.save_file(path, tensors, meta)
 
 
+def _fail(what):
+    raise ValueError(what)
+
+
+def _int(name, v, lo=0, hi=None):
+    if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
+        _fail(f"`{name}` must be a whole number in [{lo}, {hi if hi is not None else 'inf'}], got {str(v)[:40]}")
+    return v
+
+
+def _list(name, v, n=None):
+    if not isinstance(v, list) or (n is not None and len(v) != n):
+        _fail(f"`{name}` must be a list{'' if n is None else f' of {n}'}, got {str(v)[:60]}")
+    return v
+
+
+def read_settings(cls, raw):
+    """A Forecaster from a file's settings: an allow-list of keys, each value checked as ``fit``
+    checks it. Nothing from a file chooses a scheduler, a host, a path or code."""
+    if not isinstance(raw, dict):
+        _fail(f"`settings` must be an object, got {type(raw).__name__}")
+    for key in raw:
+        if key not in settings.SETTINGS:
+            _fail(
+                f"setting {str(key)[:60]!r} is not one a file may carry (it may carry {', '.join(settings.SETTINGS)})"
+            )
+    f = cls(**raw)
+    settings.check(f)
+    if f.seed is not None:
+        _int("seed", f.seed)
+    if not isinstance(f.progress, bool):
+        _fail(f"`progress` must be true or false, got {str(f.progress)[:40]}")
+    return f
+
+
+def _check_series(s, n_series):
+    if not isinstance(s, dict):
+        _fail(f"`series` must be an object, got {type(s).__name__}")
+    if s.get("kind") not in SERIES_KINDS:
+        _fail(f"series `kind` must be one of {', '.join(SERIES_KINDS)}, got {str(s.get('kind'))[:40]}")
+    ids = _list("series.ids", s.get("ids"), n_series)
+    if not all(isinstance(i, (int, str)) and not isinstance(i, bool) for i in ids):
+        _fail("series ids must be whole numbers or strings")
+    if len(set(ids)) != len(ids):
+        seen = set()
+        dup = next(i for i in ids if i in seen or seen.add(i))
+        _fail(f"series id {str(dup)[:60]!r} appears twice")
+    freq = s.get("freq")
+    if freq is not None and not (isinstance(freq, str) and _FREQ.match(freq)):
+        _fail(f"series `freq` must be a frequency alias such as 'MS' or 'W-SUN', got {str(freq)[:40]!r}")
+    dates = s.get("dates")
+    if dates is None:
+        return
+    for e in _list("series.dates", dates, n_series):
+        if e is None:
+            continue
+        if not isinstance(e, dict):
+            _fail(f"a series' dates must be an object or null, got {str(e)[:60]}")
+        if "freq" in e:
+            if e["freq"] is not None and not (isinstance(e["freq"], str) and _FREQ.match(e["freq"])):
+                _fail(f"a series' date frequency must be an alias such as 'MS', got {str(e['freq'])[:40]!r}")
+            try:
+                np.datetime64(e["last"])
+            except (KeyError, TypeError, ValueError):
+                _fail(f"a series' last date must be an ISO date, got {str(e.get('last'))[:40]!r}")
+        else:
+            _int("dates.last", e.get("last"), lo=-(2**62), hi=2**62)
+            _int("dates.step", e.get("step"), lo=1, hi=2**40)
+
+
 def load_forecaster(cls, tensors, meta, path="forecaster"):
-    """The Forecaster a file describes (``cls`` is the Forecaster class)."""
+    """The Forecaster a file describes (``cls`` is the Forecaster class), every value checked first."""
     try:
-        f = cls(**meta["settings"])
+        f = read_settings(cls, meta["settings"])
         fitted, s = meta["fitted"], meta["series"]
-        f.season_, f.weight_ = int(fitted["season"]), float(fitted["weight"])
+        if not isinstance(fitted, dict):
+            _fail(f"`fitted` must be an object, got {type(fitted).__name__}")
+        f.season_ = _int("fitted.season", fitted["season"], lo=1, hi=settings.MAX_SEASON)
+        weight = fitted["weight"]
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not (0 <= weight <= 1):
+            _fail(f"`fitted.weight` must be a number in [0, 1], got {str(weight)[:40]}")
+        f.weight_ = float(weight)
+        lookbacks = _list("fitted.lookbacks", fitted["lookbacks"])
+        layers = _list("layers", meta["layers"])
+        per_net = bool(layers) and isinstance(layers[0], list)  # older files: one description for all
+        if per_net and len(layers) != len(lookbacks):
+            _fail(f"{len(layers)} network descriptions for {len(lookbacks)} lookbacks")
+        prefixes = {name.split("/", 1)[0] for name in tensors if name.startswith("net")}
+        if len(prefixes) != len(lookbacks):
+            _fail(f"{len(prefixes)} networks' tensors for {len(lookbacks)} lookbacks")
         f.networks_ = []
-        for k, L in enumerate(fitted["lookbacks"]):
+        for k, L in enumerate(lookbacks):
+            _int("fitted.lookbacks", L, lo=1, hi=settings.MAX_SEASON * 4)
             prefix = f"net{k}/"
             part = {name[len(prefix) :]: v for name, v in tensors.items() if name.startswith(prefix)}
-            own = meta["layers"][k] if isinstance(meta["layers"][0], list) else meta["layers"]  # older: one for all
+            own = layers[k] if per_net else layers
             f.networks_.append((int(L), model_from_meta({"layers": own}, part, path)))
         sizes = {L: net.layers[0].size if isinstance(net.layers[0], Patches) else 1 for L, net in f.networks_}
         f.lookbacks_ = sorted(sizes)
         f.patches_ = [sizes[L] for L in f.lookbacks_]
-        lengths = tensors["series/lengths"].astype(np.int64)
+        values_t, lengths_t = tensors["series/values"], tensors["series/lengths"]
+        if values_t.ndim != 1 or lengths_t.ndim != 1 or not np.issubdtype(lengths_t.dtype, np.integer):
+            _fail("series/values and series/lengths must be one-dimensional, the lengths whole numbers")
+        lengths = lengths_t.astype(np.int64)
+        if len(lengths) == 0 or lengths.min() < 0 or int(lengths.sum()) != len(values_t):
+            _fail(f"series lengths summing to {int(lengths.sum())} for {len(values_t)} values")
+        if not np.all(np.isfinite(values_t)):
+            _fail("the series values hold NaN or infinity")
+        _check_series(s, len(lengths))
         pn = Panel([])
-        pn.values, pn.length = tensors["series/values"], lengths
+        pn.values, pn.length = values_t, lengths
         pn.start = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
         values = [pn.series(i).copy() for i in range(len(lengths))]
         ids = list(s["ids"])
-        if len(ids) != len(values):
-            raise ValueError(f"{len(ids)} ids for {len(values)} series")
         dates, freq = _ds_rebuild(s.get("dates"))
         covs = None
         if "series/covariates" in tensors:
             flat = tensors["series/covariates"]
             if flat.ndim != 2 or len(flat) != int(lengths.sum()):
-                raise ValueError(f"covariates of shape {flat.shape} for {int(lengths.sum())} values")
+                _fail(f"covariates of shape {flat.shape} for {int(lengths.sum())} values")
+            mean, std = tensors["covariates/mean"], tensors["covariates/std"]
+            if mean.shape != (flat.shape[1],) or std.shape != (flat.shape[1],) or not np.all(std > 0):
+                _fail(f"covariate mean {mean.shape} and std {std.shape} for {flat.shape[1]} covariates")
             covs = [flat[a : a + n].copy() for a, n in zip(pn.start, lengths)]
-            f.cov_mean_, f.cov_std_ = tensors["covariates/mean"], tensors["covariates/std"]
+            f.cov_mean_, f.cov_std_ = mean, std
         f.n_covariates_ = 0 if covs is None else covs[0].shape[1]
         f.batch_ = panel.Batch(s["kind"], ids, values, dates, s.get("freq") or freq, covs)
-        f.methods_ = {i: m for i, m in zip(ids, fitted["methods"]) if m is not None}
-        f.skipped_ = list(fitted["skipped"])
+        methods = _list("fitted.methods", fitted["methods"], len(ids))
+        if not all(m is None or (isinstance(m, str) and len(m) < 200) for m in methods):
+            _fail("`fitted.methods` must hold short strings or null")
+        f.methods_ = {i: m for i, m in zip(ids, methods) if m is not None}
+        skipped = _list("fitted.skipped", fitted["skipped"])
+        if not all(isinstance(i, str) for i in skipped):
+            _fail("`fitted.skipped` must hold strings")
+        f.skipped_ = list(skipped)
         f.records_ = []
         f.calibration_ = tensors.get("intervals/scores")  # absent in files saved before intervals
         if f.calibration_ is not None and (f.calibration_.ndim != 2 or f.calibration_.shape[1] != f.horizon):
-            raise ValueError(f"interval scores of shape {f.calibration_.shape} for horizon {f.horizon}")
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: the forecaster description is damaged ({exc})") from None
+            _fail(f"interval scores of shape {f.calibration_.shape} for horizon {f.horizon}")
+        if f.calibration_ is not None and not np.all(np.isfinite(f.calibration_)):
+            _fail("the interval scores hold NaN or infinity")
+    except (KeyError, TypeError, ValueError, OverflowError, IndexError, RecursionError) as exc:
+        raise ValueError(f"{path}: the forecaster description is damaged or not allowed ({str(exc)[:300]})") from None
     return f

@@ -30,6 +30,8 @@ SETTINGS = (
     "progress",
 )
 
+MAX_HORIZON = 10_000  # steps forecast at once; also the ceiling on a saved forecaster's horizon
+MAX_SEASON = 10_000  # the longest seasonal period (a week of minutes is 10,080: pass season=None there)
 PATCH_STEPS = 12  # with patch=None, no network runs more recurrent steps than this
 
 
@@ -52,6 +54,9 @@ def check(f) -> None:
     for name in ("season", "history", "patch"):
         if getattr(f, name) is not None:
             chk.positive_int("Forecaster", name, getattr(f, name))
+    for name, most in (("horizon", MAX_HORIZON), ("season", MAX_SEASON)):
+        if getattr(f, name) is not None and getattr(f, name) > most:
+            raise ValueError(f"Forecaster: `{name}` must be at most {most:,}, got {getattr(f, name)}")
     if f.lookbacks is not None:
         lbs = [f.lookbacks] if isinstance(f.lookbacks, int) else list(f.lookbacks)
         if not lbs:

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import _checks as chk
 from ..cells import variants
-from ..module import Module
+from ..module import Module, initialising
 from . import lengths as lengths_
 from . import options, segments
 
@@ -93,7 +93,11 @@ class Recurrent(Module):
             self.nonlinearity = "relu"  # activations=["Relu"] is the ReLU RNN
         self.forget_bias = options.forget_bias(name, forget_bias)
         self.rng = np.random.default_rng(seed)  # the weights' initialisation, then the dropout masks
-        self.params = self._init_params(self.rng)
+        if initialising():
+            self.params = self._init_params(self.rng)
+        else:  # weights come from a file: the generator moves on as the draws would have moved it
+            self.params = {}
+            self.rng.bit_generator.advance(sum(int(np.prod(s)) for s in self.param_shapes().values()))
 
     # ---- parameters ----------------------------------------------------------------
     @property
@@ -104,27 +108,34 @@ class Recurrent(Module):
         """PyTorch's parameter-name suffix: "_l0", "_l1_reverse", ..."""
         return f"_l{layer}" + ("_reverse" if direction == 1 else "")
 
-    def _init_params(self, rng) -> dict:
-        """PyTorch's default: every parameter U(-1/sqrt(H), 1/sqrt(H))."""
+    def param_shapes(self) -> dict:
+        """Each parameter's name and shape, in PyTorch's order, from the settings alone."""
         H, G = self.hidden_size, self.num_gates
-        k = 1.0 / np.sqrt(H)
-        params = {}
+        shapes = {}
         for layer in range(self.num_layers):
             d_in = self.input_size if layer == 0 else H * self.num_directions
             for direction in range(self.num_directions):
                 s = self.param_suffix(layer, direction)
-                for name, shape in (
-                    (f"weight_ih{s}", (G * H, d_in)),
-                    (f"weight_hh{s}", (G * H, H)),
-                    (f"bias_ih{s}", (G * H,)),
-                    (f"bias_hh{s}", (G * H,)),
-                ):
-                    params[name] = rng.uniform(-k, k, size=shape).astype(self.dtype)
+                shapes[f"weight_ih{s}"] = (G * H, d_in)
+                shapes[f"weight_hh{s}"] = (G * H, H)
+                shapes[f"bias_ih{s}"] = (G * H,)
+                shapes[f"bias_hh{s}"] = (G * H,)
                 if self.options.peepholes:  # p_i, p_f, p_o
-                    params[f"peephole{s}"] = rng.uniform(-k, k, size=(3 * H,)).astype(self.dtype)
-                if self.forget_bias is not None:  # Keras' unit_forget_bias: the forget gate starts open
-                    params[f"bias_ih{s}"][H : 2 * H] = self.forget_bias
-                    params[f"bias_hh{s}"][H : 2 * H] = 0.0
+                    shapes[f"peephole{s}"] = (3 * H,)
+        return shapes
+
+    def _init_params(self, rng) -> dict:
+        """PyTorch's default: every parameter U(-1/sqrt(H), 1/sqrt(H))."""
+        H = self.hidden_size
+        k = 1.0 / np.sqrt(H)
+        params = {
+            name: rng.uniform(-k, k, size=shape).astype(self.dtype) for name, shape in self.param_shapes().items()
+        }
+        if self.forget_bias is not None:  # Keras' unit_forget_bias: the forget gate starts open
+            for name in params:
+                if name.startswith("bias_ih"):
+                    params[name][H : 2 * H] = self.forget_bias
+                    params["bias_hh" + name[len("bias_ih") :]][H : 2 * H] = 0.0
         return params
 
     def weights_of(self, layer: int = 0, direction: int = 0) -> tuple[np.ndarray, ...]:

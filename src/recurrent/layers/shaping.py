@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _checks as chk
-from ..module import Module
+from ..module import Module, initialising
 
 
 class Linear(Module):
@@ -22,12 +22,16 @@ class Linear(Module):
         self.out_features = chk.positive_int("Linear", "out_features", out_features)
         self.dtype = chk.float_dtype("Linear", dtype)
         self.seed = seed
-        rng = np.random.default_rng(seed)
-        k = 1.0 / np.sqrt(self.in_features)
-        self.params = {
-            "weight": rng.uniform(-k, k, size=(self.out_features, self.in_features)).astype(self.dtype),
-            "bias": rng.uniform(-k, k, size=(self.out_features,)).astype(self.dtype),
-        }
+        self.params = {}
+        if initialising():  # (weights loaded from a file are not drawn first)
+            rng = np.random.default_rng(seed)
+            k = 1.0 / np.sqrt(self.in_features)
+            self.params = {
+                name: rng.uniform(-k, k, size=shape).astype(self.dtype) for name, shape in self.param_shapes().items()
+            }
+
+    def param_shapes(self) -> dict:
+        return {"weight": (self.out_features, self.in_features), "bias": (self.out_features,)}
 
     def _config(self):
         return dict(in_features=self.in_features, out_features=self.out_features, dtype=self.dtype, seed=self.seed)
