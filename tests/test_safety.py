@@ -411,3 +411,91 @@ def test_damaged_checkpoints_are_refused_by_name(tmp_path, edit, words):
     rewrite(ckpt, ckpt, edit)
     with pytest.raises(ValueError, match=words):
         dropout_run(None, 4, resume=ckpt)
+
+
+# ---- ONNX import follows the data flow -----------------------------------------------------
+
+
+def onnx_model(layers=None):
+    pytest.importorskip("onnx")
+    from recurrent.interop import to_onnx
+
+    m = Sequential(layers or [LSTM(2, 3, seed=0), LastStep(), Linear(3, 1, seed=1)])
+    return m, to_onnx(m, None)
+
+
+def test_onnx_an_add_on_the_output_is_refused_not_skipped():
+    from onnx import helper, numpy_helper
+
+    _, proto = onnx_model()
+    g = proto.graph
+    last = g.node[-1]  # Identity -> y
+    last.output[0] = "y_pre"
+    g.initializer.append(numpy_helper.from_array(np.array([100.0], np.float32), "hundred"))
+    g.node.append(helper.make_node("Add", ["y_pre", "hundred"], ["y"]))
+    with pytest.raises(ValueError, match="Add"):
+        recurrent.interop.from_onnx(proto)
+
+
+def test_onnx_a_cycle_or_a_node_reading_its_own_output_is_refused():
+    _, proto = onnx_model()
+    lstm = next(n for n in proto.graph.node if n.op_type == "LSTM")
+    lstm.input[0] = lstm.output[0]  # reads its own Y
+    with pytest.raises(ValueError, match="data flow"):
+        recurrent.interop.from_onnx(proto)
+    _, proto = onnx_model()
+    first = proto.graph.node[0]  # Transpose x -> m0_in; make it read a later node's output
+    first.input[0] = proto.graph.node[-1].output[0]
+    with pytest.raises(ValueError, match="data flow"):
+        recurrent.interop.from_onnx(proto)
+
+
+def test_onnx_operators_outside_the_patterns_are_named():
+    from onnx import helper
+
+    _, proto = onnx_model()
+    gather = next(n for n in proto.graph.node if n.op_type == "Gather")
+    i = list(proto.graph.node).index(gather)
+    proto.graph.node.insert(i, helper.make_node("Relu", [gather.input[0]], ["relu_out"]))
+    gather.input[0] = "relu_out"
+    with pytest.raises(ValueError, match="'Relu'"):
+        recurrent.interop.from_onnx(proto)
+    _, proto = onnx_model()
+    t = next(n for n in proto.graph.node if n.op_type == "Transpose")
+    del t.attribute[:]
+    t.attribute.append(helper.make_attribute("perm", [2, 1, 0]))
+    with pytest.raises(ValueError, match="perm"):
+        recurrent.interop.from_onnx(proto)
+
+
+def test_onnx_a_huge_graph_is_refused_before_it_is_walked(tmp_path):
+    from onnx import helper
+
+    _, proto = onnx_model()
+    g = proto.graph
+    for k in range(200_000):
+        g.node.append(helper.make_node("Identity", ["y"], [f"junk{k}"]))
+    path = tmp_path / "big.onnx"
+    path.write_bytes(proto.SerializeToString())
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="200,0.. nodes"):
+        recurrent.interop.from_onnx(path)
+    assert time.perf_counter() - t0 < 60
+
+
+def test_onnx_patches_survive_the_round_trip_and_special_files_are_refused(tmp_path):
+    from recurrent.interop import from_onnx
+    from recurrent.layers import Patches
+
+    m, proto = onnx_model([Patches(3), GRU(6, 4, seed=0), LastStep(), Linear(4, 2, seed=1)])
+    back = from_onnx(proto)
+    assert [type(x).__name__ for x in back.layers] == ["Patches", "GRU", "LastStep", "Linear"]
+    x = np.random.default_rng(0).normal(size=(2, 9, 2)).astype(np.float32)
+    np.testing.assert_array_equal(back.predict(x), m.predict(x))
+    fifo = tmp_path / "m.onnx"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="FIFO"):
+        from_onnx(fifo)
+    (tmp_path / "junk.onnx").write_bytes(b"\xff" * 100)
+    with pytest.raises(ValueError, match="not a readable ONNX model"):
+        from_onnx(tmp_path / "junk.onnx")

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .io import read_regular
+
 FILLS = ("ffill", "interpolate")
 
 
@@ -68,6 +70,16 @@ def _resolve_column(spec, header, ncols, what, path):
     return header.index(spec)
 
 
+def csv_rows(path, text: str, delimiter: str) -> list:
+    """[(line number, cells)] of a CSV text; a malformed one (a field longer than the csv module's
+    limit, a stray quote) is a ValueError naming the line."""
+    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return [(i + 1, r) for i, r in enumerate(reader)]
+    except csv.Error as e:
+        raise ValueError(f"{path}: line {reader.line_num}: not readable as CSV ({e})") from None
+
+
 def read_csv(path, column=None, date_column="auto", header=None, delimiter=None, fill=None) -> Series:
     """Read one numeric column of a CSV file.
 
@@ -83,7 +95,7 @@ def read_csv(path, column=None, date_column="auto", header=None, delimiter=None,
     path = Path(path)
     if fill is not None and fill not in FILLS:
         raise ValueError(f"`fill` must be one of {FILLS} or None, got {fill!r}")
-    raw = path.read_bytes()
+    raw = read_regular(path, "CSV file")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -92,7 +104,7 @@ def read_csv(path, column=None, date_column="auto", header=None, delimiter=None,
         raise ValueError(f"{path}: the file is empty")
     first_line = text.lstrip("\r\n").splitlines()[0]
     delim = delimiter or _sniff_delimiter(first_line)
-    rows = [(i + 1, r) for i, r in enumerate(csv.reader(_io.StringIO(text, newline=""), delimiter=delim))]
+    rows = csv_rows(path, text, delim)
     rows = [(ln, r) for ln, r in rows if any(c.strip() for c in r)]  # skip blank lines
     ncols = len(rows[0][1])
     first = rows[0][1]

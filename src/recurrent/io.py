@@ -94,7 +94,11 @@ def open_regular(path, what="file", limit=MAX_TEXT_BYTES):
 def read_regular(path, what="file", limit=MAX_TEXT_BYTES) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes (``open_regular``'s checks)."""
     with open_regular(path, what, limit) as f:
-        return f.read(limit + 1)
+        size = os.fstat(f.fileno()).st_size
+        data = f.read(size)
+        if f.read(1):
+            raise ValueError(f"{path}: the {what} grew while it was read")
+        return data
 
 
 def _umask() -> int:
@@ -284,10 +288,11 @@ def _looks_like_text(data) -> bool:
     return all(ch.isprintable() or ch in "\r\n\t" for ch in text)
 
 
-def _read_safetensors(path: Path) -> bytes:
+def read_safetensors(path) -> bytes:
     """The file's bytes once its framing fits: a regular file whose size is exactly 8 bytes of
     header length, the header, and the tensor bytes the header declares. Nothing larger than the
     file claims is read or allocated."""
+    path = Path(path)
     with open_regular(path, "model file", MAX_MODEL_BYTES) as f:
         size = os.fstat(f.fileno()).st_size
         head = f.read(8)
@@ -327,7 +332,7 @@ def load_file(path: str | os.PathLike, kind: str | None = None) -> tuple[dict, d
 
     path = Path(path)
     where = f"{path}"
-    data = _read_safetensors(path)
+    data = read_safetensors(path)
     n = struct.unpack("<Q", data[:8])[0]
     try:
         header = json.loads(data[8 : 8 + n])

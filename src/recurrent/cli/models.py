@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import struct
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from ..cells.facts import CELL_NAMES
+from ..io import read_regular, read_safetensors
 from ._common import UsageError, _check_output_path, _positive_int, _require_matplotlib
 
 # ---- gradcheck ---------------------------------------------------------------------------------
@@ -71,7 +73,11 @@ def _parse_numbers(text, option):
 def _read_weights(path):
     p = Path(path)
     try:
-        data = json.loads(p.read_text(encoding="utf-8-sig"))
+        data = json.loads(read_regular(p, "JSON file", 1 << 30).decode("utf-8-sig"))
+    except RecursionError:
+        raise UsageError(f"recurrent: {path}: nested too deeply to be a JSON object of weights") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"recurrent: {path}: not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise UsageError(
             f"recurrent: {path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
@@ -247,14 +253,15 @@ def cmd_import(args) -> int:
                 raise
             raise UsageError(f"recurrent: {path}: not a readable ONNX model ({type(exc).__name__})") from None
     else:
-        from safetensors import safe_open
         from safetensors.numpy import load
 
+        data = read_safetensors(path)  # a regular file, its framing bounded, before anything is parsed
         try:
-            data = path.read_bytes()
             tensors = load(data)
-            with safe_open(str(path), framework="numpy") as f:
-                meta = f.metadata() or {}
+            header = json.loads(data[8 : 8 + struct.unpack("<Q", data[:8])[0]])
+            meta = header.get("__metadata__") or {}
+            if not isinstance(meta, dict):
+                raise ValueError("metadata is not an object")
         except Exception:
             raise UsageError(
                 f"recurrent: {path}: expected an .onnx file or a safetensors file of a PyTorch state_dict"
@@ -262,14 +269,21 @@ def cmd_import(args) -> int:
         if meta.get("format") == "torch" and "recurrent_layers" in meta:  # written by `export --to torch`
             from ..model import model_from_meta
 
-            obj = model_from_meta({"layers": json.loads(meta["recurrent_layers"])}, tensors, path)
+            try:
+                layers = json.loads(meta["recurrent_layers"])
+            except (ValueError, RecursionError):
+                raise UsageError(f"recurrent: {path}: its recurrent_layers entry is not JSON") from None
+            obj = model_from_meta({"layers": layers}, tensors, path)
         elif meta.get("format") == "keras":
             raise UsageError(
                 f"recurrent: {path}: Keras-layout files are for Keras' set_weights(); "
                 "import the model file it came from"
             )
         elif "recurrent" in meta:  # one of our own files
-            kind = json.loads(meta["recurrent"]).get("kind", "model")
+            try:
+                kind = str(json.loads(meta["recurrent"]).get("kind", "model"))[:40]
+            except (ValueError, AttributeError, RecursionError):
+                kind = "model"
             what = (
                 "a forecaster (use it with predict, or export --to onnx)"
                 if kind == "forecaster"

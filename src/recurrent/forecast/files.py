@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import _fill, _number, _resolve_column, _sniff_delimiter
+from ..data import _fill, _number, _resolve_column, _sniff_delimiter, csv_rows
+from ..io import read_regular
 
 
 def _read_rows(path, delimiter):
@@ -28,14 +29,13 @@ def _read_rows(path, delimiter):
     if path.is_dir():
         raise ValueError(f"{path}: is a folder, expected a CSV file")
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_regular(path, "CSV file").decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     if not text.strip():
         raise ValueError(f"{path}: the file is empty")
     delim = delimiter or _sniff_delimiter(text.lstrip("\r\n").splitlines()[0])
-    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delim)
-    rows = [(i + 1, r) for i, r in enumerate(reader) if (r and r[0].strip()) or "".join(r).strip()]  # blank rows out
+    rows = [(ln, r) for ln, r in csv_rows(path, text, delim) if (r and r[0].strip()) or "".join(r).strip()]
     if len(rows) < 2:
         raise ValueError(f"{path}: no data rows after the header")
     header = [c.strip() for c in rows[0][1]]
