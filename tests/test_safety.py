@@ -499,3 +499,80 @@ def test_onnx_patches_survive_the_round_trip_and_special_files_are_refused(tmp_p
     (tmp_path / "junk.onnx").write_bytes(b"\xff" * 100)
     with pytest.raises(ValueError, match="not a readable ONNX model"):
         from_onnx(tmp_path / "junk.onnx")
+
+
+# ---- sizes, cells and pages ------------------------------------------------------------------
+
+
+def test_sizes_that_cannot_fit_are_refused_before_any_work(tmp_path, forecaster_file, capsys, monkeypatch):
+    monkeypatch.setattr(Forecaster, "fit", lambda *a, **k: pytest.fail("fitted before refusing"))
+    for argv, words in [
+        (["predict", str(forecaster_file), "--horizon", "1000000000"], "--horizon"),
+        (["forecast", "--horizon", "1000000000"], "--horizon"),
+        (["forecast", "--season", "100000000"], "--season"),
+        (["backtest", "--season", "100000000"], "--season"),
+        (["backtest", "--windows", "1000000000000"], "windows"),
+        (["forecast", "--hidden-size", "100000000"], "hidden_size"),
+        (["forecast", "--models", "100000000"], "n_models"),
+        (["forecast", "--lookback", "100000000"], "lookbacks"),
+    ]:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and words in err, (argv, err)
+    with pytest.raises(ValueError, match="horizon"):
+        recurrent.load(forecaster_file).predict(horizon=10**9)
+
+
+def test_memory_error_is_one_line(monkeypatch, capsys):
+    from recurrent.cli import forecasting
+
+    def boom(*a, **k):
+        raise MemoryError
+
+    monkeypatch.setattr(forecasting, "load_series", boom)
+    assert main(["forecast"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "out of memory" in err
+
+
+def test_a_field_longer_than_the_csv_limit_names_its_line(tmp_path, capsys):
+    path = tmp_path / "long.csv"
+    path.write_text("ds,y\n1,2\n2," + "9" * 200_000 + "\n")
+    with pytest.raises(ValueError, match="line 3"):
+        recurrent.read_csv(path)
+    assert main(["forecast", str(path)]) == 2
+    assert "line 3" in capsys.readouterr().err
+
+
+def test_text_cells_that_a_spreadsheet_would_run_are_escaped(tmp_path):
+    from recurrent.forecast.files import safe_cell
+    from recurrent.forecast.tables import write_forecasts
+
+    fc = {"=cmd|' /C calc'!A0": np.array([1.5, 2.5]), "-5": np.array([1.0, 1.0]), "@SUM(A1)": np.array([3.0, 3.0])}
+    labels = {u: ["+1", "+2"] for u in fc}
+    write_forecasts(tmp_path / "f.csv", fc, labels)
+    text = (tmp_path / "f.csv").read_text()
+    assert "'=cmd|' /C calc'!A0,+1,1.5" in text and "\n-5,+1,1\n" in text and "'@SUM(A1)" in text
+    assert "\n=" not in text and "\n@" not in text
+    assert [safe_cell(v) for v in ("-3.5", "+2", "-x", "\tx", "ok")] == ["-3.5", "+2", "'-x", "'\tx", "ok"]
+
+
+def test_a_page_with_a_non_finite_number_is_refused_and_nothing_written(tmp_path, capsys):
+    out = tmp_path / "page.html"
+    for lr in ("nan", "inf"):
+        assert main(["explain", "--html", str(out), "--lr", lr]) == 2
+        assert "finite" in capsys.readouterr().err and not out.exists()
+    assert main(["explain", "--html", str(out)]) == 0
+    page = out.read_text()
+    payload = page.split("id='trace-data'>", 1)[1].split("</script>", 1)[0]
+    json.loads(payload.replace("<\\/", "</"), parse_constant=lambda c: pytest.fail(f"{c} in the page's data"))
+
+
+def test_an_id_is_drawn_as_text_not_mathtext(tmp_path):
+    pytest.importorskip("matplotlib")
+    from recurrent.plot import plot_forecast, plot_many
+
+    y = np.arange(30.0)
+    plot_forecast(tmp_path / "a.png", y, 24, np.arange(6.0), title=r"$\frac{$ broken")
+    plot_many(tmp_path / "b.png", [(r"$\sqrt{$", y, 24, np.arange(6.0), None)], title="$x$")
+    assert (tmp_path / "a.png").stat().st_size > 1000 and (tmp_path / "b.png").stat().st_size > 1000

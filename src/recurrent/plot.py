@@ -163,11 +163,11 @@ def plot_forecast(
         ax.plot(fx, forecast, color="tab:red", lw=1.8, marker="." if h <= 60 else None, ms=4, label="forecast")
         ax.axvline(x[n_train - 1] if dates is not None else n_train - 0.5, color="0.6", lw=0.8, ls="--")
         if ylabel:
-            ax.set_ylabel(ylabel)
+            ax.set_ylabel(ylabel, parse_math=False)
         ax.margins(x=0.01)
         if lo > 0:
             ax.set_title(f"the last {n_train - lo} values and the forecast", fontsize=10)
-    axes[0, 0].set_title(title)
+    axes[0, 0].set_title(title, parse_math=False)  # ids and titles are text, never mathtext
     axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     if dates is None:
         axes[-1, 0].set_xlabel("step")
@@ -210,10 +210,10 @@ def plot_many(path, items, season=1, total=None, title="forecasts") -> None:
         for level, (b_lo, b_hi) in sorted((bands or {}).items(), reverse=True):
             ax.fill_between(fx, b_lo, b_hi, color="tab:red", alpha=0.12 + 0.1 * (level < 90), lw=0, label=f"{level:g}%")
         ax.plot(fx, forecast, color="tab:red", lw=1.5, label="forecast")
-        ax.set_title(str(name), fontsize=9)
+        ax.set_title(str(name), fontsize=9, parse_math=False)
         ax.tick_params(labelsize=7)
     shown = f"the first {k} of {total} series" if total and total > k else f"{k} series"
-    fig.suptitle(f"{title}: {shown}")
+    fig.suptitle(f"{title}: {shown}", parse_math=False)
     axes[0, 0].legend(fontsize=7, loc="upper left", frameon=False)
     fig.tight_layout()
     save_figure(fig, path)

@@ -6,9 +6,9 @@ import json
 import sys
 
 from ..forecast.tables import write_backtest
-from ._common import _check_output_path, _json_default, _num, _positive_int
+from ._common import UsageError, _check_output_path, _json_default, _num, _positive_int
 from ._options import add_csv_options, add_model_options, add_report_flags
-from .forecasting import load_series, make_forecaster
+from .forecasting import check_season, load_series, make_forecaster
 
 
 def cmd_backtest(args) -> int:
@@ -18,8 +18,16 @@ def cmd_backtest(args) -> int:
     _check_output_path(args.output, "-o")
     Y, dates, label, known_season, many, _ = load_series(args)
     season = args.season if args.season is not None else known_season
+    check_season(args.season, Y)
     horizon = args.horizon or 12
     forecaster = make_forecaster(args, horizon, season)
+    need = horizon + (args.windows - 1) * (args.step or horizon) + 2
+    shortest = min(len(v) for v in Y.values())
+    if need > shortest:
+        raise UsageError(
+            f"recurrent: --windows {args.windows} of --horizon {horizon}, {args.step or horizon} apart, need "
+            f"{need:,} values in each series; the shortest has {shortest}"
+        )
     if not args.quiet:
         print(
             f"backtesting {len(Y)} series from {label}: {args.windows} windows of {horizon}, "

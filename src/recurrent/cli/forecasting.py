@@ -114,10 +114,18 @@ def _bands(forecaster, Y, horizon, levels):
     return {u: {k: v for k, v in d.items() if k != "forecast"} for u, d in out.items()}
 
 
-def make_forecaster(args, horizon, season):
-    from ..forecast import Forecaster
+def check_season(season, Y) -> None:
+    """A season longer than every series cannot be learnt or used: refused before any work."""
+    longest = max(len(v) for v in Y.values())
+    if season is not None and season > longest:
+        raise UsageError(f"recurrent: --season {season} is longer than the longest series ({longest} values)")
 
-    return Forecaster(
+
+def make_forecaster(args, horizon, season):
+    """The Forecaster the options describe, its settings checked before any data is fitted."""
+    from ..forecast import Forecaster, settings
+
+    f = Forecaster(
         cell=args.cell,
         hidden_size=args.hidden_size,
         lookbacks=args.lookback,
@@ -129,6 +137,8 @@ def make_forecaster(args, horizon, season):
         progress=not args.quiet,
         scheduler=scheduler_of(args),
     )
+    settings.check(f)
+    return f
 
 
 def scheduler_of(args):
@@ -164,6 +174,7 @@ def cmd_forecast(args) -> int:
         _require_matplotlib()  # fail before training, not after
     Y, dates, label, known_season, many, groups = load_series(args)
     season = args.season if args.season is not None else known_season
+    check_season(args.season, Y)
     horizon = args.horizon or args.holdout or 12
     longest = max(len(v) for v in Y.values())
     if args.holdout and args.holdout >= longest - 1:
@@ -369,12 +380,14 @@ def cmd_predict(args) -> int:
         return _predict_parts(args, model, horizon)
     if args.csv:
         Y, dates, label, _, many, groups = load_series(args)
+        _check_predict_horizon(model, Y, horizon)
         fc = model.predict(Y, horizon=horizon)
     else:
         if args.column or args.id_column or args.columns:
             raise UsageError("recurrent: --column, --id-column and --columns need a CSV file to read")
         b = model.batch_
         Y = dict(zip(b.ids, b.values))
+        _check_predict_horizon(model, Y, horizon)
         fc = model.predict(Y, horizon=horizon)
         dates, label, many = {}, f"{args.model} (after the series it was fitted on, stored in the file)", len(Y) > 1
         groups = [(args.model, list(Y))]
@@ -389,6 +402,18 @@ def cmd_predict(args) -> int:
     else:
         print("\n".join(_forecast_listing(fc, labels, title=label, bands=bands, written=args.output)))
     return 0
+
+
+def _check_predict_horizon(model, Y, horizon) -> None:
+    """predict --horizon capped as forecast caps it: no further than the longest series is long
+    (or two seasons, or the model's own horizon)."""
+    longest = max(len(v) for v in Y.values())
+    most = max(longest, 2 * model.season_, model.horizon)
+    if horizon > most:
+        raise UsageError(
+            f"recurrent: --horizon {horizon} is longer than the {longest} values forecast from; "
+            f"a forecast that far is an extrapolation of its own output (give at most {most})"
+        )
 
 
 def _predict_parts(args, model, horizon) -> int:

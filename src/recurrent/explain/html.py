@@ -163,6 +163,8 @@ def to_html(tr, lr: float = 0.01, title: str | None = None) -> str:
             f"to_html: the model has {rnn.hidden_size} hidden units, more than a page shows ({MAX_HIDDEN}); "
             "draw it with `recurrent trace --plot FILE.png` instead"
         )
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not np.isfinite(lr):
+        raise ValueError(f"to_html: `lr` must be a finite number, got {lr!r}")
     data = page_data(tr, lr)
     name = data["title"]
     head = title or f"An explorable {name}: every number live"
@@ -209,7 +211,10 @@ def to_html(tr, lr: float = 0.01, title: str | None = None) -> str:
         )
     )
     script = resources.files("recurrent.explain").joinpath("page.js").read_text()
-    payload = json.dumps(data).replace("</", "<\\/")
+    try:
+        payload = json.dumps(data, allow_nan=False).replace("</", "<\\/")
+    except ValueError:
+        raise ValueError("to_html: the trace holds NaN or infinity; a page needs finite numbers") from None
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"

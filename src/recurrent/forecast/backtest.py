@@ -48,8 +48,7 @@ def cross_validation(f, Y, n_windows=3, step=None, refit=True, level=None, quant
     )
     batch = panel.read_batch(Y, "Forecaster.cross_validation", covariates)
     lengths = np.array([len(v) for v in batch.values])
-    cuts = cutoffs(lengths, H, n_windows, step)
-    need = H + (n_windows - 1) * step + 2
+    need = H + (n_windows - 1) * step + 2  # checked before any array of windows is made
     short = [(uid, n) for uid, n in zip(batch.ids, lengths) if n < need]
     if short:
         names = ", ".join(f"{uid!r} ({n})" for uid, n in short[:5]) + (
@@ -59,6 +58,7 @@ def cross_validation(f, Y, n_windows=3, step=None, refit=True, level=None, quant
             f"cross_validation: {n_windows} windows of horizon {H}, {step} apart, need at least {need} "
             f"values in each series (2 to fit on before the oldest window); too short: {names}"
         )
+    cuts = cutoffs(lengths, H, n_windows, step)
     known = panel.season_of_freq(batch.freq)
     given = f.season
     if given is None and known:  # the histories below are plain arrays: keep the dates' season

@@ -221,6 +221,8 @@ class Forecaster:
         if y is not None:
             Y = y
         horizon = self.horizon if horizon is None else chk.positive_int("predict", "horizon", horizon)
+        if horizon > settings.MAX_HORIZON:
+            raise ValueError(f"predict: `horizon` must be at most {settings.MAX_HORIZON:,}, got {horizon:,}")
         levels, qs = intervals.check_levels(level), intervals.check_quantiles(quantiles)
         if (levels or qs) and getattr(self, "calibration_", None) is None:
             raise ValueError(

@@ -246,15 +246,30 @@ def read_wide_csv(path, columns=None, date_column=None, delimiter=None, decimal=
     return out, dates
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
+
+
+def safe_cell(v: str) -> str:
+    """A text cell a spreadsheet will not run: one beginning with =, +, -, @, tab or carriage return
+    gets a leading apostrophe (OWASP's rule for CSV injection), unless it is a number ("-3", "+1")."""
+    if v.startswith(FORMULA_START):
+        try:
+            float(v)
+        except ValueError:
+            return "'" + v
+    return v
+
+
 def write_long_csv(path, rows, columns) -> bytes:
-    """Write rows (tuples in ``columns`` order) as a CSV file, atomically; returns the bytes written."""
+    """Write rows (tuples in ``columns`` order) as a CSV file, atomically; returns the bytes written.
+    Text cells that a spreadsheet would read as a formula are escaped (``safe_cell``)."""
     from ..io import atomic_write_bytes
 
     buf = _io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
+    w.writerow([safe_cell(str(c)) for c in columns])
     for r in rows:
-        w.writerow([f"{v:.10g}" if isinstance(v, float) else v for v in r])
+        w.writerow([f"{v:.10g}" if isinstance(v, float) else safe_cell(v) if isinstance(v, str) else v for v in r])
     data = buf.getvalue().encode()
     atomic_write_bytes(path, data)
     return data

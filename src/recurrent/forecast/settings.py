@@ -31,6 +31,9 @@ SETTINGS = (
 )
 
 MAX_HORIZON = 10_000  # steps forecast at once; also the ceiling on a saved forecaster's horizon
+MAX_HIDDEN = 4_096  # units per network: far beyond what a forecaster's small networks need
+MAX_MODELS = 1_000  # networks per lookback
+MAX_LOOKBACK = 40_000  # values per input window
 MAX_SEASON = 10_000  # the longest seasonal period (a week of minutes is 10,080: pass season=None there)
 PATCH_STEPS = 12  # with patch=None, no network runs more recurrent steps than this
 
@@ -54,7 +57,14 @@ def check(f) -> None:
     for name in ("season", "history", "patch"):
         if getattr(f, name) is not None:
             chk.positive_int("Forecaster", name, getattr(f, name))
-    for name, most in (("horizon", MAX_HORIZON), ("season", MAX_SEASON)):
+    limits = (
+        ("horizon", MAX_HORIZON),
+        ("season", MAX_SEASON),
+        ("hidden_size", MAX_HIDDEN),
+        ("n_models", MAX_MODELS),
+        ("patch", MAX_LOOKBACK),
+    )
+    for name, most in limits:
         if getattr(f, name) is not None and getattr(f, name) > most:
             raise ValueError(f"Forecaster: `{name}` must be at most {most:,}, got {getattr(f, name)}")
     if f.lookbacks is not None:
@@ -63,6 +73,8 @@ def check(f) -> None:
             raise ValueError("Forecaster: `lookbacks` must name at least one window length, got []")
         for v in lbs:
             chk.positive_int("Forecaster", "lookbacks", v)
+            if v > MAX_LOOKBACK:
+                raise ValueError(f"Forecaster: `lookbacks` must be at most {MAX_LOOKBACK:,}, got {v:,}")
     if isinstance(f.lr, bool) or not isinstance(f.lr, (int, float)) or not 0 < f.lr < np.inf:
         raise ValueError(f"Forecaster: `lr` must be a positive number, got {f.lr!r}")
     if f.loss not in ("smape", "mape"):
