@@ -576,3 +576,98 @@ def test_an_id_is_drawn_as_text_not_mathtext(tmp_path):
     plot_forecast(tmp_path / "a.png", y, 24, np.arange(6.0), title=r"$\frac{$ broken")
     plot_many(tmp_path / "b.png", [(r"$\sqrt{$", y, 24, np.arange(6.0), None)], title="$x$")
     assert (tmp_path / "a.png").stat().st_size > 1000 and (tmp_path / "b.png").stat().st_size > 1000
+
+
+# ---- Dask faults outside the documented ones ------------------------------------------------
+
+
+def _peer(reply):
+    """A TCP server on a free local port that answers each connection with ``reply`` (None: never)."""
+    import socket
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    held = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if reply is not None:
+                conn.recv(100)
+                conn.sendall(reply)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return srv, f"tcp://127.0.0.1:{srv.getsockname()[1]}"
+
+
+def test_an_address_that_answers_http_or_nothing_is_one_clear_error(capsys):
+    pytest.importorskip("distributed")
+    from recurrent.distributed import client_for
+
+    srv, address = _peer(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+    with pytest.raises(ValueError, match="did not answer as a Dask scheduler"):
+        client_for(address, timeout=2)
+    assert main(["forecast", "--scheduler", address, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "did not answer as a Dask scheduler" in err
+    srv.close()
+    srv, address = _peer(None)
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="accepted a connection but did not answer"):
+        client_for(address, timeout=0.5)
+    assert time.perf_counter() - t0 < 60
+    srv.close()
+
+
+SCHEDULER_CHILD = """
+import sys
+from recurrent.cli import main
+sys.exit(main(["forecast", "--scheduler", sys.argv[1], "--models", "4", "--steps", "3000"]))
+"""
+
+
+@pytest.mark.slow
+def test_a_scheduler_killed_mid_fit_is_one_line(tmp_path):
+    pytest.importorskip("distributed")
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    run = [sys.executable, "-m", "distributed.cli"]
+    sched = subprocess.Popen(
+        [*run[:2], "distributed.cli.dask_scheduler", "--port", str(port), "--no-dashboard"],
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    worker = subprocess.Popen(
+        [*run[:2], "distributed.cli.dask_worker", address, "--nthreads", "1", "--nworkers", "2", "--no-dashboard"],
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", SCHEDULER_CHILD, address],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            cwd=tmp_path,
+        )
+        first = child.stderr.readline()  # "fitting ...": the networks are being trained on the workers
+        assert first.startswith("fitting"), first
+        time.sleep(1.5)
+        sched.kill()
+        rest = child.stderr.read()
+        assert child.wait(timeout=240) == 2
+        lines = [line for line in rest.splitlines() if not line.startswith("network ")]
+        assert len(lines) == 1 and lines[0].startswith("recurrent: error: the Dask cluster failed"), rest[-2000:]
+    finally:
+        for p in (sched, worker):
+            p.kill()
+            p.wait()

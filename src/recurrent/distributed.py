@@ -72,14 +72,40 @@ def client_for(scheduler, timeout: float = 5.0):
         )
         client = distributed.Client(cluster)
     else:
-        try:
-            client = distributed.Client(scheduler, timeout=f"{timeout}s")
-        except (OSError, TimeoutError) as e:
-            raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
+        client = _connect(distributed, scheduler, timeout)
     if not _CLIENTS:
         atexit.register(close_all)
     _CLIENTS[scheduler] = client
     return client
+
+
+def _connect(distributed, scheduler, timeout):
+    """A Client of the scheduler at an address, within a deadline: Dask's own timeout covers the
+    connection, not a peer that accepts it and never answers (or answers as something else: an
+    HTTP server's reply read as a frame length asks for exabytes). ValueError naming the address."""
+    import threading
+
+    box = {}
+
+    def attempt():
+        try:
+            box["client"] = distributed.Client(scheduler, timeout=f"{timeout}s")
+        except BaseException as e:  # noqa: BLE001 - reported below, in the caller's thread
+            box["error"] = e
+
+    thread = threading.Thread(target=attempt, name="recurrent-connect", daemon=True)
+    thread.start()
+    thread.join(3 * timeout + 5)
+    if thread.is_alive():
+        raise ValueError(f"the address {scheduler} accepted a connection but did not answer as a Dask scheduler")
+    e = box.get("error")
+    if isinstance(e, (OSError, TimeoutError)):
+        raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
+    if e is not None:
+        raise ValueError(
+            f"the address {scheduler} did not answer as a Dask scheduler ({type(e).__name__}: {str(e)[:200]})"
+        ) from None
+    return box["client"]
 
 
 def close_all() -> None:

@@ -62,7 +62,13 @@ def _main(argv) -> int:
     except Exception as exc:  # a Dask cluster's own faults (a worker lost, a scheduler gone) end in one line
         if type(exc).__module__.split(".")[0] not in ("distributed", "dask", "tornado", "msgpack"):
             raise
-        print(f"recurrent: error: the Dask cluster failed: {type(exc).__name__}: {str(exc)[:300]}", file=sys.stderr)
+        import logging
+
+        for name in list(logging.root.manager.loggerDict):  # its threads would log the fault again on exit
+            if name.split(".")[0] in ("distributed", "tornado", "asyncio"):
+                logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+        text = " ".join(str(exc).split())[:300]
+        print(f"recurrent: error: the Dask cluster failed: {type(exc).__name__}: {text}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("recurrent: interrupted", file=sys.stderr)
