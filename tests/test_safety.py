@@ -671,3 +671,18 @@ def test_a_scheduler_killed_mid_fit_is_one_line(tmp_path):
         for p in (sched, worker):
             p.kill()
             p.wait()
+
+
+def test_a_torch_layout_file_declaring_huge_layers_is_refused_on_import(tmp_path, capsys):
+    layers = [{"type": "LSTM", "config": {"input_size": 1, "hidden_size": 500_000, "num_layers": 40}}]
+    tensors = {"0.weight_ih_l0": np.zeros((8, 1), np.float32)}
+    path = tmp_path / "t.safetensors"
+    path.write_bytes(save(tensors, metadata={"format": "torch", "recurrent_layers": json.dumps(layers)}))
+    tracemalloc.start()
+    assert main(["import", str(path), "-o", str(tmp_path / "m.safetensors")]) == 2
+    assert tracemalloc.get_traced_memory()[1] < 100e6
+    tracemalloc.stop()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "declare" in err and not (tmp_path / "m.safetensors").exists()
+    path.write_bytes(save(tensors, metadata={"format": "torch", "recurrent_layers": "[" * 100_000}))
+    assert main(["import", str(path), "-o", str(tmp_path / "m.safetensors")]) == 2

@@ -26,7 +26,7 @@ def cmd_backtest(args) -> int:
     if need > shortest:
         raise UsageError(
             f"recurrent: --windows {args.windows} of --horizon {horizon}, {args.step or horizon} apart, need "
-            f"{need:,} values in each series; the shortest has {shortest}"
+            f"{need:,} values in each series; too short: the shortest has {shortest}"
         )
     if not args.quiet:
         print(
