@@ -26,13 +26,13 @@ def test_long_file_reads_every_series_with_its_dates(tmp_path):
     assert got.dates["a"][-1] == "2020-12"
 
 
-def test_layout_options_without_a_file_or_on_one_column_are_refused(tmp_path):
+def test_layout_options_without_a_file_are_refused_and_decimal_applies_to_one_column(tmp_path):
     with pytest.raises(ValueError, match="read a CSV file"):
         load_series(None, id_column="id")
     path = tmp_path / "one.csv"
-    path.write_text("month,y\n" + "".join(f"2020-{m:02d},{m}\n" for m in range(1, 13)))
-    with pytest.raises(ValueError, match="apply to long and wide files"):
-        load_series(path, decimal=",")
+    path.write_text("month;y\n" + "".join(f"2020-{m:02d};{m},5\n" for m in range(1, 13)))
+    got = load_series(path, decimal=",")
+    assert list(got.series.values())[0][:2].tolist() == [1.5, 2.5] and got.season == 12
 
 
 def test_forecasts_written_long_with_bands_and_as_json(tmp_path):

@@ -80,7 +80,9 @@ def csv_rows(path, text: str, delimiter: str) -> list:
         raise ValueError(f"{path}: line {reader.line_num}: not readable as CSV ({e})") from None
 
 
-def read_csv(path, column=None, date_column="auto", header=None, delimiter=None, fill=None) -> Series:
+def read_csv(
+    path, column=None, date_column="auto", header=None, delimiter=None, fill=None, decimal=None, thousands=None
+) -> Series:
     """Read one numeric column of a CSV file.
 
     Args:
@@ -91,7 +93,11 @@ def read_csv(path, column=None, date_column="auto", header=None, delimiter=None,
         header: True/False, or None to detect (a first row whose value cell is not a number).
         delimiter: ',', ';' or '\\t', or None to detect from the first line.
         fill: None to refuse gaps, 'ffill' (repeat the previous value) or 'interpolate' (linear).
+        decimal, thousands: the number format (``decimal=","`` reads ``316,10``, with
+            ``thousands="."`` ``15.136,00``); detected when both are None and the cells leave no doubt.
     """
+    from .forecast.files import _hint, _parse, detect_number_format
+
     path = Path(path)
     if fill is not None and fill not in FILLS:
         raise ValueError(f"`fill` must be one of {FILLS} or None, got {fill!r}")
@@ -129,15 +135,21 @@ def read_csv(path, column=None, date_column="auto", header=None, delimiter=None,
     if not body:
         raise ValueError(f"{path}: no data rows after the header")
 
+    if decimal is None and thousands is None:
+        decimal, thousands = detect_number_format([r[col] for _, r in body if len(r) > col], delim)
+    decimal = decimal or "."
     values, dates = [], []
     for ln, r in body:
         if len(r) != ncols:
             raise ValueError(f"{path}, line {ln}: expected {ncols} fields like the first row, got {len(r)}")
         cell = r[col]
         try:
-            v = _number(cell)
+            v = _parse(cell, decimal, thousands)
         except ValueError:
-            raise ValueError(f"{path}, line {ln}, column {colname!r}: {cell.strip()!r} is not a number") from None
+            raise ValueError(
+                f"{path}, line {ln}, column {colname!r}: {cell.strip()!r} is not a number"
+                + _hint(cell, decimal, thousands)
+            ) from None
         if v is not None and math.isinf(v):
             raise ValueError(f"{path}, line {ln}, column {colname!r}: {cell.strip()!r} is not finite")
         if v is None and fill is None:

@@ -64,7 +64,19 @@ def add_csv_options(p):
         "--date-column",
         default="auto",
         help="name or index of a date/label column (default: the first column, if not the values; "
-        "with --id-column: ds)",
+        "with --id-column: ds, else a column named or formatted like dates)",
+    )
+    p.add_argument(
+        "--freq",
+        help="the dates' frequency as a pandas alias (MS, ME, QS, QE, YS, W-SUN, B, D, h, 30min, ...; "
+        "default: inferred from the dates)",
+    )
+    p.add_argument(
+        "--dayfirst",
+        action="store_true",
+        default=None,
+        help="read 01/02/2000 as 1 February (default: month first unless a day over 12 shows otherwise; "
+        "ISO dates are never misread)",
     )
     p.add_argument("--id-column", help="a long file: the column naming each row's series (e.g. unique_id)")
     p.add_argument("--columns", help="a wide file: these columns, one series each (a,b,c)")
@@ -80,7 +92,7 @@ def add_csv_options(p):
         "--decimal",
         choices=[",", "."],
         metavar="{',','.'}",
-        help="decimal mark in --id-column/--columns files (default: detected where unambiguous)",
+        help="decimal mark (default: detected where unambiguous)",
     )
     p.add_argument(
         "--thousands",
@@ -92,7 +104,9 @@ def add_csv_options(p):
     hdr.add_argument("--header", dest="header", action="store_const", const=True, help="the first row is a header")
     hdr.add_argument("--no-header", dest="header", action="store_const", const=False, help="there is no header")
     p.add_argument(
-        "--fill", choices=["ffill", "interpolate"], help="fill missing cells, per series (default: refuse them)"
+        "--fill",
+        choices=["ffill", "interpolate"],
+        help="fill missing cells and missing dates, per series (default: refuse them)",
     )
     p.add_argument(
         "--dataset",

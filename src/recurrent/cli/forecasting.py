@@ -29,6 +29,8 @@ def read_options(args) -> dict:
         fill=args.fill,
         decimal=args.decimal,
         thousands=args.thousands,
+        freq=getattr(args, "freq", None),
+        dayfirst=getattr(args, "dayfirst", None),
     )
 
 
@@ -64,8 +66,6 @@ def load_series(args):
             )
     elif Path(args.csv).is_dir():
         raise UsageError(f"recurrent: {args.csv} is a folder, expected a CSV file")
-    elif (args.decimal or args.thousands) and not (args.id_column or args.columns or args.wide):
-        raise UsageError("recurrent: --decimal and --thousands apply to --id-column and --columns files")
     if args.csv is not None and parts.is_pattern(args.csv):
         paths = csv_paths(args)
         Y, dates, season, groups = parts.read_files(paths, read_options(args), scheduler_of(args))
@@ -239,6 +239,7 @@ def cmd_forecast(args) -> int:
                     file=sys.stderr,
                 )
             forecaster.fit(Y)
+        forecaster.date_labels_ = _date_labels(dates, args)
         forecaster.save(args.save)
     if args.holdout:
         labels = {
@@ -250,7 +251,7 @@ def cmd_forecast(args) -> int:
             for u in fc
         }
     else:
-        labels = {u: next_labels(dates.get(u), horizon) for u in fc}
+        labels = {u: next_labels(dates.get(u), horizon, args.freq, args.dayfirst) for u in fc}
     result.update(forecasts_json(fc, labels, many, bands))
     if args.output:
         _write_output(args.output, groups, fc, labels, actual, bands, horizon)
@@ -389,11 +390,14 @@ def cmd_predict(args) -> int:
         Y = dict(zip(b.ids, b.values))
         _check_predict_horizon(model, Y, horizon)
         fc = model.predict(Y, horizon=horizon)
-        dates, label, many = {}, f"{args.model} (after the series it was fitted on, stored in the file)", len(Y) > 1
+        stored = getattr(model, "date_labels_", None) or {"rule": None, "tails": {}}
+        dates = stored["tails"]
+        label, many = f"{args.model} (after the series it was fitted on, stored in the file)", len(Y) > 1
         groups = [(args.model, list(Y))]
         if not args.json:
             print(f"{label}", file=sys.stderr)
-    labels = {u: next_labels(dates.get(u), horizon) for u in fc}
+    rule = args.freq or (None if args.csv else stored["rule"])
+    labels = {u: next_labels(dates.get(u), horizon, rule, args.dayfirst) for u in fc}
     bands = _bands(model, Y, horizon, args.level)
     if args.output:
         _write_output(args.output, groups, fc, labels, None, bands, horizon)
@@ -402,6 +406,25 @@ def cmd_predict(args) -> int:
     else:
         print("\n".join(_forecast_listing(fc, labels, title=label, bands=bands, written=args.output)))
     return 0
+
+
+def _date_labels(dates, args):
+    """What a saved forecaster keeps of its series' dates: each one's last labels and the rule they
+    follow (``--freq`` or inferred), so ``predict MODEL`` continues them."""
+    from ..forecast import calendar
+
+    tails = {u: list(d[-3:]) for u, d in dates.items() if d}
+    if not tails:
+        return None
+    rule = calendar.from_alias(args.freq) if getattr(args, "freq", None) else None
+    if rule is None:
+        u = next(iter(tails))
+        try:
+            parsed = calendar.parse(dates[u], dayfirst=getattr(args, "dayfirst", None))
+            rule = calendar.infer(parsed.values) if parsed is not None else None
+        except ValueError:
+            rule = None
+    return {"rule": rule, "tails": tails}
 
 
 def _check_predict_horizon(model, Y, horizon) -> None:

@@ -48,6 +48,12 @@ def detect_number_format(cells, delimiter):
     if delimiter != "," and any(re.fullmatch(r"-?\d+,\d+", c) for c in cells) and not any("." in c for c in cells):
         return ",", None  # 316,10 in a ;-separated file
     if (
+        delimiter != ","
+        and any(re.fullmatch(r"-?\d{1,3}(\.\d{3})+,\d+", c) for c in cells)
+        and all(re.fullmatch(r"-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?", c) for c in cells)
+    ):
+        return ",", "."  # 15.136,00 in a ;-separated European export
+    if (
         any(re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", c) for c in cells)
         and all(re.fullmatch(r"-?(\d{1,3}(,\d{3})+|\d{1,3})(\.\d+)?|-?\d+(\.\d+)?", c) for c in cells)
         and any(re.fullmatch(r"-?\d{1,3}(,\d{3})+\.\d+", c) for c in cells)
@@ -66,6 +72,8 @@ def _parse(cell, decimal, thousands):
 
 
 def _hint(cell, decimal, thousands):
+    if decimal == "." and re.fullmatch(r"-?\d{1,3}(\.\d{3})+,\d+", cell.strip()):
+        return " (a European number? use --decimal , --thousands .)"
     if decimal == "." and re.fullmatch(r"-?\d+,\d+", cell.strip()):
         return " (a decimal comma? use --decimal ,)"
     if thousands is None and re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", cell.strip()):
@@ -85,13 +93,15 @@ def _value(path, ln, what, cell, decimal, thousands):
     return v
 
 
-def _date_key(text):
-    """A sortable key for a date cell: a number, or the ISO-like text itself."""
-    t = text.strip()
-    try:
-        return (0, float(t))
-    except ValueError:
-        return (1, t)
+def _date_order(cells, dayfirst=None, where="dates"):
+    """Sortable keys for date cells, parsed as dates (``calendar.parse``) so that 2000-9 comes
+    before 2000-10; numbered labels by their number; other text as text."""
+    from . import calendar
+
+    parsed = calendar.parse(cells, dayfirst=dayfirst, where=where)
+    if parsed is None:
+        return list(cells)
+    return parsed.values.astype(np.int64).tolist()
 
 
 def _finish(path, uid, vals, lines, fill):
@@ -108,7 +118,15 @@ def _finish(path, uid, vals, lines, fill):
 
 
 def read_long_csv(
-    path, id_column="unique_id", date_column="ds", column="y", delimiter=None, decimal=None, thousands=None, fill=None
+    path,
+    id_column="unique_id",
+    date_column="ds",
+    column="y",
+    delimiter=None,
+    decimal=None,
+    thousands=None,
+    fill=None,
+    dayfirst=None,
 ):
     """Read a long file: returns ({id: values}, {id: date labels or None}), ids in first-seen order.
 
@@ -118,13 +136,15 @@ def read_long_csv(
     path, header, body, delim = _read_rows(path, delimiter)
     ic = _resolve_column(id_column, header, len(header), "id column", path)
     vc = _resolve_column(column, header, len(header), "column", path)
+    if date_column == "auto":
+        date_column = find_date_column(header, body, exclude=(ic, vc))
     dc = (
         _resolve_column(date_column, header, len(header), "date column", path)
         if date_column is not None and (date_column in header or str(date_column).isdigit())
         else None
     )
     if decimal in (None, ".") and thousands is None:
-        fast = _read_long_fast(len(header), body, ic, vc, dc)
+        fast = _read_long_fast(len(header), body, ic, vc, dc, dayfirst)
         if fast is not None:
             return fast
     if decimal is None and thousands is None:
@@ -141,23 +161,49 @@ def read_long_csv(
         values.setdefault(uid, []).append(v)
         lines.setdefault(uid, []).append(ln)
         if dc is not None:
-            d = r[dc].strip()
-            prev = dates.setdefault(uid, [])
-            if prev and d == prev[-1]:
+            dates.setdefault(uid, []).append(r[dc].strip())
+    for uid, ds in dates.items():  # in date order, each date once: judged on the parsed dates
+        keys = _date_order(ds, dayfirst, f"{path}, id {uid!r}")
+        for k in range(1, len(ds)):
+            if keys[k] == keys[k - 1]:
                 raise ValueError(
-                    f"{path}, line {ln}, id {uid!r}: date {d!r} appears twice; expected one row per (id, date)"
+                    f"{path}, line {lines[uid][k]}, id {uid!r}: date {ds[k]!r} appears twice; "
+                    "expected one row per (id, date)"
                 )
-            if prev and _date_key(d) < _date_key(prev[-1]):
+            if keys[k] < keys[k - 1]:
                 raise ValueError(
-                    f"{path}, line {ln}, id {uid!r}: date {d!r} comes after {prev[-1]!r}; "
+                    f"{path}, line {lines[uid][k]}, id {uid!r}: date {ds[k]!r} comes after {ds[k - 1]!r}; "
                     f"expected the rows of each id in date order"
                 )
-            prev.append(d)
     out = {uid: _finish(path, uid, vals, lines[uid], fill) for uid, vals in values.items()}
     return out, {uid: dates.get(uid) for uid in out}
 
 
-def _read_long_fast(n_columns, body, ic, vc, dc):
+def find_date_column(header, body, exclude=()):
+    """The date column of a long file under any name: ``ds``, else a column named like a date
+    (date, time, timestamp, period, month, week, day, year), else the first whose cells parse as
+    dates; None when there is none."""
+    from . import calendar
+
+    names = [h.strip().lower() for h in header]
+    if "ds" in names:
+        return header[names.index("ds")]
+    free = [k for k in range(len(header)) if k not in exclude]
+    for k in free:
+        if re.search(r"date|time|stamp|period|month|week|day|year", names[k]):
+            return header[k]
+    sample = [r for _, r in body[:20] if len(r) == len(header)]
+    for k in free:
+        try:
+            got = calendar.parse([r[k] for r in sample])
+        except ValueError:
+            continue
+        if got is not None and got.is_date:
+            return header[k]
+    return None
+
+
+def _read_long_fast(n_columns, body, ic, vc, dc, dayfirst=None):
     """The common long file read a column at a time: every row complete, every value a finite
     number as Python's float reads it (a plain decimal point; NumPy parses the same), every id
     present and each id's dates strictly increasing. None when any row is otherwise: the
@@ -184,7 +230,14 @@ def _read_long_fast(n_columns, body, ic, vc, dc):
     if dc is None:
         return dict(zip(first, values)), dict.fromkeys(first)
     ds = [r[dc].strip() for r in rows]
-    rank = {d: k for k, d in enumerate(sorted(set(ds), key=_date_key))}  # each distinct date parsed once
+    distinct = sorted(set(ds))
+    try:
+        keys = _date_order(distinct, dayfirst)
+    except ValueError:  # a date unlike the others: the careful reader names its line
+        return None
+    if len(set(keys)) != len(keys):  # two spellings of one date: the careful reader names the line
+        return None
+    rank = {d: k for k, (_, d) in enumerate(sorted(zip(keys, distinct)))}  # each distinct date parsed once
     rk = np.array([rank[d] for d in ds])[order]
     same_id = code[order][1:] == code[order][:-1]
     if np.any(same_id & (rk[1:] <= rk[:-1])):  # a repeated or earlier date: the careful reader says where
@@ -194,12 +247,13 @@ def _read_long_fast(n_columns, body, ic, vc, dc):
 
 
 def read_wide_csv(path, columns=None, date_column=None, delimiter=None, decimal=None, thousands=None, fill=None):
-    """Read a wide file (a series per column): ({name: values}, dates or None).
+    """Read a wide file (a series per column): ({name: values}, {name: its date labels} or None).
 
     ``columns``: names or indices; None takes every column whose first value is a number
     (the date column excepted). ``date_column="auto"``: the first column when its first
-    value is not a number. Empty cells at the start of a column (a series that
-    starts later) are dropped; gaps inside it need ``fill``.
+    value is not a number. Empty cells at the start of a column (a series that starts
+    later) and at its end (one that ends earlier) are dropped, so each column is a series of
+    its own span with its own dates; gaps inside it need ``fill``.
     """
     path, header, body, delim = _read_rows(path, delimiter)
     if date_column == "auto":
@@ -229,7 +283,7 @@ def read_wide_csv(path, columns=None, date_column=None, delimiter=None, decimal=
             raise ValueError(f"{path}: no numeric columns found; name them with --columns")
     else:
         cols = cand
-    out = {}
+    out, spans = {}, {}
     for k in cols:
         name = header[k]
         vals, lines = [], []
@@ -241,9 +295,13 @@ def read_wide_csv(path, columns=None, date_column=None, delimiter=None, decimal=
         start = next((i for i, v in enumerate(vals) if v is not None), len(vals))
         if start == len(vals):
             raise ValueError(f"{path}, column {name!r}: every value is missing")
-        out[name] = _finish(path, name, vals[start:], lines[start:], fill)
-    dates = [r[dc].strip() for _, r in body] if dc is not None else None
-    return out, dates
+        end = len(vals) - next(i for i, v in enumerate(reversed(vals)) if v is not None)
+        out[name] = _finish(path, name, vals[start:end], lines[start:end], fill)
+        spans[name] = (start, end)
+    if dc is None:
+        return out, None
+    dates = [r[dc].strip() for _, r in body]
+    return out, {name: dates[a:b] for name, (a, b) in spans.items()}
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as the start of a formula
@@ -275,56 +333,37 @@ def write_long_csv(path, rows, columns) -> bytes:
     return data
 
 
-def next_labels(dates, k):
-    """Continue date labels k steps: YYYY, YYYY-MM, YYYY-MM-DD (by the last step), YYYYQn; else +1, +2, ..."""
-    import datetime as dt
+def next_labels(dates, k, freq=None, dayfirst=None):
+    """The ``k`` labels after ``dates`` (date labels as read), in their layout, by calendar arithmetic:
+    the frequency inferred from the dates (``calendar.infer``) or ``freq`` (a pandas alias or a
+    ``calendar.Rule``); labels that are neither dates nor numbered get ``+1, +2, ...``."""
+    from . import calendar
 
     if dates:
-        last = dates[-1].strip()
-        if re.fullmatch(r"\d{4}-\d{2}", last):
-            y, m = int(last[:4]), int(last[5:])
-            out = []
-            for _ in range(k):
-                y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-                out.append(f"{y:04d}-{m:02d}")
-            return out
-        if re.fullmatch(r"\d{4}", last):
-            step = int(dates[-1]) - int(dates[-2]) if len(dates) > 1 and re.fullmatch(r"\d{4}", dates[-2]) else 1
-            return [str(int(last) + step * h) for h in range(1, k + 1)]
-        q = re.fullmatch(r"(\d{4})\s*-?Q([1-4])", last)
-        if q:
-            y, n = int(q.group(1)), int(q.group(2))
-            out = []
-            for _ in range(k):
-                y, n = (y + 1, 1) if n == 4 else (y, n + 1)
-                out.append(f"{y}Q{n}")
-            return out
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", last) and len(dates) > 1:
-            try:
-                a, b = dt.date.fromisoformat(dates[-2].strip()), dt.date.fromisoformat(last)
-            except ValueError:
-                a = b = None
-            if a is not None and b > a:
-                step = b - a
-                return [(b + step * h).isoformat() for h in range(1, k + 1)]
+        try:
+            parsed = calendar.parse(dates, dayfirst=dayfirst)
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            rule = calendar.from_alias(freq) if isinstance(freq, str) else freq
+            rule = rule or calendar.infer(parsed.values)
+            if rule is not None and (rule.unit == "step") != parsed.is_date:
+                return parsed.format(calendar.advance(parsed.values[-1], rule, k))
+            if rule is None and not parsed.is_date:  # one numbered label: the next numbers
+                return parsed.format(parsed.values[-1] + np.arange(1, k + 1))
     return [f"+{h}" for h in range(1, k + 1)]
 
 
-def season_of_labels(dates):
-    """The period the date labels imply (monthly 12, quarterly 4, weekly 52, daily 7), or None."""
-    import datetime as dt
+def season_of_labels(dates, freq=None, dayfirst=None):
+    """The period the date labels imply (``calendar.season_of``: monthly 12, business days 5, ...), or None."""
+    from . import calendar
 
+    if freq is not None:
+        return calendar.season_of(calendar.from_alias(freq) if isinstance(freq, str) else freq)
     if not dates or len(dates) < 2:
         return None
-    a, b = dates[-2].strip(), dates[-1].strip()
-    if re.fullmatch(r"\d{4}-\d{2}", b):
-        return 12
-    if re.fullmatch(r"\d{4}\s*-?Q[1-4]", b):
-        return 4
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", b) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", a):
-        try:
-            days = (dt.date.fromisoformat(b) - dt.date.fromisoformat(a)).days
-        except ValueError:
-            return None
-        return {1: 7, 7: 52}.get(days) or (12 if 28 <= days <= 31 else 4 if 89 <= days <= 92 else None)
-    return None
+    try:
+        parsed = calendar.parse(dates, dayfirst=dayfirst)
+        return calendar.season_of(calendar.infer(parsed.values)) if parsed is not None else None
+    except ValueError:
+        return None

@@ -232,7 +232,7 @@ def predict_file(forecaster, source, options, horizon, levels, out_path) -> dict
         bands = {u: {k: v for k, v in d.items() if k != "forecast"} for u, d in out.items()}
     else:
         fc, bands = out, None
-    labels = {u: next_labels(got.dates.get(u), horizon) for u in fc}
+    labels = {u: next_labels(got.dates.get(u), horizon, got.freq) for u in fc}
     data = write_forecasts(out_path, fc, labels, bands=bands)
     e = entry(out_path, data, source, len(fc), [str(u) for u in fc])
     e["warnings"] = sorted({str(w.message) for w in caught})

@@ -16,7 +16,7 @@ import numpy as np
 from .. import io
 from ..layers import Patches
 from ..model import model_from_meta
-from . import panel, settings
+from . import calendar, panel, settings
 from .windows import Panel
 
 SERIES_KINDS = ("array", "list", "dict", "frame")
@@ -86,6 +86,10 @@ def save_forecaster(f, path) -> None:
         },
         "series": {"kind": b.kind, "ids": ids, "dates": _ds_meta(b), "freq": b.freq},
     }
+    labels = getattr(f, "date_labels_", None)
+    if labels:  # the date labels a file's series ended with (the command line's): predict continues them
+        tails = [labels["tails"].get(i) for i in b.ids]
+        meta["series"]["labels"] = {"rule": calendar.rule_to_json(labels["rule"]), "tails": tails}
     io.save_file(path, tensors, meta)
 
 
@@ -224,6 +228,20 @@ def load_forecaster(cls, tensors, meta, path="forecaster"):
         if not all(isinstance(i, str) for i in skipped):
             _fail("`fitted.skipped` must hold strings")
         f.skipped_ = list(skipped)
+        labels = s.get("labels")
+        if labels is not None:
+            if not isinstance(labels, dict) or set(labels) != {"rule", "tails"}:
+                _fail("`series.labels` must hold rule and tails")
+            tails = _list("series.labels.tails", labels["tails"], len(ids))
+            for t in tails:
+                if t is not None and not (
+                    isinstance(t, list) and len(t) <= 3 and all(isinstance(x, str) and len(x) <= 64 for x in t)
+                ):
+                    _fail("`series.labels.tails` must hold up to 3 short date labels per series")
+            f.date_labels_ = {
+                "rule": calendar.rule_from_json(labels["rule"]),
+                "tails": {i: t for i, t in zip(ids, tails) if t},
+            }
         f.records_ = []
         f.calibration_ = tensors.get("intervals/scores")  # absent in files saved before intervals
         if f.calibration_ is not None and (f.calibration_.ndim != 2 or f.calibration_.shape[1] != f.horizon):

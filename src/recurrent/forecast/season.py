@@ -32,6 +32,8 @@ def detect_season(y, max_period=None, threshold=0.3):
     peaks = [
         k for k in range(2, max_period + 1) if acf[k] > threshold and acf[k] >= acf[k - 1] and acf[k] >= acf[k + 1]
     ]
+    if not peaks:  # differencing buries a period under noise (a noisy sine): look at the levels
+        acf, peaks = _level_peaks(z, max_period, threshold)
     if not peaks:
         return 1
     best = max(peaks, key=lambda k: acf[k])
@@ -45,6 +47,29 @@ def detect_season(y, max_period=None, threshold=0.3):
         if p >= 2 and all(near_peak(i * p, 1 + i // 4) for i in range(1, j)):
             return p
     return best
+
+
+def _level_peaks(z, max_period, threshold):
+    """The autocorrelation of the linearly detrended levels and its prominent peaks: a local maximum
+    above ``threshold`` that rises at least 2 * ``threshold`` above the lowest value before it, so a
+    trend or a random walk (whose autocorrelation only decays) shows none."""
+    n = len(z)
+    t = np.arange(n)
+    r = z - np.polyval(np.polyfit(t, z, 1), t)
+    if np.std(r) == 0:
+        return None, []
+    r = r - r.mean()
+    size = 1 << int(np.ceil(np.log2(2 * n)))
+    spec = np.fft.rfft(r, size)
+    acf = np.fft.irfft(spec * np.conj(spec), size)[: max_period + 2]
+    acf = acf / acf[0]
+    low = np.minimum.accumulate(acf)
+    peaks = [
+        k
+        for k in range(2, max_period + 1)
+        if acf[k] > threshold and acf[k] >= acf[k - 1] and acf[k] >= acf[k + 1] and acf[k] - low[k] >= 2 * threshold
+    ]
+    return acf, peaks
 
 
 def common_season(series) -> int:

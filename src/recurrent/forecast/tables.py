@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .files import read_long_csv, read_wide_csv, season_of_labels, write_long_csv
+from .files import read_long_csv, read_wide_csv, write_long_csv
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class LoadedSeries:
     label: str  # the file, or the bundled series with its unit
     season: int | None  # the season the labels imply (or the bundled series' own), None when unknown
     many: bool  # a long or wide file (many series), not one value column
+    freq: object = None  # the dates' frequency (a calendar.Rule), None without dates
 
 
 def load_series(
@@ -37,12 +38,16 @@ def load_series(
     fill=None,
     decimal=None,
     thousands=None,
+    freq=None,
+    dayfirst=None,
 ) -> LoadedSeries:
     """Read a CSV file, or the bundled ``dataset`` when ``csv`` is None.
 
     ``id_column`` reads a long file (one row per id and date), ``columns`` (comma-separated names)
     or ``wide`` a wide one (a column per series); otherwise one value column (``column``) is read.
-    ``decimal`` and ``thousands`` (detected when None) apply to long and wide files.
+    ``decimal`` and ``thousands`` (detected when None) apply to every layout. The dates are
+    parsed, checked and their frequency inferred (``calendar.settle``; ``freq`` overrides it, a
+    pandas alias, and ``dayfirst`` settles 01/02/2000); a missing period is refused unless ``fill``.
     """
     from .. import datasets
     from ..data import read_csv
@@ -55,27 +60,34 @@ def load_series(
         label = f"{dataset} ({datasets.unit_of(dataset)}, bundled)"
         return LoadedSeries({label: values.values}, {label: values.dates}, label, datasets.season_of(dataset), False)
     if id_column:
-        date_col = "ds" if date_column == "auto" else date_column
+        date_col = date_column
         Y, dates = read_long_csv(
             csv,
             id_column=id_column,
             date_column=date_col,
+            dayfirst=dayfirst,
             column=column or "y",
             delimiter=delimiter,
             fill=fill,
             **number,
         )
-        return LoadedSeries(Y, dates, str(csv), season_of_labels(next(iter(dates.values()))), True)
+        return _dated(Y, dates, str(csv), True, freq, dayfirst, fill)
     if columns or wide:
         cols = columns.split(",") if isinstance(columns, str) else columns
-        Y, dates = read_wide_csv(csv, columns=cols, date_column=date_column, delimiter=delimiter, fill=fill, **number)
-        per = {k: (dates[len(dates) - len(v) :] if dates else None) for k, v in Y.items()}
-        return LoadedSeries(Y, per, str(csv), season_of_labels(dates), True)
-    if decimal or thousands:
-        raise ValueError("load_series: decimal and thousands apply to long and wide files (id_column, columns)")
-    one = read_csv(csv, column=column, date_column=date_column, header=header, delimiter=delimiter, fill=fill)
+        Y, per = read_wide_csv(csv, columns=cols, date_column=date_column, delimiter=delimiter, fill=fill, **number)
+        return _dated(Y, per or dict.fromkeys(Y), str(csv), True, freq, dayfirst, fill)
+    one = read_csv(csv, column=column, date_column=date_column, header=header, delimiter=delimiter, fill=fill, **number)
     label = f"{csv} ({one.name})"
-    return LoadedSeries({label: one.values}, {label: one.dates}, label, season_of_labels(one.dates), False)
+    return _dated({label: one.values}, {label: one.dates}, label, False, freq, dayfirst, fill)
+
+
+def _dated(Y, dates, label, many, freq, dayfirst, fill) -> LoadedSeries:
+    """The series with their dates checked and completed (``calendar.settle``) and the season
+    and frequency the dates imply."""
+    from . import calendar
+
+    Y, dates, rule = calendar.settle(Y, dates, freq=freq, dayfirst=dayfirst, fill=fill, where=label)
+    return LoadedSeries(Y, dates, label, calendar.season_of(rule), many, rule)
 
 
 def forecasts_json(fc, labels, many, bands=None) -> dict:

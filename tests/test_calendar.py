@@ -1,0 +1,176 @@
+"""Dates read as a calendar reads them: parsed, their frequency inferred, continued correctly."""
+
+import numpy as np
+import pytest
+
+from recurrent.cli import main
+from recurrent.forecast import calendar
+from recurrent.forecast.files import next_labels, season_of_labels
+from recurrent.forecast.tables import load_series
+
+
+@pytest.mark.parametrize(
+    "given, rule, season, expected",
+    [
+        (["1990-10-01", "1990-11-01", "1990-12-01"], "MS", 12, ["1991-01-01", "1991-02-01", "1991-03-01"]),
+        (["2019-12-31", "2020-01-31", "2020-02-29"], "ME", 12, ["2020-03-31", "2020-04-30", "2020-05-31"]),
+        (["2023-11-30", "2023-12-31", "2024-01-31"], "ME", 12, ["2024-02-29", "2024-03-31", "2024-04-30"]),
+        (["2009-01-01", "2009-04-01", "2009-07-01"], "QS", 4, ["2009-10-01", "2010-01-01", "2010-04-01"]),
+        (["2009-03-31", "2009-06-30", "2009-09-30"], "QE", 4, ["2009-12-31", "2010-03-31", "2010-06-30"]),
+        (["2001-01-01", "2002-01-01", "2003-01-01"], "YS", 1, ["2004-01-01", "2005-01-01", "2006-01-01"]),
+        (["2001-12-31", "2002-12-31"], "YE", 1, ["2003-12-31", "2004-12-31", "2005-12-31"]),
+        (["2020-01-05", "2020-01-12", "2020-01-19"], "W-SUN", 52, ["2020-01-26", "2020-02-02", "2020-02-09"]),
+        (["2020-12-23", "2020-12-30"], "W-WED", 52, ["2021-01-06", "2021-01-13", "2021-01-20"]),
+        (["2017-11-08", "2017-11-09", "2017-11-10", "2017-11-13"], "B", 5, ["2017-11-14", "2017-11-15", "2017-11-16"]),
+        (["2017-11-06", "2017-11-07", "2017-11-09", "2017-11-10"], "D", 7, ["2017-11-11", "2017-11-12", "2017-11-13"]),
+        (["2020-02-27", "2020-02-28", "2020-02-29"], "D", 7, ["2020-03-01", "2020-03-02", "2020-03-03"]),
+        (["2000-08-27 22:00:00", "2000-08-27 23:00:00"], "h", 24, ["2000-08-28 00:00:00", "2000-08-28 01:00:00"]),
+        (["2000-08-27 23:00:00", "2000-08-27 23:30:00"], "30min", 48, ["2000-08-28 00:00:00", "2000-08-28 00:30:00"]),
+        (["2000-08-27 23:45", "2000-08-28 00:00"], "15min", 96, ["2000-08-28 00:15:00", "2000-08-28 00:30:00"]),
+        (["28.12.2020", "29.12.2020", "30.12.2020"], "D", 7, ["31.12.2020", "01.01.2021", "02.01.2021"]),
+        (["2000-10", "2000-11", "2000-12"], "MS", 12, ["2001-01", "2001-02", "2001-03"]),
+        (["1999Q3", "1999Q4"], "QS", 4, ["2000Q1", "2000Q2", "2000Q3"]),
+        (["1998", "1999"], "YS", 1, ["2000", "2001", "2002"]),
+        (["2020-01-15", "2020-02-15"], "M", 12, ["2020-03-15", "2020-04-15", "2020-05-15"]),
+        (["2020-01-31", "2020-03-31"], "2ME", 6, ["2020-05-31", "2020-07-31", "2020-09-30"]),
+    ],
+)
+def test_each_frequency_is_inferred_and_continued(given, rule, season, expected):
+    parsed = calendar.parse(given)
+    got = calendar.infer(parsed.values)
+    assert got.alias == rule and calendar.season_of(got) == season
+    assert next_labels(given, len(expected)) == expected
+    assert season_of_labels(given) == season
+
+
+def test_a_hundred_months_on_stay_on_the_month():
+    labels = next_labels(["1990-11-01", "1990-12-01"], 100)
+    assert labels[1] == "1991-02-01" and labels[-1] == "1999-04-01"
+    assert all(lab.endswith("-01") for lab in labels)
+
+
+def test_numbered_labels_and_text():
+    assert next_labels(["day 9", "day 10"], 2) == ["day 11", "day 12"]
+    assert next_labels(["5", "10"], 2) == ["15", "20"]
+    assert next_labels(["a", "b"], 2) == ["+1", "+2"]
+
+
+def test_alias_override_and_bad_aliases():
+    assert next_labels(["2020-01-01"], 2, freq="MS") == ["2020-02-01", "2020-03-01"]
+    assert next_labels(["2020-01-31"], 2, freq="ME") == ["2020-02-29", "2020-03-31"]
+    assert next_labels(["2020-01-03"], 2, freq="B") == ["2020-01-06", "2020-01-07"]
+    assert calendar.from_alias("W").alias == "W-SUN" and calendar.from_alias("QE-DEC").alias == "QE"
+    for bad in ("fortnightly", "W-XYZ", "0D"):
+        with pytest.raises(ValueError, match="freq"):
+            calendar.from_alias(bad)
+
+
+def test_day_first_and_month_first_told_apart():
+    assert calendar.parse(["13/01/2000", "14/01/2000"]).kind == "dmy/"
+    assert calendar.parse(["01/13/2000", "01/14/2000"]).kind == "mdy/"
+    assert next_labels(["9/1/2000", "10/1/2000"], 2) == ["11/01/2000", "12/01/2000"]  # month first
+    assert next_labels(["01/02/2000", "01/03/2000"], 1, dayfirst=True) == ["01/04/2000"]  # months, day first
+    iso = ["2000-01-02", "2000-01-03"]
+    assert next_labels(iso, 1, dayfirst=True) == next_labels(iso, 1) == ["2000-01-04"]  # ignored for ISO
+    with pytest.raises(ValueError, match="13/13/2000"):
+        calendar.parse(["13/01/2000", "13/13/2000"])
+    with pytest.raises(ValueError, match="2000-02-30"):
+        calendar.parse(["2000-02-29", "2000-02-30"])
+
+
+def write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_dates_are_ordered_as_dates_not_as_text(tmp_path):
+    for dates in (["2000-9", "2000-10", "2000-11"], ["9/1/2000", "10/1/2000", "11/1/2000"], ["day 9", "day 10"]):
+        body = "".join(f"a,{d},{k}\n" for k, d in enumerate(dates, 1))
+        got = load_series(write(tmp_path, "l.csv", "unique_id,ds,y\n" + body), id_column="unique_id")
+        assert got.series["a"].tolist() == list(range(1, len(dates) + 1))
+    bad = write(tmp_path, "b.csv", "unique_id,ds,y\na,2000-10,1\na,2000-9,2\n")
+    with pytest.raises(ValueError, match=r"line 3, id 'a': date '2000-9' comes after '2000-10'"):
+        load_series(bad, id_column="unique_id")
+
+
+def test_a_gap_is_named_or_filled_and_a_contradicting_freq_refused(tmp_path, capsys):
+    text = "unique_id,ds,y\n" + "".join(f"a,2020-{m:02d}-01,{m}\n" for m in (1, 2, 4, 5))
+    path = write(tmp_path, "g.csv", text)
+    with pytest.raises(ValueError, match=r"series 'a': no value for 2020-03-01 .* --fill"):
+        load_series(path, id_column="unique_id")
+    got = load_series(path, id_column="unique_id", fill="interpolate")
+    assert got.series["a"].tolist() == [1, 2, 3, 4, 5] and got.dates["a"][2] == "2020-03-01"
+    with pytest.raises(ValueError, match="does not lie on the steps"):
+        load_series(path, id_column="unique_id", freq="W-SUN", fill="ffill")
+    assert main(["forecast", str(path), "--id-column", "unique_id"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "2020-03-01" in err
+
+
+def test_a_panel_of_mixed_frequencies_names_the_minority(tmp_path):
+    rows = [f"m,2020-{m:02d}-01,{m}" for m in range(1, 7)] + [f"d,2020-01-{d:02d},{d}" for d in range(1, 7)]
+    rows += [f"n,2020-{m:02d}-01,{m}" for m in range(1, 7)]
+    path = write(tmp_path, "mix.csv", "unique_id,ds,y\n" + "\n".join(rows) + "\n")
+    with pytest.raises(ValueError, match=r"2 are MS, but 'd' is D"):
+        load_series(path, id_column="unique_id")
+
+
+def test_a_date_column_under_any_name_and_its_season(tmp_path):
+    text = "store,week,sales\n" + "".join(f"s1,2020-01-{d:02d},{d}\n" for d in (5, 12, 19, 26))
+    got = load_series(write(tmp_path, "w.csv", text), id_column="store", column="sales")
+    assert got.dates["s1"][-1] == "2020-01-26" and got.season == 52 and str(got.freq) == "W-SUN"
+    assert next_labels(got.dates["s1"], 2) == ["2020-02-02", "2020-02-09"]
+
+
+def test_ragged_wide_files_are_series_of_their_own_spans(tmp_path):
+    text = "month,a,b,c\n2020-01,1,,5\n2020-02,2,,6\n2020-03,3,7,\n2020-04,4,8,\n"
+    got = load_series(write(tmp_path, "w.csv", text), wide=True)
+    assert got.series["a"].tolist() == [1, 2, 3, 4] and got.dates["a"][-1] == "2020-04"
+    assert got.series["b"].tolist() == [7, 8] and got.dates["b"] == ["2020-03", "2020-04"]
+    assert got.series["c"].tolist() == [5, 6] and got.dates["c"] == ["2020-01", "2020-02"]
+    assert next_labels(got.dates["c"], 1) == ["2020-03"]
+
+
+def test_a_european_one_series_export_end_to_end(tmp_path, capsys):
+    rows = "".join(f"{d:02d}.{m:02d}.2020;{15000 + 100 * d + m}.{d:03d},{m:02d}\r\n" for m in (1, 2) for d in (1, 2))
+    days = [f"{d:02d}.01.2020;1{d:01d}.136,00\r\n" for d in range(1, 10)]
+    path = tmp_path / "eu.csv"
+    path.write_bytes(("\ufeffDatum;Wert\r\n" + "".join(days)).encode("utf-8"))
+    got = load_series(path)
+    (uid,) = got.series
+    assert got.series[uid][0] == 11136.0 and got.season == 7 and got.dates[uid][-1] == "09.01.2020"
+    assert next_labels(got.dates[uid], 2) == ["10.01.2020", "11.01.2020"]
+    del rows
+    assert main(["forecast", str(path), "--horizon", "2", "--models", "1", "--steps", "50", "--json", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert '"10.01.2020"' in out and '"11.01.2020"' in out
+
+
+def test_a_period_without_dates_is_found_in_the_values():
+    from recurrent.forecast.season import detect_season
+
+    rng = np.random.default_rng(0)
+    t = np.arange(50_000)
+    assert detect_season(10 + np.sin(2 * np.pi * t / 50) + 0.3 * rng.normal(size=t.size)) == 50
+    walk = np.cumsum(rng.normal(size=2000)) + 100
+    assert detect_season(walk) == 1
+
+
+def test_a_saved_forecaster_continues_its_dates_after_load(tmp_path, capsys):
+    import json
+
+    days = np.busday_offset("2017-09-01", np.arange(40), roll="forward")
+    text = "unique_id,ds,y\n" + "".join(f"s,{d},{100 + k + np.sin(k):.3f}\n" for k, d in enumerate(days))
+    path = write(tmp_path, "b.csv", text)
+    model = tmp_path / "m.safetensors"
+    fast = ["--models", "1", "--steps", "50", "--quiet"]
+    assert main(["forecast", str(path), "--id-column", "unique_id", "--horizon", "3", *fast, "--save", str(model)]) == 0
+    capsys.readouterr()
+    assert str(days[-1]) == "2017-10-26"  # a Thursday: Friday, then Monday and Tuesday
+    assert main(["predict", str(model), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["dates"] == ["2017-10-27", "2017-10-30", "2017-10-31"]
+    import recurrent
+
+    f = recurrent.load(model)
+    assert str(f.date_labels_["rule"]) == "B" and f.date_labels_["tails"]["s"][-1] == "2017-10-26"
