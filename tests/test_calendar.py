@@ -174,3 +174,21 @@ def test_a_saved_forecaster_continues_its_dates_after_load(tmp_path, capsys):
 
     f = recurrent.load(model)
     assert str(f.date_labels_["rule"]) == "B" and f.date_labels_["tails"]["s"][-1] == "2017-10-26"
+
+
+def test_standard_input_and_levels_before_the_file(tmp_path, capsys):
+    import json
+    import subprocess
+    import sys
+
+    text = "".join(f"{2000 + m // 12}-{m % 12 + 1:02d},{100 + m + 10 * (m % 12 == 0)}\n" for m in range(48))
+    fast = ["--horizon", "2", "--models", "1", "--steps", "50", "--quiet", "--json"]
+    run = subprocess.run(
+        [sys.executable, "-m", "recurrent", "forecast", "-", *fast], input=text, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["dates"] == ["2004-01", "2004-02"]
+    path = write(tmp_path, "one.csv", text)
+    assert main(["forecast", "--level", "80", "95", str(path), *fast]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["dates"] == ["2004-01", "2004-02"] and set(got["intervals"]) == {"lo-80", "hi-80", "lo-95", "hi-95"}

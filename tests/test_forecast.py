@@ -371,7 +371,7 @@ def test_only_constant_or_short_series_all_get_the_naive_forecast(tmp_path):
     np.testing.assert_array_equal(fc["short"], [2.0] * 3)
     assert f.methods_ == {"flat": "naive (a constant series)", "short": "naive (2 values; the networks need 3)"}
     np.testing.assert_array_equal(f.predict([1.0, 4.0, 2.0, 8.0]), [8.0] * 3)
-    assert f.last_methods_ == {0: "naive (no series could train the networks)"}
+    assert f.methods_of([1.0, 4.0, 2.0, 8.0]) == {0: "naive (no series could train the networks)"}
     f.save(tmp_path / "f.safetensors")
     np.testing.assert_array_equal(recurrent.load(tmp_path / "f.safetensors").predict()["flat"], [5.0] * 3)
 
@@ -477,3 +477,34 @@ def test_covariates_from_dataframe_columns_and_in_backtests(monkeypatch):
     r = Forecaster(horizon=2, season=1, **FAST, seed=0).cross_validation(Y, n_windows=2, covariates=C)
     assert [len(c["s0"]) for c in seen] == r["cutoffs"]["s0"] == [26, 28]
     np.testing.assert_array_equal(seen[1]["s2"][:, 0], C["s2"][:28])
+
+
+def test_the_scikit_learn_contract_holds():
+    from sklearn.base import clone
+
+    f = Forecaster(horizon=3, hidden_size=8, seed=4, scheduler=None)
+    g = clone(f)
+    assert g is not f and g.get_params() == f.get_params() and g.get_params(deep=False) == f.get_params()
+    assert g.set_params(hidden_size=16, lr=0.01) is g and g.hidden_size == 16 and f.hidden_size == 8
+    with pytest.raises(ValueError, match="no setting 'hiden_size'"):
+        g.set_params(hiden_size=3)
+    fitted = Forecaster(horizon=3, **FAST, seed=0).fit(np.sin(np.arange(40) / 3) + 5)
+    before = dict(vars(fitted))
+    fitted.predict()
+    fitted.predict(np.arange(1.0, 30.0), level=[80])
+    assert set(vars(fitted)) == set(before) and all(vars(fitted)[k] is before[k] for k in before)
+    assert not hasattr(clone(fitted), "networks_")
+
+
+def test_bounds_respect_the_data_and_constant_series_get_zero_width_bands():
+    rng = np.random.default_rng(0)
+    sales = {f"s{k}": np.where(rng.random(60) < 0.4, 0.0, rng.poisson(3, 60).astype(float)) for k in range(4)}
+    f = Forecaster(horizon=6, **FAST, seed=0).fit(sales)
+    out = f.predict(level=[80, 95], quantiles=[0.05])
+    for d in out.values():
+        assert all(np.all(v >= 0) for v in d.values())
+    flat = Forecaster(horizon=4, **FAST, seed=0)
+    with pytest.warns(UserWarning):
+        flat.fit(np.zeros(176))
+    got = flat.predict(level=[80])
+    assert np.array_equal(got["lo-80"], np.zeros(4)) and np.array_equal(got["hi-80"], got["forecast"])

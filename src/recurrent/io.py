@@ -92,7 +92,18 @@ def open_regular(path, what="file", limit=MAX_TEXT_BYTES):
 
 
 def read_regular(path, what="file", limit=MAX_TEXT_BYTES) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes (``open_regular``'s checks)."""
+    """The bytes of a regular file of at most ``limit`` bytes (``open_regular``'s checks); ``-`` is
+    standard input, read up to the same limit."""
+    if str(path) == "-":
+        import sys
+
+        chunks, total = [], 0
+        while chunk := sys.stdin.buffer.read(1 << 20):
+            total += len(chunk)
+            if total > limit:
+                raise ValueError(f"standard input: more than the {limit:,} bytes a {what} may have")
+            chunks.append(chunk)
+        return b"".join(chunks)
     with open_regular(path, what, limit) as f:
         size = os.fstat(f.fileno()).st_size
         data = f.read(size)

@@ -39,10 +39,40 @@ def main(argv=None) -> int:
         return _main(argv)
 
 
+def _levels_before_files(argv):
+    """``--level 80 95 FILE``: the levels are the numbers after --level; a word after them is the
+    file (argparse would read it as a level), so it moves before --level."""
+    argv = list(argv)
+    out, i = [], 0
+    while i < len(argv):
+        out.append(argv[i])
+        i += 1
+        if out[-1] != "--level":
+            continue
+        at = len(out) - 1
+        while i < len(argv) and _is_number(argv[i]):
+            out.append(argv[i])
+            i += 1
+        moved = []
+        while i < len(argv) and not argv[i].startswith("-") or (i < len(argv) and argv[i] == "-"):
+            moved.append(argv[i])
+            i += 1
+        out[at:at] = moved
+    return out
+
+
+def _is_number(text) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _main(argv) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_levels_before_files(argv if argv is not None else sys.argv[1:]))
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
             return 2

@@ -369,11 +369,6 @@ def cmd_predict(args) -> int:
         raise UsageError(f"recurrent: {args.model} holds a sequence model, not a forecaster")
     model.scheduler = scheduler_of(args)
     horizon = args.horizon or model.horizon
-    if args.level and getattr(model, "calibration_", None) is None:
-        raise UsageError(
-            f"recurrent: {args.model} holds no interval calibration (saved before intervals existed, "
-            "or its series were too short to hold out from); refit it to use --level"
-        )
     check_output(args.output)
     from ..forecast import parts
 

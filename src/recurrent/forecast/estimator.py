@@ -126,8 +126,30 @@ class Forecaster:
         """What travels to a Dask worker: everything but the scheduler (a Client does not travel)."""
         return {**self.__dict__, "scheduler": None}
 
-    def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in settings.SETTINGS}
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor's settings (scikit-learn's contract; ``deep`` changes nothing: no
+        setting is itself an estimator)."""
+        return {k: getattr(self, k) for k in (*settings.SETTINGS, "scheduler")}
+
+    def set_params(self, **params) -> Forecaster:
+        """Change settings by name (checked by the next ``fit``); returns self. An unknown name is a
+        ValueError naming it."""
+        valid = (*settings.SETTINGS, "scheduler")
+        for k, v in params.items():
+            if k not in valid:
+                raise ValueError(f"Forecaster.set_params: no setting {k!r}; the settings are {', '.join(valid)}")
+            setattr(self, k, v)
+        return self
+
+    def methods_of(self, Y=None) -> dict:
+        """id -> how ``predict(Y)`` forecasts each series ("networks+theta", "naive (a constant
+        series)", ...), without forecasting; by default the training series."""
+        self._check_fitted()
+        batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.methods_of")
+        usable, methods, _ = sort_series(batch, self.min_length, self.combine, "predict", warn=False)
+        if not self.networks_:
+            methods.update({batch.ids[k]: "naive (no series could train the networks)" for k in usable})
+        return methods
 
     def __repr__(self):
         return "Forecaster(" + ", ".join(f"{k}={v!r}" for k, v in self.get_params().items()) + ")"
@@ -224,11 +246,6 @@ class Forecaster:
         if horizon > settings.MAX_HORIZON:
             raise ValueError(f"predict: `horizon` must be at most {settings.MAX_HORIZON:,}, got {horizon:,}")
         levels, qs = intervals.check_levels(level), intervals.check_quantiles(quantiles)
-        if (levels or qs) and getattr(self, "calibration_", None) is None:
-            raise ValueError(
-                "predict: this forecaster holds no interval calibration (its series were too short to "
-                "hold out a validation window, or it was saved before intervals existed); refit it"
-            )
         if Y is None and covariates is not None:
             raise ValueError(
                 "predict: covariates go with new series (predict(Y, covariates=...)); the training "
@@ -252,8 +269,7 @@ class Forecaster:
                 f"Forecaster.predict: every series has fewer than 2 values "
                 f"(the longest has {max(len(v) for v in batch.values)})"
             )
-        fc, methods = self._forecast(batch, horizon, "predict", Y is not None, levels, qs)  # fit warned already
-        self.last_methods_ = methods
+        fc, _ = self._forecast(batch, horizon, "predict", Y is not None, levels, qs)  # fit warned already
         return panel.write_batch(batch, fc, horizon)
 
     def _forecast(self, batch, horizon, where, warn, levels=(), quantiles=()):

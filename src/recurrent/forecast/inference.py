@@ -113,11 +113,30 @@ def forecast_batch(f, batch: Batch, horizon: int, where: str, warn=True, levels=
             c = log_shift(v)
             out[uid] = baselines.naive(v, horizon)
             logs[uid] = (np.log(out[uid] + c), c)
+    values = dict(zip(batch.ids, batch.values))
+    nonneg = {uid for uid, v in values.items() if len(v) and np.min(v) >= 0}
+    for uid in out:  # a series that never went below zero is not forecast below it
+        if uid in nonneg:
+            out[uid] = np.maximum(out[uid], 0.0)
     if not (levels or quantiles):
         return out, methods
-    qt = intervals.calibrated(f.calibration_, levels, quantiles, horizon)
-    values = dict(zip(batch.ids, batch.values))
+    constant = {uid for uid, v in values.items() if len(v) and np.ptp(v) == 0}
+    if f.calibration_ is None and any(uid not in constant for uid in logs):
+        raise ValueError(
+            "predict: this forecaster holds no interval calibration (the series it was fitted on were constant or "
+            "too short to hold out a validation window, or it was saved before intervals existed); constant series "
+            "get zero-width bands, the others need a fit on series with a validation window"
+        )
+    qt = intervals.calibrated(f.calibration_, levels, quantiles, horizon) if f.calibration_ is not None else None
     for uid, (zf, c) in logs.items():
+        if uid in constant:  # a constant series: its forecast is certain, the bands have zero width
+            names = [f"{s}-{intervals.level_name(lv)}" for lv in levels for s in ("lo", "hi")]
+            names += [f"q{q:g}" for q in quantiles]
+            out[uid] = {"forecast": out[uid], **{k: out[uid].copy() for k in names}}
+            continue
         parts = intervals.bands(zf, intervals.log_scale(values[uid], f.season_, c), qt, levels, quantiles)
-        out[uid] = {"forecast": out[uid], **{k: np.exp(v) - c for k, v in parts.items()}}
+        bands = {k: np.exp(v) - c for k, v in parts.items()}
+        if uid in nonneg:
+            bands = {k: np.maximum(v, 0.0) for k, v in bands.items()}
+        out[uid] = {"forecast": out[uid], **bands}
     return out, methods

@@ -75,7 +75,7 @@ def save_forecaster(f, path) -> None:
         ids = [str(i) for i in ids]
     meta = {
         "kind": "forecaster",
-        "settings": f.get_params(),
+        "settings": {k: getattr(f, k) for k in settings.SETTINGS},  # never the scheduler: a run-time choice
         "layers": layers,
         "fitted": {
             "season": int(f.season_),

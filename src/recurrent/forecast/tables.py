@@ -77,7 +77,7 @@ def load_series(
         Y, per = read_wide_csv(csv, columns=cols, date_column=date_column, delimiter=delimiter, fill=fill, **number)
         return _dated(Y, per or dict.fromkeys(Y), str(csv), True, freq, dayfirst, fill)
     one = read_csv(csv, column=column, date_column=date_column, header=header, delimiter=delimiter, fill=fill, **number)
-    label = f"{csv} ({one.name})"
+    label = f"{'standard input' if str(csv) == '-' else csv} ({one.name})"
     return _dated({label: one.values}, {label: one.dates}, label, False, freq, dayfirst, fill)
 
 
