@@ -146,7 +146,7 @@ def test_forecast_long_file_holdout_aggregate_and_output_csv(tmp_path, capsys):
     assert data["wins"] + data["losses"] + data["ties"] == 4
     assert set(data["metrics"]) == {"model", "naive", "seasonal_naive", "naive2"}
     lines = out.read_text().splitlines()
-    assert lines[0] == "unique_id,ds,forecast,actual" and len(lines) == 1 + 4 * 4
+    assert lines[0] == "unique_id,ds,recurrent,y" and len(lines) == 1 + 4 * 4
     assert lines[1].startswith("s0,2006Q3,")
     assert main(["forecast", str(path), "--id-column", "unique_id", "--horizon", "3", *FAST]) == 0
     text = capsys.readouterr().out

@@ -332,7 +332,7 @@ def test_a_dask_dataframe_is_forecast_partition_by_partition(client):
     assert type(lazy).__module__.startswith("dask.") and list(lazy.columns) == list(want.columns)
     got = client.compute(lazy).result().sort_values(["unique_id", "ds"]).reset_index(drop=True)
     assert got["unique_id"].tolist() == want["unique_id"].tolist() and (got["ds"] == want["ds"]).all()
-    for col in ("forecast", "lo-80", "hi-80"):
+    for col in ("recurrent", "recurrent-lo-80", "recurrent-hi-80"):
         np.testing.assert_allclose(got[col], want[col], rtol=1e-6, err_msg=col)
     g = recurrent.Forecaster(**kw).fit(ddf)
     for (_, a), (_, b) in zip(f.networks_, g.networks_):

@@ -136,11 +136,11 @@ def test_long_dataframe_in_and_out_with_future_dates():
     f = Forecaster(horizon=3, **FAST, seed=0).fit(df)
     assert f.season_ == 4  # from the quarterly dates
     out = f.predict()
-    assert list(out.columns) == ["unique_id", "ds", "forecast"] and len(out) == 6 * 3
+    assert list(out.columns) == ["unique_id", "ds", "recurrent"] and len(out) == 6 * 3
     last = df[df.unique_id == "s1"].ds.max()
     assert list(out[out.unique_id == "s1"].ds) == list(pd.date_range(last, periods=4, freq="QS")[1:])
     np.testing.assert_allclose(
-        out[out.unique_id == "s0"].forecast.to_numpy(),
+        out[out.unique_id == "s0"]["recurrent"].to_numpy(),
         Forecaster(horizon=3, **FAST, seed=0).fit(Y).predict()["s0"],
         rtol=1e-12,
     )
@@ -466,7 +466,7 @@ def test_covariates_from_dataframe_columns_and_in_backtests(monkeypatch):
     )
     f = Forecaster(horizon=2, season=1, **FAST, seed=0).fit(frame, covariates=["promo"])
     g = Forecaster(horizon=2, season=1, **FAST, seed=0).fit(Y, covariates=C)
-    np.testing.assert_array_equal(f.predict()["forecast"].to_numpy()[:2], g.predict()["s0"])
+    np.testing.assert_array_equal(f.predict()["recurrent"].to_numpy()[:2], g.predict()["s0"])
     with pytest.raises(ValueError, match="covariate column 'price' is not in the DataFrame"):
         Forecaster(**FAST).fit(frame, covariates=["price"])
     seen = []
@@ -508,3 +508,40 @@ def test_bounds_respect_the_data_and_constant_series_get_zero_width_bands():
         flat.fit(np.zeros(176))
     got = flat.predict(level=[80])
     assert np.array_equal(got["lo-80"], np.zeros(4)) and np.array_equal(got["hi-80"], got["forecast"])
+
+
+def test_utilsforecast_evaluates_and_plots_our_output_unchanged(tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("matplotlib")
+    from utilsforecast.evaluation import evaluate
+    from utilsforecast.losses import coverage, mae, smape
+    from utilsforecast.plotting import plot_series
+
+    rng = np.random.default_rng(0)
+    dates = pd.date_range("2000-01-01", periods=48, freq="MS")
+    frame = pd.DataFrame(
+        [(f"s{k}", d, 50 + 10 * np.sin(t / 2) + rng.normal()) for k in range(3) for t, d in enumerate(dates)],
+        columns=["unique_id", "ds", "y"],
+    )
+    train, test = frame[frame.ds < dates[-6]], frame[frame.ds >= dates[-6]]
+    f = Forecaster(horizon=6, **FAST, seed=0).fit(train)
+    fc = f.predict(level=[80])
+    assert list(fc.columns) == ["unique_id", "ds", "recurrent", "recurrent-lo-80", "recurrent-hi-80"]
+    scored = evaluate(fc.merge(test, on=["unique_id", "ds"]), metrics=[mae, smape, coverage], level=[80])
+    assert set(scored["metric"]) >= {"mae", "smape", "coverage_level80"} and scored["recurrent"].notna().all()
+    fig = plot_series(train, fc, level=[80], engine="matplotlib")
+    fig.savefig(tmp_path / "p.png")
+    assert (tmp_path / "p.png").stat().st_size > 1000
+    cv = Forecaster(horizon=6, **FAST, seed=0).cross_validation(train, n_windows=2, level=[80])["forecasts"]
+    by_window = evaluate(cv, metrics=[mae], models=["recurrent", "naive"])
+    assert len(by_window) == 3 * 2 and by_window["recurrent"].notna().all()
+    path = tmp_path / "fc.csv"
+    from recurrent.cli import main
+
+    csv = tmp_path / "in.csv"
+    frame.assign(ds=frame.ds.dt.strftime("%Y-%m-%d")).to_csv(csv, index=False)
+    argv = ["forecast", str(csv), "--id-column", "unique_id", "--holdout", "6", "-o", str(path), "--quiet"]
+    assert main([*argv, "--models", "1", "--steps", "30"]) == 0
+    out = pd.read_csv(path, parse_dates=["ds"])
+    assert list(out.columns) == ["unique_id", "ds", "recurrent", "y"]
+    assert evaluate(out, metrics=[mae])["recurrent"].notna().all()

@@ -95,8 +95,16 @@ def test_containers_and_save_load_keep_the_intervals(tmp_path):
         [(k, t, v) for k, y in hist.items() for t, v in enumerate(y)], columns=["unique_id", "ds", "y"]
     )
     df = f.predict(frame, level=[80, 95])
-    assert list(df.columns) == ["unique_id", "ds", "forecast", "lo-80", "hi-80", "lo-95", "hi-95"]
-    np.testing.assert_allclose(df[df.unique_id == "s3"]["hi-80"].to_numpy(), d["s3"]["hi-80"])
+    assert list(df.columns) == [
+        "unique_id",
+        "ds",
+        "recurrent",
+        "recurrent-lo-80",
+        "recurrent-hi-80",
+        "recurrent-lo-95",
+        "recurrent-hi-95",
+    ]
+    np.testing.assert_allclose(df[df.unique_id == "s3"]["recurrent-hi-80"].to_numpy(), d["s3"]["hi-80"])
     f.calibration_ = None  # as a file saved before intervals
     f.save(tmp_path / "old.safetensors")
     with pytest.raises(ValueError, match="holds no interval calibration"):
@@ -190,7 +198,7 @@ def test_backtest_of_a_dataframe_answers_in_long_format():
     )
     r = Forecaster(horizon=4, **FAST, seed=0).cross_validation(frame, n_windows=2, level=[90])
     df = r["forecasts"]
-    assert list(df.columns)[:5] == ["unique_id", "cutoff", "ds", "y", "forecast"] and "lo-90" in df.columns
+    assert list(df.columns)[:5] == ["unique_id", "cutoff", "ds", "y", "recurrent"] and "recurrent-lo-90" in df.columns
     assert len(df) == 3 * 2 * 4 and (df["ds"] > df["cutoff"]).all()
     first = df[(df.unique_id == "s0") & (df.cutoff == dates[21])]
     np.testing.assert_array_equal(first["y"].to_numpy(), hist["s0"][22:26])
@@ -239,7 +247,10 @@ def test_cli_forecast_and_predict_with_levels(tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert set(data["intervals"]["s0"]) == {"lo-80", "hi-80", "lo-95", "hi-95"}
     lines = out.read_text().splitlines()
-    assert lines[0] == "unique_id,ds,forecast,lo-80,hi-80,lo-95,hi-95" and len(lines) == 1 + 12 * 4
+    assert (
+        lines[0] == "unique_id,ds,recurrent,recurrent-lo-80,recurrent-hi-80,recurrent-lo-95,recurrent-hi-95"
+        and len(lines) == 1 + 12 * 4
+    )
     assert main(["predict", str(model), "--level", "90", *["--horizon", "4"]]) == 0
     text = capsys.readouterr().out
     assert "lo-90" in text and "hi-90" in text
@@ -275,7 +286,10 @@ def test_cli_backtest(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "window 1" in text and "window 2" in text and "all windows" in text and "cover 80" in text
     lines = out.read_text().splitlines()
-    assert lines[0].startswith("unique_id,cutoff,ds,actual,forecast,lo-80,hi-80") and len(lines) == 1 + 5 * 2 * 4
+    assert (
+        lines[0].startswith("unique_id,cutoff,ds,y,recurrent,recurrent-lo-80,recurrent-hi-80")
+        and len(lines) == 1 + 5 * 2 * 4
+    )
     assert (
         main(
             [

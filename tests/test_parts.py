@@ -83,7 +83,7 @@ def test_predict_files_writes_a_part_per_file_and_a_manifest_equal_to_predict(tm
     assert sorted(p.name for p in out.iterdir()) == names
     assert json.loads((out / "manifest.json").read_text()) == manifest
     assert manifest["series"] == 12 and manifest["rows"] == 12 * 6 and manifest["horizon"] == 6
-    assert manifest["columns"] == ["unique_id", "ds", "forecast", "lo-80", "hi-80"]
+    assert manifest["columns"] == ["unique_id", "ds", "recurrent", "recurrent-lo-80", "recurrent-hi-80"]
     want = fitted.predict(Y, level=[80])
     for k, part in enumerate(manifest["parts"]):
         data = (out / part["file"]).read_bytes()

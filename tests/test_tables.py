@@ -42,7 +42,7 @@ def test_forecasts_written_long_with_bands_and_as_json(tmp_path):
     write_forecasts(tmp_path / "f.csv", fc, labels, bands=bands)
     rows = list(csv.reader(open(tmp_path / "f.csv")))
     assert rows == [
-        ["unique_id", "ds", "forecast", "lo-80", "hi-80"],
+        ["unique_id", "ds", "recurrent", "recurrent-lo-80", "recurrent-hi-80"],
         ["a", "2021-01", "1", "0.5", "1.5"],
         ["a", "2021-02", "2", "1.5", "2.5"],
     ]
@@ -63,7 +63,7 @@ def test_backtest_windows_written_long_with_their_origins(tmp_path):
     path = tmp_path / "cv.csv"
     write_backtest(path, per, cutoffs, dates, horizon=2)
     rows = list(csv.reader(open(path)))
-    assert rows[0] == ["unique_id", "cutoff", "ds", "actual", "forecast"]
+    assert rows[0] == ["unique_id", "cutoff", "ds", "y", "recurrent"]
     assert len(rows) == 1 + 2 * 2 * 2
     # a's second window starts after its 6th value: the origin is the 6th date, the first target the 7th
     assert rows[3][:3] == ["a", "2020-06", "2020-07"] and float(rows[3][3]) == 7.0 and float(rows[3][4]) == 7.5

@@ -245,7 +245,10 @@ def predict_frame(f, ddf, horizon, levels=(), quantiles=(), covariates=None):
 
     check_long_columns(ddf.columns, "Forecaster.predict")
     sample = f.predict({"_": f.batch_.values[0]}, horizon=horizon, level=levels or None, quantiles=quantiles or None)
+    from .forecast.settings import column_names
+
     keys = list(sample["_"]) if isinstance(sample["_"], dict) else ["forecast"]
+    keys = [column_names(f.alias, keys)[k] for k in keys]
     ds_dtype = ddf["ds"].dtype if "ds" in ddf.columns else np.dtype(np.int64)
     if not (pd.api.types.is_datetime64_any_dtype(ds_dtype) or pd.api.types.is_integer_dtype(ds_dtype)):
         ds_dtype = np.dtype(np.int64)  # dates given as text are not continued: positions 1, 2, ... as in pandas

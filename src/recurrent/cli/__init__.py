@@ -61,6 +61,22 @@ def _levels_before_files(argv):
     return out
 
 
+def _from_dask(exc) -> bool:
+    return type(exc).__module__.split(".")[0] in ("distributed", "dask", "tornado", "msgpack")
+
+
+def _quiet_dask() -> None:
+    """After a failure, Dask's threads would log the same fault again (reconnect attempts) on the
+    way out: silence them, where Dask was used at all."""
+    if "distributed" not in sys.modules:
+        return
+    import logging
+
+    for name in list(logging.root.manager.loggerDict):
+        if name.split(".")[0] in ("distributed", "tornado", "asyncio"):
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+
+
 def _is_number(text) -> bool:
     try:
         float(text)
@@ -83,22 +99,19 @@ def _main(argv) -> int:
     except FileNotFoundError as exc:
         print(f"recurrent: error: no such file: {exc.filename}", file=sys.stderr)
         return 2
-    except (ValueError, OSError) as exc:  # a TypeError is a bug here, and shows its traceback
-        print(f"recurrent: error: {exc}", file=sys.stderr)
-        return 2
     except MemoryError:
         print("recurrent: error: out of memory (a size asked for is larger than this machine holds)", file=sys.stderr)
         return 2
-    except Exception as exc:  # a Dask cluster's own faults (a worker lost, a scheduler gone) end in one line
-        if type(exc).__module__.split(".")[0] not in ("distributed", "dask", "tornado", "msgpack"):
+    except Exception as exc:  # a TypeError is a bug here, and shows its traceback
+        if _from_dask(exc):  # a Dask cluster's own faults (a worker lost, a scheduler gone) end in one line
+            _quiet_dask()
+            text = " ".join(str(exc).split())[:300]
+            print(f"recurrent: error: the Dask cluster failed: {type(exc).__name__}: {text}", file=sys.stderr)
+            return 2
+        if not isinstance(exc, (ValueError, OSError)):
             raise
-        import logging
-
-        for name in list(logging.root.manager.loggerDict):  # its threads would log the fault again on exit
-            if name.split(".")[0] in ("distributed", "tornado", "asyncio"):
-                logging.getLogger(name).setLevel(logging.CRITICAL + 1)
-        text = " ".join(str(exc).split())[:300]
-        print(f"recurrent: error: the Dask cluster failed: {type(exc).__name__}: {text}", file=sys.stderr)
+        _quiet_dask()
+        print(f"recurrent: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("recurrent: interrupted", file=sys.stderr)

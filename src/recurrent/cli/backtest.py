@@ -39,7 +39,7 @@ def cmd_backtest(args) -> int:
     seconds = time.perf_counter() - t0
     per = report.pop("forecasts")
     if args.output:
-        write_backtest(args.output, per, report["cutoffs"], dates, horizon)
+        write_backtest(args.output, per, report["cutoffs"], dates, horizon, forecaster.alias)
     report["fit_seconds"] = round(seconds, 2)
     report["cutoffs"] = {str(u): c for u, c in report["cutoffs"].items()}
     if args.json:

@@ -254,7 +254,7 @@ def cmd_forecast(args) -> int:
         labels = {u: next_labels(dates.get(u), horizon, args.freq, args.dayfirst) for u in fc}
     result.update(forecasts_json(fc, labels, many, bands))
     if args.output:
-        _write_output(args.output, groups, fc, labels, actual, bands, horizon)
+        _write_output(args.output, groups, fc, labels, actual, bands, horizon, forecaster.alias)
     if args.plot:
         _plot(args, forecaster, Y, fc, bands, dates, labels, label)
     if args.json:
@@ -264,14 +264,14 @@ def cmd_forecast(args) -> int:
     return 0
 
 
-def _write_output(path, groups, fc, labels, actual, bands, horizon):
+def _write_output(path, groups, fc, labels, actual, bands, horizon, alias):
     """-o: one long CSV file, or a folder of one file per input file with a manifest."""
     from ..forecast import parts
 
     if parts.is_folder_target(path):
-        parts.write_parts(path, groups, fc, labels, actual, bands, horizon)
+        parts.write_parts(path, groups, fc, labels, actual, bands, horizon, alias)
     else:
-        write_forecasts(path, fc, labels, actual, bands)
+        write_forecasts(path, fc, labels, actual, bands, alias)
 
 
 def _plot(args, forecaster, Y, fc, bands, dates, labels, label):
@@ -395,7 +395,7 @@ def cmd_predict(args) -> int:
     labels = {u: next_labels(dates.get(u), horizon, rule, args.dayfirst) for u in fc}
     bands = _bands(model, Y, horizon, args.level)
     if args.output:
-        _write_output(args.output, groups, fc, labels, None, bands, horizon)
+        _write_output(args.output, groups, fc, labels, None, bands, horizon, model.alias)
     if args.json:
         print(json.dumps(forecasts_json(fc, labels, many, bands)))
     else:

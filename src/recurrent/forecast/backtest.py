@@ -35,7 +35,7 @@ def cross_validation(f, Y, n_windows=3, step=None, refit=True, level=None, quant
 
     ``cutoffs`` (id -> list, one per window), ``forecasts`` (id -> dict of (windows, horizon)
     arrays: "actual", "forecast", the baselines, and "lo-80", ... with intervals; a long
-    DataFrame ``unique_id, cutoff, ds, y, forecast, ...`` when Y was a DataFrame),
+    DataFrame ``unique_id, cutoff, ds, y, <alias>, <alias>-lo-80, ..., naive, ...`` when Y was a DataFrame),
     ``windows`` (per window: ``metrics`` per method), ``metrics`` (over every window and
     series), and ``refit``, ``n_windows``, ``step``.
     """
@@ -118,7 +118,7 @@ def _run(f, batch, cuts, H, n_windows, step, refit, levels, qs):
         "metrics": _aggregate(all_rows),
     }
     if batch.kind == "frame":
-        report["forecasts"] = _frame(batch, per, cuts, H)
+        report["forecasts"] = _frame(batch, per, cuts, H, f.alias)
     return report
 
 
@@ -142,8 +142,11 @@ def _aggregate(rows) -> dict:
     return {method: metrics.aggregate([r[method] for r in rows]) for method in rows[0]}
 
 
-def _frame(batch, per, cuts, H):
+def _frame(batch, per, cuts, H, alias):
+    """The windows as a long DataFrame in the Nixtla libraries' columns (y, <alias>, <alias>-lo-80, ...)."""
     import pandas as pd
+
+    from .settings import column_names
 
     parts = []
     for k, uid in enumerate(batch.ids):
@@ -151,7 +154,8 @@ def _frame(batch, per, cuts, H):
         for w, cut in enumerate(cuts[k]):
             ds = dates[cut : cut + H] if dates is not None else np.arange(cut, cut + H)
             cutoff = dates[cut - 1] if dates is not None else cut - 1
-            cols = {name: arr[w] for name, arr in per[uid].items() if name != "actual"}
+            names = column_names(alias, per[uid])
+            cols = {names[name]: arr[w] for name, arr in per[uid].items() if name != "actual"}
             parts.append(
                 pd.DataFrame(
                     {

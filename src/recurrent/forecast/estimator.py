@@ -88,6 +88,9 @@ class Forecaster:
             trains the networks on the workers (the same ensemble) and ``predict`` forecasts
             partitions of the series there (``recurrent.distributed``; the ``dask`` extra). A
             run-time choice: not saved with the model.
+        alias: the forecast's column name in tables (DataFrames and CSV files), with intervals
+            as ``<alias>-lo-80``, ``<alias>-hi-80``, as the Nixtla libraries name a model's
+            columns, so their evaluation and plotting helpers take the output unchanged.
 
     Learned attributes end in ``_``: ``season_``, ``lookbacks_`` (each a whole number of
     ``patches_``), ``networks_``, ``weight_``,
@@ -117,6 +120,7 @@ class Forecaster:
         seed=None,
         progress=True,
         scheduler=None,
+        alias=settings.DEFAULT_ALIAS,
     ):
         for k, v in locals().items():
             if k != "self":
@@ -270,7 +274,7 @@ class Forecaster:
                 f"(the longest has {max(len(v) for v in batch.values)})"
             )
         fc, _ = self._forecast(batch, horizon, "predict", Y is not None, levels, qs)  # fit warned already
-        return panel.write_batch(batch, fc, horizon)
+        return panel.write_batch(batch, fc, horizon, self.alias)
 
     def _forecast(self, batch, horizon, where, warn, levels=(), quantiles=()):
         """``inference.forecast_batch``, on the scheduler's workers when there is one."""

@@ -268,12 +268,15 @@ def future_dates(last_dates, freq, horizon):
     return None
 
 
-def write_batch(batch: Batch, forecasts: dict, horizon):
+def write_batch(batch: Batch, forecasts: dict, horizon, alias="recurrent"):
     """Forecasts (id -> array, or id -> dict of arrays with intervals) into the batch's own container.
 
     Series left out (too short to forecast) are absent from a dict and a DataFrame and
-    NaN in a list, which keeps its positions. A DataFrame gets one column per array.
+    NaN in a list, which keeps its positions. A DataFrame gets one column per array, named as
+    the Nixtla libraries name a model's: ``alias``, ``<alias>-lo-80``, ...
     """
+    from .settings import column_names
+
     first = next(iter(forecasts.values()), None)
     keys = list(first) if isinstance(first, dict) else None
     missing = {k: np.full(horizon, np.nan) for k in keys} if keys else np.full(horizon, np.nan)
@@ -291,11 +294,13 @@ def write_batch(batch: Batch, forecasts: dict, horizon):
             continue
         ds = future_dates(batch.dates[k], batch.freq, horizon) if batch.dates is not None else None
         cols = forecasts[uid] if keys else {"forecast": forecasts[uid]}
+        cols = {column_names(alias, cols)[k]: v for k, v in cols.items()}
         parts.append(
             pd.DataFrame(
                 {"unique_id": [uid] * horizon, "ds": ds if ds is not None else np.arange(1, horizon + 1), **cols}
             )
         )
     if not parts:
-        return pd.DataFrame({"unique_id": [], "ds": [], **{k: [] for k in (keys or ["forecast"])}})
+        names = column_names(alias, keys or ["forecast"])
+        return pd.DataFrame({"unique_id": [], "ds": [], **{names[k]: [] for k in (keys or ["forecast"])}})
     return pd.concat(parts, ignore_index=True)

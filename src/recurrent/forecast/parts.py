@@ -192,7 +192,7 @@ def _manifest(entries, horizon, sources, model=None) -> dict:
     }
 
 
-def write_parts(folder, groups, fc, labels, actual=None, bands=None, horizon=None) -> dict:
+def write_parts(folder, groups, fc, labels, actual=None, bands=None, horizon=None, alias="recurrent") -> dict:
     """Forecasts held in this process written as one file per part: ``groups`` is a list of
     (source, ids); returns the manifest."""
     from .tables import write_forecasts
@@ -209,6 +209,7 @@ def write_parts(folder, groups, fc, labels, actual=None, bands=None, horizon=Non
                 labels,
                 None if actual is None else {u: actual[u] for u in pick},
                 None if bands is None else {u: bands[u] for u in pick},
+                alias,
             )
             entries.append(entry(path, data, source, len(pick), [str(u) for u in pick]))
         return out.commit(_manifest(entries, horizon, [g[0] for g in groups]))
@@ -233,7 +234,7 @@ def predict_file(forecaster, source, options, horizon, levels, out_path) -> dict
     else:
         fc, bands = out, None
     labels = {u: next_labels(got.dates.get(u), horizon, got.freq) for u in fc}
-    data = write_forecasts(out_path, fc, labels, bands=bands)
+    data = write_forecasts(out_path, fc, labels, bands=bands, alias=forecaster.alias)
     e = entry(out_path, data, source, len(fc), [str(u) for u in fc])
     e["warnings"] = sorted({str(w.message) for w in caught})
     return e

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .. import _checks as chk
@@ -28,7 +30,28 @@ SETTINGS = (
     "min_length",
     "seed",
     "progress",
+    "alias",
 )
+
+DEFAULT_ALIAS = "recurrent"  # the forecast's column in tables, as the Nixtla libraries name a model's
+_ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,39}$")
+
+
+def column_names(alias: str, keys) -> dict:
+    """Table columns in the Nixtla libraries' convention: "forecast" -> alias, "lo-80" ->
+    "<alias>-lo-80", "q0.1" -> "<alias>-q0.1"; other keys (baselines, "actual" -> "y") as they are."""
+    out = {}
+    for k in keys:
+        if k == "forecast":
+            out[k] = alias
+        elif k == "actual":
+            out[k] = "y"
+        elif k.startswith(("lo-", "hi-", "q")):
+            out[k] = f"{alias}-{k}"
+        else:
+            out[k] = k
+    return out
+
 
 MAX_HORIZON = 10_000  # steps forecast at once; also the ceiling on a saved forecaster's horizon
 MAX_HIDDEN = 4_096  # units per network: far beyond what a forecaster's small networks need
@@ -81,6 +104,12 @@ def check(f) -> None:
         raise ValueError(f"Forecaster: `loss` must be 'smape' or 'mape', got {f.loss!r}")
     if f.refit not in ("continue", "scratch", False, True):
         raise ValueError(f"Forecaster: `refit` must be 'continue', 'scratch' or False, got {f.refit!r}")
+    alias = getattr(f, "alias", DEFAULT_ALIAS)
+    if not isinstance(alias, str) or not _ALIAS.match(alias) or alias in ("unique_id", "ds", "y", "cutoff"):
+        raise ValueError(
+            f"Forecaster: `alias` must be a column name of letters, digits, _ and . (not unique_id, ds, y or "
+            f"cutoff), got {alias!r}"
+        )
     c = f.combine
     if not (c in ("auto", "networks") or (isinstance(c, (int, float)) and not isinstance(c, bool) and 0 <= c <= 1)):
         raise ValueError(f"Forecaster: `combine` must be 'auto', 'networks' or a weight in [0, 1], got {c!r}")

@@ -105,8 +105,11 @@ def forecasts_json(fc, labels, many, bands=None) -> dict:
     return out
 
 
-def write_forecasts(path, fc, labels, actual=None, bands=None) -> bytes:
-    """Long format, atomically: unique_id, ds, forecast[, lo-80, hi-80, ...][, actual]; returns the bytes written."""
+def write_forecasts(path, fc, labels, actual=None, bands=None, alias="recurrent") -> bytes:
+    """Long format, atomically, in the Nixtla libraries' columns: unique_id, ds, <alias>[, <alias>-lo-80,
+    <alias>-hi-80, ...][, y (the actuals)]; returns the bytes written."""
+    from .settings import column_names
+
     keys = list(next(iter(bands.values()))) if bands else []
     rows = [
         (u, labels[u][k], float(f[k]))
@@ -115,10 +118,11 @@ def write_forecasts(path, fc, labels, actual=None, bands=None) -> bytes:
         for u, f in fc.items()
         for k in range(len(f))
     ]
-    return write_long_csv(path, rows, ["unique_id", "ds", "forecast"] + keys + (["actual"] if actual else []))
+    names = column_names(alias, ["forecast", *keys, *(["actual"] if actual else [])])
+    return write_long_csv(path, rows, ["unique_id", "ds", *names.values()])
 
 
-def write_backtest(path, per, cutoffs, dates, horizon) -> None:
+def write_backtest(path, per, cutoffs, dates, horizon, alias="recurrent") -> None:
     """Every backtest window's forecasts in long format (unique_id, cutoff, ds, actual, then the
     forecast, baselines and bands): ``per`` and ``cutoffs`` as ``cross_validation`` returns
     them, ``dates`` id -> date labels (or None: positions counted from 1)."""
@@ -131,4 +135,7 @@ def write_backtest(path, per, cutoffs, dates, horizon) -> None:
             for k in range(horizon):
                 ds = lab[cut + k] if lab else str(cut + k + 1)
                 rows.append((u, origin, ds, float(d["actual"][w, k])) + tuple(float(d[c][w, k]) for c in keys))
-    write_long_csv(path, rows, ["unique_id", "cutoff", "ds", "actual"] + keys)
+    from .settings import column_names
+
+    names = column_names(alias, ["actual", *keys])
+    write_long_csv(path, rows, ["unique_id", "cutoff", "ds", *names.values()])
