@@ -192,3 +192,25 @@ def test_standard_input_and_levels_before_the_file(tmp_path, capsys):
     assert main(["forecast", "--level", "80", "95", str(path), *fast]) == 0
     got = json.loads(capsys.readouterr().out)
     assert got["dates"] == ["2004-01", "2004-02"] and set(got["intervals"]) == {"lo-80", "hi-80", "lo-95", "hi-95"}
+
+
+def test_parquet_in_and_out_through_the_command_line(tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    dates = pd.date_range("2019-01-07", periods=40, freq="W-MON")
+    frame = pd.DataFrame(
+        [(f"p{k}", d, 30.0 + k + np.sin(t)) for k in range(2) for t, d in enumerate(dates)],
+        columns=["unique_id", "ds", "y"],
+    )
+    src, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    frame.to_parquet(src)
+    got = load_series(src)
+    assert str(got.freq) == "W-MON" and got.season == 52 and got.dates["p0"][-1] == "2019-10-07"
+    argv = ["forecast", str(src), "--horizon", "2", "--models", "1", "--steps", "30", "--quiet", "-o", str(out)]
+    assert main(argv) == 0
+    back = pd.read_parquet(out)
+    assert list(back.columns) == ["unique_id", "ds", "recurrent"]
+    assert back["ds"].tolist() == [pd.Timestamp("2019-10-14"), pd.Timestamp("2019-10-21")] * 2
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1 not really")
+    assert main(["forecast", str(tmp_path / "bad.parquet")]) == 2
+    assert "not a readable Parquet file" in capsys.readouterr().err

@@ -545,3 +545,40 @@ def test_utilsforecast_evaluates_and_plots_our_output_unchanged(tmp_path):
     out = pd.read_csv(path, parse_dates=["ds"])
     assert list(out.columns) == ["unique_id", "ds", "recurrent", "y"]
     assert evaluate(out, metrics=[mae])["recurrent"].notna().all()
+
+
+@pytest.mark.parametrize("library", ["polars", "arrow"])
+def test_polars_and_arrow_frames_in_and_the_same_kind_out_with_their_own_column_names(library, tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    dates = pd.date_range("2001-01-01", periods=30, freq="MS")
+    base = pd.DataFrame(
+        [(f"s{k}", d, 20 + k + np.sin(t / 2)) for k in range(3) for t, d in enumerate(dates)],
+        columns=["store", "month", "sales"],
+    )
+    if library == "polars":
+        pl = pytest.importorskip("polars")
+        frame = pl.from_pandas(base)
+    else:
+        import pyarrow as pa
+
+        frame = pa.Table.from_pandas(base, preserve_index=False)
+    names = dict(id_col="store", time_col="month", target_col="sales")
+    f = Forecaster(horizon=3, **FAST, seed=0).fit(frame, **names)
+    out = f.predict(level=[80])
+    assert type(out).__module__.split(".")[0] == ("polars" if library == "polars" else "pyarrow")
+
+    def names_of(t):
+        return list(t.column_names) if library == "arrow" else list(t.columns)
+
+    assert names_of(out) == ["store", "month", "recurrent", "recurrent-lo-80", "recurrent-hi-80"]
+    want = Forecaster(horizon=3, **FAST, seed=0).fit(
+        base.rename(columns={"store": "unique_id", "month": "ds", "sales": "y"})
+    )
+    np.testing.assert_array_equal(np.asarray(out["recurrent"]), want.predict()["recurrent"].to_numpy())
+    assert str(np.asarray(out["month"])[0])[:10] == "2003-07-01"
+    cv = Forecaster(horizon=3, **FAST, seed=0).cross_validation(frame, n_windows=2, **names)["forecasts"]
+    assert names_of(cv)[:5] == ["store", "cutoff", "month", "sales", "recurrent"]
+    f.save(tmp_path / "f.safetensors")
+    back = recurrent.load(tmp_path / "f.safetensors").predict()
+    assert type(back).__module__.split(".")[0] == type(out).__module__.split(".")[0]

@@ -30,7 +30,9 @@ def cutoffs(lengths, horizon, n_windows, step) -> np.ndarray:
     return np.asarray(lengths)[:, None] - horizon - back[None, :]
 
 
-def cross_validation(f, Y, n_windows=3, step=None, refit=True, level=None, quantiles=None, covariates=None) -> dict:
+def cross_validation(
+    f, Y, n_windows=3, step=None, refit=True, level=None, quantiles=None, covariates=None, columns=panel.COLUMNS
+) -> dict:
     """See the module docstring. Returns a dict:
 
     ``cutoffs`` (id -> list, one per window), ``forecasts`` (id -> dict of (windows, horizon)
@@ -46,7 +48,7 @@ def cross_validation(f, Y, n_windows=3, step=None, refit=True, level=None, quant
         intervals.check_levels(level, "cross_validation"),
         intervals.check_quantiles(quantiles, "cross_validation"),
     )
-    batch = panel.read_batch(Y, "Forecaster.cross_validation", covariates)
+    batch = panel.read_batch(Y, "Forecaster.cross_validation", covariates, columns)
     lengths = np.array([len(v) for v in batch.values])
     need = H + (n_windows - 1) * step + 2  # checked before any array of windows is made
     short = [(uid, n) for uid, n in zip(batch.ids, lengths) if n < need]
@@ -167,4 +169,6 @@ def _frame(batch, per, cuts, H, alias):
                     }
                 )
             )
-    return pd.concat(parts, ignore_index=True)
+    out = pd.concat(parts, ignore_index=True)
+    id_col, time_col, target_col = batch.columns
+    return panel.from_pandas(out.rename(columns={"unique_id": id_col, "ds": time_col, "y": target_col}), batch.library)

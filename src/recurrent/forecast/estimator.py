@@ -163,7 +163,7 @@ class Forecaster:
             raise NotFittedError("This Forecaster is not fitted yet: call fit(Y) before predict()")
 
     # ---- fit ------------------------------------------------------------------------------
-    def fit(self, Y, covariates=None) -> Forecaster:
+    def fit(self, Y, covariates=None, *, id_col="unique_id", time_col="ds", target_col="y") -> Forecaster:
         """Fit on one series or many (an array, a list, a dict or a long DataFrame). Returns self.
 
         ``covariates``: values known beside each series up to its end (prices, promotions,
@@ -171,6 +171,10 @@ class Forecaster:
         series, a list or dict of them, or, for a DataFrame, the names of its columns. They
         are standardised over every training value and fed to the networks beside the series;
         ``predict`` on new series then needs theirs.
+
+        A DataFrame may be pandas, polars or a pyarrow Table (answers come in the same kind), its
+        columns named as the Nixtla libraries let them be named (``id_col``, ``time_col``,
+        ``target_col``); the training series' answers keep those names.
         """
         settings.check(self)
         from ..distributed import check_scheduler, client_for
@@ -179,7 +183,7 @@ class Forecaster:
         client_for(self.scheduler)  # an unreachable scheduler stops the fit before it starts
         if panel.is_dask_frame(Y):  # training draws windows from every series: they come here
             Y = Y.compute()
-        batch = panel.read_batch(Y, "Forecaster.fit", covariates)
+        batch = panel.read_batch(Y, "Forecaster.fit", covariates, (id_col, time_col, target_col))
         self.batch_ = batch
         self.n_covariates_ = 0 if batch.covariates is None else batch.covariates[0].shape[1]
         usable, self.methods_, self.skipped_ = sort_series(batch, self.min_length, self.combine, "fit")
@@ -224,7 +228,19 @@ class Forecaster:
         return self
 
     # ---- predict --------------------------------------------------------------------------
-    def predict(self, Y=None, horizon: int | None = None, *, y=None, level=None, quantiles=None, covariates=None):
+    def predict(
+        self,
+        Y=None,
+        horizon: int | None = None,
+        *,
+        y=None,
+        level=None,
+        quantiles=None,
+        covariates=None,
+        id_col="unique_id",
+        time_col="ds",
+        target_col="y",
+    ):
         """The next ``horizon`` values of each series, in the container the series came in.
 
         ``Y``: series to forecast (any container ``fit`` takes), by default the training
@@ -259,7 +275,8 @@ class Forecaster:
             from ..distributed import predict_frame
 
             return predict_frame(self, Y, horizon, levels, qs, covariates)
-        batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict", covariates)
+        columns = (id_col, time_col, target_col)
+        batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict", covariates, columns)
         self._check_covariates(batch)
         if horizon > self.horizon and self.networks_:
             warnings.warn(
@@ -315,6 +332,10 @@ class Forecaster:
         level=None,
         quantiles=None,
         covariates=None,
+        *,
+        id_col="unique_id",
+        time_col="ds",
+        target_col="y",
     ) -> dict:
         """A rolling-origin backtest: ``n_windows`` forecasts of ``horizon`` values from origins
         ``step`` apart (default: the horizon) at the end of each series, each fitted only on
@@ -324,7 +345,8 @@ class Forecaster:
         """
         from .backtest import cross_validation
 
-        return cross_validation(self, Y, n_windows, step, refit, level, quantiles, covariates)
+        columns = (id_col, time_col, target_col)
+        return cross_validation(self, Y, n_windows, step, refit, level, quantiles, covariates, columns)
 
     # ---- evaluate ---------------------------------------------------------------------------
     def evaluate(self, Y, holdout: int, covariates=None) -> dict:

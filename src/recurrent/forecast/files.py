@@ -320,8 +320,14 @@ def safe_cell(v: str) -> str:
 
 def write_long_csv(path, rows, columns) -> bytes:
     """Write rows (tuples in ``columns`` order) as a CSV file, atomically; returns the bytes written.
-    Text cells that a spreadsheet would read as a formula are escaped (``safe_cell``)."""
+    Text cells that a spreadsheet would read as a formula are escaped (``safe_cell``). A path
+    ending in ``.parquet`` is written as Parquet instead (``tables.write_parquet``)."""
     from ..io import atomic_write_bytes
+
+    if str(path).lower().endswith(".parquet"):
+        from .tables import write_parquet
+
+        return write_parquet(path, list(columns), rows)
 
     buf = _io.StringIO()
     w = csv.writer(buf, lineterminator="\n")

@@ -46,6 +46,8 @@ class Batch:
     dates: list = field(default=None)  # per series: the ds values (pandas Index) or None
     freq: str = None  # the pandas frequency of the dates, when one is found
     covariates: list = field(default=None)  # per series: (n_i, K) floats, or None
+    library: str = "pandas"  # a frame's library ("pandas", "polars", "arrow"): answers come in the same
+    columns: tuple = ("unique_id", "ds", "y")  # a frame's id, time and target columns, as the caller named them
 
 
 def _one(owner, what, value) -> np.ndarray:
@@ -83,8 +85,67 @@ def is_dask_frame(Y) -> bool:
     return type(Y).__module__.startswith("dask.") and hasattr(Y, "map_partitions")
 
 
-def read_batch(Y, owner="Forecaster.fit", covariates=None) -> Batch:
-    """Check and unpack any of the accepted containers (and the covariates that go with them)."""
+COLUMNS = ("unique_id", "ds", "y")
+
+
+def frame_library(Y) -> str | None:
+    """ "pandas", "polars" or "arrow" for a DataFrame (or pyarrow Table) of that library, else None."""
+    root = type(Y).__module__.split(".")[0]
+    if root == "polars" and type(Y).__name__ == "DataFrame":
+        return "polars"
+    if root == "pyarrow" and type(Y).__name__ == "Table":
+        return "arrow"
+    if root == "pandas" and type(Y).__name__ == "DataFrame":
+        return "pandas"
+    return None
+
+
+def to_pandas(Y, library, owner):
+    """A polars DataFrame or pyarrow Table as a pandas DataFrame (converted at the edge: one frame
+    path inside, and the answer converted back by ``write_batch``)."""
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        raise ImportError(f"{owner}: {library} frames are converted through pandas: pip install pandas") from None
+    return Y.to_pandas()
+
+
+def from_pandas(df, library):
+    """A pandas DataFrame as the caller's library's frame."""
+    if library == "polars":
+        import polars as pl
+
+        return pl.from_pandas(df)
+    if library == "arrow":
+        import pyarrow as pa
+
+        return pa.Table.from_pandas(df, preserve_index=False)
+    return df
+
+
+def rename_in(df, columns, owner):
+    """The caller's id, time and target columns renamed to unique_id, ds, y."""
+    columns = tuple(columns)
+    if columns == COLUMNS:
+        return df
+    if len(columns) != 3 or not all(isinstance(c, str) for c in columns):
+        raise TypeError(f"{owner}: id_col, time_col and target_col must be column names, got {columns}")
+    absent = [c for c, canon in zip(columns, COLUMNS) if c not in df.columns and canon != "ds"]
+    if absent:
+        raise ValueError(f"{owner}: column {absent[0]!r} is not in the DataFrame ({list(df.columns)})")
+    clash = [c for c in COLUMNS if c in df.columns and c not in columns]
+    return df.drop(columns=clash).rename(columns=dict(zip(columns, COLUMNS)))
+
+
+def read_batch(Y, owner="Forecaster.fit", covariates=None, columns=COLUMNS) -> Batch:
+    """Check and unpack any of the accepted containers (and the covariates that go with them).
+    ``columns``: a frame's (id, time, target) column names."""
+    library = frame_library(Y)
+    if library is not None:
+        frame = Y if library == "pandas" else to_pandas(Y, library, owner)
+        batch = _read_frame(rename_in(frame, columns, owner), owner, covariates)
+        batch.library, batch.columns = library, tuple(columns)
+        return batch
     if _is_frame(Y):
         return _read_frame(Y, owner, covariates)
     batch = _read_plain(Y, owner)
@@ -288,6 +349,7 @@ def write_batch(batch: Batch, forecasts: dict, horizon, alias="recurrent"):
         return {i: forecasts[i] for i in batch.ids if i in forecasts}
     import pandas as pd
 
+    id_col, time_col, _ = batch.columns
     parts = []
     for k, uid in enumerate(batch.ids):
         if uid not in forecasts:
@@ -302,5 +364,7 @@ def write_batch(batch: Batch, forecasts: dict, horizon, alias="recurrent"):
         )
     if not parts:
         names = column_names(alias, keys or ["forecast"])
-        return pd.DataFrame({"unique_id": [], "ds": [], **{names[k]: [] for k in (keys or ["forecast"])}})
-    return pd.concat(parts, ignore_index=True)
+        out = pd.DataFrame({"unique_id": [], "ds": [], **{names[k]: [] for k in (keys or ["forecast"])}})
+    else:
+        out = pd.concat(parts, ignore_index=True)
+    return from_pandas(out.rename(columns={"unique_id": id_col, "ds": time_col}), batch.library)

@@ -86,6 +86,8 @@ def save_forecaster(f, path) -> None:
         },
         "series": {"kind": b.kind, "ids": ids, "dates": _ds_meta(b), "freq": b.freq},
     }
+    if b.kind == "frame":
+        meta["series"]["frame"] = {"library": b.library, "columns": list(b.columns)}
     labels = getattr(f, "date_labels_", None)
     if labels:  # the date labels a file's series ended with (the command line's): predict continues them
         tails = [labels["tails"].get(i) for i in b.ids]
@@ -220,6 +222,18 @@ def load_forecaster(cls, tensors, meta, path="forecaster"):
             f.cov_mean_, f.cov_std_ = mean, std
         f.n_covariates_ = 0 if covs is None else covs[0].shape[1]
         f.batch_ = panel.Batch(s["kind"], ids, values, dates, s.get("freq") or freq, covs)
+        frame = s.get("frame")
+        if frame is not None:
+            cols = frame.get("columns") if isinstance(frame, dict) else None
+            if (
+                not isinstance(frame, dict)
+                or frame.get("library") not in ("pandas", "polars", "arrow")
+                or not isinstance(cols, list)
+                or len(cols) != 3
+                or not all(isinstance(c, str) and 0 < len(c) <= 64 for c in cols)
+            ):
+                _fail("`series.frame` must name a library (pandas, polars, arrow) and three column names")
+            f.batch_.library, f.batch_.columns = frame["library"], tuple(cols)
         methods = _list("fitted.methods", fitted["methods"], len(ids))
         if not all(m is None or (isinstance(m, str) and len(m) < 200) for m in methods):
             _fail("`fitted.methods` must hold short strings or null")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .files import read_long_csv, read_wide_csv, write_long_csv
 
 
@@ -59,6 +61,9 @@ def load_series(
         values = datasets.load(dataset)
         label = f"{dataset} ({datasets.unit_of(dataset)}, bundled)"
         return LoadedSeries({label: values.values}, {label: values.dates}, label, datasets.season_of(dataset), False)
+    if str(csv).lower().endswith(".parquet"):
+        Y, dates, many = read_parquet(csv, id_column, date_column, column)
+        return _dated(Y, dates, str(csv), many, freq, dayfirst, fill)
     if id_column:
         date_col = date_column
         Y, dates = read_long_csv(
@@ -79,6 +84,86 @@ def load_series(
     one = read_csv(csv, column=column, date_column=date_column, header=header, delimiter=delimiter, fill=fill, **number)
     label = f"{'standard input' if str(csv) == '-' else csv} ({one.name})"
     return _dated({label: one.values}, {label: one.dates}, label, False, freq, dayfirst, fill)
+
+
+def _parquet():
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ImportError("Parquet files need pyarrow: pip install 'recurrent[parquet]'") from None
+    return pq
+
+
+def read_parquet(path, id_column=None, date_column="auto", column=None):
+    """({id: values}, {id: date labels}, many) from a Parquet file: long (an id column: ``id_column``,
+    else ``unique_id`` when present) or one series (a date column and a value column). The file is
+    read as a regular file of bounded size, its columns as Arrow arrays; dates become ISO labels."""
+    from ..io import MAX_TEXT_BYTES, open_regular
+
+    pq = _parquet()
+    with open_regular(path, "Parquet file", MAX_TEXT_BYTES) as f:
+        try:
+            table = pq.read_table(f)
+        except Exception as exc:  # pyarrow's ArrowInvalid and kin
+            raise ValueError(f"{path}: not a readable Parquet file ({str(exc)[:200]})") from None
+    names = table.column_names
+    ic = id_column or ("unique_id" if "unique_id" in names else None)
+    vc = column or ("y" if "y" in names else names[-1])
+    dc = None if date_column is None else (date_column if date_column not in (None, "auto") else None)
+    if dc is None and date_column == "auto":
+        dc = "ds" if "ds" in names else next((n for n in names if n not in (ic, vc)), None)
+    for what, name in (("id column", ic), ("column", vc), ("date column", dc)):
+        if name is not None and name not in names:
+            raise ValueError(f"{path}: no {what} {name!r} (the file has {', '.join(names)})")
+    y = np.asarray(table.column(vc).to_numpy(zero_copy_only=False), dtype=np.float64)
+    if not np.all(np.isfinite(y)):
+        r = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise ValueError(f"{path}, row {r}: {vc} is missing or not finite; fill it first (--fill applies to CSV cells)")
+    labels = None
+    if dc is not None:
+        col = table.column(dc).to_numpy(zero_copy_only=False)
+        if np.issubdtype(np.asarray(col).dtype, np.datetime64):
+            secs = np.asarray(col).astype("datetime64[s]")
+            timed = np.any(secs != secs.astype("datetime64[D]"))
+            labels = [str(v).replace("T", " ") if timed else str(v)[:10] for v in secs]
+        else:
+            labels = [str(v) for v in col]
+    if ic is None:
+        label = f"{path} ({vc})"
+        return {label: y}, {label: labels}, False
+    ids = [str(v) for v in table.column(ic).to_numpy(zero_copy_only=False)]
+    Y, dates = {}, {}
+    for k, uid in enumerate(ids):
+        Y.setdefault(uid, []).append(y[k])
+        if labels is not None:
+            dates.setdefault(uid, []).append(labels[k])
+    return {u: np.array(v) for u, v in Y.items()}, {u: dates.get(u) for u in Y}, True
+
+
+def write_parquet(path, columns: list, rows: list) -> bytes:
+    """Rows (tuples in ``columns`` order) as a Parquet file, atomically; ISO date labels become
+    timestamps, numbers float64. Returns the bytes written."""
+    import io as _io
+
+    import pyarrow as pa
+
+    from ..io import atomic_write_bytes
+
+    pq = _parquet()
+    data = {}
+    for k, name in enumerate(columns):
+        cells = [r[k] for r in rows]
+        if name in ("ds", "cutoff"):
+            try:
+                data[name] = pa.array(np.array(cells, dtype="datetime64[s]"))
+                continue
+            except ValueError:
+                pass
+        data[name] = pa.array(cells)
+    buf = _io.BytesIO()
+    pq.write_table(pa.table(data), buf)
+    atomic_write_bytes(path, buf.getvalue())
+    return buf.getvalue()
 
 
 def _dated(Y, dates, label, many, freq, dayfirst, fill) -> LoadedSeries:
