@@ -214,3 +214,29 @@ def test_parquet_in_and_out_through_the_command_line(tmp_path, capsys):
     (tmp_path / "bad.parquet").write_bytes(b"PAR1 not really")
     assert main(["forecast", str(tmp_path / "bad.parquet")]) == 2
     assert "not a readable Parquet file" in capsys.readouterr().err
+
+
+def test_a_dataframe_goes_through_the_same_calendar():
+    pd = pytest.importorskip("pandas")
+    from recurrent import Forecaster
+
+    fast = dict(hidden_size=8, n_models=1, max_steps=60, eval_every=20, patience=2, progress=False, seed=0)
+    months = [f"{2000 + m // 12}-{m % 12 + 1}" for m in range(30)]  # 2000-1 ... 2000-9, 2000-10: text order is wrong
+    frame = pd.DataFrame({"unique_id": "a", "ds": months[::-1], "y": np.arange(30.0)[::-1] + 10})
+    out = Forecaster(horizon=3, **fast).fit(frame).predict()
+    assert out["ds"].tolist() == ["2002-07", "2002-08", "2002-09"]
+    days = pd.date_range("2017-10-02", periods=40, freq="B")
+    f = Forecaster(horizon=2, **fast).fit(pd.DataFrame({"unique_id": "b", "ds": days, "y": np.arange(40.0) + 5}))
+    assert f.season_ == 5 and f.predict()["ds"].tolist() == [pd.Timestamp("2017-11-27"), pd.Timestamp("2017-11-28")]
+    gap = pd.DataFrame({"unique_id": "c", "ds": pd.date_range("2000-01-01", periods=20, freq="MS").delete(7), "y": 1.0})
+    with pytest.raises(ValueError, match=r"series 'c': no value for 2000-08-01 .*reindex"):
+        Forecaster(horizon=2, **fast).fit(gap.assign(y=np.arange(19.0)))
+    mixed = pd.concat(
+        [
+            pd.DataFrame({"unique_id": "m", "ds": pd.date_range("2000-01-01", periods=20, freq="MS"), "y": 1.0}),
+            pd.DataFrame({"unique_id": "d", "ds": pd.date_range("2000-01-01", periods=20, freq="D"), "y": 2.0}),
+            pd.DataFrame({"unique_id": "n", "ds": pd.date_range("2001-01-01", periods=20, freq="MS"), "y": 3.0}),
+        ]
+    )
+    with pytest.raises(ValueError, match=r"'d' is D"):
+        Forecaster(horizon=2, **fast).fit(mixed)

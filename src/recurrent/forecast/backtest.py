@@ -61,7 +61,7 @@ def cross_validation(
             f"values in each series (2 to fit on before the oldest window); too short: {names}"
         )
     cuts = cutoffs(lengths, H, n_windows, step)
-    known = panel.season_of_freq(batch.freq)
+    known = panel.season_of_batch(batch)
     given = f.season
     if given is None and known:  # the histories below are plain arrays: keep the dates' season
         f.season = known

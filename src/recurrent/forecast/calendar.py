@@ -399,7 +399,7 @@ def season_of(rule: Rule | None) -> int | None:
     return base // rule.n if base % rule.n == 0 and base // rule.n > 1 else 1
 
 
-def settle(Y: dict, labels: dict, freq=None, dayfirst=None, fill=None, where="the file"):
+def settle(Y: dict, labels: dict, freq=None, dayfirst=None, fill=None, where="the file", hint=None):
     """Check and complete many series' date labels: each parsed and in order, one frequency for
     all (``freq`` when given, which the dates must follow), missing periods named, or inserted as
     missing values and filled with ``fill`` ("ffill" or "interpolate"). Returns (Y, labels, rule);
@@ -447,8 +447,8 @@ def settle(Y: dict, labels: dict, freq=None, dayfirst=None, fill=None, where="th
         if fill is None:
             raise ValueError(
                 f"{where}, series {uid!r}: no value for {p.format([expected])[0]} (between {labels[uid][k - 1]} and "
-                f"{labels[uid][k]} by the frequency {rule}); {len(missing)} such gap(s): fill them with "
-                "--fill ffill or --fill interpolate, or give the frequency with --freq"
+                f"{labels[uid][k]} by the frequency {rule}); {len(missing)} such gap(s): "
+                + (hint or "fill them with --fill ffill or --fill interpolate, or give the frequency with --freq")
             )
         full = _span(p.values, rule, f"{where}, series {uid!r}")
         at = np.searchsorted(full, p.values.astype(full.dtype))

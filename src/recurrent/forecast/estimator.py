@@ -196,7 +196,7 @@ class Forecaster:
         if self.season is not None:
             self.season_ = self.season
         else:
-            self.season_ = panel.season_of_freq(batch.freq) or (
+            self.season_ = panel.season_of_batch(batch) or (
                 detect_season(batch.values[0]) if len(batch.values) == 1 else common_season(batch.values)
             )
         if not usable:  # every series constant or short: nothing to learn

@@ -48,6 +48,7 @@ class Batch:
     covariates: list = field(default=None)  # per series: (n_i, K) floats, or None
     library: str = "pandas"  # a frame's library ("pandas", "polars", "arrow"): answers come in the same
     columns: tuple = ("unique_id", "ds", "y")  # a frame's id, time and target columns, as the caller named them
+    rule: object = None  # the dates' calendar rule (calendar.Rule), when a frame's ds are dates or numbered
 
 
 def _one(owner, what, value) -> np.ndarray:
@@ -261,22 +262,70 @@ def _read_frame(df, owner, covariates=None) -> Batch:
         frame["cov:" + c] = v
     if has_ds:
         frame["ds"] = df["ds"].to_numpy()
-        dup = frame.duplicated(["unique_id", "ds"])
+        frame["key"] = _ds_keys(frame["ds"], owner)
+        dup = frame.duplicated(["unique_id", "key"])
         if dup.any():
             r = int(np.flatnonzero(dup.to_numpy())[0])
             raise ValueError(
                 f"{owner}: row {r} repeats unique_id {_show(frame['unique_id'].iloc[r])} at ds "
                 f"{_show(frame['ds'].iloc[r])}; expected one value per (unique_id, ds)"
             )
-        frame = frame.sort_values(["unique_id", "ds"], kind="stable")
+        frame = frame.sort_values(["unique_id", "key"], kind="stable")  # in date order, judged on parsed dates
     ids, values, dates, covs = [], [], [], []
     for uid, part in frame.groupby("unique_id", sort=False):
         ids.append(uid)
         values.append(part["y"].to_numpy())
         dates.append(pd.Index(part["ds"]) if has_ds else None)
         covs.append(part[["cov:" + c for c in cov_cols]].to_numpy(dtype=np.float64))
-    freq = infer_freq(dates) if has_ds else None
-    return Batch("frame", ids, values, dates if has_ds else None, freq, covs if cov_cols else None)
+    rule = None
+    if has_ds:  # the calendar's checks: one frequency, no gap, named by series and date
+        from . import calendar
+
+        labels = {uid: _labels_of(d) for uid, d in zip(ids, dates)}
+        _, _, rule = calendar.settle(
+            dict(zip(ids, values)), labels, where=owner, hint="fill the missing dates first (reindex, then fill)"
+        )
+    freq = (rule.alias if rule is not None and rule.unit not in ("step", "M") else None) if has_ds else None
+    freq = freq or (infer_freq(dates) if has_ds else None)
+    batch = Batch("frame", ids, values, dates if has_ds else None, freq, covs if cov_cols else None)
+    batch.rule = rule
+    return batch
+
+
+def _ds_keys(ds, owner) -> np.ndarray:
+    """Sortable keys for a frame's ds: dates and numbers as they are, text parsed as dates (or
+    numbered labels) so that "2000-9" sorts before "2000-10"; other text as text."""
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(ds) or pd.api.types.is_numeric_dtype(ds):
+        return ds.to_numpy()
+    from . import calendar
+
+    text = ds.astype(str).str.strip()
+    uniq = pd.unique(text)
+    parsed = calendar.parse(list(uniq), where=f"{owner}: ds")
+    if parsed is None:
+        return text.to_numpy()
+    return text.map(dict(zip(uniq, parsed.values.astype(np.int64)))).to_numpy()
+
+
+def _labels_of(d) -> list:
+    """A series' ds as text labels for the calendar: ISO for timestamps, as given otherwise."""
+    import pandas as pd
+
+    if isinstance(d, pd.DatetimeIndex):
+        timed = bool(((d - d.normalize()) != pd.Timedelta(0)).any())
+        return list(d.strftime("%Y-%m-%d %H:%M:%S" if timed else "%Y-%m-%d"))
+    return [str(v).strip() for v in d]
+
+
+def season_of_batch(batch) -> int | None:
+    """The season a batch's dates imply: its calendar rule's, else its pandas frequency's."""
+    from . import calendar
+
+    if getattr(batch, "rule", None) is not None:
+        return calendar.season_of(batch.rule)
+    return season_of_freq(batch.freq)
 
 
 def infer_freq(dates):
@@ -310,13 +359,26 @@ def season_of_freq(freq):
     return FREQ_SEASON.get(base)
 
 
-def future_dates(last_dates, freq, horizon):
-    """The next ``horizon`` ds after one series' dates: continued by the frequency for dates,
-    by the usual step for integers; None otherwise."""
+def future_dates(last_dates, freq, horizon, rule=None):
+    """The next ``horizon`` ds after one series' dates: continued by the calendar ``rule`` when there
+    is one (dates as dates, text dates as text in their layout, numbered labels by their step), else
+    by the pandas frequency for dates and by the usual step for integers; None otherwise."""
     import pandas as pd
 
     if last_dates is None or len(last_dates) == 0:
         return None
+    if rule is not None:
+        from . import calendar
+
+        if isinstance(last_dates, pd.DatetimeIndex) and rule.unit != "step":
+            nxt = calendar.advance(np.datetime64(last_dates[-1].to_datetime64(), "s"), rule, horizon)
+            return pd.DatetimeIndex(nxt)
+        arr = np.asarray(last_dates)
+        if np.issubdtype(arr.dtype, np.integer):
+            return arr[-1] + rule.n * np.arange(1, horizon + 1)
+        parsed = calendar.parse(_labels_of(last_dates))
+        if parsed is not None:
+            return np.array(parsed.format(calendar.advance(parsed.values[-1], rule, horizon)), dtype=object)
     if isinstance(last_dates, pd.DatetimeIndex):
         f = freq or (_infer(pd, last_dates) if len(last_dates) >= 3 else None)
         if f is None:
@@ -354,7 +416,7 @@ def write_batch(batch: Batch, forecasts: dict, horizon, alias="recurrent"):
     for k, uid in enumerate(batch.ids):
         if uid not in forecasts:
             continue
-        ds = future_dates(batch.dates[k], batch.freq, horizon) if batch.dates is not None else None
+        ds = future_dates(batch.dates[k], batch.freq, horizon, batch.rule) if batch.dates is not None else None
         cols = forecasts[uid] if keys else {"forecast": forecasts[uid]}
         cols = {column_names(alias, cols)[k]: v for k, v in cols.items()}
         parts.append(
