@@ -240,3 +240,25 @@ def test_a_dataframe_goes_through_the_same_calendar():
     )
     with pytest.raises(ValueError, match=r"'d' is D"):
         Forecaster(horizon=2, **fast).fit(mixed)
+
+
+def test_the_pandas_reader_and_the_careful_reader_agree_exactly(tmp_path, monkeypatch):
+    pytest.importorskip("pandas")
+    from recurrent.forecast import files
+
+    rng = np.random.default_rng(3)
+    rows = [(f" id{k % 7} ", f"2020-{1 + k // 7:02d}-01", f"{rng.normal():.6f}") for k in range(7 * 12)]
+    rng.shuffle(rows[:20])  # first-seen order differs from sorted order; dates stay in order per id
+    rows = sorted(rows, key=lambda r: (r[1], rng.random()))
+    path = write(tmp_path, "l.csv", "unique_id,ds,y\n" + "".join(",".join(r) + "\n" for r in rows) + "\n")
+    assert files._read_long_pandas(path, "unique_id", "ds", "y", None, None) is not None  # the fast path reads it
+    fast = files.read_long_csv(path)
+    monkeypatch.setattr(files, "_read_long_pandas", lambda *a, **k: None)
+    careful = files.read_long_csv(path)
+    assert list(fast[0]) == list(careful[0]) and len(careful[0]) == 7
+    for u in careful[0]:
+        assert fast[0][u].tolist() == careful[0][u].tolist() and fast[1][u] == careful[1][u]
+    bad = write(tmp_path, "bad.csv", "unique_id,ds,y\na,2020-01-01,1\na,2020-01-01,2\n")
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match=r"line 3, id 'a': date '2020-01-01' appears twice"):
+        files.read_long_csv(bad)

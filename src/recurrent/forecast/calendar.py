@@ -408,10 +408,19 @@ def settle(Y: dict, labels: dict, freq=None, dayfirst=None, fill=None, where="th
 
     given = from_alias(freq) if isinstance(freq, str) else freq
     rules, parsed = {}, {}
+    shared = _parse_shared(labels, dayfirst)  # the distinct labels of all series, parsed once
+    inferred = {}  # a series' keys (bytes) -> its rule: series sharing their dates are inferred once
+    made = {}  # id of a list of labels -> its Dates, for lists that series share
     for uid, lab in labels.items():
         if not lab:
             continue
-        p = parse(lab, dayfirst=dayfirst, where=f"{where}, series {uid!r}")
+        if shared is not None:
+            lookup, layout = shared
+            if id(lab) not in made:
+                made[id(lab)] = Dates(np.array([lookup[x] for x in lab], dtype="datetime64[s]"), **layout)
+            p = made[id(lab)]
+        else:
+            p = parse(lab, dayfirst=dayfirst, where=f"{where}, series {uid!r}")
         if p is None:
             if given is not None:
                 raise ValueError(f"{where}, series {uid!r}: --freq {given} needs dates; {lab[0]!r} is not one")
@@ -423,7 +432,10 @@ def settle(Y: dict, labels: dict, freq=None, dayfirst=None, fill=None, where="th
             what = "appears twice" if keys[k] == keys[k - 1] else f"comes after {lab[k - 1]!r}"
             raise ValueError(f"{where}, series {uid!r}: date {lab[k]!r} {what}; expected the dates in order, once each")
         parsed[uid] = p
-        rules[uid] = given or infer(p.values, f"{where}, series {uid!r}")
+        sig = keys.tobytes()
+        if sig not in inferred:
+            inferred[sig] = given or infer(p.values, f"{where}, series {uid!r}")
+        rules[uid] = inferred[sig]
     found = {r for r in rules.values() if r is not None}
     if given is None and len(found) > 1:
         counts = {r: sum(1 for x in rules.values() if x == r) for r in found}
@@ -439,8 +451,12 @@ def settle(Y: dict, labels: dict, freq=None, dayfirst=None, fill=None, where="th
     if rule is None:
         return Y, labels, None
     Y, labels = dict(Y), dict(labels)
+    checked = {}  # keys (bytes) -> gaps, once per distinct date vector
     for uid, p in parsed.items():
-        missing = gaps(p.values, rule)
+        sig = p.values.tobytes()
+        if sig not in checked:
+            checked[sig] = gaps(p.values, rule)
+        missing = checked[sig]
         if not missing:
             continue
         k, expected = missing[0]
@@ -457,6 +473,23 @@ def settle(Y: dict, labels: dict, freq=None, dayfirst=None, fill=None, where="th
         Y[uid] = _fill(values, fill, where, uid)
         labels[uid] = p.format(full)
     return Y, labels, rule
+
+
+def _parse_shared(labels: dict, dayfirst):
+    """(label -> datetime64[s], the layout) for the distinct labels of all series parsed together,
+    or None when they are not dates of one layout (each series is then parsed on its own)."""
+    lists = {id(lab): lab for lab in labels.values() if lab}  # series often share one list of labels
+    distinct = list(dict.fromkeys(x for lab in lists.values() for x in lab))
+    if not distinct:
+        return None
+    try:
+        p = parse(distinct, dayfirst=dayfirst)
+    except ValueError:
+        return None
+    if p is None or not p.is_date:
+        return None
+    layout = {"kind": p.kind, "prefix": p.prefix, "sep": p.sep, "time": p.time}
+    return dict(zip(distinct, p.values)), layout
 
 
 def _span(values, rule, where, most=10_000_000):

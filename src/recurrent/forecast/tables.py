@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .files import read_long_csv, read_wide_csv, write_long_csv
+from .files import group_long, read_long_csv, read_wide_csv, write_long_csv
 
 
 @dataclass(frozen=True)
@@ -119,25 +119,33 @@ def read_parquet(path, id_column=None, date_column="auto", column=None):
     if not np.all(np.isfinite(y)):
         r = int(np.flatnonzero(~np.isfinite(y))[0])
         raise ValueError(f"{path}, row {r}: {vc} is missing or not finite; fill it first (--fill applies to CSV cells)")
-    labels = None
+    dcodes = dlabels = None
     if dc is not None:
-        col = table.column(dc).to_numpy(zero_copy_only=False)
-        if np.issubdtype(np.asarray(col).dtype, np.datetime64):
-            secs = np.asarray(col).astype("datetime64[s]")
-            timed = np.any(secs != secs.astype("datetime64[D]"))
-            labels = [str(v).replace("T", " ") if timed else str(v)[:10] for v in secs]
+        dcodes, distinct = _encoded(table.column(dc), path, dc)
+        if np.issubdtype(np.asarray(distinct).dtype, np.datetime64):
+            secs = np.asarray(distinct).astype("datetime64[s]")
+            timed = bool(np.any(secs != secs.astype("datetime64[D]")))
+            dlabels = [str(v).replace("T", " ") if timed else str(v)[:10] for v in secs]
         else:
-            labels = [str(v) for v in col]
+            dlabels = [str(v).strip() for v in distinct]
     if ic is None:
         label = f"{path} ({vc})"
+        labels = None if dcodes is None else [dlabels[k] for k in dcodes]
         return {label: y}, {label: labels}, False
-    ids = [str(v) for v in table.column(ic).to_numpy(zero_copy_only=False)]
-    Y, dates = {}, {}
-    for k, uid in enumerate(ids):
-        Y.setdefault(uid, []).append(y[k])
-        if labels is not None:
-            dates.setdefault(uid, []).append(labels[k])
-    return {u: np.array(v) for u, v in Y.items()}, {u: dates.get(u) for u in Y}, True
+    codes, ids = _encoded(table.column(ic), path, ic)
+    got = group_long(codes, [str(u).strip() for u in ids], y, dcodes, dlabels)
+    if got is None:
+        raise ValueError(f"{path}: an empty id, or a series whose dates are repeated or out of order")
+    return got[0], got[1], True
+
+
+def _encoded(column, path, name):
+    """(codes, distinct values) of an Arrow column: one code per row into its distinct values."""
+    enc = column.dictionary_encode().combine_chunks()
+    if enc.null_count:
+        raise ValueError(f"{path}: column {name!r} has a missing value")
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    return codes.astype(np.int64), enc.dictionary.to_numpy(zero_copy_only=False)
 
 
 def write_parquet(path, columns: list, rows: list) -> bytes:
