@@ -582,3 +582,21 @@ def test_polars_and_arrow_frames_in_and_the_same_kind_out_with_their_own_column_
     f.save(tmp_path / "f.safetensors")
     back = recurrent.load(tmp_path / "f.safetensors").predict()
     assert type(back).__module__.split(".")[0] == type(out).__module__.split(".")[0]
+
+
+def test_in_sample_fitted_values_are_what_predict_gives_from_each_origin():
+    pd = pytest.importorskip("pandas")
+    y = 10 + np.sin(np.arange(40) / 3) + np.arange(40) / 10
+    f = Forecaster(horizon=3, **FAST, seed=0).fit(y)
+    got = f.predict_insample()
+    assert np.all(np.isnan(got["fitted"][:3])) and np.all(np.isfinite(got["fitted"][3:]))
+    for t in (3, 17, 39):
+        assert got["fitted"][t] == pytest.approx(f.predict(y[:t], horizon=1)[0], rel=1e-12)
+    np.testing.assert_array_equal(got["residuals"], y - got["fitted"])
+    sparse = f.predict_insample(step_size=5)["fitted"]
+    assert np.isfinite(sparse[[3, 8, 13]]).all() and np.isnan(sparse[[4, 9]]).all()
+    frame = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2000-01-01", periods=40, freq="MS"), "y": y})
+    g = Forecaster(horizon=3, **FAST, seed=0).fit(frame)
+    df = g.predict_insample()
+    assert list(df.columns) == ["unique_id", "ds", "y", "recurrent"] and len(df) == 40
+    np.testing.assert_allclose(df["recurrent"].to_numpy()[3:], g.predict_insample(y)["fitted"][3:], rtol=1e-6)

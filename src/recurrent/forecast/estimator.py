@@ -293,6 +293,41 @@ class Forecaster:
         fc, _ = self._forecast(batch, horizon, "predict", Y is not None, levels, qs)  # fit warned already
         return panel.write_batch(batch, fc, horizon, self.alias)
 
+    def predict_insample(self, Y=None, step_size: int = 1, **columns):
+        """In-sample one-step-ahead forecasts ("fitted values") and residuals, as the Nixtla
+        libraries' ``predict_insample``: for each series and each origin t (from ``min_length`` on,
+        every ``step_size``-th), what ``predict`` gives for value t from the values before it (the
+        networks and Theta combined as in ``predict``; NaN where there is no origin).
+
+        Returns, in the container of ``Y`` (by default the training series): for an array
+        ``{"fitted": ..., "residuals": ...}``, for a list or dict one such dict per series, for a
+        DataFrame the long frame ``id, ds, y, <alias>`` (the fitted values in the model's column).
+        Costs one forecast per origin: a series of n values costs n forecasts.
+        """
+        self._check_fitted()
+        step_size = chk.positive_int("predict_insample", "step_size", step_size)
+        names = (columns.pop("id_col", "unique_id"), columns.pop("time_col", "ds"), columns.pop("target_col", "y"))
+        if columns:
+            raise TypeError(f"predict_insample: unexpected argument {next(iter(columns))!r}")
+        batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict_insample", None, names)
+        out = {}
+        for k, (uid, v) in enumerate(zip(batch.ids, batch.values)):
+            fitted = np.full(len(v), np.nan)
+            origins = np.arange(max(self.min_length, 2), len(v), step_size)
+            if len(origins):
+                covs = None if batch.covariates is None else [batch.covariates[k][:t] for t in origins]
+                sub = panel.Batch("list", list(range(len(origins))), [v[:t] for t in origins], covariates=covs)
+                fc, _ = forecast_batch(self, sub, 1, "predict_insample", False)
+                fitted[origins] = [fc[i][0] for i in range(len(origins))]
+            out[uid] = {"fitted": fitted, "residuals": v - fitted}
+        if batch.kind == "array":
+            return out[batch.ids[0]]
+        if batch.kind == "list":
+            return [out[i] for i in batch.ids]
+        if batch.kind == "dict":
+            return out
+        return panel.insample_frame(batch, out, self.alias)
+
     def _forecast(self, batch, horizon, where, warn, levels=(), quantiles=()):
         """``inference.forecast_batch``, on the scheduler's workers when there is one."""
         if self.scheduler is None or len(batch.values) < 2:

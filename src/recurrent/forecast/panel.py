@@ -391,6 +391,23 @@ def future_dates(last_dates, freq, horizon, rule=None):
     return None
 
 
+def insample_frame(batch: Batch, out: dict, alias: str):
+    """In-sample fitted values as the long frame ``id, ds, y, <alias>`` of the batch's library."""
+    import pandas as pd
+
+    id_col, time_col, target_col = batch.columns
+    parts = []
+    for k, uid in enumerate(batch.ids):
+        n = len(batch.values[k])
+        ds = batch.dates[k] if batch.dates is not None else np.arange(1, n + 1)
+        parts.append(
+            pd.DataFrame(
+                {id_col: [uid] * n, time_col: np.asarray(ds), target_col: batch.values[k], alias: out[uid]["fitted"]}
+            )
+        )
+    return from_pandas(pd.concat(parts, ignore_index=True), batch.library)
+
+
 def write_batch(batch: Batch, forecasts: dict, horizon, alias="recurrent"):
     """Forecasts (id -> array, or id -> dict of arrays with intervals) into the batch's own container.
 
