@@ -262,3 +262,14 @@ def test_the_pandas_reader_and_the_careful_reader_agree_exactly(tmp_path, monkey
     monkeypatch.undo()
     with pytest.raises(ValueError, match=r"line 3, id 'a': date '2020-01-01' appears twice"):
         files.read_long_csv(bad)
+
+
+def test_an_unparseable_date_names_its_line_and_a_contradicting_freq_is_refused(tmp_path, capsys):
+    bad = write(tmp_path, "x.csv", "unique_id,ds,y\na,2020-01-01,1\na,2020-02-01,2\na,2020-0x-01,3\n")
+    with pytest.raises(ValueError, match=r"x.csv, line 4, id 'a': '2020-0x-01' is not a date"):
+        load_series(bad, id_column="unique_id")
+    ok = write(tmp_path, "m.csv", "unique_id,ds,y\n" + "".join(f"a,2020-{m:02d}-01,{m}\n" for m in range(1, 7)))
+    assert main(["forecast", str(ok), "--id-column", "unique_id", "--freq", "W-SUN"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "2020-02-01 does not lie on the steps of the frequency W-SUN" in err
+    assert load_series(ok, id_column="unique_id", freq="MS").season == 12

@@ -108,8 +108,16 @@ def parse(cells, dayfirst: bool | None = None, where: str = "dates") -> Dates | 
     return _numbered(cells)
 
 
+class DateError(ValueError):
+    """A label that breaks the layout the others share; ``cell`` is the label, ``reason`` the why."""
+
+    def __init__(self, where, cell, what):
+        self.cell, self.reason = cell, f"{cell!r} is not a date like the others ({what})"
+        super().__init__(f"{where}: {self.reason}")
+
+
 def _fail(where, cell, what):
-    raise ValueError(f"{where}: {cell!r} is not a date like the others ({what})")
+    raise DateError(where, cell, what)
 
 
 def _iso(cells, first, dayfirst, where):
@@ -437,6 +445,12 @@ def settle(Y: dict, labels: dict, freq=None, dayfirst=None, fill=None, where="th
             inferred[sig] = given or infer(p.values, f"{where}, series {uid!r}")
         rules[uid] = inferred[sig]
     found = {r for r in rules.values() if r is not None}
+    if given is not None:  # the dates must lie on the given rule's steps
+        for uid, p in parsed.items():
+            try:
+                _span(p.values, given, f"{where}, series {uid!r}")
+            except ValueError as e:
+                raise ValueError(f"{e} (--freq {given} contradicts the dates)") from None
     if given is None and len(found) > 1:
         counts = {r: sum(1 for x in rules.values() if x == r) for r in found}
         major = max(counts, key=counts.get)
@@ -512,5 +526,6 @@ def _span(values, rule, where, most=10_000_000):
     full = np.concatenate(out).astype(np.asarray(values).dtype)
     if not np.all(np.isin(values, full)):
         off = values[~np.isin(values, full)][0]
-        raise ValueError(f"{where}: {off} does not lie on the steps of the frequency {rule}")
+        shown = str(off).replace("T00:00:00", "").replace("T", " ")
+        raise ValueError(f"{where}: {shown} does not lie on the steps of the frequency {rule}")
     return full

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..data import _fill, _number, _resolve_column, _sniff_delimiter, csv_rows
 from ..io import read_regular
+from . import calendar
 
 
 def _read_rows(path, delimiter):
@@ -171,7 +172,10 @@ def read_long_csv(
         if dc is not None:
             dates.setdefault(uid, []).append(r[dc].strip())
     for uid, ds in dates.items():  # in date order, each date once: judged on the parsed dates
-        keys = _date_order(ds, dayfirst, f"{path}, id {uid!r}")
+        try:
+            keys = _date_order(ds, dayfirst, f"{path}, id {uid!r}")
+        except calendar.DateError as e:
+            raise ValueError(f"{path}, line {lines[uid][ds.index(e.cell)]}, id {uid!r}: {e.reason}") from None
         for k in range(1, len(ds)):
             if keys[k] == keys[k - 1]:
                 raise ValueError(
