@@ -68,7 +68,7 @@ def test_alias_override_and_bad_aliases():
 def test_day_first_and_month_first_told_apart():
     assert calendar.parse(["13/01/2000", "14/01/2000"]).kind == "dmy/"
     assert calendar.parse(["01/13/2000", "01/14/2000"]).kind == "mdy/"
-    assert next_labels(["9/1/2000", "10/1/2000"], 2) == ["11/01/2000", "12/01/2000"]  # month first
+    assert next_labels(["9/1/2000", "10/1/2000"], 2) == ["11/1/2000", "12/1/2000"]  # month first, unpadded
     assert next_labels(["01/02/2000", "01/03/2000"], 1, dayfirst=True) == ["01/04/2000"]  # months, day first
     iso = ["2000-01-02", "2000-01-03"]
     assert next_labels(iso, 1, dayfirst=True) == next_labels(iso, 1) == ["2000-01-04"]  # ignored for ISO
@@ -273,3 +273,23 @@ def test_an_unparseable_date_names_its_line_and_a_contradicting_freq_is_refused(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "2020-02-01 does not lie on the steps of the frequency W-SUN" in err
     assert load_series(ok, id_column="unique_id", freq="MS").season == 12
+
+
+def test_a_saved_frame_forecaster_continues_text_and_business_dates_after_load(tmp_path):
+    pd = pytest.importorskip("pandas")
+    import recurrent
+    from recurrent import Forecaster
+
+    fast = dict(hidden_size=8, n_models=1, max_steps=60, eval_every=20, patience=2, progress=False, seed=0)
+    text = pd.DataFrame({"unique_id": "a", "ds": [f"{m + 1}/1/2000" for m in range(12)] * 1, "y": np.arange(12.0) + 3})
+    days = pd.DataFrame(
+        {"unique_id": "b", "ds": pd.date_range("2017-10-02", periods=30, freq="B"), "y": 1.0 + np.arange(30.0)}
+    )
+    for frame in (text, days):
+        f = Forecaster(horizon=2, **fast).fit(frame)
+        f.save(tmp_path / "f.safetensors")
+        before, after = f.predict(), recurrent.load(tmp_path / "f.safetensors").predict()
+        assert after["ds"].tolist() == before["ds"].tolist()
+    assert before["ds"].tolist() == [pd.Timestamp("2017-11-13"), pd.Timestamp("2017-11-14")]
+    f = Forecaster(horizon=2, **fast).fit(text)
+    assert f.predict()["ds"].tolist() == ["1/1/2001", "2/1/2001"]

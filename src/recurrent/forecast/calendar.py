@@ -53,6 +53,7 @@ class Dates:
     prefix: str = ""
     sep: str = "/"
     time: bool = False
+    pad: bool = True  # month and day written with two digits (9/1/2000 is not)
 
     @property
     def is_date(self) -> bool:
@@ -73,6 +74,8 @@ class Dates:
             elif self.kind == "q":
                 out.append(f"{y}Q{(int(m) - 1) // 3 + 1}")
             else:
+                if not self.pad:
+                    d, m = str(int(d)), str(int(m))
                 date = {
                     "dmy.": f"{d}.{m}.{y}",
                     "dmy/": f"{d}{self.sep}{m}{self.sep}{y}",
@@ -204,7 +207,9 @@ def _slashed(cells, first, dayfirst, where):
         out.append(_dt(m[3], mo, d, m[4] or 0, m[5] or 0, m[6] or 0))
     sep = "/" if "/" in parts[0][0] else "-"
     timed = any(m[4] is not None for m in parts)
-    return Dates(np.array(out, dtype="datetime64[s]"), "dmy/" if day_first else "mdy/", sep=sep, time=timed)
+    pad = all(len(m[1]) == 2 and len(m[2]) == 2 for m in parts)
+    kind = "dmy/" if day_first else "mdy/"
+    return Dates(np.array(out, dtype="datetime64[s]"), kind, sep=sep, time=timed, pad=pad)
 
 
 def _numbered(cells):
@@ -502,7 +507,7 @@ def _parse_shared(labels: dict, dayfirst):
         return None
     if p is None or not p.is_date:
         return None
-    layout = {"kind": p.kind, "prefix": p.prefix, "sep": p.sep, "time": p.time}
+    layout = {"kind": p.kind, "prefix": p.prefix, "sep": p.sep, "time": p.time, "pad": p.pad}
     return dict(zip(distinct, p.values)), layout
 
 

@@ -35,6 +35,8 @@ def _ds_meta(batch):
         elif np.issubdtype(arr.dtype, np.integer):
             step = int(np.median(np.diff(arr))) if len(arr) > 1 else 1
             out.append({"last": int(arr[-1]), "step": step})
+        elif batch.rule is not None:  # dates given as text: their last labels, continued by the rule
+            out.append({"labels": [str(v) for v in arr[-3:]]})
         else:
             out.append(None)
     return out
@@ -49,6 +51,8 @@ def _ds_rebuild(entries):
     for e in entries:
         if e is None:
             dates.append(None)
+        elif "labels" in e:
+            dates.append(pd.Index(e["labels"], dtype=object))
         elif "freq" in e:
             freq = freq or e["freq"]
             dates.append(pd.DatetimeIndex([pd.Timestamp(e["last"])]))
@@ -88,6 +92,7 @@ def save_forecaster(f, path) -> None:
     }
     if b.kind == "frame":
         meta["series"]["frame"] = {"library": b.library, "columns": list(b.columns)}
+        meta["series"]["rule"] = calendar.rule_to_json(b.rule)
     labels = getattr(f, "date_labels_", None)
     if labels:  # the date labels a file's series ended with (the command line's): predict continues them
         tails = [labels["tails"].get(i) for i in b.ids]
@@ -153,7 +158,14 @@ def _check_series(s, n_series):
             continue
         if not isinstance(e, dict):
             _fail(f"a series' dates must be an object or null, got {str(e)[:60]}")
-        if "freq" in e:
+        if "labels" in e:
+            if not (
+                isinstance(e["labels"], list)
+                and 0 < len(e["labels"]) <= 3
+                and all(isinstance(x, str) and len(x) <= 64 for x in e["labels"])
+            ):
+                _fail("a series' last date labels must be up to 3 short strings")
+        elif "freq" in e:
             if e["freq"] is not None and not (isinstance(e["freq"], str) and _FREQ.match(e["freq"])):
                 _fail(f"a series' date frequency must be an alias such as 'MS', got {str(e['freq'])[:40]!r}")
             try:
@@ -234,6 +246,7 @@ def load_forecaster(cls, tensors, meta, path="forecaster"):
             ):
                 _fail("`series.frame` must name a library (pandas, polars, arrow) and three column names")
             f.batch_.library, f.batch_.columns = frame["library"], tuple(cols)
+            f.batch_.rule = calendar.rule_from_json(s.get("rule"))
         methods = _list("fitted.methods", fitted["methods"], len(ids))
         if not all(m is None or (isinstance(m, str) and len(m) < 200) for m in methods):
             _fail("`fitted.methods` must hold short strings or null")
