@@ -9,6 +9,8 @@ Modules: ``estimator`` (the Forecaster), ``panel`` (containers in and out), ``wi
 (normalisation and batches of windows), ``training`` (the global training loop),
 ``hybrid`` (the Theta member and its weight), ``baselines`` and ``metrics`` (naive,
 seasonal naive, Naive2, SES, Theta; sMAPE, MASE, MAPE, RMSE), ``season`` (the period),
+``calendar`` (dates parsed, their frequency as a calendar rule, continued), ``files`` and
+``tables`` (CSV and Parquet in, forecasts out),
 ``intervals`` (conformal prediction intervals), ``evaluation`` (a holdout against the
 baselines), ``backtest`` (rolling origins), ``persist`` (save and load), ``export`` (ONNX
 graphs and a JSON recipe).
