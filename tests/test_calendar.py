@@ -293,3 +293,21 @@ def test_a_saved_frame_forecaster_continues_text_and_business_dates_after_load(t
     assert before["ds"].tolist() == [pd.Timestamp("2017-11-13"), pd.Timestamp("2017-11-14")]
     f = Forecaster(horizon=2, **fast).fit(text)
     assert f.predict()["ds"].tolist() == ["1/1/2001", "2/1/2001"]
+
+
+def test_the_onnx_recipe_says_how_the_dates_continue(tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("onnx")
+    import json
+
+    from recurrent import Forecaster
+    from recurrent.forecast.export import recipe
+
+    fast = dict(hidden_size=8, n_models=1, max_steps=40, eval_every=20, patience=2, progress=False, seed=0)
+    days = pd.DataFrame(
+        {"unique_id": "b", "ds": pd.date_range("2017-10-02", periods=30, freq="B"), "y": 1.0 + np.arange(30.0)}
+    )
+    f = Forecaster(horizon=2, **fast).fit(days)
+    assert recipe(f)["dates"]["rule"] == "B"
+    assert Forecaster(horizon=2, **fast).fit(np.arange(30.0) + 1).export_onnx(tmp_path / "e").exists()
+    assert json.loads((tmp_path / "e" / "forecaster.json").read_text())["dates"] is None

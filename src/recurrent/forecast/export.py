@@ -73,6 +73,23 @@ def recipe(f) -> dict:
         },
         "forecast": "exp(w * (z[n-1] + median_j network_j(x_j)) + (1 - w) * theta) - shift",
         "fallback": "series with fewer than min_length values, or constant: the last value repeated",
+        "dates": _dates(f),
+    }
+
+
+def _dates(f) -> dict | None:
+    """How the forecast's dates continue: the calendar rule (a pandas alias and its parts) the
+    series' dates follow, or None where the series had no dates."""
+    rule = getattr(f.batch_, "rule", None) or (getattr(f, "date_labels_", None) or {}).get("rule")
+    if rule is None:
+        return None
+    return {
+        "rule": rule.alias,
+        "unit": rule.unit,
+        "n": rule.n,
+        "anchor": rule.anchor,
+        "continue": "each forecast step is the next date by the rule after the series' last date "
+        "(recurrent.forecast.calendar.advance): months by month count, business days skipping weekends",
     }
 
 
