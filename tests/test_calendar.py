@@ -311,3 +311,12 @@ def test_the_onnx_recipe_says_how_the_dates_continue(tmp_path):
     assert recipe(f)["dates"]["rule"] == "B"
     assert Forecaster(horizon=2, **fast).fit(np.arange(30.0) + 1).export_onnx(tmp_path / "e").exists()
     assert json.loads((tmp_path / "e" / "forecaster.json").read_text())["dates"] is None
+
+
+def test_dates_that_fit_no_single_frequency_name_the_two_steps(tmp_path):
+    cells = ["2020-01-01 00:00", "2020-01-01 00:30", "2020-01-01 01:15"]
+    with pytest.raises(ValueError, match=r"fit no single frequency: .* is 30 minutes but .* is 45 minutes"):
+        calendar.infer(calendar.parse(cells).values, "f.csv, series 'a'")
+    path = write(tmp_path, "i.csv", "unique_id,ds,y\n" + "".join(f"a,{c},{k}\n" for k, c in enumerate(cells)))
+    with pytest.raises(ValueError, match=r"i.csv, series 'a': the dates fit no single frequency"):
+        load_series(path, id_column="unique_id")

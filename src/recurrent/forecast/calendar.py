@@ -341,6 +341,13 @@ def infer(values, where: str = "dates") -> Rule | None:
         if np.all(secs % 86400 == 0) and np.all(weekdays < 5) and np.any(days == 3) and np.all(days <= 4):
             return Rule("B")  # business days (a holiday may leave a longer gap)
     step = int(np.min(secs))
+    off = np.flatnonzero(secs % step)
+    if len(off):  # a step that is no whole number of the shortest: no single frequency fits
+        a, b = int(np.argmin(secs)), int(off[0])
+        raise ValueError(
+            f"{where}: the dates fit no single frequency: {_show(v[a])} to {_show(v[a + 1])} is {_span_text(secs[a])} "
+            f"but {_show(v[b])} to {_show(v[b + 1])} is {_span_text(secs[b])}; give the frequency with --freq"
+        )
     for unit, size in (("W", 7 * 86400), ("D", 86400), ("h", 3600), ("min", 60), ("s", 1)):
         if step % size == 0 and (unit != "W" or midnight):
             if unit == "W":
@@ -348,6 +355,19 @@ def infer(values, where: str = "dates") -> Rule | None:
                 return Rule("W", step // size, day)
             return Rule(unit, step // size)
     return Rule("s", step)
+
+
+def _show(v) -> str:
+    return str(v).replace("T00:00:00", "").replace("T", " ")
+
+
+def _span_text(seconds) -> str:
+    s = int(seconds)
+    for size, name in ((86400, "day"), (3600, "hour"), (60, "minute")):
+        if s % size == 0:
+            k = s // size
+            return f"{k} {name}{'s' if k != 1 else ''}"
+    return f"{s} seconds"
 
 
 def gaps(values, rule: Rule) -> list:
