@@ -6,7 +6,7 @@ The first network of the ensemble ``Forecaster(horizon=18, season=12, seed=0)`` 
 monthly series (its lookback, patch, seed, training data and validation windows, exactly as
 ``fit`` builds them) trains with early stopping, at most ``--steps`` steps, once in this process
 and once with each step's gradient computed data-parallel on the scheduler's workers
-(``train_network(client=)``), in float64 and in float32. Reported: the steps taken and the best
+(``train_network(spread=spreader(client))``), in float64 and in float32. Reported: the steps taken and the best
 step, the largest difference between the runs' weights, and the milliseconds per step each way (the
 difference is the communication: the weights out, the tasks scheduled, the gradients back). A third
 run in this process cuts each batch into the same 2 shares as the data-parallel run
@@ -59,7 +59,7 @@ def main(argv=None):
     ap.add_argument("--scheduler", default="local:2")
     args = ap.parse_args(argv)
     print(f"# {machine_line()}")
-    from recurrent.distributed import client_for
+    from recurrent.forecast.cluster import client_for, spreader
     from recurrent.forecast.training import build_network, train_network
 
     seen, n_series = captured_first_network()
@@ -81,7 +81,7 @@ def main(argv=None):
         for c, shares in ((None, None), (None, 2), (client, 2)):
             t0 = time.perf_counter()
             net, rec = train_network(seen["z"], pn, limit=seen["limit"], val=seen["val"], net=start.astype(dtype),
-                                     client=c, shares=shares, **kw)  # fmt: skip
+                                     spread=c and spreader(c), shares=shares, **kw)  # fmt: skip
             seconds = time.perf_counter() - t0
             steps = rec["val_step"][-1] if rec["val_step"] else args.steps
             runs.append((net, f"{steps} ({rec['best_step']})", seconds / steps))

@@ -65,7 +65,7 @@ def main(argv=None):
         seconds = time.perf_counter() - t0
         peak = ""
         if scheduler is not None:
-            from recurrent.distributed import client_for
+            from recurrent.forecast.cluster import client_for
 
             mem = client_for(scheduler).run(peak_mib)
             peak = ", ".join(f"{v:.0f} MiB" for v in mem.values())
@@ -96,7 +96,7 @@ def write_files(folder, n_series, length, n_files):
 def many_files(f, args):
     import tempfile
 
-    from recurrent.distributed import client_for
+    from recurrent.forecast.cluster import client_for
     from recurrent.forecast import parts
 
     with tempfile.TemporaryDirectory() as tmp:

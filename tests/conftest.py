@@ -1,3 +1,4 @@
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -23,6 +24,8 @@ VARIANTS = [  # the cells' ONNX and Keras variants the tests run: (cell, layer o
     ("rnn", dict(clip=0.3)),
     ("rnn", dict(activations=[("ThresholdedRelu", 0.2)])),
 ]
+
+HAVE_TORCH = importlib.util.find_spec("torch") is not None  # the live PyTorch comparisons run when it is there
 
 try:
     import numba  # noqa: F401

@@ -1,4 +1,4 @@
-"""Forecasting on a Dask cluster (recurrent.distributed): a LocalCluster of two worker processes."""
+"""Forecasting on a Dask cluster (recurrent.forecast.cluster): a LocalCluster of two worker processes."""
 
 import importlib.util
 import subprocess
@@ -88,7 +88,7 @@ def test_the_scheduler_is_not_saved_and_does_not_travel(client, fitted, tmp_path
 
 
 def test_an_unreachable_or_malformed_scheduler_is_one_clear_line(tmp_path):
-    from recurrent import distributed
+    from recurrent.forecast import cluster as distributed
 
     with pytest.raises(ValueError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
         distributed.client_for("tcp://127.0.0.1:9", timeout=1)
@@ -119,7 +119,7 @@ def test_a_backtest_forecasts_each_window_on_the_workers_and_scores_the_same(cli
 def test_a_worker_killed_mid_forecast_loses_nothing(fitted, monkeypatch):
     """One of two workers dies while the partitions are being forecast: Dask reruns its tasks on the
     other (the fitted model was sent to both), and the answer equals the undisturbed one."""
-    from recurrent import distributed
+    from recurrent.forecast import cluster as distributed
 
     monkeypatch.setattr(distributed, "PART_SERIES", 1000)
     Y = _series(n=16000, length=60, seed=4)
@@ -141,6 +141,7 @@ def test_a_worker_killed_mid_forecast_loses_nothing(fitted, monkeypatch):
 def test_data_parallel_training_takes_the_same_steps(client):
     """The Forecaster's training loop with each step's gradient shared out over two workers: the
     same weights as one process after 40 steps, to 1e-12 in float64 (float32: to its rounding)."""
+    from recurrent.forecast.cluster import spreader
     from recurrent.forecast.training import build_network, train_network
     from recurrent.forecast.windows import Panel, log_shift, to_z
 
@@ -154,7 +155,7 @@ def test_data_parallel_training_takes_the_same_steps(client):
     for dtype, tol in ((np.float64, 1e-12), (np.float32, 1e-5)):
         start = build_network("lstm", pn.n_inputs, 8, 1, 6, 0, 2).astype(dtype)
         one, _ = train_network(z, pn, net=start.astype(dtype), **kw)
-        two, _ = train_network(z, pn, net=start.astype(dtype), client=client, **kw)
+        two, _ = train_network(z, pn, net=start.astype(dtype), spread=spreader(client), **kw)
         for k in one.params:
             np.testing.assert_allclose(two.params[k], one.params[k], rtol=0, atol=tol, err_msg=f"{dtype} {k}")
 
@@ -163,6 +164,7 @@ def test_data_parallel_shares_equal_the_same_shares_in_one_process_bit_for_bit(c
     """With the batch cut into the same fixed shares, summed in the same order, a data-parallel run
     and a one-process run take the very same steps: equal weights bit for bit after 150 steps, in
     float32 and float64, with 3 shares on 2 workers."""
+    from recurrent.forecast.cluster import spreader
     from recurrent.forecast.training import build_network, train_network
     from recurrent.forecast.windows import Panel, log_shift, to_z
 
@@ -176,7 +178,7 @@ def test_data_parallel_shares_equal_the_same_shares_in_one_process_bit_for_bit(c
     for dtype in (np.float64, np.float32):
         start = build_network("lstm", pn.n_inputs, 8, 1, 6, 0, 2).astype(dtype)
         one, _ = train_network(z, pn, net=start.astype(dtype), **kw)
-        two, _ = train_network(z, pn, net=start.astype(dtype), client=client, **kw)
+        two, _ = train_network(z, pn, net=start.astype(dtype), spread=spreader(client), **kw)
         for k in one.params:
             np.testing.assert_array_equal(two.params[k], one.params[k], err_msg=f"{dtype} {k}")
 

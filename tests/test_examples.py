@@ -9,8 +9,9 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-def run(name, timeout=120):
-    r = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True, text=True, timeout=timeout)
+def run(name):
+    """Run an example to its end: no time limit (a loaded machine is slow, not wrong)."""
+    r = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     return r.stdout
 
@@ -38,7 +39,7 @@ def test_vector_lstm(name):
 
 @pytest.mark.slow
 def test_forecast_airline():
-    out = run("forecast_airline.py", timeout=400)  # two default fits
+    out = run("forecast_airline.py")  # two default fits
     rmse = float(out.split("model: RMSE")[1].split()[0])
     assert rmse < 25 and "The model beats seasonal naive" in out
     assert len(out.splitlines()[-1].split()) == 13  # "1961:" and twelve values

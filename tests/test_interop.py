@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 import recurrent
+from conftest import HAVE_TORCH
 from recurrent import GRU, LSTM, RNN, LastStep, Linear, LSTMState, Sequential
 from recurrent.interop import from_keras, from_onnx, from_torch, to_keras, to_onnx, to_torch
 
-HAVE_TORCH = importlib.util.find_spec("torch") is not None
 HAVE_ONNX = importlib.util.find_spec("onnx") is not None and importlib.util.find_spec("onnxruntime") is not None
 needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="torch not installed (pip install torch==2.13.0)")
 needs_onnx = pytest.mark.skipif(not HAVE_ONNX, reason="onnx/onnxruntime not installed (pip install '.[onnx]')")

@@ -1,14 +1,11 @@
 """Optimizers and clipping follow PyTorch's rules; losses have exact gradients."""
 
-import importlib.util
-
 import numpy as np
 import pytest
 
+from conftest import HAVE_TORCH
 from recurrent import losses, optim
 from recurrent.gradcheck import numerical_gradient, relative_error
-
-HAVE_TORCH = importlib.util.find_spec("torch") is not None
 
 CASES = [
     ("SGD", dict(lr=0.1)),

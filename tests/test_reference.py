@@ -6,6 +6,8 @@ input products are done for all steps at once), and the NumPy path's exp route (
 EXP_ROUTE_MIN for the LSTM, 2HN for the GRU, HN for the RNN), on both backends.
 """
 
+import zlib
+
 import numpy as np
 import pytest
 
@@ -30,7 +32,7 @@ def test_the_shapes_cross_the_exp_route_switch():
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "N{}-T{}-D{}-H{}".format(*s))
 def test_layer_equals_the_reference_forward_and_backward(cell, nonlinearity, shape, backend):
     N, T, D, H = shape
-    rng = np.random.default_rng(hash((cell, nonlinearity, shape)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(repr((cell, nonlinearity, shape)).encode()))  # the same every run
     kw = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
     layer = {"lstm": LSTM, "gru": GRU, "rnn": RNN}[cell](D, H, dtype=np.float64, seed=1, **kw)
     x = rng.normal(size=(N, T, D))

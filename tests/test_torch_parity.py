@@ -5,7 +5,6 @@ checked everywhere; where torch is installed the same configurations, and
 some random ones, are also run live.
 """
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -14,11 +13,10 @@ import numpy as np
 import pytest
 
 import recurrent
-from conftest import CELLS
+from conftest import CELLS, HAVE_TORCH
 
 FIXTURES = Path(__file__).parent / "fixtures" / "torch"
 INDEX = json.loads((FIXTURES / "index.json").read_text())["configs"]
-HAVE_TORCH = importlib.util.find_spec("torch") is not None
 TOL = 1e-10
 
 

@@ -1,8 +1,7 @@
 """recurrent: LSTM, GRU and RNN from first principles, with exact backpropagation through time."""
 
-__version__ = "0.1.0"
-
 from . import datasets, interop, losses, optim
+from ._version import __version__
 from .backend import get_backend, set_backend, set_buffer_limit
 from .data import Series, read_csv
 from .forecast import Forecaster, NotFittedError

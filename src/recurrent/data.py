@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io as _io
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,45 @@ def _number(text):
     if t == "" or t.lower() in ("nan", "na", "n/a", "null", "none", "-"):
         return None
     return float(t)
+
+
+def detect_number_format(cells, delimiter):
+    """(decimal, thousands) where the cells leave no doubt, else ('.', None)."""
+    cells = [c.strip() for c in cells if c.strip()]
+    if delimiter != "," and any(re.fullmatch(r"-?\d+,\d+", c) for c in cells) and not any("." in c for c in cells):
+        return ",", None  # 316,10 in a ;-separated file
+    if (
+        delimiter != ","
+        and any(re.fullmatch(r"-?\d{1,3}(\.\d{3})+,\d+", c) for c in cells)
+        and all(re.fullmatch(r"-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?", c) for c in cells)
+    ):
+        return ",", "."  # 15.136,00 in a ;-separated European export
+    if (
+        any(re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", c) for c in cells)
+        and all(re.fullmatch(r"-?(\d{1,3}(,\d{3})+|\d{1,3})(\.\d+)?|-?\d+(\.\d+)?", c) for c in cells)
+        and any(re.fullmatch(r"-?\d{1,3}(,\d{3})+\.\d+", c) for c in cells)
+    ):
+        return ".", ","  # 2,710.3 (quoted in a comma file)
+    return ".", None
+
+
+def _parse(cell, decimal, thousands):
+    t = cell.strip()
+    if thousands:
+        t = t.replace(thousands, "")
+    if decimal != ".":
+        t = t.replace(decimal, ".")
+    return _number(t)
+
+
+def _hint(cell, decimal, thousands):
+    if decimal == "." and re.fullmatch(r"-?\d{1,3}(\.\d{3})+,\d+", cell.strip()):
+        return " (a European number? use --decimal , --thousands .)"
+    if decimal == "." and re.fullmatch(r"-?\d+,\d+", cell.strip()):
+        return " (a decimal comma? use --decimal ,)"
+    if thousands is None and re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", cell.strip()):
+        return " (a thousands separator? use --thousands ,)"
+    return ""
 
 
 def _sniff_delimiter(first_line: str) -> str:
@@ -96,8 +136,6 @@ def read_csv(
         decimal, thousands: the number format (``decimal=","`` reads ``316,10``, with
             ``thousands="."`` ``15.136,00``); detected when both are None and the cells leave no doubt.
     """
-    from .forecast.files import _hint, _parse, detect_number_format
-
     path = Path(path)
     if fill is not None and fill not in FILLS:
         raise ValueError(f"`fill` must be one of {FILLS} or None, got {fill!r}")

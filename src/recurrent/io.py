@@ -278,7 +278,7 @@ def save_file(path, tensors: dict, meta: dict) -> None:
     """Write arrays and a JSON-able ``meta`` dict (must hold ``"kind"``) atomically."""
     from safetensors.numpy import save
 
-    from . import __version__
+    from ._version import __version__
 
     tensors = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
     meta = {**meta, "format_version": FORMAT_VERSION, "library_version": __version__}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import __version__
+from .._version import __version__
 from . import backtest, forecasting, models
 from ._common import UsageError, _Parser
 

@@ -148,7 +148,7 @@ def scheduler_of(args):
         return None
     import importlib.util
 
-    from ..distributed import check_scheduler
+    from ..forecast.cluster import check_scheduler
 
     if importlib.util.find_spec("distributed") is None:
         raise UsageError("recurrent: --scheduler needs Dask: pip install 'recurrent[dask]'")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import hybrid, intervals
+from . import cluster, hybrid, intervals
 from .training import Progress, train_network
 from .windows import Panel, gather
 
@@ -42,9 +42,7 @@ def train_ensemble(f, z, pn: Panel, limit, val, history: int):
     options = dict(refit=f.refit, eval_every=f.eval_every, max_steps=f.max_steps, train_args=train_args)
     progress = Progress(f.progress, len(jobs))
     if f.scheduler is not None and len(jobs) > 1:
-        from ..distributed import train_networks
-
-        results = train_networks(f.scheduler, one_network, z, pn, limit, val, jobs, options)
+        results = cluster.train_networks(f.scheduler, one_network, z, pn, limit, val, jobs, options)
     else:
         results = (one_network(z, pn, limit, val, L, p, s, bar=progress.bar, **options) for L, p, _, s in jobs)
     networks, records, val_out = [], [], []

@@ -41,7 +41,7 @@ import numpy as np
 
 from .. import _checks as chk
 from .. import io
-from . import intervals, panel, settings
+from . import cluster, intervals, panel, settings
 from .ensemble import combination, train_ensemble
 from .inference import forecast_batch, sort_series, standard_covariates
 from .season import common_season, detect_season
@@ -177,10 +177,8 @@ class Forecaster:
         ``target_col``); the training series' answers keep those names.
         """
         settings.check(self)
-        from ..distributed import check_scheduler, client_for
-
-        check_scheduler(self.scheduler)
-        client_for(self.scheduler)  # an unreachable scheduler stops the fit before it starts
+        cluster.check_scheduler(self.scheduler)
+        cluster.client_for(self.scheduler)  # an unreachable scheduler stops the fit before it starts
         if panel.is_dask_frame(Y):  # training draws windows from every series: they come here
             Y = Y.compute()
         batch = panel.read_batch(Y, "Forecaster.fit", covariates, (id_col, time_col, target_col))
@@ -249,7 +247,7 @@ class Forecaster:
 
         A Dask DataFrame (long format, as a pandas one) gives a Dask DataFrame of forecasts,
         lazily: its series are shuffled so that each lies in one partition, and each partition
-        is forecast where it is computed (``recurrent.distributed.predict_frame``).
+        is forecast where it is computed (``recurrent.forecast.cluster.predict_frame``).
 
         ``level=[80, 95]`` adds prediction intervals and ``quantiles=[0.1, 0.9]`` quantiles,
         calibrated on the fit's held-out windows (``recurrent.forecast.intervals``): each
@@ -272,9 +270,7 @@ class Forecaster:
                 "series keep their own"
             )
         if panel.is_dask_frame(Y):
-            from ..distributed import predict_frame
-
-            return predict_frame(self, Y, horizon, levels, qs, covariates)
+            return cluster.predict_frame(self, Y, horizon, levels, qs, covariates)
         columns = (id_col, time_col, target_col)
         batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict", covariates, columns)
         self._check_covariates(batch)
@@ -332,11 +328,9 @@ class Forecaster:
         """``inference.forecast_batch``, on the scheduler's workers when there is one."""
         if self.scheduler is None or len(batch.values) < 2:
             return forecast_batch(self, batch, horizon, where, warn, levels, quantiles)
-        from .. import distributed
-
         sort_series(batch, self.min_length, self.combine, where, warn, stacklevel=4)  # the warnings, here
-        client = distributed.client_for(self.scheduler)
-        return distributed.forecast_batch(client, self, batch, horizon, where, False, levels, quantiles)
+        client = cluster.client_for(self.scheduler)
+        return cluster.forecast_batch(client, self, batch, horizon, where, False, levels, quantiles)
 
     def _check_covariates(self, batch):
         k = getattr(self, "n_covariates_", 0)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import _fill, _number, _resolve_column, _sniff_delimiter, csv_rows
+from ..data import _fill, _hint, _number, _parse, _resolve_column, _sniff_delimiter, csv_rows, detect_number_format
 from ..io import read_regular
 from . import calendar
 
@@ -41,45 +41,6 @@ def _read_rows(path, delimiter):
         raise ValueError(f"{path}: no data rows after the header")
     header = [c.strip() for c in rows[0][1]]
     return path, header, rows[1:], delim
-
-
-def detect_number_format(cells, delimiter):
-    """(decimal, thousands) where the cells leave no doubt, else ('.', None)."""
-    cells = [c.strip() for c in cells if c.strip()]
-    if delimiter != "," and any(re.fullmatch(r"-?\d+,\d+", c) for c in cells) and not any("." in c for c in cells):
-        return ",", None  # 316,10 in a ;-separated file
-    if (
-        delimiter != ","
-        and any(re.fullmatch(r"-?\d{1,3}(\.\d{3})+,\d+", c) for c in cells)
-        and all(re.fullmatch(r"-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?", c) for c in cells)
-    ):
-        return ",", "."  # 15.136,00 in a ;-separated European export
-    if (
-        any(re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", c) for c in cells)
-        and all(re.fullmatch(r"-?(\d{1,3}(,\d{3})+|\d{1,3})(\.\d+)?|-?\d+(\.\d+)?", c) for c in cells)
-        and any(re.fullmatch(r"-?\d{1,3}(,\d{3})+\.\d+", c) for c in cells)
-    ):
-        return ".", ","  # 2,710.3 (quoted in a comma file)
-    return ".", None
-
-
-def _parse(cell, decimal, thousands):
-    t = cell.strip()
-    if thousands:
-        t = t.replace(thousands, "")
-    if decimal != ".":
-        t = t.replace(decimal, ".")
-    return _number(t)
-
-
-def _hint(cell, decimal, thousands):
-    if decimal == "." and re.fullmatch(r"-?\d{1,3}(\.\d{3})+,\d+", cell.strip()):
-        return " (a European number? use --decimal , --thousands .)"
-    if decimal == "." and re.fullmatch(r"-?\d+,\d+", cell.strip()):
-        return " (a decimal comma? use --decimal ,)"
-    if thousands is None and re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", cell.strip()):
-        return " (a thousands separator? use --thousands ,)"
-    return ""
 
 
 def _value(path, ln, what, cell, decimal, thousands):
@@ -444,14 +405,8 @@ def safe_cell(v: str) -> str:
 
 def write_long_csv(path, rows, columns) -> bytes:
     """Write rows (tuples in ``columns`` order) as a CSV file, atomically; returns the bytes written.
-    Text cells that a spreadsheet would read as a formula are escaped (``safe_cell``). A path
-    ending in ``.parquet`` is written as Parquet instead (``tables.write_parquet``)."""
+    Text cells that a spreadsheet would read as a formula are escaped (``safe_cell``)."""
     from ..io import atomic_write_bytes
-
-    if str(path).lower().endswith(".parquet"):
-        from .tables import write_parquet
-
-        return write_parquet(path, list(columns), rows)
 
     buf = _io.StringIO()
     w = csv.writer(buf, lineterminator="\n")

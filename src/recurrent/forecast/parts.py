@@ -29,6 +29,8 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from . import cluster
+
 MANIFEST = "manifest.json"
 PATTERN_CHARS = "*?["
 
@@ -85,9 +87,7 @@ def read_files(paths, options, scheduler=None):
     if scheduler is None:
         loaded = [read_file(p, options) for p in paths]
     else:
-        from .. import distributed
-
-        loaded = distributed.map_parts(scheduler, read_file, [(p, options) for p in paths])
+        loaded = cluster.map_parts(scheduler, read_file, [(p, options) for p in paths])
     return merge(loaded, paths)
 
 
@@ -257,9 +257,7 @@ def predict_files(forecaster, paths, folder, horizon=None, level=None, model=Non
         if forecaster.scheduler is None:
             entries = [predict_file(forecaster, *a) for a in args]
         else:
-            from .. import distributed
-
-            entries = distributed.map_parts(forecaster.scheduler, predict_file, args, shared=forecaster)
+            entries = cluster.map_parts(forecaster.scheduler, predict_file, args, shared=forecaster)
         notes = [e.pop("warnings") for e in entries]
         manifest = _manifest(entries, horizon, paths, model)
         for part, w in zip(manifest["parts"], notes):

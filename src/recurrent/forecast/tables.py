@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from .files import group_long, read_long_csv, read_wide_csv, write_long_csv
+from .files import read_long_csv, read_wide_csv, write_long_csv
+from .parquet import read_parquet, write_parquet
 
 
 @dataclass(frozen=True)
@@ -86,92 +85,11 @@ def load_series(
     return _dated({label: one.values}, {label: one.dates}, label, False, freq, dayfirst, fill)
 
 
-def _parquet():
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise ImportError("Parquet files need pyarrow: pip install 'recurrent[parquet]'") from None
-    return pq
-
-
-def read_parquet(path, id_column=None, date_column="auto", column=None):
-    """({id: values}, {id: date labels}, many) from a Parquet file: long (an id column: ``id_column``,
-    else ``unique_id`` when present) or one series (a date column and a value column). The file is
-    read as a regular file of bounded size, its columns as Arrow arrays; dates become ISO labels."""
-    from ..io import MAX_TEXT_BYTES, open_regular
-
-    pq = _parquet()
-    with open_regular(path, "Parquet file", MAX_TEXT_BYTES) as f:
-        try:
-            table = pq.read_table(f)
-        except Exception as exc:  # pyarrow's ArrowInvalid and kin
-            raise ValueError(f"{path}: not a readable Parquet file ({str(exc)[:200]})") from None
-    names = table.column_names
-    ic = id_column or ("unique_id" if "unique_id" in names else None)
-    vc = column or ("y" if "y" in names else names[-1])
-    dc = None if date_column is None else (date_column if date_column not in (None, "auto") else None)
-    if dc is None and date_column == "auto":
-        dc = "ds" if "ds" in names else next((n for n in names if n not in (ic, vc)), None)
-    for what, name in (("id column", ic), ("column", vc), ("date column", dc)):
-        if name is not None and name not in names:
-            raise ValueError(f"{path}: no {what} {name!r} (the file has {', '.join(names)})")
-    y = np.asarray(table.column(vc).to_numpy(zero_copy_only=False), dtype=np.float64)
-    if not np.all(np.isfinite(y)):
-        r = int(np.flatnonzero(~np.isfinite(y))[0])
-        raise ValueError(f"{path}, row {r}: {vc} is missing or not finite; fill it first (--fill applies to CSV cells)")
-    dcodes = dlabels = None
-    if dc is not None:
-        dcodes, distinct = _encoded(table.column(dc), path, dc)
-        if np.issubdtype(np.asarray(distinct).dtype, np.datetime64):
-            secs = np.asarray(distinct).astype("datetime64[s]")
-            timed = bool(np.any(secs != secs.astype("datetime64[D]")))
-            dlabels = [str(v).replace("T", " ") if timed else str(v)[:10] for v in secs]
-        else:
-            dlabels = [str(v).strip() for v in distinct]
-    if ic is None:
-        label = f"{path} ({vc})"
-        labels = None if dcodes is None else [dlabels[k] for k in dcodes]
-        return {label: y}, {label: labels}, False
-    codes, ids = _encoded(table.column(ic), path, ic)
-    got = group_long(codes, [str(u).strip() for u in ids], y, dcodes, dlabels)
-    if got is None:
-        raise ValueError(f"{path}: an empty id, or a series whose dates are repeated or out of order")
-    return got[0], got[1], True
-
-
-def _encoded(column, path, name):
-    """(codes, distinct values) of an Arrow column: one code per row into its distinct values."""
-    enc = column.dictionary_encode().combine_chunks()
-    if enc.null_count:
-        raise ValueError(f"{path}: column {name!r} has a missing value")
-    codes = enc.indices.to_numpy(zero_copy_only=False)
-    return codes.astype(np.int64), enc.dictionary.to_numpy(zero_copy_only=False)
-
-
-def write_parquet(path, columns: list, rows: list) -> bytes:
-    """Rows (tuples in ``columns`` order) as a Parquet file, atomically; ISO date labels become
-    timestamps, numbers float64. Returns the bytes written."""
-    import io as _io
-
-    import pyarrow as pa
-
-    from ..io import atomic_write_bytes
-
-    pq = _parquet()
-    data = {}
-    for k, name in enumerate(columns):
-        cells = [r[k] for r in rows]
-        if name in ("ds", "cutoff"):
-            try:
-                data[name] = pa.array(np.array(cells, dtype="datetime64[s]"))
-                continue
-            except ValueError:
-                pass
-        data[name] = pa.array(cells)
-    buf = _io.BytesIO()
-    pq.write_table(pa.table(data), buf)
-    atomic_write_bytes(path, buf.getvalue())
-    return buf.getvalue()
+def write_table(path, rows, columns) -> bytes:
+    """Rows as a long CSV file, or Parquet where the path ends in ``.parquet``; atomically."""
+    if str(path).lower().endswith(".parquet"):
+        return write_parquet(path, list(columns), rows)
+    return write_long_csv(path, rows, columns)
 
 
 def _dated(Y, dates, label, many, freq, dayfirst, fill) -> LoadedSeries:
@@ -212,7 +130,7 @@ def write_forecasts(path, fc, labels, actual=None, bands=None, alias="recurrent"
         for k in range(len(f))
     ]
     names = column_names(alias, ["forecast", *keys, *(["actual"] if actual else [])])
-    return write_long_csv(path, rows, ["unique_id", "ds", *names.values()])
+    return write_table(path, rows, ["unique_id", "ds", *names.values()])
 
 
 def write_backtest(path, per, cutoffs, dates, horizon, alias="recurrent") -> None:
@@ -231,4 +149,4 @@ def write_backtest(path, per, cutoffs, dates, horizon, alias="recurrent") -> Non
     from .settings import column_names
 
     names = column_names(alias, ["actual", *keys])
-    write_long_csv(path, rows, ["unique_id", "cutoff", "ds", *names.values()])
+    write_table(path, rows, ["unique_id", "cutoff", "ds", *names.values()])

@@ -93,7 +93,7 @@ def train_network(
     net=None,
     loss="smape",
     patch=1,
-    client=None,
+    spread=None,
     shares=None,
 ):
     """Train one network; returns ``(net, record)``.
@@ -102,9 +102,9 @@ def train_network(
     ``val``: ``(series_idx, ends)`` of the validation windows, or None. With ``steps``
     given, train exactly that many steps with no validation (the refit on all data),
     from ``net`` when given (continuing its training) or from a fresh network.
-    ``record`` holds the validation curve and the best step. ``client`` (a Dask client):
-    each step's gradient is computed data-parallel, the batch's windows shared out over the
-    workers (``recurrent.distributed.batch_gradient``). ``shares``: see ``batch_gradient``; a
+    ``record`` holds the validation curve and the best step. ``spread`` (a function handed in,
+    ``recurrent.distributed.spreader(client)`` for a Dask client): each step's gradient is computed
+    data-parallel, the batch's windows shared out over the workers. ``shares``: see ``batch_gradient``; a
     data-parallel run and one in this process with the same ``shares`` take the same steps bit for
     bit, and one without shares the same steps to rounding (which a long run amplifies).
     """
@@ -123,7 +123,7 @@ def train_network(
     for step in range(1, total + 1):
         i, e = sampler.draw(batch_size)
         x, y, m, _ = gather(z, panel, i, e, lookback, horizon, limit)
-        value, grads = batch_gradient(net, x, y, m, loss, client, shares)
+        value, grads = batch_gradient(net, x, y, m, loss, spread, shares)
         clip_grad_norm(grads, 1.0)
         opt.step(net.params, grads)
         run.append(value)
@@ -150,18 +150,18 @@ def train_network(
     return net, record
 
 
-def batch_gradient(net, x, y, m, loss, client=None, shares=None):
-    """(loss value, gradients) of one batch of windows: here, or shared out over a Dask client's workers.
+def batch_gradient(net, x, y, m, loss, spread=None, shares=None):
+    """(loss value, gradients) of one batch of windows: here, or shared out by ``spread``.
 
     ``shares=S`` cuts the batch into S contiguous shares, takes each share's gradient on its own
-    and sums them weighted by their valid targets, in the shares' order (``sum_shares``). With a
-    client each share is a task on a worker (S defaults to the number of workers); the same S
-    here gives the same numbers bit for bit, however many workers there are.
+    and sums them weighted by their valid targets, in the shares' order (``sum_shares``).
+    ``spread(net, x, y, m, loss, shares)`` computes the same on other machines: handed in (for a
+    Dask client, ``recurrent.distributed.spreader(client)``) so that training imports no cluster
+    code; each share is then a task on a worker (S defaults to the number of workers), and the same
+    S here gives the same numbers bit for bit, however many workers there are.
     """
-    if client is not None:
-        from ..distributed import batch_gradient as spread
-
-        return spread(client, net, x, y, m, loss, shares)
+    if spread is not None:
+        return spread(net, x, y, m, loss, shares)
     if shares is not None and shares > 1:
         return sum_shares([share_gradient(net, x[r], y[r], m[r], loss) for r in share_ranges(len(x), shares)])
     out, cache = net.forward(x)

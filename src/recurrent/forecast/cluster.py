@@ -23,6 +23,11 @@ import re
 
 import numpy as np
 
+from . import inference
+from .panel import Batch, check_long_columns
+from .settings import column_names
+from .training import share_gradient, share_ranges, sum_shares
+
 LOCAL = re.compile(r"^local:(\d+)$")
 _CLIENTS: dict = {}  # scheduler string -> Client, for the life of the process
 PART_SERIES = 20_000  # at most this many series per task: a worker's memory stays bounded
@@ -123,15 +128,11 @@ def close_all() -> None:
 
 def partitions(n: int, parts: int) -> list:
     """``parts`` contiguous ranges covering 0..n, as equal as they come (empty ones dropped)."""
-    from .forecast.training import share_ranges
-
     return [range(r.start, r.stop) for r in share_ranges(n, parts)]
 
 
 def sub_batch(batch, rows):
     """The series at ``rows`` of a batch, as a batch of their own."""
-    from .forecast.panel import Batch
-
     pick = list(rows)
     return Batch(
         batch.kind,
@@ -181,11 +182,9 @@ def _pack(batch, rows):
 
 def _forecast_part(f, part, flat, lengths, horizon, where, warn, levels, quantiles):
     """On a worker: one partition's forecasts, sent back as stacked arrays (one per column)."""
-    from .forecast.inference import forecast_batch
-
     _keep_freed_memory()
     part.values = np.split(flat, np.cumsum(lengths)[:-1]) if len(lengths) else []
-    out, methods = forecast_batch(f, part, horizon, where, warn, levels, quantiles)
+    out, methods = inference.forecast_batch(f, part, horizon, where, warn, levels, quantiles)
     ids = list(out)
     if not ids:
         return ids, {}, methods
@@ -241,12 +240,8 @@ def predict_frame(f, ddf, horizon, levels=(), quantiles=(), covariates=None):
     import dask
     import pandas as pd
 
-    from .forecast.panel import check_long_columns
-
     check_long_columns(ddf.columns, "Forecaster.predict")
     sample = f.predict({"_": f.batch_.values[0]}, horizon=horizon, level=levels or None, quantiles=quantiles or None)
-    from .forecast.settings import column_names
-
     keys = list(sample["_"]) if isinstance(sample["_"], dict) else ["forecast"]
     keys = [column_names(f.alias, keys)[k] for k in keys]
     ds_dtype = ddf["ds"].dtype if "ds" in ddf.columns else np.dtype(np.int64)
@@ -280,11 +275,15 @@ def _predict_partition(pdf, f, horizon, levels, quantiles, covariates, meta):
 
 def _share_gradient(net, params, x, y, m, loss):
     """On a worker: one share's (mean loss, gradients, valid targets) for the given weights."""
-    from .forecast.training import share_gradient
-
     _keep_freed_memory()
     net.load_state_dict(params)
     return share_gradient(net, x, y, m, loss)
+
+
+def spreader(client):
+    """The ``spread`` function ``training.train_network`` takes: each batch's gradient shared out over
+    ``client``'s workers (``batch_gradient``)."""
+    return lambda net, x, y, m, loss, shares=None: batch_gradient(client, net, x, y, m, loss, shares)
 
 
 def batch_gradient(client, net, x, y, m, loss, shares=None):
@@ -292,8 +291,6 @@ def batch_gradient(client, net, x, y, m, loss, shares=None):
     contiguous shares (default: one per worker), each share's gradient a task on a worker for the
     current weights, and the results summed by ``training.sum_shares`` in the shares' order, as
     ``training.batch_gradient(..., shares=S)`` sums them in one process: the same numbers."""
-    from .forecast.training import share_ranges, sum_shares
-
     key = (id(net), tuple((k, v.shape, v.dtype.str) for k, v in net.params.items()))
     if _SKELETONS.get("key") != key:  # the network's structure, sent to every worker once per fit
         _SKELETONS.update(key=key, remote=client.scatter(net, broadcast=True))
