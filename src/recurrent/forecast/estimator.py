@@ -86,7 +86,7 @@ class Forecaster:
         scheduler: None (everything in this process), "local:N" (a local Dask cluster of N
             worker processes), "tcp://host:port" or a ``dask.distributed.Client``: ``fit`` then
             trains the networks on the workers (the same ensemble) and ``predict`` forecasts
-            partitions of the series there (``recurrent.distributed``; the ``dask`` extra). A
+            partitions of the series there (``recurrent.forecast.cluster``; the ``dask`` extra). A
             run-time choice: not saved with the model.
         alias: the forecast's column name in tables (DataFrames and CSV files), with intervals
             as ``<alias>-lo-80``, ``<alias>-hi-80``, as the Nixtla libraries name a model's

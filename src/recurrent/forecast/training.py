@@ -103,7 +103,7 @@ def train_network(
     given, train exactly that many steps with no validation (the refit on all data),
     from ``net`` when given (continuing its training) or from a fresh network.
     ``record`` holds the validation curve and the best step. ``spread`` (a function handed in,
-    ``recurrent.distributed.spreader(client)`` for a Dask client): each step's gradient is computed
+    ``recurrent.forecast.cluster.spreader(client)`` for a Dask client): each step's gradient is computed
     data-parallel, the batch's windows shared out over the workers. ``shares``: see ``batch_gradient``; a
     data-parallel run and one in this process with the same ``shares`` take the same steps bit for
     bit, and one without shares the same steps to rounding (which a long run amplifies).
@@ -156,7 +156,7 @@ def batch_gradient(net, x, y, m, loss, spread=None, shares=None):
     ``shares=S`` cuts the batch into S contiguous shares, takes each share's gradient on its own
     and sums them weighted by their valid targets, in the shares' order (``sum_shares``).
     ``spread(net, x, y, m, loss, shares)`` computes the same on other machines: handed in (for a
-    Dask client, ``recurrent.distributed.spreader(client)``) so that training imports no cluster
+    Dask client, ``recurrent.forecast.cluster.spreader(client)``) so that training imports no cluster
     code; each share is then a task on a worker (S defaults to the number of workers), and the same
     S here gives the same numbers bit for bit, however many workers there are.
     """
