@@ -87,6 +87,7 @@ def test_the_scheduler_is_not_saved_and_does_not_travel(client, fitted, tmp_path
     assert recurrent.load(tmp_path / "f.safetensors").scheduler is None
 
 
+@pytest.mark.slow
 def test_an_unreachable_or_malformed_scheduler_is_one_clear_line(tmp_path):
     from recurrent.forecast import cluster as distributed
 
@@ -116,6 +117,7 @@ def test_a_backtest_forecasts_each_window_on_the_workers_and_scores_the_same(cli
                 assert abs(two["metrics"][name][metric] - v) <= 1e-6 * max(1, abs(v)), (name, metric)
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_forecast_loses_nothing(fitted, monkeypatch):
     """One of two workers dies while the partitions are being forecast: Dask reruns its tasks on the
     other (the fitted model was sent to both), and the answer equals the undisturbed one."""
@@ -160,6 +162,7 @@ def test_data_parallel_training_takes_the_same_steps(client):
             np.testing.assert_allclose(two.params[k], one.params[k], rtol=0, atol=tol, err_msg=f"{dtype} {k}")
 
 
+@pytest.mark.slow
 def test_data_parallel_shares_equal_the_same_shares_in_one_process_bit_for_bit(client):
     """With the batch cut into the same fixed shares, summed in the same order, a data-parallel run
     and a one-process run take the very same steps: equal weights bit for bit after 150 steps, in
@@ -228,6 +231,7 @@ def _own_cluster():
         return cluster, Client(cluster)
 
 
+@pytest.mark.slow
 def test_a_worker_killed_during_a_fit_gives_the_undisturbed_weights():
     """The ensemble's networks train one task each; one of the two workers dies mid-fit, Dask reruns
     its tasks on the other from the same seed and data, and the fitted weights equal an undisturbed fit's."""
@@ -277,6 +281,7 @@ def test_many_files_are_read_and_forecast_on_the_workers(client, tmp_path):
         )
 
 
+@pytest.mark.slow
 def test_a_worker_killed_while_parts_are_written_leaves_the_folder_whole(fitted, tmp_path):
     """Parts written on two workers, one killed midway: its tasks rerun, each part is written whole
     (atomically) and the manifest lists every one with the bytes it holds."""

@@ -326,6 +326,7 @@ print("cached" if _fused.CACHED else "uncached")
 """
 
 
+@pytest.mark.slow
 def test_a_read_only_install_with_no_writable_cache_runs_the_compiled_kernels(tmp_path):
     """No cache folder anywhere: the package's folders hold a file named __pycache__ and HOME and
     XDG_CACHE_HOME lie under a regular file, so numba finds no cache location, as with a read-only
@@ -599,6 +600,7 @@ def _peer(reply):
     return srv, f"tcp://127.0.0.1:{srv.getsockname()[1]}"
 
 
+@pytest.mark.slow
 def test_an_address_that_answers_http_or_nothing_is_one_clear_error(capsys):
     pytest.importorskip("distributed")
     from recurrent.forecast.cluster import client_for
