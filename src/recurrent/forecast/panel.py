@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import calendar
+from .settle import settle
+
 FREQ_SEASON = {
     "H": 24,
     "h": 24,
@@ -279,10 +282,8 @@ def _read_frame(df, owner, covariates=None) -> Batch:
         covs.append(part[["cov:" + c for c in cov_cols]].to_numpy(dtype=np.float64))
     rule = None
     if has_ds:  # the calendar's checks: one frequency, no gap, named by series and date
-        from . import calendar
-
         labels = {uid: _labels_of(d) for uid, d in zip(ids, dates)}
-        _, _, rule = calendar.settle(
+        _, _, rule = settle(
             dict(zip(ids, values)), labels, where=owner, hint="fill the missing dates first (reindex, then fill)"
         )
     freq = (rule.alias if rule is not None and rule.unit not in ("step", "M") else None) if has_ds else None
@@ -299,8 +300,6 @@ def _ds_keys(ds, owner) -> np.ndarray:
 
     if pd.api.types.is_datetime64_any_dtype(ds) or pd.api.types.is_numeric_dtype(ds):
         return ds.to_numpy()
-    from . import calendar
-
     text = ds.astype(str).str.strip()
     uniq = pd.unique(text)
     parsed = calendar.parse(list(uniq), where=f"{owner}: ds")
@@ -321,8 +320,6 @@ def _labels_of(d) -> list:
 
 def season_of_batch(batch) -> int | None:
     """The season a batch's dates imply: its calendar rule's, else its pandas frequency's."""
-    from . import calendar
-
     if getattr(batch, "rule", None) is not None:
         return calendar.season_of(batch.rule)
     return season_of_freq(batch.freq)
@@ -368,8 +365,6 @@ def future_dates(last_dates, freq, horizon, rule=None):
     if last_dates is None or len(last_dates) == 0:
         return None
     if rule is not None:
-        from . import calendar
-
         if isinstance(last_dates, pd.DatetimeIndex) and rule.unit != "step":
             nxt = calendar.advance(np.datetime64(last_dates[-1].to_datetime64(), "s"), rule, horizon)
             return pd.DatetimeIndex(nxt)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import calendar
 from .files import read_long_csv, read_wide_csv, write_long_csv
 from .parquet import read_parquet, write_parquet
+from .settle import settle
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def load_series(
     ``id_column`` reads a long file (one row per id and date), ``columns`` (comma-separated names)
     or ``wide`` a wide one (a column per series); otherwise one value column (``column``) is read.
     ``decimal`` and ``thousands`` (detected when None) apply to every layout. The dates are
-    parsed, checked and their frequency inferred (``calendar.settle``; ``freq`` overrides it, a
+    parsed, checked and their frequency inferred (``settle.settle``; ``freq`` overrides it, a
     pandas alias, and ``dayfirst`` settles 01/02/2000); a missing period is refused unless ``fill``.
     """
     from .. import datasets
@@ -93,11 +95,9 @@ def write_table(path, rows, columns) -> bytes:
 
 
 def _dated(Y, dates, label, many, freq, dayfirst, fill) -> LoadedSeries:
-    """The series with their dates checked and completed (``calendar.settle``) and the season
+    """The series with their dates checked and completed (``settle.settle``) and the season
     and frequency the dates imply."""
-    from . import calendar
-
-    Y, dates, rule = calendar.settle(Y, dates, freq=freq, dayfirst=dayfirst, fill=fill, where=label)
+    Y, dates, rule = settle(Y, dates, freq=freq, dayfirst=dayfirst, fill=fill, where=label)
     return LoadedSeries(Y, dates, label, calendar.season_of(rule), many, rule)
 
 
