@@ -1,7 +1,7 @@
 """The table of date continuations in docs/forecasting.md: for each frequency, the last three input
 dates and the first three forecast dates through the command line's reader (a CSV file read by
 ``tables.load_series``, continued by ``calendar``) and through a pandas DataFrame (the dates a
-``Forecaster.predict`` of a frame gets, ``panel.future_dates``).
+``Forecaster.predict`` of a frame gets, ``frames.future_dates``).
 
     python -m benchmarks.calendar_table
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from recurrent.forecast import panel
+from recurrent.forecast import frames
 from recurrent.forecast.files import next_labels
 from recurrent.forecast.tables import load_series
 
@@ -48,7 +48,7 @@ def main() -> None:
             got = load_series(path)
             (uid,) = got.series
             cli = next_labels(got.dates[uid], 3, got.freq)
-            frame = panel.future_dates(pd.DatetimeIndex(dates), None, 3)
+            frame = frames.future_dates(pd.DatetimeIndex(dates), None, 3)
             frame_text = [t.strftime(fmt) for t in frame] if frame is not None else ["(none)"]
             rows.append((what, str(got.freq), got.season, got.dates[uid][-3:], cli, frame_text))
     print(

@@ -96,8 +96,8 @@ def write_files(folder, n_series, length, n_files):
 def many_files(f, args):
     import tempfile
 
-    from recurrent.forecast.cluster import client_for
     from recurrent.forecast import parts
+    from recurrent.forecast.cluster import client_for
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()

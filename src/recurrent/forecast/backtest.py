@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _checks as chk
-from . import baselines, intervals, metrics, panel
+from . import baselines, frames, intervals, metrics, panel
 
 BASELINES = ("naive", "seasonal_naive", "naive2")
 
@@ -31,7 +31,7 @@ def cutoffs(lengths, horizon, n_windows, step) -> np.ndarray:
 
 
 def cross_validation(
-    f, Y, n_windows=3, step=None, refit=True, level=None, quantiles=None, covariates=None, columns=panel.COLUMNS
+    f, Y, n_windows=3, step=None, refit=True, level=None, quantiles=None, covariates=None, columns=frames.COLUMNS
 ) -> dict:
     """See the module docstring. Returns a dict:
 
@@ -171,4 +171,4 @@ def _frame(batch, per, cuts, H, alias):
             )
     out = pd.concat(parts, ignore_index=True)
     id_col, time_col, target_col = batch.columns
-    return panel.from_pandas(out.rename(columns={"unique_id": id_col, "ds": time_col, "y": target_col}), batch.library)
+    return frames.from_pandas(out.rename(columns={"unique_id": id_col, "ds": time_col, "y": target_col}), batch.library)

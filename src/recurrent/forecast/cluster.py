@@ -24,7 +24,8 @@ import re
 import numpy as np
 
 from . import inference
-from .panel import Batch, check_long_columns
+from .frames import check_long_columns
+from .panel import Batch
 from .settings import column_names
 from .training import share_gradient, share_ranges, sum_shares
 

@@ -41,7 +41,7 @@ import numpy as np
 
 from .. import _checks as chk
 from .. import io
-from . import cluster, intervals, panel, settings
+from . import cluster, frames, intervals, panel, settings
 from .ensemble import combination, train_ensemble
 from .inference import forecast_batch, sort_series, standard_covariates
 from .season import common_season, detect_season
@@ -179,7 +179,7 @@ class Forecaster:
         settings.check(self)
         cluster.check_scheduler(self.scheduler)
         cluster.client_for(self.scheduler)  # an unreachable scheduler stops the fit before it starts
-        if panel.is_dask_frame(Y):  # training draws windows from every series: they come here
+        if frames.is_dask_frame(Y):  # training draws windows from every series: they come here
             Y = Y.compute()
         batch = panel.read_batch(Y, "Forecaster.fit", covariates, (id_col, time_col, target_col))
         self.batch_ = batch
@@ -269,7 +269,7 @@ class Forecaster:
                 "predict: covariates go with new series (predict(Y, covariates=...)); the training "
                 "series keep their own"
             )
-        if panel.is_dask_frame(Y):
+        if frames.is_dask_frame(Y):
             return cluster.predict_frame(self, Y, horizon, levels, qs, covariates)
         columns = (id_col, time_col, target_col)
         batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict", covariates, columns)
@@ -322,7 +322,7 @@ class Forecaster:
             return [out[i] for i in batch.ids]
         if batch.kind == "dict":
             return out
-        return panel.insample_frame(batch, out, self.alias)
+        return frames.insample_frame(batch, out, self.alias)
 
     def _forecast(self, batch, horizon, where, warn, levels=(), quantiles=()):
         """``inference.forecast_batch``, on the scheduler's workers when there is one."""

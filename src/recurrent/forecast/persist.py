@@ -16,7 +16,7 @@ import numpy as np
 from .. import io
 from ..layers import Patches
 from ..model import model_from_meta
-from . import calendar, panel, settings
+from . import calendar, frames, panel, settings
 from .windows import Panel
 
 SERIES_KINDS = ("array", "list", "dict", "frame")
@@ -31,7 +31,7 @@ def _ds_meta(batch):
     for d in batch.dates:
         arr = np.asarray(d)
         if np.issubdtype(arr.dtype, np.datetime64):
-            out.append({"last": str(d[-1]), "freq": batch.freq or (panel.infer_freq([d]) if len(d) >= 3 else None)})
+            out.append({"last": str(d[-1]), "freq": batch.freq or (frames.infer_freq([d]) if len(d) >= 3 else None)})
         elif np.issubdtype(arr.dtype, np.integer):
             step = int(np.median(np.diff(arr))) if len(arr) > 1 else 1
             out.append({"last": int(arr[-1]), "step": step})
