@@ -244,16 +244,16 @@ def test_a_dataframe_goes_through_the_same_calendar():
 
 def test_the_pandas_reader_and_the_careful_reader_agree_exactly(tmp_path, monkeypatch):
     pytest.importorskip("pandas")
-    from recurrent.forecast import files
+    from recurrent.forecast import fastread, files
 
     rng = np.random.default_rng(3)
     rows = [(f" id{k % 7} ", f"2020-{1 + k // 7:02d}-01", f"{rng.normal():.6f}") for k in range(7 * 12)]
     rng.shuffle(rows[:20])  # first-seen order differs from sorted order; dates stay in order per id
     rows = sorted(rows, key=lambda r: (r[1], rng.random()))
     path = write(tmp_path, "l.csv", "unique_id,ds,y\n" + "".join(",".join(r) + "\n" for r in rows) + "\n")
-    assert files._read_long_pandas(path, "unique_id", "ds", "y", None, None) is not None  # the fast path reads it
+    assert fastread.read_long_pandas(path, "unique_id", "ds", "y", None, None) is not None  # the fast path reads it
     fast = files.read_long_csv(path)
-    monkeypatch.setattr(files, "_read_long_pandas", lambda *a, **k: None)
+    monkeypatch.setattr(files, "read_long_pandas", lambda *a, **k: None)
     careful = files.read_long_csv(path)
     assert list(fast[0]) == list(careful[0]) and len(careful[0]) == 7
     for u in careful[0]:

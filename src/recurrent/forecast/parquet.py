@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .files import group_long
+from .fastread import group_long
 
 
 def _parquet():

@@ -1,4 +1,4 @@
-"""ONNX export and import (the import in onnx_import.py), checked by onnxruntime in the tests.
+"""ONNX export and import (the import in onnx_graph.py and onnx_import.py), checked by onnxruntime in the tests.
 
     to_onnx(model, "model.onnx")      # x (N, T, D) float32 in; y first out, then h_n (and c_n)
     model = from_onnx("model.onnx")
@@ -23,7 +23,8 @@ import numpy as np
 from ..layers import LastStep, Linear, Patches
 from ..model import Sequential
 from ._layout import TO_ONNX, cell_of, permute_blocks
-from .onnx_import import USES_ALPHA, USES_BETA, _import_onnx, from_onnx, layer_from_node, run_like_onnx  # noqa: F401
+from .onnx_graph import from_onnx  # noqa: F401
+from .onnx_import import USES_ALPHA, USES_BETA, _import_onnx, layer_from_node, run_like_onnx  # noqa: F401
 
 OP = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}
 IR_FOR_OPSET = {14: 8, 22: 10}
