@@ -13,7 +13,7 @@ LAYERS = [
     ("_version", "_checks", "_buffers", "activations"),
     ("cells", "backend"),
     ("module", "layers"),
-    ("losses", "optim", "io", "model", "train", "gradcheck"),
+    ("losses", "optim", "io", "model", "checkpoint", "train", "gradcheck"),
     ("data", "datasets", "classic", "trace", "explain", "plot", "interop"),
     ("forecast",),
     ("distributed",),
