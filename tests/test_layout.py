@@ -10,7 +10,7 @@ ROOT = Path(recurrent.__file__).parent
 
 # The layers, lowest first: a module may import its own layer and those below, never above.
 LAYERS = [
-    ("_version", "_checks", "_buffers", "activations"),
+    ("_version", "_checks", "_buffers", "activations", "safefiles"),
     ("cells", "backend"),
     ("module", "layers"),
     ("losses", "optim", "io", "model", "checkpoint", "train", "gradcheck"),

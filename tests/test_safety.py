@@ -18,7 +18,7 @@ import pytest
 from safetensors.numpy import save
 
 import recurrent
-from recurrent import GRU, LSTM, Forecaster, LastStep, Linear, Sequential, io
+from recurrent import GRU, LSTM, Forecaster, LastStep, Linear, Sequential, io, safefiles
 from recurrent.cli import main
 
 SRC = Path(recurrent.__file__).parent
@@ -187,7 +187,7 @@ def test_output_onto_a_device_node_writes_through_it_and_keeps_the_node(tmp_path
     m = Sequential([LSTM(1, 2, seed=0), LastStep(), Linear(2, 1, seed=0)])
     m.save(null)
     assert stat.S_ISCHR(os.stat(null).st_mode)
-    io.atomic_write_bytes(null, b"text")
+    safefiles.atomic_write_bytes(null, b"text")
     assert stat.S_ISCHR(os.stat(null).st_mode)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["null"]
 
@@ -196,14 +196,14 @@ def test_a_fifo_is_written_in_place_when_read_and_refused_when_not(tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     with pytest.raises(ValueError, match="FIFO that nothing reads"):
-        io.atomic_write_bytes(fifo, b"x")
+        safefiles.atomic_write_bytes(fifo, b"x")
     got = []
     reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()))
     reader.start()
     deadline = time.time() + 30
     while True:  # until the reader has opened its end
         try:
-            io.atomic_write_bytes(fifo, b"a,b\n1,2\n")
+            safefiles.atomic_write_bytes(fifo, b"a,b\n1,2\n")
             break
         except ValueError:
             assert time.time() < deadline
@@ -230,9 +230,9 @@ def test_special_files_are_refused_as_inputs_without_reading_or_blocking(tmp_pat
 def test_other_special_targets_are_refused(tmp_path):
     (tmp_path / "d").mkdir()
     with pytest.raises(ValueError, match="folder"):
-        io.atomic_write_bytes(tmp_path / "d", b"x")
+        safefiles.atomic_write_bytes(tmp_path / "d", b"x")
     with pytest.raises(ValueError, match="does not exist"):
-        io.atomic_write_bytes(tmp_path / "nowhere" / "x.csv", b"x")
+        safefiles.atomic_write_bytes(tmp_path / "nowhere" / "x.csv", b"x")
 
 
 def test_planted_symlinks_at_temporary_names_are_never_followed(tmp_path):
@@ -242,9 +242,9 @@ def test_planted_symlinks_at_temporary_names_are_never_followed(tmp_path):
     out = tmp_path / "out.csv"
     for pid in range(os.getpid() - 50, os.getpid() + 50):  # every name the old writer would have used
         (tmp_path / f".out.csv.{pid}.tmp").symlink_to(private)
-    io.atomic_write_bytes(out, b"a,b\n")
+    safefiles.atomic_write_bytes(out, b"a,b\n")
     assert private.read_text() == "secret" and out.read_bytes() == b"a,b\n"
-    assert stat.S_IMODE(os.stat(out).st_mode) == 0o666 & ~io._umask()
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o666 & ~safefiles._umask()
 
 
 def test_a_symlinked_target_is_written_through_and_kept(tmp_path):
@@ -252,7 +252,7 @@ def test_a_symlinked_target_is_written_through_and_kept(tmp_path):
     real.write_text("old")
     real.chmod(0o640)
     (tmp_path / "link.csv").symlink_to(real)
-    io.atomic_write_bytes(tmp_path / "link.csv", b"new")
+    safefiles.atomic_write_bytes(tmp_path / "link.csv", b"new")
     assert (tmp_path / "link.csv").is_symlink() and real.read_text() == "new"
     assert stat.S_IMODE(os.stat(real).st_mode) == 0o640
 
@@ -267,7 +267,7 @@ def test_leftovers_of_a_killed_writer_are_removed_by_the_next_write(tmp_path):
     partial = tmp_path / f".parts.partial-{dead.pid}"
     partial.mkdir()
     (partial / "part-00000.csv").write_text("half")
-    io.atomic_write_bytes(tmp_path / "out.csv", b"x")
+    safefiles.atomic_write_bytes(tmp_path / "out.csv", b"x")
     assert not left.exists() and mine.exists()
     from recurrent.forecast import parts
 

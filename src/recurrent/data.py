@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import read_regular
+from .safefiles import read_regular
 
 FILLS = ("ffill", "interpolate")
 

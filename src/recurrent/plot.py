@@ -25,7 +25,7 @@ def save_figure(fig, path) -> None:
     """Write the figure atomically, as PNG unless the name ends in .pdf or .svg."""
     from pathlib import Path
 
-    from .io import atomic_write_bytes
+    from .safefiles import atomic_write_bytes
 
     plt = require_matplotlib()
     buf = _io.BytesIO()

@@ -28,10 +28,10 @@ def _positive_int(text):
 
 
 def _check_output_path(path, what):
-    """Refuse before fitting an output the run could not write (``io.output_target``)."""
+    """Refuse before fitting an output the run could not write (``safefiles.output_target``)."""
     if path is None:
         return
-    from ..io import output_target
+    from ..safefiles import output_target
 
     if Path(path).is_dir():
         raise UsageError(f"recurrent: {what} {path} is a folder, expected a file name")

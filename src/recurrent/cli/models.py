@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from ..cells.facts import CELL_NAMES
-from ..io import read_regular, read_safetensors
+from ..io import read_safetensors
+from ..safefiles import read_regular
 from ._common import UsageError, _check_output_path, _positive_int, _require_matplotlib
 
 # ---- gradcheck ---------------------------------------------------------------------------------
@@ -161,7 +162,7 @@ def cmd_trace(args) -> int:
 
 def cmd_explain(args) -> int:
     """The full worked example as a Markdown document."""
-    from ..io import atomic_write_bytes
+    from ..safefiles import atomic_write_bytes
 
     tr = _trace_from_args(args, example_target=True)
     if args.html:
@@ -201,8 +202,8 @@ def cmd_export(args) -> int:
     A saved forecaster becomes a folder: one ONNX graph per network and forecaster.json.
     """
     from .. import interop
-    from ..io import atomic_write_bytes
     from ..model import Sequential, load
+    from ..safefiles import atomic_write_bytes
 
     model = load(args.model)
     if not isinstance(model, Sequential):

@@ -35,7 +35,7 @@ def read_long_pandas(path, id_column, date_column, column, delimiter, dayfirst):
         import pandas as pd
     except ImportError:
         return None
-    from ..io import MAX_TEXT_BYTES, open_regular
+    from ..safefiles import MAX_TEXT_BYTES, open_regular
 
     with open_regular(path, "CSV file", MAX_TEXT_BYTES) as f:
         first = f.readline().decode("utf-8-sig", errors="replace")

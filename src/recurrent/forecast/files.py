@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import _fill, _hint, _number, _parse, _resolve_column, _sniff_delimiter, csv_rows, detect_number_format
-from ..io import read_regular
+from ..safefiles import read_regular
 from . import calendar
 from .fastread import date_order, find_date_column, read_long_columns, read_long_pandas
 
@@ -216,7 +216,7 @@ def safe_cell(v: str) -> str:
 def write_long_csv(path, rows, columns) -> bytes:
     """Write rows (tuples in ``columns`` order) as a CSV file, atomically; returns the bytes written.
     Text cells that a spreadsheet would read as a formula are escaped (``safe_cell``)."""
-    from ..io import atomic_write_bytes
+    from ..safefiles import atomic_write_bytes
 
     buf = _io.StringIO()
     w = csv.writer(buf, lineterminator="\n")

@@ -108,7 +108,7 @@ class Folder:
         return str(self.tmp / f"part-{k:05d}.csv")
 
     def commit(self, manifest: dict) -> dict:
-        from ..io import atomic_write_bytes
+        from ..safefiles import atomic_write_bytes
 
         atomic_write_bytes(self.tmp / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
         if self.target.is_dir():  # checked empty when the run began
@@ -140,7 +140,7 @@ def check_folder(path) -> None:
 def clean_partials(target: Path) -> list:
     """Remove the hidden ``.<name>.partial-<pid>`` folders a killed run left beside ``target``
     (ours, their process gone). Returns the names removed."""
-    from ..io import process_alive
+    from ..safefiles import process_alive
 
     removed = []
     prefix = f".{target.name}.partial-"

@@ -175,7 +175,7 @@ def to_onnx(
     onnx.checker.check_model(model, full_check=True)
     if path is None:
         return model
-    from ..io import atomic_write_bytes
+    from ..safefiles import atomic_write_bytes
 
     atomic_write_bytes(path, model.SerializeToString())
     return model

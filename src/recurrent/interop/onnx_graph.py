@@ -22,7 +22,7 @@ def _load_model(path_or_model):
     onnx = _import_onnx()
     if not isinstance(path_or_model, (str, os.PathLike)):
         return path_or_model
-    from ..io import MAX_TEXT_BYTES, read_regular
+    from ..safefiles import MAX_TEXT_BYTES, read_regular
 
     data = read_regular(path_or_model, "ONNX file", MAX_TEXT_BYTES)
     try:
