@@ -246,3 +246,20 @@ def test_adding_problem_lstm_remembers_where_the_plain_rnn_cannot():
         scores[cell.__name__] = m.evaluate(Xt, Yt)
     assert scores["LSTM"] < 0.02 * baseline
     assert scores["RNN"] > 0.8 * baseline
+
+
+def test_numpy_scalars_are_numbers_everywhere():
+    from recurrent import Forecaster
+    from recurrent.forecast import settings
+
+    X = np.random.default_rng(0).normal(size=(20, 5, 2))
+    m = Sequential([LSTM(2, 3, seed=0, clip=np.float32(0.5)), LastStep(), Linear(3, 1, seed=0)])
+    m.fit(X, X[:, -1, :1], epochs=1, progress=False, clip_norm=np.float32(1), validation_split=np.float32(0.2))
+    f = Forecaster(lr=np.float32(1e-3), combine=np.float64(0.5), lookbacks=np.int64(12), horizon=np.int64(6))
+    settings.check(f)
+    assert settings.lookbacks(f.lookbacks, 6, 12) == [12]
+    for bad in (dict(lr=np.bool_(True)), dict(combine=True), dict(lr=float("nan"))):
+        with pytest.raises(ValueError):
+            settings.check(Forecaster(**bad))
+    with pytest.raises(ValueError, match="clip_norm"):
+        m.fit(X, X[:, -1, :1], epochs=1, progress=False, clip_norm=np.bool_(True))

@@ -18,6 +18,11 @@ def positive_int(owner: str, name: str, value) -> int:
     return int(value)
 
 
+def is_real(value) -> bool:
+    """A real number, NumPy scalars included (np.float32(0.5), np.int64(3)); never a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
 def probability(owner: str, name: str, value) -> float:
     """A dropout probability: a number in [0, 1)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

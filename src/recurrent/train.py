@@ -190,7 +190,7 @@ def fit(
     checkpoint_every = chk.positive_int("fit", "checkpoint_every", checkpoint_every)
     opt = optim.get(optimizer)
     for name, v in (("clip_norm", clip_norm), ("clip_value", clip_value)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
+        if v is not None and not (chk.is_real(v) and v > 0):
             raise ValueError(f"fit: `{name}` must be a positive number or None, got {v!r}")
     if segment is not None:
         segment = chk.positive_int("fit", "segment", segment)
@@ -211,11 +211,7 @@ def fit(
             Lv = model.check_lengths(Xv, validation_data[2])
         Xt, Yt, Lt = X, Y, L
     else:
-        if (
-            isinstance(validation_split, bool)
-            or not isinstance(validation_split, (int, float))
-            or not 0 <= validation_split < 1
-        ):
+        if not chk.is_real(validation_split) or not 0 <= validation_split < 1:
             raise ValueError(f"fit: `validation_split` must be in [0, 1), got {validation_split!r}")
         n_val = int(len(X) * validation_split)
         if validation_split > 0 and (n_val == 0 or n_val == len(X)):

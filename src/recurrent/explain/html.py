@@ -21,6 +21,7 @@ from importlib import resources
 
 import numpy as np
 
+from .. import _checks as chk
 from ..cells.facts import FACTS
 
 MAX_HIDDEN = 64
@@ -163,7 +164,7 @@ def to_html(tr, lr: float = 0.01, title: str | None = None) -> str:
             f"to_html: the model has {rnn.hidden_size} hidden units, more than a page shows ({MAX_HIDDEN}); "
             "draw it with `recurrent trace --plot FILE.png` instead"
         )
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not np.isfinite(lr):
+    if not chk.is_real(lr) or not np.isfinite(lr):
         raise ValueError(f"to_html: `lr` must be a finite number, got {lr!r}")
     data = page_data(tr, lr)
     name = data["title"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import re
 
 import numpy as np
@@ -91,14 +92,14 @@ def check(f) -> None:
         if getattr(f, name) is not None and getattr(f, name) > most:
             raise ValueError(f"Forecaster: `{name}` must be at most {most:,}, got {getattr(f, name)}")
     if f.lookbacks is not None:
-        lbs = [f.lookbacks] if isinstance(f.lookbacks, int) else list(f.lookbacks)
+        lbs = [f.lookbacks] if isinstance(f.lookbacks, numbers.Integral) else list(f.lookbacks)
         if not lbs:
             raise ValueError("Forecaster: `lookbacks` must name at least one window length, got []")
         for v in lbs:
             chk.positive_int("Forecaster", "lookbacks", v)
             if v > MAX_LOOKBACK:
                 raise ValueError(f"Forecaster: `lookbacks` must be at most {MAX_LOOKBACK:,}, got {v:,}")
-    if isinstance(f.lr, bool) or not isinstance(f.lr, (int, float)) or not 0 < f.lr < np.inf:
+    if not chk.is_real(f.lr) or not 0 < f.lr < np.inf:
         raise ValueError(f"Forecaster: `lr` must be a positive number, got {f.lr!r}")
     if f.loss not in ("smape", "mape"):
         raise ValueError(f"Forecaster: `loss` must be 'smape' or 'mape', got {f.loss!r}")
@@ -111,14 +112,14 @@ def check(f) -> None:
             f"cutoff), got {alias!r}"
         )
     c = f.combine
-    if not (c in ("auto", "networks") or (isinstance(c, (int, float)) and not isinstance(c, bool) and 0 <= c <= 1)):
+    if not ((isinstance(c, str) and c in ("auto", "networks")) or (chk.is_real(c) and 0 <= c <= 1)):
         raise ValueError(f"Forecaster: `combine` must be 'auto', 'networks' or a weight in [0, 1], got {c!r}")
 
 
 def lookbacks(given, horizon: int, season: int) -> list[int]:
     """The window lengths: ``given`` as a list, or 2 and 3 horizons, at least a season and a bit more."""
     if given is not None:
-        return [given] if isinstance(given, int) else [int(v) for v in given]
+        return [int(given)] if isinstance(given, numbers.Integral) else [int(v) for v in given]
     H, m = horizon, season
     lo = max(2 * H, m + 1 if m > 1 else 2, 4)
     return sorted({lo, max(3 * H, lo + max(m, 1))})
