@@ -16,7 +16,6 @@ LAYERS = [
     ("losses", "optim", "io", "model", "checkpoint", "train", "gradcheck"),
     ("data", "datasets", "classic", "trace", "explain", "plot", "interop"),
     ("forecast",),
-    ("distributed",),
     ("cli", "__main__", ""),
 ]
 
