@@ -20,7 +20,7 @@ TABLE = {
 
 def plain_python_scalar_lstm(w, xs):
     """The notebook's own loop, scalar by scalar."""
-    sig = lambda a: 1 / (1 + math.exp(-a))  # noqa: E731
+    sig = lambda a: 1 / (1 + math.exp(-a))
     h = c = 0.0
     rows = {k: [] for k in "figcoh"}
     pre_o = []

@@ -289,7 +289,7 @@ def test_forward_and_backward_leave_their_inputs_alone(cell, N, rng):
     gradient in place once wrote into the caller's array when N = 1."""
     layer = CELLS[cell](2, 3, num_layers=2, bidirectional=True, dtype=np.float64, seed=0)
     x, state = rng.normal(size=(N, 4, 2)), random_state(layer, N, rng)
-    parts = lambda s: list(s) if isinstance(s, tuple) else [s]  # noqa: E731  (LSTMState is a tuple)
+    parts = lambda s: list(s) if isinstance(s, tuple) else [s]  # LSTMState is a tuple
     copies = [np.array(a) for a in (x, *parts(state))]
     y, _, cache = layer.forward(x, state)
     dy, dstate = rng.normal(size=y.shape), random_state(layer, N, rng)

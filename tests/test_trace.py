@@ -123,7 +123,7 @@ def test_changed_weights_change_every_rendering(tmp_path, capsys):
     path.write_text(json.dumps(w))
     xs = [0.5, -1.0, 2.0]
     # plain-Python recomputation of step 1 and 2
-    sig = lambda a: 1 / (1 + math.exp(-a))  # noqa: E731
+    sig = lambda a: 1 / (1 + math.exp(-a))
     h = c = 0.0
     rows = []
     for x in xs:

@@ -107,20 +107,20 @@ def from_notation(weights: dict, cell: str = "lstm", dtype=np.float64):
     if cell == "rnn":
         need("W_x", (H, D))
         need("W_h", (H, H))
-        need("b_h", (H,))  # noqa: E702
+        need("b_h", (H,))
         w_ih, w_hh, b_ih = w["W_x"], w["W_h"], w["b_h"]
     else:
         for g in letters:
             need(f"W_{g}", (H, D))
             need(f"W_h{g}", (H, H))
-            need(f"b_{g}", (H,))  # noqa: E702
+            need(f"b_{g}", (H,))
         w_ih = np.concatenate([w[f"W_{g}"] for g in letters])
         w_hh = np.concatenate([w[f"W_h{g}"] for g in letters])
         b_ih = np.concatenate([w[f"b_{g}"] for g in letters])
     if O is None:
         raise ValueError(f"from_notation: 'W_y' must be a matrix (O, H), got shape {shape_str(w['W_y'].shape)}")
     need("W_y", (O, H))
-    need("b_y", (O,))  # noqa: E702
+    need("b_y", (O,))
     b_hh = np.zeros_like(b_ih)
     if cell == "gru":
         need("b_hn", (H,))

@@ -101,14 +101,14 @@ def gradcheck(
     if not getattr(layer, "is_recurrent", False):
         y, cache = layer.forward(x)
         r_y = rng.normal(size=y.shape)
-        loss = lambda: float(np.sum(r_y * layer.forward(x)[0]))  # noqa: E731
+        loss = lambda: float(np.sum(r_y * layer.forward(x)[0]))
         dx, grads = layer.backward(r_y, cache)
         checks = [(k, layer.params[k], grads[k]) for k in layer.params] + [("x", x, dx)]
     else:
         N = x.shape[0]
         h0, c0 = layer.split_state("state", state, N)
         h0, c0 = h0.astype(np.float64), (c0.astype(np.float64) if c0 is not None else None)
-        packed = lambda: layer.pack_state(h0, c0)  # noqa: E731
+        packed = lambda: layer.pack_state(h0, c0)
         y, s_T, cache = layer.forward(x, packed(), lengths=lengths, masks=masks, recurrent_masks=recurrent_masks)
         r_y = rng.normal(size=y.shape)
         r_h = rng.normal(size=h0.shape) if with_dstate else np.zeros_like(h0)

@@ -96,7 +96,7 @@ def _connect(distributed, scheduler, timeout):
     def attempt():
         try:
             box["client"] = distributed.Client(scheduler, timeout=f"{timeout}s")
-        except BaseException as e:  # noqa: BLE001 - reported below, in the caller's thread
+        except BaseException as e:  # reported below, in the caller's thread
             box["error"] = e
 
     thread = threading.Thread(target=attempt, name="recurrent-connect", daemon=True)
@@ -122,7 +122,7 @@ def close_all() -> None:
             client.close()
             if cluster is not None:
                 cluster.close()
-        except Exception:  # noqa: BLE001 - closing at exit: nothing left to report to
+        except Exception:  # closing at exit: nothing left to report to
             pass
     _CLIENTS.clear()
 
