@@ -51,6 +51,28 @@ def _floats(what, values, n):
     return values
 
 
+def _check_progress(meta):
+    """(epoch, losses, validation losses, best epoch, stopped early, early-stopping state), checked."""
+    epoch = meta["epoch"]
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise ValueError(f"`epoch` must be a whole number >= 0, got {str(epoch)[:40]}")
+    h = meta["history"]
+    losses_, val = _floats("history.loss", h["loss"], epoch), h["val_loss"]
+    if val:
+        _floats("history.val_loss", val, epoch)
+    best_epoch, stopped = h["best_epoch"], h["stopped_early"]
+    if best_epoch is not None and (isinstance(best_epoch, bool) or not isinstance(best_epoch, int)):
+        raise ValueError(f"`history.best_epoch` must be a whole number or null, got {str(best_epoch)[:40]}")
+    if not isinstance(stopped, bool):
+        raise ValueError("`history.stopped_early` must be true or false")
+    es = meta["early_stopping"]
+    if not isinstance(es, dict) or set(es) != {"best", "best_epoch", "wait"}:
+        raise ValueError("`early_stopping` must hold best, best_epoch and wait")
+    if isinstance(es["wait"], bool) or not isinstance(es["wait"], int) or es["wait"] < 0:
+        raise ValueError("`early_stopping.wait` must be a whole number >= 0")
+    return epoch, losses_, val, best_epoch, stopped, es
+
+
 def load(path, model, rng):
     """(meta, optimizer, best weights, history, early-stopping state), every value checked; the run's
     generator and each layer's are set to the saved states."""
@@ -62,23 +84,7 @@ def load(path, model, rng):
         return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
 
     try:
-        epoch = meta["epoch"]
-        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-            raise ValueError(f"`epoch` must be a whole number >= 0, got {str(epoch)[:40]}")
-        h = meta["history"]
-        losses_, val = _floats("history.loss", h["loss"], epoch), h["val_loss"]
-        if val:
-            _floats("history.val_loss", val, epoch)
-        best_epoch, stopped = h["best_epoch"], h["stopped_early"]
-        if best_epoch is not None and (isinstance(best_epoch, bool) or not isinstance(best_epoch, int)):
-            raise ValueError(f"`history.best_epoch` must be a whole number or null, got {str(best_epoch)[:40]}")
-        if not isinstance(stopped, bool):
-            raise ValueError("`history.stopped_early` must be true or false")
-        es = meta["early_stopping"]
-        if not isinstance(es, dict) or set(es) != {"best", "best_epoch", "wait"}:
-            raise ValueError("`early_stopping` must hold best, best_epoch and wait")
-        if isinstance(es["wait"], bool) or not isinstance(es["wait"], int) or es["wait"] < 0:
-            raise ValueError("`early_stopping.wait` must be a whole number >= 0")
+        epoch, losses_, val, best_epoch, stopped, es = _check_progress(meta)
         steps = meta["optimizer"]["steps"]
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
             raise ValueError(f"`optimizer.steps` must be a whole number >= 0, got {str(steps)[:40]}")

@@ -109,7 +109,7 @@ class Trace:
         return render_json(self)
 
 
-def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0, lengths=None) -> Trace:
+def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0, lengths=None) -> Trace:  # noqa: C901 (to split: docs/design.md lists it)
     """Run forward (and backward, given ``target`` or ``dy``) and keep every per-step value.
 
     Args:

@@ -262,7 +262,7 @@ def lstm_backward_small(G, C, TC, dy, dh_next, dc, da, DA, w_hh_T):
 
 
 @njit(**_OPTS)
-def lstm_forward_tiny(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+def lstm_forward_tiny(x, h0, c0, w_ih, w_hh, b_ih, b_hh):  # noqa: C901 (to split: docs/design.md lists it)
     """A tiny layer's whole forward (``step_inputs``' narrow layout built here, then
     ``lstm_forward_small``): returns Z, G, C, TC as ``lstm.forward`` lays them out. At the
     classic examples' scale the NumPy calls that build the operands cost more than the steps."""

@@ -159,7 +159,7 @@ def scheduler_of(args):
     return value
 
 
-def cmd_forecast(args) -> int:
+def cmd_forecast(args) -> int:  # noqa: C901 (to split: docs/design.md lists it)
     """Fit a Forecaster on one series or many, forecast what comes next, and (with --holdout) score it."""
     import time
 

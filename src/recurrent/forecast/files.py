@@ -68,6 +68,26 @@ def _finish(path, uid, vals, lines, fill):
     return y
 
 
+def _check_date_order(path, dates, lines, dayfirst) -> None:
+    """Each id's dates in order, each once, judged on the parsed dates; the refusal names the line."""
+    for uid, ds in dates.items():
+        try:
+            keys = date_order(ds, dayfirst, f"{path}, id {uid!r}")
+        except calendar.DateError as e:
+            raise ValueError(f"{path}, line {lines[uid][ds.index(e.cell)]}, id {uid!r}: {e.reason}") from None
+        for k in range(1, len(ds)):
+            if keys[k] == keys[k - 1]:
+                raise ValueError(
+                    f"{path}, line {lines[uid][k]}, id {uid!r}: date {ds[k]!r} appears twice; "
+                    "expected one row per (id, date)"
+                )
+            if keys[k] < keys[k - 1]:
+                raise ValueError(
+                    f"{path}, line {lines[uid][k]}, id {uid!r}: date {ds[k]!r} comes after {ds[k - 1]!r}; "
+                    f"expected the rows of each id in date order"
+                )
+
+
 def read_long_csv(
     path,
     id_column="unique_id",
@@ -121,22 +141,7 @@ def read_long_csv(
         lines.setdefault(uid, []).append(ln)
         if dc is not None:
             dates.setdefault(uid, []).append(r[dc].strip())
-    for uid, ds in dates.items():  # in date order, each date once: judged on the parsed dates
-        try:
-            keys = date_order(ds, dayfirst, f"{path}, id {uid!r}")
-        except calendar.DateError as e:
-            raise ValueError(f"{path}, line {lines[uid][ds.index(e.cell)]}, id {uid!r}: {e.reason}") from None
-        for k in range(1, len(ds)):
-            if keys[k] == keys[k - 1]:
-                raise ValueError(
-                    f"{path}, line {lines[uid][k]}, id {uid!r}: date {ds[k]!r} appears twice; "
-                    "expected one row per (id, date)"
-                )
-            if keys[k] < keys[k - 1]:
-                raise ValueError(
-                    f"{path}, line {lines[uid][k]}, id {uid!r}: date {ds[k]!r} comes after {ds[k - 1]!r}; "
-                    f"expected the rows of each id in date order"
-                )
+    _check_date_order(path, dates, lines, dayfirst)
     out = {uid: _finish(path, uid, vals, lines[uid], fill) for uid, vals in values.items()}
     return out, {uid: dates.get(uid) for uid in out}
 

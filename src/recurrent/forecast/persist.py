@@ -189,64 +189,9 @@ def load_forecaster(cls, tensors, meta, path="forecaster"):
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not (0 <= weight <= 1):
             _fail(f"`fitted.weight` must be a number in [0, 1], got {str(weight)[:40]}")
         f.weight_ = float(weight)
-        lookbacks = _list("fitted.lookbacks", fitted["lookbacks"])
-        layers = _list("layers", meta["layers"])
-        per_net = bool(layers) and isinstance(layers[0], list)  # older files: one description for all
-        if per_net and len(layers) != len(lookbacks):
-            _fail(f"{len(layers)} network descriptions for {len(lookbacks)} lookbacks")
-        prefixes = {name.split("/", 1)[0] for name in tensors if name.startswith("net")}
-        if len(prefixes) != len(lookbacks):
-            _fail(f"{len(prefixes)} networks' tensors for {len(lookbacks)} lookbacks")
-        f.networks_ = []
-        for k, L in enumerate(lookbacks):
-            _int("fitted.lookbacks", L, lo=1, hi=settings.MAX_SEASON * 4)
-            prefix = f"net{k}/"
-            part = {name[len(prefix) :]: v for name, v in tensors.items() if name.startswith(prefix)}
-            own = layers[k] if per_net else layers
-            f.networks_.append((int(L), model_from_meta({"layers": own}, part, path)))
-        sizes = {L: net.layers[0].size if isinstance(net.layers[0], Patches) else 1 for L, net in f.networks_}
-        f.lookbacks_ = sorted(sizes)
-        f.patches_ = [sizes[L] for L in f.lookbacks_]
-        values_t, lengths_t = tensors["series/values"], tensors["series/lengths"]
-        if values_t.ndim != 1 or lengths_t.ndim != 1 or not np.issubdtype(lengths_t.dtype, np.integer):
-            _fail("series/values and series/lengths must be one-dimensional, the lengths whole numbers")
-        lengths = lengths_t.astype(np.int64)
-        if len(lengths) == 0 or lengths.min() < 0 or int(lengths.sum()) != len(values_t):
-            _fail(f"series lengths summing to {int(lengths.sum())} for {len(values_t)} values")
-        if not np.all(np.isfinite(values_t)):
-            _fail("the series values hold NaN or infinity")
-        _check_series(s, len(lengths))
-        pn = Panel([])
-        pn.values, pn.length = values_t, lengths
-        pn.start = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-        values = [pn.series(i).copy() for i in range(len(lengths))]
-        ids = list(s["ids"])
-        dates, freq = _ds_rebuild(s.get("dates"))
-        covs = None
-        if "series/covariates" in tensors:
-            flat = tensors["series/covariates"]
-            if flat.ndim != 2 or len(flat) != int(lengths.sum()):
-                _fail(f"covariates of shape {flat.shape} for {int(lengths.sum())} values")
-            mean, std = tensors["covariates/mean"], tensors["covariates/std"]
-            if mean.shape != (flat.shape[1],) or std.shape != (flat.shape[1],) or not np.all(std > 0):
-                _fail(f"covariate mean {mean.shape} and std {std.shape} for {flat.shape[1]} covariates")
-            covs = [flat[a : a + n].copy() for a, n in zip(pn.start, lengths)]
-            f.cov_mean_, f.cov_std_ = mean, std
-        f.n_covariates_ = 0 if covs is None else covs[0].shape[1]
-        f.batch_ = panel.Batch(s["kind"], ids, values, dates, s.get("freq") or freq, covs)
-        frame = s.get("frame")
-        if frame is not None:
-            cols = frame.get("columns") if isinstance(frame, dict) else None
-            if (
-                not isinstance(frame, dict)
-                or frame.get("library") not in ("pandas", "polars", "arrow")
-                or not isinstance(cols, list)
-                or len(cols) != 3
-                or not all(isinstance(c, str) and 0 < len(c) <= 64 for c in cols)
-            ):
-                _fail("`series.frame` must name a library (pandas, polars, arrow) and three column names")
-            f.batch_.library, f.batch_.columns = frame["library"], tuple(cols)
-            f.batch_.rule = calendar.rule_from_json(s.get("rule"))
+        _read_networks(f, tensors, meta, fitted, path)
+        f.batch_ = _read_series(f, tensors, s)
+        ids = f.batch_.ids
         methods = _list("fitted.methods", fitted["methods"], len(ids))
         if not all(m is None or (isinstance(m, str) and len(m) < 200) for m in methods):
             _fail("`fitted.methods` must hold short strings or null")
@@ -255,20 +200,8 @@ def load_forecaster(cls, tensors, meta, path="forecaster"):
         if not all(isinstance(i, str) for i in skipped):
             _fail("`fitted.skipped` must hold strings")
         f.skipped_ = list(skipped)
-        labels = s.get("labels")
-        if labels is not None:
-            if not isinstance(labels, dict) or set(labels) != {"rule", "tails"}:
-                _fail("`series.labels` must hold rule and tails")
-            tails = _list("series.labels.tails", labels["tails"], len(ids))
-            for t in tails:
-                if t is not None and not (
-                    isinstance(t, list) and len(t) <= 3 and all(isinstance(x, str) and len(x) <= 64 for x in t)
-                ):
-                    _fail("`series.labels.tails` must hold up to 3 short date labels per series")
-            f.date_labels_ = {
-                "rule": calendar.rule_from_json(labels["rule"]),
-                "tails": {i: t for i, t in zip(ids, tails) if t},
-            }
+        if s.get("labels") is not None:
+            f.date_labels_ = _read_labels(s["labels"], ids)
         f.records_ = []
         f.calibration_ = tensors.get("intervals/scores")  # absent in files saved before intervals
         if f.calibration_ is not None and (f.calibration_.ndim != 2 or f.calibration_.shape[1] != f.horizon):
@@ -278,3 +211,88 @@ def load_forecaster(cls, tensors, meta, path="forecaster"):
     except (KeyError, TypeError, ValueError, OverflowError, IndexError, RecursionError) as exc:
         raise ValueError(f"{path}: the forecaster description is damaged or not allowed ({str(exc)[:300]})") from None
     return f
+
+
+def _read_networks(f, tensors, meta, fitted, path) -> None:
+    """``f.networks_`` (lookback, network) and their patch sizes, each declared size checked."""
+    lookbacks = _list("fitted.lookbacks", fitted["lookbacks"])
+    layers = _list("layers", meta["layers"])
+    per_net = bool(layers) and isinstance(layers[0], list)  # older files: one description for all
+    if per_net and len(layers) != len(lookbacks):
+        _fail(f"{len(layers)} network descriptions for {len(lookbacks)} lookbacks")
+    prefixes = {name.split("/", 1)[0] for name in tensors if name.startswith("net")}
+    if len(prefixes) != len(lookbacks):
+        _fail(f"{len(prefixes)} networks' tensors for {len(lookbacks)} lookbacks")
+    f.networks_ = []
+    for k, L in enumerate(lookbacks):
+        _int("fitted.lookbacks", L, lo=1, hi=settings.MAX_SEASON * 4)
+        prefix = f"net{k}/"
+        part = {name[len(prefix) :]: v for name, v in tensors.items() if name.startswith(prefix)}
+        own = layers[k] if per_net else layers
+        f.networks_.append((int(L), model_from_meta({"layers": own}, part, path)))
+    sizes = {L: net.layers[0].size if isinstance(net.layers[0], Patches) else 1 for L, net in f.networks_}
+    f.lookbacks_ = sorted(sizes)
+    f.patches_ = [sizes[L] for L in f.lookbacks_]
+
+
+def _read_series(f, tensors, s) -> panel.Batch:
+    """The training series (values, ids, dates, covariates, a frame's library and columns), checked."""
+    values_t, lengths_t = tensors["series/values"], tensors["series/lengths"]
+    if values_t.ndim != 1 or lengths_t.ndim != 1 or not np.issubdtype(lengths_t.dtype, np.integer):
+        _fail("series/values and series/lengths must be one-dimensional, the lengths whole numbers")
+    lengths = lengths_t.astype(np.int64)
+    if len(lengths) == 0 or lengths.min() < 0 or int(lengths.sum()) != len(values_t):
+        _fail(f"series lengths summing to {int(lengths.sum())} for {len(values_t)} values")
+    if not np.all(np.isfinite(values_t)):
+        _fail("the series values hold NaN or infinity")
+    _check_series(s, len(lengths))
+    pn = Panel([])
+    pn.values, pn.length = values_t, lengths
+    pn.start = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    values = [pn.series(i).copy() for i in range(len(lengths))]
+    dates, freq = _ds_rebuild(s.get("dates"))
+    covs = _read_covariates(f, tensors, pn.start, lengths)
+    batch = panel.Batch(s["kind"], list(s["ids"]), values, dates, s.get("freq") or freq, covs)
+    frame = s.get("frame")
+    if frame is not None:
+        cols = frame.get("columns") if isinstance(frame, dict) else None
+        if (
+            not isinstance(frame, dict)
+            or frame.get("library") not in ("pandas", "polars", "arrow")
+            or not isinstance(cols, list)
+            or len(cols) != 3
+            or not all(isinstance(c, str) and 0 < len(c) <= 64 for c in cols)
+        ):
+            _fail("`series.frame` must name a library (pandas, polars, arrow) and three column names")
+        batch.library, batch.columns = frame["library"], tuple(cols)
+        batch.rule = calendar.rule_from_json(s.get("rule"))
+    return batch
+
+
+def _read_covariates(f, tensors, starts, lengths):
+    """Each series' covariates and their standardisation, or None; ``f.n_covariates_`` set."""
+    covs = None
+    if "series/covariates" in tensors:
+        flat = tensors["series/covariates"]
+        if flat.ndim != 2 or len(flat) != int(lengths.sum()):
+            _fail(f"covariates of shape {flat.shape} for {int(lengths.sum())} values")
+        mean, std = tensors["covariates/mean"], tensors["covariates/std"]
+        if mean.shape != (flat.shape[1],) or std.shape != (flat.shape[1],) or not np.all(std > 0):
+            _fail(f"covariate mean {mean.shape} and std {std.shape} for {flat.shape[1]} covariates")
+        covs = [flat[a : a + n].copy() for a, n in zip(starts, lengths)]
+        f.cov_mean_, f.cov_std_ = mean, std
+    f.n_covariates_ = 0 if covs is None else covs[0].shape[1]
+    return covs
+
+
+def _read_labels(labels, ids) -> dict:
+    """The command line's date continuation (each series' last labels and the rule), checked."""
+    if not isinstance(labels, dict) or set(labels) != {"rule", "tails"}:
+        _fail("`series.labels` must hold rule and tails")
+    tails = _list("series.labels.tails", labels["tails"], len(ids))
+    for t in tails:
+        if t is not None and not (
+            isinstance(t, list) and len(t) <= 3 and all(isinstance(x, str) and len(x) <= 64 for x in t)
+        ):
+            _fail("`series.labels.tails` must hold up to 3 short date labels per series")
+    return {"rule": calendar.rule_from_json(labels["rule"]), "tails": {i: t for i, t in zip(ids, tails) if t}}

@@ -66,6 +66,12 @@ def check(f) -> None:
     """ValueError naming the first of a Forecaster's settings that is out of range."""
     if f.cell not in CELLS:
         raise ValueError(f"Forecaster: `cell` must be one of {sorted(CELLS)}, got {f.cell!r}")
+    _check_sizes(f)
+    _check_choices(f)
+
+
+def _check_sizes(f) -> None:
+    """The whole-number settings: positive, and within the ceilings that keep a fit in memory."""
     for name in (
         "horizon",
         "hidden_size",
@@ -99,6 +105,10 @@ def check(f) -> None:
             chk.positive_int("Forecaster", "lookbacks", v)
             if v > MAX_LOOKBACK:
                 raise ValueError(f"Forecaster: `lookbacks` must be at most {MAX_LOOKBACK:,}, got {v:,}")
+
+
+def _check_choices(f) -> None:
+    """The learning rate, the loss, the refit, the combination and the alias."""
     if not chk.is_real(f.lr) or not 0 < f.lr < np.inf:
         raise ValueError(f"Forecaster: `lr` must be a positive number, got {f.lr!r}")
     if f.loss not in ("smape", "mape"):

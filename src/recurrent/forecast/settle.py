@@ -16,9 +16,19 @@ def settle(Y: dict, labels: dict, freq=None, dayfirst=None, fill=None, where="th
     all (``freq`` when given, which the dates must follow), missing periods named, or inserted as
     missing values and filled with ``fill`` ("ffill" or "interpolate"). Returns (Y, labels, rule);
     rule is None where the labels are not dates or numbered. ValueError naming the series and date."""
-    from ..data import _fill
-
     given = from_alias(freq) if isinstance(freq, str) else freq
+    parsed, rules = _parsed(labels, given, dayfirst, where)
+    if parsed is None:
+        return Y, labels, None
+    rule = _one_rule(parsed, rules, given, where)
+    if rule is None:
+        return Y, labels, None
+    return (*_completed(Y, labels, parsed, rule, fill, where, hint), rule)
+
+
+def _parsed(labels, given, dayfirst, where):
+    """({id: Dates}, {id: rule}) with each series' dates in order, once each; (None, None) where
+    the labels are not dates or numbered."""
     rules, parsed = {}, {}
     shared = _parse_shared(labels, dayfirst)  # the distinct labels of all series, parsed once
     inferred = {}  # a series' keys (bytes) -> its rule: series sharing their dates are inferred once
@@ -36,7 +46,7 @@ def settle(Y: dict, labels: dict, freq=None, dayfirst=None, fill=None, where="th
         if p is None:
             if given is not None:
                 raise ValueError(f"{where}, series {uid!r}: --freq {given} needs dates; {lab[0]!r} is not one")
-            return Y, labels, None
+            return None, None
         keys = p.values.astype(np.int64)
         bad = np.flatnonzero(np.diff(keys) <= 0)
         if len(bad):
@@ -48,14 +58,21 @@ def settle(Y: dict, labels: dict, freq=None, dayfirst=None, fill=None, where="th
         if sig not in inferred:
             inferred[sig] = given or infer(p.values, f"{where}, series {uid!r}")
         rules[uid] = inferred[sig]
-    found = {r for r in rules.values() if r is not None}
+    return parsed, rules
+
+
+def _one_rule(parsed, rules, given, where):
+    """The rule every series follows: ``given`` (which the dates must lie on), else the one inferred;
+    a panel of different rules is refused naming the minority."""
     if given is not None:  # the dates must lie on the given rule's steps
         for uid, p in parsed.items():
             try:
                 _span(p.values, given, f"{where}, series {uid!r}")
             except ValueError as e:
                 raise ValueError(f"{e} (--freq {given} contradicts the dates)") from None
-    if given is None and len(found) > 1:
+        return given
+    found = {r for r in rules.values() if r is not None}
+    if len(found) > 1:
         counts = {r: sum(1 for x in rules.values() if x == r) for r in found}
         major = max(counts, key=counts.get)
         minority = [u for u, r in rules.items() if r is not None and r != major]
@@ -65,9 +82,13 @@ def settle(Y: dict, labels: dict, freq=None, dayfirst=None, fill=None, where="th
             f"{'is' if len(minority) == 1 else 'are'} {rules[minority[0]]}; forecast each frequency from its own file, "
             "or give --freq"
         )
-    rule = given or (found.pop() if found else None)
-    if rule is None:
-        return Y, labels, None
+    return found.pop() if found else None
+
+
+def _completed(Y, labels, parsed, rule, fill, where, hint):
+    """(Y, labels) with each missing period by ``rule`` named, or inserted and filled with ``fill``."""
+    from ..data import _fill
+
     Y, labels = dict(Y), dict(labels)
     checked = {}  # keys (bytes) -> gaps, once per distinct date vector
     for uid, p in parsed.items():
@@ -90,7 +111,7 @@ def settle(Y: dict, labels: dict, freq=None, dayfirst=None, fill=None, where="th
         values[at] = Y[uid]
         Y[uid] = _fill(values, fill, where, uid)
         labels[uid] = p.format(full)
-    return Y, labels, rule
+    return Y, labels
 
 
 def _parse_shared(labels: dict, dayfirst):
