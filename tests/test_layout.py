@@ -106,3 +106,20 @@ def test_no_import_runs_from_a_lower_layer_to_a_higher_one():
         if layer_of(b) > layer_of(a)
     ]
     assert not up, "\n".join(up)
+
+
+def test_every_public_definition_has_a_docstring():
+    """help() on anything public says what it is: every public function, class and method of the
+    public modules has a docstring."""
+    missing = []
+    for name, path in sorted(modules().items()):
+        if any(part.startswith("_") for part in name.split(".") if part):
+            continue
+        for node in ast.parse(path.read_text()).body:
+            if not isinstance(node, (ast.FunctionDef, ast.ClassDef)) or node.name.startswith("_"):
+                continue
+            inner = [m for m in node.body if isinstance(m, ast.FunctionDef)] if isinstance(node, ast.ClassDef) else []
+            for item, qual in [(node, node.name)] + [(m, f"{node.name}.{m.name}") for m in inner]:
+                if not item.name.startswith("_") and not ast.get_docstring(item):
+                    missing.append(f"recurrent.{name}.{qual}")
+    assert not missing, "no docstring: " + ", ".join(missing)

@@ -40,6 +40,7 @@ def dsigmoid(s: np.ndarray) -> np.ndarray:
 
 
 def tanh(a: np.ndarray) -> np.ndarray:
+    """The hyperbolic tangent, elementwise (its derivative from the output: 1 - y**2)."""
     return np.tanh(a)
 
 
@@ -49,6 +50,7 @@ def dtanh(t: np.ndarray) -> np.ndarray:
 
 
 def relu(a: np.ndarray) -> np.ndarray:
+    """max(x, 0), elementwise (its derivative from the output: 1 where y > 0)."""
     return np.maximum(a, 0.0)
 
 

@@ -15,6 +15,7 @@ def _layer_rngs(model) -> list:
 
 
 def save(path, model, opt, rng, history, es_state, epoch, best):
+    """Write a checkpoint of the run so far to ``path``, atomically."""
     tensors = {f"model/{k}": v for k, v in model.state_dict().items()}
     sd = opt.state_dict()
     tensors.update({f"optim/{k}": v for k, v in sd["buffers"].items()})

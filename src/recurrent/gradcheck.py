@@ -55,10 +55,12 @@ class GradcheckResult:
 
     @property
     def max_error(self) -> float:
+        """The largest relative error over every parameter and input."""
         return max(self.errors.values()) if self.errors else 0.0
 
     @property
     def ok(self) -> bool:
+        """Whether every relative error is within the tolerance."""
         return self.max_error <= self.tol
 
     def __str__(self):

@@ -39,6 +39,7 @@ def mae(pred, target):
 
 
 def log_softmax(z):
+    """log(softmax(z)) along the last axis, computed stably."""
     z = z - z.max(axis=-1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
 

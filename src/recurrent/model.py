@@ -86,9 +86,11 @@ class Sequential(Module):
     # ---- parameters ----------------------------------------------------------------------
     @property
     def params(self) -> dict:
+        """Every layer's parameters by PyTorch's ``nn.Sequential`` names (``0.weight_ih_l0``): the arrays themselves."""
         return {f"{k}.{name}": arr for k, layer in enumerate(self.layers) for name, arr in layer.params.items()}
 
     def load_state_dict(self, state_dict) -> Sequential:
+        """Copy parameters in by name; every key and shape must match, and nothing changes unless all do."""
         expected = self.params
         missing = [k for k in expected if k not in state_dict]
         extra = [k for k in state_dict if k not in expected]
@@ -108,9 +110,11 @@ class Sequential(Module):
         return Sequential([layer._like(dtype) for layer in self.layers])
 
     def astype(self, dtype) -> Sequential:
+        """A copy of the model in ``dtype`` (float32 or float64)."""
         return Sequential([layer.astype(dtype) if layer.params else layer._like(dtype) for layer in self.layers])
 
     def config(self) -> list:
+        """Each layer's type and settings, as saved in a file."""
         return [_layer_config(layer) for layer in self.layers]
 
     def __repr__(self):

@@ -35,6 +35,7 @@ class Module:
         return self.train(False)
 
     def param_shapes(self) -> dict:
+        """Each parameter's name and shape."""
         return {k: v.shape for k, v in self.params.items()}
 
     def state_dict(self) -> dict:
@@ -77,6 +78,7 @@ class Module:
         return clone
 
     def num_parameters(self) -> int:
+        """The number of scalars in every parameter."""
         return int(sum(v.size for v in self.params.values()))
 
     def _like(self, dtype) -> Module:  # pragma: no cover - each layer defines it

@@ -46,6 +46,7 @@ class Optimizer:
         self.steps = 0
 
     def step(self, params: dict, grads: dict) -> None:
+        """Update ``params`` in place from ``grads`` (the same keys)."""
         if set(grads) != set(params):
             missing = sorted(set(params) - set(grads)) or sorted(set(grads) - set(params))
             raise ValueError(
@@ -62,6 +63,7 @@ class Optimizer:
         return slot[key]
 
     def config(self) -> dict:
+        """The optimizer's type and settings, as a checkpoint saves them."""
         return {"type": type(self).__name__, **{k: v for k, v in vars(self).items() if k not in ("state", "steps")}}
 
     def state_dict(self) -> dict:
@@ -70,6 +72,7 @@ class Optimizer:
         return {"config": self.config(), "steps": self.steps, "buffers": buffers}
 
     def load_state_dict(self, sd: dict) -> Optimizer:
+        """Restore the step count and buffers a checkpoint saved."""
         if sd.get("config", {}).get("type") != type(self).__name__:
             raise ValueError(
                 f"{type(self).__name__}.load_state_dict: state is for {sd.get('config', {}).get('type')!r}"
@@ -87,6 +90,8 @@ class Optimizer:
 
 
 class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum, as ``torch.optim.SGD``."""
+
     def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
         super().__init__(lr)
         self.momentum = _nonneg("SGD", "momentum", momentum, 1.0 + 1e-12)
@@ -111,6 +116,8 @@ class SGD(Optimizer):
 
 
 class Adam(Optimizer):
+    """Adam, as ``torch.optim.Adam`` (bias-corrected first and second moments)."""
+
     decoupled = False
 
     def __init__(self, lr=0.001, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
@@ -151,6 +158,8 @@ class AdamW(Adam):
 
 
 class RMSprop(Optimizer):
+    """RMSprop, as ``torch.optim.RMSprop``."""
+
     def __init__(self, lr=0.01, alpha=0.99, eps=1e-8, momentum=0.0, weight_decay=0.0):
         super().__init__(lr)
         self.alpha = _nonneg("RMSprop", "alpha", alpha, 1.0 + 1e-12)
@@ -186,6 +195,7 @@ def get(spec) -> Optimizer:
 
 
 def from_config(config: dict) -> Optimizer:
+    """The optimizer a saved config describes (its type and settings)."""
     cfg = dict(config)
     kind = cfg.pop("type", None)
     classes = {cls.__name__: cls for cls in OPTIMIZERS.values()}
@@ -197,6 +207,7 @@ def from_config(config: dict) -> Optimizer:
 
 
 def global_norm(grads: dict) -> float:
+    """The L2 norm of all gradients together."""
     return float(np.sqrt(sum(float(np.sum(np.square(g, dtype=np.float64))) for g in grads.values())))
 
 

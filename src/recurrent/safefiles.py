@@ -128,6 +128,7 @@ _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.[^.]+\.(?P<pid>[0-9]+)\.tmp$")
 
 
 def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs on this machine (one we may not signal counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

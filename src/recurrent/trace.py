@@ -57,6 +57,9 @@ class CellTrace:
 
 @dataclass
 class Trace:
+    """Every per-step value of one forward (and backward) pass: the main recurrent layer's steps, the output, the loss
+    and the gradients. Render with ``table``, ``markdown`` or ``to_json``."""
+
     cell: str
     cells: list  # CellTrace for every layer and direction
     nonlinearity: str = "tanh"  # the plain RNN's: "tanh" or "relu" (the gated cells' is tanh)
@@ -94,16 +97,19 @@ class Trace:
 
     # renderings live in recurrent.explain; these are shortcuts
     def table(self, digits=3) -> str:
+        """The step-by-step listing as text (``digits`` decimals; 0: every digit)."""
         from .explain import render_table
 
         return render_table(self, digits)
 
     def markdown(self, lr=None, notes=None) -> str:
+        """The worked example in Markdown, every equation with its numbers substituted."""
         from .explain import render_markdown
 
         return render_markdown(self, lr=lr, notes=notes)
 
     def to_json(self) -> dict:
+        """Every number of the trace as JSON."""
         from .explain import render_json
 
         return render_json(self)

@@ -54,6 +54,7 @@ class History:
 
     @property
     def epochs(self) -> int:
+        """How many epochs ran."""
         return len(self.loss)
 
     @property
@@ -62,6 +63,7 @@ class History:
         return {"loss": list(self.loss), "val_loss": list(self.val_loss)}
 
     def to_dict(self) -> dict:
+        """The history as a JSON-able dict (what a checkpoint saves)."""
         return {
             "loss": self.loss,
             "val_loss": self.val_loss,

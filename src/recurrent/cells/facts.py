@@ -15,6 +15,9 @@ from typing import NamedTuple
 
 
 class CellFacts(NamedTuple):
+    """What one cell is: its gates in PyTorch's order, whether it has a cell state, its Keras and ONNX gate orders,
+    labels and titles."""
+
     name: str  # "lstm", "gru", "rnn"
     title: str  # "LSTM"
     gates: tuple  # gate blocks in our row order, as the trace names them ("a" for the RNN's one)
@@ -27,6 +30,7 @@ class CellFacts(NamedTuple):
 
     @property
     def num_gates(self) -> int:
+        """How many gates the cell stacks (G): 4 for the LSTM, 3 for the GRU, 1 for the RNN."""
         return len(self.gates)
 
 

@@ -54,6 +54,7 @@ class Options:
 
     @property
     def acts(self) -> tuple:
+        """The three activations in use (gate, candidate, output), the cell's defaults where none were given."""
         return self.activations or DEFAULTS[self.cell]
 
     @property

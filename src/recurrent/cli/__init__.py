@@ -18,6 +18,7 @@ __all__ = ["UsageError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
     parser = _Parser(prog="recurrent", description="LSTM, GRU and RNN from first principles.")
     parser.add_argument("--version", action="version", version=f"recurrent {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -32,6 +33,8 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 
 def main(argv=None) -> int:
+    """Run the command line on ``argv`` (default: sys.argv); returns the exit status (2 for bad input, one line on
+    stderr)."""
     import warnings
 
     with warnings.catch_warnings():  # restores the caller's warning display afterwards

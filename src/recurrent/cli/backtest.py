@@ -72,6 +72,7 @@ def cmd_backtest(args) -> int:
 
 
 def add_parsers(sub) -> None:
+    """Add the ``backtest`` subcommand to ``sub``."""
     p = sub.add_parser(
         "backtest",
         help="score a forecaster from several origins at the end of each series",

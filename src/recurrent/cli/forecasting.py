@@ -458,6 +458,7 @@ def _predict_parts(args, model, horizon) -> int:
 
 
 def add_parsers(sub) -> None:
+    """Add the ``forecast`` and ``predict`` subcommands to ``sub``."""
     p = sub.add_parser(
         "forecast",
         help="fit a forecaster on one series or many and forecast what comes next",

@@ -320,6 +320,7 @@ def _add_trace_options(p):
 
 
 def add_parsers(sub) -> None:
+    """Add the ``trace``, ``explain``, ``export``, ``import`` and ``gradcheck`` subcommands to ``sub``."""
     p = sub.add_parser(
         "trace",
         help="print every gate at every step of a small model",

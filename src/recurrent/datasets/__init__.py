@@ -31,10 +31,12 @@ def load(name: str) -> Series:
 
 
 def load_airline() -> Series:
+    """The airline passengers, monthly 1949-1960, in thousands (a ``Series`` with its dates)."""
     return load("airline")
 
 
 def load_sunspots() -> Series:
+    """The yearly sunspot numbers (a ``Series`` with its years)."""
     return load("sunspots")
 
 

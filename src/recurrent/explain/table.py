@@ -95,6 +95,7 @@ def _tolist(v):
 
 
 def render_json(tr) -> dict:
+    """The trace as JSON: every forward value and gradient, step by step."""
     obj = {"cell": tr.cell, "steps": tr.steps(), "prediction": _tolist(tr.prediction)}
     if tr.loss is not None:
         obj.update(target=_tolist(tr.target), loss=tr.loss, loss_name=tr.loss_name)

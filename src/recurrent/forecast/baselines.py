@@ -20,6 +20,7 @@ import numpy as np
 
 
 def naive(train, horizon) -> np.ndarray:
+    """The last value, repeated ``horizon`` times."""
     return np.full(horizon, float(np.asarray(train)[-1]))
 
 
@@ -32,6 +33,7 @@ def seasonal_naive(train, horizon, m) -> np.ndarray:
 
 
 def acf(x, k) -> float:
+    """The autocorrelation of ``x`` at lag ``k`` (0 for a constant series or a lag past its end)."""
     x = np.asarray(x, dtype=np.float64)
     d = x - x.mean()
     den = float(np.dot(d, d))
@@ -69,6 +71,8 @@ def _adjusted(train, m, indices=None):
 
 
 def naive2(train, horizon, m, indices=None) -> np.ndarray:
+    """Naive on the series seasonally adjusted by classical multiplicative decomposition (when the lag-m
+    autocorrelation is significant), reseasonalised: the M competitions' benchmark."""
     adj, si = _adjusted(train, m, indices)
     n = len(adj)
     return np.full(horizon, adj[-1]) * seasonal_factors(si, n, n + horizon)
@@ -85,6 +89,8 @@ def ses_fit(x):
 
 
 def ses(train, horizon, m=1, indices=None) -> np.ndarray:
+    """Simple exponential smoothing (weight and initial level minimising the one-step squared errors,
+    ``ses_fit``) on the seasonally adjusted series, reseasonalised: a flat forecast times the factors."""
     adj, si = _adjusted(train, m, indices)
     n = len(adj)
     _, level = ses_fit(adj)

@@ -48,6 +48,7 @@ class Rule:
 
     @property
     def alias(self) -> str:
+        """The pandas alias of the rule (``MS``, ``W-SUN``, ``30min``, ...)."""
         k = "" if self.n == 1 else str(self.n)
         if self.unit in ("Y", "Q", "M"):
             suffix = {"start": "S", "end": "E"}.get(self.anchor, "")
@@ -64,6 +65,7 @@ UNITS = ("Y", "Q", "M", "W", "B", "D", "h", "min", "s", "step")
 
 
 def rule_to_json(rule: Rule | None):
+    """The rule as a JSON object (unit, n, anchor), or None."""
     return None if rule is None else {"unit": rule.unit, "n": rule.n, "anchor": rule.anchor}
 
 

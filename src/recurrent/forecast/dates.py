@@ -43,6 +43,7 @@ class Dates:
 
     @property
     def is_date(self) -> bool:
+        """True for dates, False for numbered labels."""
         return np.issubdtype(self.values.dtype, np.datetime64)
 
     def format(self, values) -> list[str]:

@@ -394,6 +394,8 @@ class Forecaster:
 
     # ---- save and load ---------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
+        """Write the fitted forecaster (networks, training series, settings, dates) to one safetensors file,
+        atomically."""
         from .persist import save_forecaster
 
         self._check_fitted()

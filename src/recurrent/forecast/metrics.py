@@ -28,11 +28,13 @@ def _pair(actual, forecast):
 
 
 def rmse(actual, forecast) -> float:
+    """Root mean squared error."""
     a, f = _pair(actual, forecast)
     return float(np.sqrt(np.mean((a - f) ** 2)))
 
 
 def mae(actual, forecast) -> float:
+    """Mean absolute error."""
     a, f = _pair(actual, forecast)
     return float(np.mean(np.abs(a - f)))
 

@@ -105,9 +105,11 @@ class Folder:
         self.tmp.mkdir()
 
     def part(self, k: int) -> str:
+        """The path of part ``k`` inside the hidden folder."""
         return str(self.tmp / f"part-{k:05d}.csv")
 
     def commit(self, manifest: dict) -> dict:
+        """Write the manifest and rename the hidden folder to the target: the folder appears whole."""
         from ..safefiles import atomic_write_bytes
 
         atomic_write_bytes(self.tmp / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
@@ -117,6 +119,7 @@ class Folder:
         return manifest
 
     def abandon(self) -> None:
+        """Remove the hidden folder and whatever was written into it."""
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 

@@ -62,6 +62,7 @@ def _ds_rebuild(entries):
 
 
 def save_forecaster(f, path) -> None:
+    """Write a fitted Forecaster ``f`` to ``path`` (see the module docstring for the layout)."""
     b = f.batch_
     tensors = {"series/values": np.concatenate(b.values), "series/lengths": np.array([len(v) for v in b.values])}
     if getattr(f, "n_covariates_", 0):

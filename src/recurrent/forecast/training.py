@@ -204,11 +204,13 @@ class Progress:
             self.bar = tqdm(desc="training", unit="step", file=sys.stderr, leave=False)
 
     def done(self, lookback, b, rec):
+        """Report one network as trained."""
         self.k += 1
         if self.enabled and self.bar is None:
             best = rec.get("best_step")
             print(f"network {self.k}/{self.n}: lookback {lookback}, stopped at step {best}", file=sys.stderr)
 
     def close(self):
+        """Close the progress bar, if one is shown."""
         if self.bar is not None:
             self.bar.close()

@@ -44,6 +44,7 @@ class Panel:
         return len(self.length)
 
     def series(self, i) -> np.ndarray:
+        """Series ``i``'s values (a view into the shared buffer)."""
         return self.values[self.start[i] : self.start[i] + self.length[i]]
 
 
@@ -109,6 +110,8 @@ class WindowSampler:
         return len(self.usable)
 
     def draw(self, batch_size):
+        """One batch of windows: (series indices, end positions), each end drawn uniformly from its
+        series' allowed range."""
         i = self.usable[self.rng.integers(0, len(self.usable), size=batch_size)]
         e = self.lo[i] + (self.rng.random(batch_size) * (self.hi[i] - self.lo[i] + 1)).astype(np.int64)
         return i, e

@@ -102,6 +102,7 @@ class Recurrent(Module):
     # ---- parameters ----------------------------------------------------------------
     @property
     def num_directions(self) -> int:
+        """2 for a bidirectional layer, else 1."""
         return 2 if self.bidirectional else 1
 
     def param_suffix(self, layer: int, direction: int) -> str:

@@ -63,14 +63,17 @@ class Cell(Module):
 
     @property
     def dtype(self):
+        """The cell's dtype (its layer's)."""
         return self._layer.dtype
 
     @property
     def input_size(self) -> int:
+        """D, the width of each input."""
         return self._layer.input_size
 
     @property
     def hidden_size(self) -> int:
+        """H, the width of the state."""
         return self._layer.hidden_size
 
     def _config(self) -> dict:
@@ -81,6 +84,7 @@ class Cell(Module):
         return type(self)(**{**self._config(), "dtype": dtype})
 
     def load_state_dict(self, state_dict) -> Cell:
+        """Copy parameters in by PyTorch's cell names (``weight_ih``, ...); returns self."""
         super().load_state_dict(state_dict)
         for n, v in self.params.items():
             self._layer.params[n + "_l0"] = v

@@ -31,6 +31,7 @@ class Linear(Module):
             }
 
     def param_shapes(self) -> dict:
+        """``weight`` (out, in) and ``bias`` (out,)."""
         return {"weight": (self.out_features, self.in_features), "bias": (self.out_features,)}
 
     def _config(self):
@@ -107,6 +108,7 @@ class LastStep(Module):
         return self.forward(x, lengths)[0]
 
     def backward(self, dy, cache: dict) -> tuple[np.ndarray, dict]:
+        """The gradient of the last step placed back at that step (zeros elsewhere), and no parameter gradients."""
         dx = np.zeros(cache["shape"], dtype=np.asarray(dy).dtype)
         last = cache.get("last")
         if last is None:
@@ -143,6 +145,7 @@ class Patches(Module):
         return f"Patches({self.size})"
 
     def forward(self, x) -> tuple[np.ndarray, dict]:
+        """(N, T, F) -> (N, T / size, size * F): ``size`` values per step; returns (y, cache)."""
         x = np.asarray(x)
         if x.ndim != 3 or x.shape[1] % self.size:
             raise ValueError(
@@ -155,4 +158,5 @@ class Patches(Module):
         return self.forward(x)[0]
 
     def backward(self, dy, cache: dict) -> tuple[np.ndarray, dict]:
+        """The gradient reshaped back to (N, T, F), and no parameter gradients."""
         return np.asarray(dy).reshape(cache["shape"]), {}
