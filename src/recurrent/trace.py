@@ -26,8 +26,6 @@ from .layers import cell_name
 from .model import Sequential
 from .module import in_mode
 
-GATE_ORDER = {name: f.gates for name, f in FACTS.items()}
-
 
 def _preactivations(cell, cache):
     """Gate pre-activations per step (N, T, G*H), from the cached inputs and weights."""
@@ -207,7 +205,7 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0, leng
             if cell == "lstm":
                 vals["c_prev"] = c.c[sample, :-1][order]
             pre = _preactivations(cell, c)[sample][order]
-            gates = GATE_ORDER[cell]
+            gates = FACTS[cell].gates
             for k, g in enumerate(gates):
                 vals[f"a_{g}" if g != "a" else "a"] = pre[:, k * H : (k + 1) * H]
             if cell != "rnn":

@@ -45,8 +45,6 @@ from .._buffers import empty
 from ..backend import fused
 from .sequence import EXP_ROUTE_MIN, Cache, first_steps, tanh_into, time_major, transposed, wide_input_grads
 
-GATES = ("r", "z", "n")
-
 
 @dataclass(slots=True)
 class GRUCache(Cache):

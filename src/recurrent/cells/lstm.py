@@ -79,8 +79,6 @@ from .sequence import (
     weight_grads,
 )
 
-GATES = ("i", "f", "g", "o")
-
 
 @dataclass(slots=True)
 class LSTMCache(Cache):

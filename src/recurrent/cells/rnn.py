@@ -50,9 +50,6 @@ class RNNCache(Cache):
     h: np.ndarray  # (N, T + 1, H), a view
 
 
-GATES = ("h",)
-
-
 def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     """Run the cell over x (N, T, D) from h0 (N, H). Returns y, h_T, None, cache.
 

@@ -13,7 +13,6 @@ from ..cells.facts import FACTS
 from ..layers import CELLS, cell_name
 
 CLASS_OF = CELLS
-GATES = {name: f.num_gates for name, f in FACTS.items()}
 
 # position k of the target order holds our block ORDER[k]
 TO_KERAS = {name: list(f.to_keras) for name, f in FACTS.items()}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import float_array, shape_str
+from ..cells.facts import FACTS
 from ._layout import CLASS_OF, TO_KERAS, cell_of, inverse, permute_blocks
 
 KERAS_NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN"}
@@ -28,7 +29,7 @@ def _per_direction(w, cell, H, D, where):
     """Our four arrays for one direction from Keras' three."""
     if len(w) != 3:
         raise ValueError(f"from_keras: {where}: expected 3 arrays (kernel, recurrent_kernel, bias), got {len(w)}")
-    G = {"lstm": 4, "gru": 3, "rnn": 1}[cell]
+    G = FACTS[cell].num_gates
     kernel, rec, bias = (
         float_array("from_keras", n, a, np.float64) for n, a in zip(("kernel", "recurrent_kernel", "bias"), w)
     )
@@ -71,7 +72,7 @@ def from_keras(
     stacked = isinstance(weights[0], (list, tuple))
     layers = list(weights) if stacked else [weights]
     per_dir = 6 if bidirectional else 3
-    G = {"lstm": 4, "gru": 3, "rnn": 1}[cell]
+    G = FACTS[cell].num_gates
     first = np.asarray(layers[0][0])
     if first.ndim != 2:
         raise ValueError(f"from_keras: kernel must be a matrix (D, {G}H), got shape {shape_str(first.shape)}")

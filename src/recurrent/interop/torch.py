@@ -14,9 +14,10 @@ import re
 import numpy as np
 
 from .._checks import to_numpy
+from ..cells.facts import FACTS
 from ..layers import Linear
 from ..model import Sequential
-from ._layout import CLASS_OF, GATES, cell_of
+from ._layout import CLASS_OF, cell_of
 
 _KEY = re.compile(r"^(weight_ih|weight_hh|bias_ih|bias_hh)_l(\d+)(_reverse)?$")
 
@@ -86,7 +87,7 @@ def from_torch(module_or_state_dict, cell: str | None = None, nonlinearity: str 
         )
     inferred = {4: "lstm", 3: "gru", 1: "rnn"}.get(rows // H)
     cell = cell or inferred
-    if cell not in GATES or GATES[cell] * H != rows:
+    if cell not in FACTS or FACTS[cell].num_gates * H != rows:
         raise ValueError(
             f"from_torch: 'weight_hh_l0' of shape {np.shape(sd['weight_hh_l0'])} does not fit "
             f"a {cell or 'known cell'} (LSTM 4H, GRU 3H, RNN H rows)"
