@@ -42,6 +42,16 @@ class EarlyStopping:
         if not np.isfinite(self.min_delta) or self.min_delta < 0:
             raise ValueError(f"EarlyStopping: `min_delta` must be >= 0, got {self.min_delta!r}")
 
+    def update(self, state: dict, monitored: float, epoch: int) -> tuple[bool, bool]:
+        """Record one epoch's monitored loss in ``state`` (best, best_epoch, wait: what a checkpoint
+        keeps). Returns (stop, improved): stop after ``patience`` epochs without improving by
+        ``min_delta``; improved when this epoch is the new best."""
+        if state["best"] is None or monitored < state["best"] - self.min_delta:
+            state.update(best=monitored, best_epoch=epoch, wait=0)
+            return False, True
+        state["wait"] += 1
+        return state["wait"] >= self.patience, False
+
 
 @dataclass
 class History:
@@ -131,7 +141,81 @@ def _all_finite(grads):
     return all(np.all(np.isfinite(g)) for g in grads.values())
 
 
-def fit(  # noqa: C901 (to split: docs/design.md lists it)
+def _options(model, clip_norm, clip_value, segment, freeze, early_stopping):
+    """(segment, the frozen parameter names, an EarlyStopping or None), each checked."""
+    for name, v in (("clip_norm", clip_norm), ("clip_value", clip_value)):
+        if v is not None and not (chk.is_real(v) and v > 0):
+            raise ValueError(f"fit: `{name}` must be a positive number or None, got {v!r}")
+    if segment is not None:
+        segment = chk.positive_int("fit", "segment", segment)
+    freeze = [freeze] if isinstance(freeze, str) else list(freeze)
+    unknown = [k for k in freeze if k not in model.params]
+    if unknown:
+        raise ValueError(f"fit: cannot freeze unknown parameter {unknown[0]!r}; parameters are {list(model.params)}")
+    if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
+        early_stopping = EarlyStopping(patience=early_stopping)
+    if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
+        raise TypeError(
+            f"fit: `early_stopping` must be an EarlyStopping, an int patience or None, got {early_stopping!r}"
+        )
+    return segment, set(freeze), early_stopping
+
+
+def _split(model, X, Y, L, validation_data, validation_split, loss_name):
+    """((X, Y, lengths) to train on, (X, Y, lengths) to validate on, or Nones): ``validation_data``
+    as given, else the last ``validation_split`` of the samples (as Keras takes them)."""
+    if validation_data is not None:
+        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3)):
+            raise ValueError("fit: `validation_data` must be a pair (X_val, Y_val) or (X_val, Y_val, lengths_val)")
+        Xv, Yv = check_data(model, *validation_data[:2], loss_name, owner="fit (validation_data)")
+        Lv = model.check_lengths(Xv, validation_data[2]) if len(validation_data) == 3 else None
+        return (X, Y, L), (Xv, Yv, Lv)
+    if not chk.is_real(validation_split) or not 0 <= validation_split < 1:
+        raise ValueError(f"fit: `validation_split` must be in [0, 1), got {validation_split!r}")
+    n_val = int(len(X) * validation_split)
+    if validation_split > 0 and (n_val == 0 or n_val == len(X)):
+        raise ValueError(
+            f"fit: validation_split={validation_split} of {len(X)} samples leaves "
+            f"{n_val} for validation and {len(X) - n_val} for training"
+        )
+    cut = len(X) - n_val
+    if n_val == 0:
+        return (X, Y, L), (None, None, None)
+    return (X[:cut], Y[:cut], None if L is None else L[:cut]), (X[cut:], Y[cut:], None if L is None else L[cut:])
+
+
+def _epoch(model, loss_fn, data, order, batch_size, segment, step_rule, epoch) -> float:
+    """One pass over the training samples in ``order``: forward, loss, backward, clipping and one
+    optimizer step per batch. Returns the epoch's mean loss; NonFiniteError names a non-finite step."""
+    X, Y, L = data
+    opt, frozen, clip_value, clip_norm = step_rule
+    total = count = 0.0
+    for step, i in enumerate(range(0, len(X), batch_size)):
+        idx = order[i : i + batch_size]
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below, with a clear message
+            part = None if L is None else L[idx]
+            value, dpred, weight, cache = batch_loss(model, loss_fn, X[idx], Y[idx], part, segment)
+            _, grads = model.backward(dpred, cache)
+        if not np.isfinite(value) or not _all_finite(grads):
+            what = "loss" if not np.isfinite(value) else "gradient"
+            raise NonFiniteError(
+                f"fit: non-finite {what} at epoch {epoch + 1}, step {step + 1} (loss {value}); "
+                f"training stopped with the weights of the last finite step. "
+                f"Try a smaller learning rate or clip_norm."
+            )
+        if frozen:
+            grads = {k: g for k, g in grads.items() if k not in frozen}
+        if clip_value is not None:
+            optim.clip_grad_value(grads, clip_value)
+        if clip_norm is not None:
+            optim.clip_grad_norm(grads, clip_norm)
+        opt.step({k: p for k, p in model.params.items() if k not in frozen}, grads)
+        total += value * weight
+        count += weight
+    return total / count
+
+
+def fit(
     model,
     X,
     Y,
@@ -191,46 +275,10 @@ def fit(  # noqa: C901 (to split: docs/design.md lists it)
     batch_size = chk.positive_int("fit", "batch_size", batch_size)
     checkpoint_every = chk.positive_int("fit", "checkpoint_every", checkpoint_every)
     opt = optim.get(optimizer)
-    for name, v in (("clip_norm", clip_norm), ("clip_value", clip_value)):
-        if v is not None and not (chk.is_real(v) and v > 0):
-            raise ValueError(f"fit: `{name}` must be a positive number or None, got {v!r}")
-    if segment is not None:
-        segment = chk.positive_int("fit", "segment", segment)
-    if isinstance(freeze, str):
-        freeze = [freeze]
-    unknown = [k for k in freeze if k not in model.params]
-    if unknown:
-        raise ValueError(f"fit: cannot freeze unknown parameter {unknown[0]!r}; parameters are {list(model.params)}")
-    frozen = set(freeze)
+    segment, frozen, early_stopping = _options(model, clip_norm, clip_value, segment, freeze, early_stopping)
     X, Y = check_data(model, X, Y, loss_name)
     L = model.check_lengths(X, lengths, mask) if hasattr(model, "check_lengths") else None
-    Lv = None
-    if validation_data is not None:
-        if not (isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3)):
-            raise ValueError("fit: `validation_data` must be a pair (X_val, Y_val) or (X_val, Y_val, lengths_val)")
-        Xv, Yv = check_data(model, *validation_data[:2], loss_name, owner="fit (validation_data)")
-        if len(validation_data) == 3:
-            Lv = model.check_lengths(Xv, validation_data[2])
-        Xt, Yt, Lt = X, Y, L
-    else:
-        if not chk.is_real(validation_split) or not 0 <= validation_split < 1:
-            raise ValueError(f"fit: `validation_split` must be in [0, 1), got {validation_split!r}")
-        n_val = int(len(X) * validation_split)
-        if validation_split > 0 and (n_val == 0 or n_val == len(X)):
-            raise ValueError(
-                f"fit: validation_split={validation_split} of {len(X)} samples leaves "
-                f"{n_val} for validation and {len(X) - n_val} for training"
-            )
-        Xt, Yt, Xv, Yv = X[: len(X) - n_val], Y[: len(Y) - n_val], X[len(X) - n_val :], Y[len(Y) - n_val :]
-        Lt, Lv = (None, None) if L is None else (L[: len(X) - n_val], L[len(X) - n_val :])
-        if n_val == 0:
-            Xv = Yv = Lv = None
-    if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
-        early_stopping = EarlyStopping(patience=early_stopping)
-    if early_stopping is not None and not isinstance(early_stopping, EarlyStopping):
-        raise TypeError(
-            f"fit: `early_stopping` must be an EarlyStopping, an int patience or None, got {early_stopping!r}"
-        )
+    (Xt, Yt, Lt), (Xv, Yv, Lv) = _split(model, X, Y, L, validation_data, validation_split, loss_name)
 
     rng = np.random.default_rng(seed)
     history = History()
@@ -255,43 +303,17 @@ def fit(  # noqa: C901 (to split: docs/design.md lists it)
     try:
         for epoch in range(start, epochs):
             order = rng.permutation(n) if shuffle else np.arange(n)
-            total = count = 0.0
-            for step, i in enumerate(range(0, n, batch_size)):
-                idx = order[i : i + batch_size]
-                with np.errstate(over="ignore", invalid="ignore"):  # checked just below, with a clear message
-                    part = None if Lt is None else Lt[idx]
-                    value, dpred, weight, cache = batch_loss(model, loss_fn, Xt[idx], Yt[idx], part, segment)
-                    _, grads = model.backward(dpred, cache)
-                if not np.isfinite(value) or not _all_finite(grads):
-                    what = "loss" if not np.isfinite(value) else "gradient"
-                    raise NonFiniteError(
-                        f"fit: non-finite {what} at epoch {epoch + 1}, step {step + 1} (loss {value}); "
-                        f"training stopped with the weights of the last finite step. "
-                        f"Try a smaller learning rate or clip_norm."
-                    )
-                if frozen:
-                    grads = {k: g for k, g in grads.items() if k not in frozen}
-                if clip_value is not None:
-                    optim.clip_grad_value(grads, clip_value)
-                if clip_norm is not None:
-                    optim.clip_grad_norm(grads, clip_norm)
-                opt.step({k: p for k, p in model.params.items() if k not in frozen}, grads)
-                total += value * weight
-                count += weight
-            history.loss.append(total / count)
+            step_rule = (opt, frozen, clip_value, clip_norm)
+            history.loss.append(_epoch(model, loss_fn, (Xt, Yt, Lt), order, batch_size, segment, step_rule, epoch))
             if Xv is not None:
                 with in_mode(model, False):  # validation without dropout
                     history.val_loss.append(mean_loss(model, Xv, Yv, loss_fn, lengths=Lv))
             monitored = history.val_loss[-1] if Xv is not None else history.loss[-1]
             stop = False
             if early_stopping is not None:
-                if es["best"] is None or monitored < es["best"] - early_stopping.min_delta:
-                    es.update(best=monitored, best_epoch=epoch + 1, wait=0)
-                    if early_stopping.restore_best:
-                        best_weights = model.state_dict()
-                else:
-                    es["wait"] += 1
-                    stop = es["wait"] >= early_stopping.patience
+                stop, best = early_stopping.update(es, monitored, epoch + 1)
+                if best and early_stopping.restore_best:
+                    best_weights = model.state_dict()
                 history.best_epoch = es["best_epoch"]
                 history.stopped_early = stop
             if bar is not None:
