@@ -8,7 +8,7 @@ import sys
 from ..forecast.tables import write_backtest
 from ._common import UsageError, _check_output_path, _json_default, _num, _positive_int
 from ._options import add_csv_options, add_model_options, add_report_flags
-from .forecasting import check_season, load_series, make_forecaster
+from .series import check_season, load_series, make_forecaster
 
 
 def cmd_backtest(args) -> int:

@@ -8,155 +8,22 @@ from pathlib import Path
 
 import numpy as np
 
-from ..forecast.tables import forecasts_json, write_forecasts
+from ..forecast.tables import forecasts_json
 from ._common import UsageError, _check_output_path, _json_default, _num, _positive_int, _require_matplotlib
 from ._options import add_csv_options, add_level_option, add_model_options, add_report_flags, add_scheduler_option
+from .predict import cmd_predict
+from .series import (
+    _bands,
+    _date_labels,
+    _forecast_listing,
+    _write_output,
+    check_output,
+    check_season,
+    load_series,
+    make_forecaster,
+)
 
 # ---- forecast and predict ------------------------------------------------------------------------
-
-
-def read_options(args) -> dict:
-    """How to read the CSV files: ``tables.load_series``'s keywords from the options."""
-    return dict(
-        dataset=args.dataset,
-        id_column=args.id_column,
-        columns=args.columns,
-        wide=args.wide,
-        date_column=args.date_column,
-        column=args.column,
-        header=args.header,
-        delimiter=args.delimiter,
-        fill=args.fill,
-        decimal=args.decimal,
-        thousands=args.thousands,
-        freq=getattr(args, "freq", None),
-        dayfirst=getattr(args, "dayfirst", None),
-    )
-
-
-def csv_paths(args) -> list:
-    """The files the CSV argument names: one file, or every file a pattern matches."""
-    from ..forecast import parts
-
-    if not parts.is_pattern(args.csv):
-        return [args.csv]
-    try:
-        return parts.expand(args.csv)
-    except ValueError as e:
-        raise UsageError(f"recurrent: {e}") from None
-
-
-def load_series(args):
-    """(dict id -> values, dict id -> date labels or None, label, known season, many?, [(file, ids)]).
-
-    A pattern ("data/*.csv") reads every file it matches (on the workers with --scheduler)."""
-    from ..forecast import parts
-    from ..forecast.tables import load_series
-
-    if args.csv is None:
-        given = [
-            flag
-            for flag, v in (("--id-column", args.id_column), ("--columns", args.columns), ("--wide", args.wide))
-            if v
-        ]
-        if given:
-            raise UsageError(
-                f"recurrent: {given[0]} reads a CSV file; name one (without a file the bundled "
-                f"{args.dataset} series is used)"
-            )
-    elif Path(args.csv).is_dir():
-        raise UsageError(f"recurrent: {args.csv} is a folder, expected a CSV file")
-    if args.csv is not None and parts.is_pattern(args.csv):
-        paths = csv_paths(args)
-        Y, dates, season, groups = parts.read_files(paths, read_options(args), scheduler_of(args))
-        return Y, dates, f"{len(paths)} files matching {args.csv}", season, True, groups
-    got = load_series(args.csv, **read_options(args))
-    return got.series, got.dates, got.label, got.season, got.many, [(args.csv, list(got.series))]
-
-
-def check_output(path) -> None:
-    """-o before any work: a file name whose folder exists, or a folder (ending with /) for one file per part."""
-    from ..forecast import parts
-
-    if not parts.is_folder_target(path):
-        _check_output_path(path, "-o")
-        return
-    try:
-        parts.check_folder(path)
-    except ValueError as e:
-        raise UsageError(f"recurrent: -o {e}") from None
-
-
-def _forecast_listing(fc, labels, title=None, limit=10, bands=None, written=None):
-    """The next values of the first ``limit`` series, as text lines (``title`` names a lone series);
-    with ``bands`` (id -> {"lo-80": array, ...}) a column each; ``written``: where -o put them all."""
-    out = []
-    for uid in list(fc)[:limit]:
-        extra = (bands or {}).get(uid, {})
-        out.append(f"{title if title and len(fc) == 1 else uid}: the next {len(fc[uid])} values")
-        if extra:
-            out.append(f"{'':>10}  {'forecast':>10}" + "".join(f"  {k:>10}" for k in extra))
-        out += [
-            f"{lab:>10}  {v:10.2f}" + "".join(f"  {b[k]:10.2f}" for b in extra.values())
-            for k, (lab, v) in enumerate(zip(labels[uid], fc[uid]))
-        ]
-    if len(fc) > limit:
-        where = f"all of them are in {written}" if written else "write them all with -o FILE.csv or --json"
-        out.append(f"... and {len(fc) - limit} more series ({where})")
-    return out
-
-
-def _bands(forecaster, Y, horizon, levels):
-    """id -> {"lo-80": array, "hi-80": array, ...} from predict(level=...), or None without levels."""
-    if not levels:
-        return None
-    out = forecaster.predict(Y, horizon=horizon, level=levels)
-    return {u: {k: v for k, v in d.items() if k != "forecast"} for u, d in out.items()}
-
-
-def check_season(season, Y) -> None:
-    """A season longer than every series cannot be learnt or used: refused before any work."""
-    longest = max(len(v) for v in Y.values())
-    if season is not None and season > longest:
-        raise UsageError(f"recurrent: --season {season} is longer than the longest series ({longest} values)")
-
-
-def make_forecaster(args, horizon, season):
-    """The Forecaster the options describe, its settings checked before any data is fitted."""
-    from ..forecast import Forecaster, settings
-
-    f = Forecaster(
-        cell=args.cell,
-        hidden_size=args.hidden_size,
-        lookbacks=args.lookback,
-        horizon=horizon,
-        season=season,
-        n_models=args.models,
-        max_steps=args.steps,
-        seed=args.seed,
-        progress=not args.quiet,
-        scheduler=scheduler_of(args),
-    )
-    settings.check(f)
-    return f
-
-
-def scheduler_of(args):
-    """The --scheduler value, checked (a one-line error for a bad one), or None."""
-    value = getattr(args, "scheduler", None)
-    if value is None:
-        return None
-    import importlib.util
-
-    from ..forecast.cluster import check_scheduler
-
-    if importlib.util.find_spec("distributed") is None:
-        raise UsageError("recurrent: --scheduler needs Dask: pip install 'recurrent[dask]'")
-    try:
-        check_scheduler(value)
-    except ValueError as e:
-        raise UsageError(f"recurrent: --scheduler: {str(e).split(': ', 1)[1]}") from None
-    return value
 
 
 def cmd_forecast(args) -> int:  # noqa: C901 (to split: docs/design.md lists it)
@@ -264,16 +131,6 @@ def cmd_forecast(args) -> int:  # noqa: C901 (to split: docs/design.md lists it)
     return 0
 
 
-def _write_output(path, groups, fc, labels, actual, bands, horizon, alias):
-    """-o: one long CSV file, or a folder of one file per input file with a manifest."""
-    from ..forecast import parts
-
-    if parts.is_folder_target(path):
-        parts.write_parts(path, groups, fc, labels, actual, bands, horizon, alias)
-    else:
-        write_forecasts(path, fc, labels, actual, bands, alias)
-
-
 def _plot(args, forecaster, Y, fc, bands, dates, labels, label):
     """--plot: the one series with its baselines, or a grid of the first six."""
     from ..plot import plot_forecast, plot_many
@@ -356,105 +213,6 @@ def _forecast_text(args, result, fc, actual, labels, many, label, bands=None):
         out.append(result["verdict"])
         return out
     return out + _forecast_listing(fc, labels, bands=bands, written=args.output)
-
-
-def cmd_predict(args) -> int:
-    """Forecast with a saved forecaster: after the series it was fitted on, or after new ones from a CSV."""
-    from ..forecast import Forecaster
-    from ..forecast.files import next_labels
-    from ..model import load
-
-    model = load(args.model)
-    if not isinstance(model, Forecaster):
-        raise UsageError(f"recurrent: {args.model} holds a sequence model, not a forecaster")
-    model.scheduler = scheduler_of(args)
-    horizon = args.horizon or model.horizon
-    check_output(args.output)
-    from ..forecast import parts
-
-    if args.csv and parts.is_folder_target(args.output):
-        return _predict_parts(args, model, horizon)
-    if args.csv:
-        Y, dates, label, _, many, groups = load_series(args)
-        _check_predict_horizon(model, Y, horizon)
-        fc = model.predict(Y, horizon=horizon)
-    else:
-        if args.column or args.id_column or args.columns:
-            raise UsageError("recurrent: --column, --id-column and --columns need a CSV file to read")
-        b = model.batch_
-        Y = dict(zip(b.ids, b.values))
-        _check_predict_horizon(model, Y, horizon)
-        fc = model.predict(Y, horizon=horizon)
-        stored = getattr(model, "date_labels_", None) or {"rule": None, "tails": {}}
-        dates = stored["tails"]
-        label, many = f"{args.model} (after the series it was fitted on, stored in the file)", len(Y) > 1
-        groups = [(args.model, list(Y))]
-        if not args.json:
-            print(f"{label}", file=sys.stderr)
-    rule = args.freq or (None if args.csv else stored["rule"])
-    labels = {u: next_labels(dates.get(u), horizon, rule, args.dayfirst) for u in fc}
-    bands = _bands(model, Y, horizon, args.level)
-    if args.output:
-        _write_output(args.output, groups, fc, labels, None, bands, horizon, model.alias)
-    if args.json:
-        print(json.dumps(forecasts_json(fc, labels, many, bands)))
-    else:
-        print("\n".join(_forecast_listing(fc, labels, title=label, bands=bands, written=args.output)))
-    return 0
-
-
-def _date_labels(dates, args):
-    """What a saved forecaster keeps of its series' dates: each one's last labels and the rule they
-    follow (``--freq`` or inferred), so ``predict MODEL`` continues them."""
-    from ..forecast import calendar
-
-    tails = {u: list(d[-3:]) for u, d in dates.items() if d}
-    if not tails:
-        return None
-    rule = calendar.from_alias(args.freq) if getattr(args, "freq", None) else None
-    if rule is None:
-        u = next(iter(tails))
-        try:
-            parsed = calendar.parse(dates[u], dayfirst=getattr(args, "dayfirst", None))
-            rule = calendar.infer(parsed.values) if parsed is not None else None
-        except ValueError:
-            rule = None
-    return {"rule": rule, "tails": tails}
-
-
-def _check_predict_horizon(model, Y, horizon) -> None:
-    """predict --horizon capped as forecast caps it: no further than the longest series is long
-    (or two seasons, or the model's own horizon)."""
-    longest = max(len(v) for v in Y.values())
-    most = max(longest, 2 * model.season_, model.horizon)
-    if horizon > most:
-        raise UsageError(
-            f"recurrent: --horizon {horizon} is longer than the {longest} values forecast from; "
-            f"a forecast that far is an extrapolation of its own output (give at most {most})"
-        )
-
-
-def _predict_parts(args, model, horizon) -> int:
-    """predict FILES -o FOLDER/: each file read, forecast and written on its own (on a worker with
-    --scheduler); this process sees file names and the manifest only."""
-    from ..forecast import parts
-
-    paths = csv_paths(args)
-    manifest = parts.predict_files(
-        model, paths, args.output, horizon=horizon, level=args.level, model=str(args.model), **read_options(args)
-    )
-    if args.json:
-        print(json.dumps(manifest))
-        return 0
-    for part in manifest["parts"]:
-        for w in part.get("warnings", []):
-            print(f"recurrent: note: {Path(part['source']).name}: {w}", file=sys.stderr)
-    print(
-        f"{manifest['series']} series from {len(paths)} file{'s' if len(paths) > 1 else ''}: "
-        f"{manifest['rows']} forecast rows in {len(manifest['parts'])} part files under {args.output} "
-        f"(listed in {parts.MANIFEST})"
-    )
-    return 0
 
 
 def add_parsers(sub) -> None:
