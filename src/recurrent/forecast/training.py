@@ -24,6 +24,7 @@ import numpy as np
 from ..layers import CELLS, LastStep, Linear, Patches
 from ..model import Sequential
 from ..optim import Adam, clip_grad_norm
+from ..train import EarlyStopping
 from .windows import WindowSampler, gather
 
 
@@ -119,7 +120,8 @@ def train_network(
         return net, {**record, "best_step": 0}
     if val is not None and steps is None:
         xv, yv, mv, _ = gather(z, panel, val[0], val[1], lookback, horizon)
-    best, best_w, wait, run = np.inf, None, 0, []
+    stopping, state = EarlyStopping(patience=patience, min_delta=1e-4), {"best": None, "best_epoch": None, "wait": 0}
+    best_w, run = None, []
     for step in range(1, total + 1):
         i, e = sampler.draw(batch_size)
         x, y, m, _ = gather(z, panel, i, e, lookback, horizon, limit)
@@ -136,15 +138,13 @@ def train_network(
             record["val_step"].append(step)
             record["train_loss"].append(float(np.mean(run)))
             run = []
-            if vl < best - 1e-4:
-                best, best_w, wait = vl, net.state_dict(), 0
-                record["best_step"] = step
-            else:
-                wait += 1
-                if wait >= patience:
-                    if bar is not None:
-                        bar.update(total - step)
-                    break
+            stop, improved = stopping.update(state, vl, step)  # the same rule as Sequential.fit's
+            if improved:
+                best_w, record["best_step"] = net.state_dict(), step
+            if stop:
+                if bar is not None:
+                    bar.update(total - step)
+                break
     if best_w is not None:
         net.load_state_dict(best_w)
     return net, record
