@@ -15,7 +15,7 @@ import pytest
 
 import recurrent
 from conftest import CELLS, HAVE_NUMBA, random_state
-from recurrent import backend
+from recurrent.cells import backend
 
 needs_numba = pytest.mark.skipif(not HAVE_NUMBA, reason="numba could not be imported (pip install numba)")
 
@@ -227,6 +227,6 @@ def test_transposed_weights_on_both_paths(shape, backend):
     from recurrent.cells.sequence import transposed
 
     w = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
-    got = transposed(w, recurrent.backend.fused(w.dtype))
+    got = transposed(w, recurrent.cells.backend.fused(w.dtype))
     assert got.flags.c_contiguous
     np.testing.assert_array_equal(got, w.T)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import recurrent
-from recurrent import _buffers
+from recurrent.cells import _buffers
 
 F32, F64, U8 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.uint8)
 BIG = (512, 1024)  # 2 MiB of float32: above the pooling threshold

@@ -10,8 +10,8 @@ ROOT = Path(recurrent.__file__).parent
 
 # The layers, lowest first: a module may import its own layer and those below, never above.
 LAYERS = [
-    ("_version", "_checks", "_buffers", "activations", "safefiles"),
-    ("cells", "backend"),
+    ("_version", "_checks", "activations", "safefiles"),
+    ("cells",),
     ("module", "layers"),
     ("losses", "optim", "io", "model", "checkpoint", "train", "gradcheck"),
     ("data", "datasets", "classic", "trace", "explain", "plot", "interop"),

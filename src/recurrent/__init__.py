@@ -2,7 +2,7 @@
 
 from . import datasets, interop, losses, optim
 from ._version import __version__
-from .backend import get_backend, set_backend, set_buffer_limit
+from .cells.backend import get_backend, set_backend, set_buffer_limit
 from .data import Series, read_csv
 from .forecast import Forecaster, NotFittedError
 from .gradcheck import GradcheckResult, gradcheck, numerical_gradient, relative_error

@@ -17,7 +17,7 @@ exactly +-1 for |x| >= 9.5), plain arithmetic that LLVM vectorises, and sigmoid(
 NaN and inf are not assumed away (no fastmath nnan/ninf), so a diverging run still
 produces NaN for the training loop to catch.
 
-Importing this module needs numba; ``recurrent.backend`` decides whether it is used.
+Importing this module needs numba; ``recurrent.cells.backend`` decides whether it is used.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ recurrent part and b_hh as one product per step on [h; 1]; r and z as
 one sigmoid call (exp or tanh route, by size, as in the LSTM); n through tanh;
 in backward, every local factor precomputed for all steps, so that the loop
 only multiplies by dh_t and runs dh = W_hh^T dah + z dh. With the fused kernels
-(``recurrent.backend``) each step's elementwise work is one compiled loop, and
+(``recurrent.cells.backend``) each step's elementwise work is one compiled loop, and
 the step's product is W_hh @ h with b_hh added in that loop.
 """
 
@@ -41,8 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._buffers import empty
-from ..backend import fused
+from ._buffers import empty
+from .backend import fused
 from .sequence import EXP_ROUTE_MIN, Cache, first_steps, tanh_into, time_major, transposed, wide_input_grads
 
 
@@ -79,7 +79,7 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     N, T, D = x.shape
     H = w_hh.shape[1]
     dt = x.dtype
-    fz = fused(dt)  # the optional fused kernels (recurrent.backend)
+    fz = fused(dt)  # the optional fused kernels (recurrent.cells.backend)
     exp_route = 2 * H * N >= EXP_ROUTE_MIN
     X = time_major(x)  # x, rows in (t, n) order (T N, D)
     if fz is None:  # r, z rows pre-scaled for the activation trick
@@ -167,7 +167,7 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     dh_next = dh_T.T.copy()  # a copy: it is updated in place
     fz = fused(dt)
     w_hh_T = transposed(w_hh, fz)  # (H, 3H)
-    if fz is not None and record is None:  # the same recurrence, each step fused (recurrent.backend)
+    if fz is not None and record is None:  # the same recurrence, each step fused (recurrent.cells.backend)
         dh0 = _backward_fused(fz, G, AHN, Zh, dy, dh_next, DAX, DAH, w_hh_T, w_hh.size * N)
     else:
         dh0 = _backward_numpy(G, AHN, Zh, dy, dh_next, DAX, DAH, w_hh_T, record)

@@ -50,10 +50,10 @@ How the code computes exactly this, fast (see docs/speed.md):
   recurrence (a few elementwise products and dh = W_hh^T da). The weight
   gradients come from products over all steps: [dW_ih | dW_hh | db] in one when
   x is in z_t, else dW_ih, dW_hh and db each in its own; dx from one more.
-* Optional (``recurrent.backend``, numba installed): each step's elementwise work,
+* Optional (``recurrent.cells.backend``, numba installed): each step's elementwise work,
   forward and backward, is one compiled loop (``_fused.py``) instead of the NumPy
   passes below; the products and the layouts are the same.
-* The large buffers (``empty``) come from ``recurrent._buffers``, which hands a buffer
+* The large buffers (``empty``) come from ``recurrent.cells._buffers``, which hands a buffer
   out again once nothing refers to it: fresh memory costs a page fault per 4 KiB.
 
 The cache also offers batch-first views (``gates`` (N, T, 4H), ``h`` and ``c``
@@ -66,8 +66,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._buffers import empty
-from ..backend import fused
+from ._buffers import empty
+from .backend import fused
 from .sequence import (
     EXP_ROUTE_MIN,
     Cache,
@@ -137,7 +137,7 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     N, T, D = x.shape
     H = w_hh.shape[1]
     dt = x.dtype
-    fz = fused(dt)  # the optional fused kernels (recurrent.backend)
+    fz = fused(dt)  # the optional fused kernels (recurrent.cells.backend)
     if fz is not None and _tiny(fz, N, D, H):  # the classic examples' scale: all of it compiled
         Z, G, C, TC = fz.lstm_forward_tiny(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         return _outputs(x, Z, D, None, G, C, TC, w_ih, w_hh, b_ih, b_hh)
@@ -241,7 +241,7 @@ def backward(dy, dh_T, dc_T, cache, record=None, dc_steps=None):
     dc = dc_T.T.copy()  # copies: both are updated in place
     w_hh_T = transposed(w_hh, fz)  # (H, 4H)
     dC = None if dc_steps is None else np.ascontiguousarray(dc_steps.transpose(1, 2, 0))  # (T, H, N)
-    if fz is not None and record is None:  # the same recurrence, each step fused (recurrent.backend)
+    if fz is not None and record is None:  # the same recurrence, each step fused (recurrent.cells.backend)
         DA = _backward_fused(fz, G, C, TC, dy, dh_next, dc, w_hh_T, w_hh.size * N, dC)
     else:
         DA = _backward_numpy(G, C, TC, dy, dh_next, dc, w_hh_T, record, dC)

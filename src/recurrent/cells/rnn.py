@@ -19,8 +19,8 @@ one product per step [W_ih | W_hh | b] @ [x_t; h_{t-1}; 1] with h_t written into
 the next block (for wide inputs, all steps' input parts and the bias in one
 product first, and W_hh @ h per step), tanh via exp for large arrays, act'
 precomputed for all steps before the backward loop, and the weight gradients
-from products over all steps (the LSTM's ``weight_grads``). With the fused kernels (``recurrent.backend``) each step's
-elementwise work is one compiled loop.
+from products over all steps (the LSTM's ``weight_grads``). With the fused kernels
+(``recurrent.cells.backend``) each step's elementwise work is one compiled loop.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._buffers import empty
-from ..backend import fused
+from ._buffers import empty
+from .backend import fused
 from .sequence import EXP_ROUTE_MIN, Cache, fused_operands, step_inputs, transposed, weight_grads
 
 
@@ -59,7 +59,7 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     H = w_hh.shape[1]
     dt = x.dtype
     tanh = nonlinearity == "tanh"
-    fz = fused(dt)  # the optional fused kernels (recurrent.backend)
+    fz = fused(dt)  # the optional fused kernels (recurrent.cells.backend)
     exp_route = tanh and fz is None and H * N >= EXP_ROUTE_MIN
     # exp route: the step computes -2a, as tanh(a) = 2 / (1 + exp(-2a)) - 1
     scale = np.full((H, 1), -2.0, dtype=dt) if exp_route else None
@@ -90,7 +90,7 @@ def backward(dy, dh_T, dc_T, cache, record=None):
     DA = empty((H, T, N), dt)  # da of every step, laid out for the products
     dh_next = dh_T.T.copy()  # W_hh^T da_{t+1}; at the top, the gradient on h_T
     w_hh_T = transposed(w_hh, fz)
-    if fz is not None and record is None:  # the same recurrence, each step fused (recurrent.backend)
+    if fz is not None and record is None:  # the same recurrence, each step fused (recurrent.cells.backend)
         _backward_fused(fz, Z, hr, dy, dh_next, DA, w_hh_T, relu, w_hh.size * N)
     else:
         _backward_numpy(Z, hr, dy, dh_next, DA, w_hh_T, relu, record)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._buffers import empty
+from ._buffers import empty
 
 
 class Cache:

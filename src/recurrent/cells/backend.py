@@ -22,7 +22,7 @@ dtype compiles its kernels (a few seconds; cached on disk afterwards).
 Both paths keep their large work buffers (gates, states, gradients of every step) for the
 next call once nothing refers to them, which spares the page faults of fresh memory;
 ``recurrent.set_buffer_limit(nbytes)`` bounds what is kept (1 GiB unless changed; 0 keeps
-nothing). See ``recurrent/_buffers.py``.
+nothing). See ``recurrent/cells/_buffers.py``.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def _load():
     if not _tried:
         _tried = True
         try:
-            from .cells import _fused
+            from . import _fused
         except Exception as e:  # not installed, a broken install, or kernels that cannot be defined here
             _kernels = None
             if _setting == "auto":
