@@ -21,14 +21,14 @@ import numpy as np
 from safetensors.numpy import save
 
 import recurrent
-from recurrent import LSTM, Forecaster, LastStep, Linear, Sequential, io
+from recurrent import LSTM, Forecaster, LastStep, Linear, Sequential, store
 
 
 def _rewrite(src, dst, edit, checksum=True):
-    tensors, meta = io.load_file(src)
+    tensors, meta = store.load_file(src)
     edit(meta)
     if checksum:
-        meta["sha256"] = io.file_sha256(tensors, meta)
+        meta["sha256"] = store.file_sha256(tensors, meta)
     Path(dst).write_bytes(save(tensors, metadata={"recurrent": json.dumps(meta)}))
     return dst
 

@@ -243,7 +243,7 @@ def main(argv=None):
         print(backtest_table(results))
         print(f"\ntotal wall time {time.perf_counter() - t0:.1f} s")
         if args.json:
-            from recurrent.io import atomic_write_bytes
+            from recurrent.safefiles import atomic_write_bytes
 
             atomic_write_bytes(args.json, json.dumps(results, indent=1, default=float).encode())
         return
@@ -263,7 +263,7 @@ def main(argv=None):
     print(table(results))
     print(f"\ntotal wall time {total:.1f} s (model fit+forecast {sum(r['fit_seconds'] for r in results):.1f} s)")
     if args.json:
-        from recurrent.io import atomic_write_bytes
+        from recurrent.safefiles import atomic_write_bytes
 
         atomic_write_bytes(args.json, json.dumps(results, indent=1, default=float).encode())
 

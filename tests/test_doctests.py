@@ -30,7 +30,7 @@ def test_the_examples_are_found():
         for name in (
             "recurrent.activations",
             "recurrent.forecast.metrics",
-            "recurrent.model",
+            "recurrent.sequential",
             "recurrent.gradcheck",
             "recurrent.layers.recurrent",
         )

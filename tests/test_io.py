@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import recurrent
-from recurrent import GRU, LSTM, RNN, LastStep, Linear, Sequential, io, optim
+from recurrent import GRU, LSTM, RNN, LastStep, Linear, Sequential, optim, store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,8 +55,8 @@ def test_file_is_plain_safetensors_with_json_metadata(tmp_path):
     n = struct.unpack("<Q", path.read_bytes()[:8])[0]
     meta = json.loads(json.loads(path.read_bytes()[8 : 8 + n])["__metadata__"]["recurrent"])
     assert meta["kind"] == "sequential" and meta["library_version"] == recurrent.__version__
-    assert meta["tensors_sha256"] == io.tensors_sha256(tensors)
-    assert meta["sha256"] == io.file_sha256(tensors, meta)
+    assert meta["tensors_sha256"] == store.tensors_sha256(tensors)
+    assert meta["sha256"] == store.file_sha256(tensors, meta)
     assert meta["layers"][0] == {
         "type": "LSTM",
         "config": {
@@ -150,21 +150,21 @@ def test_killed_run_resumes_to_bitwise_identical_weights(tmp_path):
     seen = 0
     while seen < 3 and time.time() < deadline and child.poll() is None:  # wait for the third checkpoint
         if ckpt.exists():
-            seen = io.load_file(ckpt, kind="checkpoint")[1]["epoch"]
+            seen = store.load_file(ckpt, kind="checkpoint")[1]["epoch"]
         time.sleep(0.002)
     time.sleep(0.013)  # then somewhere inside the next epoch
     assert child.poll() is None, "the child finished before it could be killed; make its run longer"
     child.send_signal(signal.SIGKILL)
     child.wait()
     assert child.returncode == -signal.SIGKILL
-    _, meta = io.load_file(ckpt, kind="checkpoint")
+    _, meta = store.load_file(ckpt, kind="checkpoint")
     assert 1 <= meta["epoch"] < epochs
 
     resumed = run(str(ckpt), epochs, resume=str(ckpt))
     straight = run(None, epochs)
     for k, v in straight.params.items():
         assert resumed.params[k].tobytes() == v.tobytes(), k
-    _, meta = io.load_file(ckpt, kind="checkpoint")
+    _, meta = store.load_file(ckpt, kind="checkpoint")
     assert meta["epoch"] == epochs
 
 

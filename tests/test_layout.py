@@ -12,8 +12,8 @@ ROOT = Path(recurrent.__file__).parent
 LAYERS = [
     ("_version", "_checks", "activations", "safefiles"),
     ("cells",),
-    ("module", "layers"),
-    ("losses", "optim", "io", "model", "checkpoint", "train", "gradcheck"),
+    ("layers",),
+    ("losses", "optim", "store", "sequential", "checkpoint", "train", "gradcheck"),
     ("data", "datasets", "classic", "trace", "explain", "plot", "interop"),
     ("forecast",),
     ("cli", "__main__", ""),

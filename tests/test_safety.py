@@ -18,7 +18,7 @@ import pytest
 from safetensors.numpy import save
 
 import recurrent
-from recurrent import GRU, LSTM, Forecaster, LastStep, Linear, Sequential, io, safefiles
+from recurrent import GRU, LSTM, Forecaster, LastStep, Linear, Sequential, safefiles, store
 from recurrent.cli import main
 
 SRC = Path(recurrent.__file__).parent
@@ -36,10 +36,10 @@ def forecaster_file(tmp_path_factory):
 def rewrite(src, dst, edit, checksum=True):
     """A copy of a recurrent file with its metadata edited by ``edit(meta)`` and the checksum
     recomputed (as an attacker would: it is a plain SHA-256)."""
-    tensors, meta = io.load_file(src)
+    tensors, meta = store.load_file(src)
     edit(meta)
     if checksum:
-        meta["sha256"] = io.file_sha256(tensors, meta) if meta.get("format_version") != 1 else meta["sha256"]
+        meta["sha256"] = store.file_sha256(tensors, meta) if meta.get("format_version") != 1 else meta["sha256"]
     Path(dst).write_bytes(save(tensors, metadata={"recurrent": json.dumps(meta)}))
     return dst
 
@@ -86,11 +86,11 @@ def test_damaged_or_hostile_metadata_is_refused_by_name(forecaster_file, tmp_pat
 
 
 def test_inconsistent_series_lengths_are_refused(forecaster_file, tmp_path):
-    tensors, meta = io.load_file(forecaster_file)
+    tensors, meta = store.load_file(forecaster_file)
     tensors["series/lengths"] = tensors["series/lengths"] + np.array([1, -1])
     tensors["series/lengths"][0] += 5
-    meta["tensors_sha256"] = io.tensors_sha256(tensors)
-    meta["sha256"] = io.file_sha256(tensors, meta)
+    meta["tensors_sha256"] = store.tensors_sha256(tensors)
+    meta["sha256"] = store.file_sha256(tensors, meta)
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(save(tensors, metadata={"recurrent": json.dumps(meta)}))
     with pytest.raises(ValueError, match="series lengths"):
@@ -141,7 +141,7 @@ def test_a_genuine_version_1_model_still_loads(tmp_path):
     m = Sequential([GRU(2, 3, seed=0), LastStep(), Linear(3, 1, seed=0)])
     tensors = m.state_dict()
     meta = {"kind": "sequential", "layers": m.config(), "format_version": 1, "library_version": "0.1.0"}
-    meta["sha256"] = io.tensors_sha256(tensors)
+    meta["sha256"] = store.tensors_sha256(tensors)
     (tmp_path / "old.safetensors").write_bytes(save(tensors, metadata={"recurrent": json.dumps(meta)}))
     back = recurrent.load(tmp_path / "old.safetensors")
     x = np.ones((2, 4, 2), np.float32)

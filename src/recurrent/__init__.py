@@ -7,7 +7,7 @@ from .data import Series, read_csv
 from .forecast import Forecaster, NotFittedError
 from .gradcheck import GradcheckResult, gradcheck, numerical_gradient, relative_error
 from .layers import GRU, LSTM, RNN, GRUCell, LastStep, Linear, LSTMCell, LSTMState, Patches, RNNCell
-from .model import Sequential, load
+from .sequential import Sequential, load
 from .trace import Trace, trace
 from .train import EarlyStopping, History, NonFiniteError
 

@@ -6,7 +6,7 @@ never interrupted. Every value is checked when read back; a damaged one is named
 
 from __future__ import annotations
 
-from . import io, optim
+from . import optim, store
 
 
 def _layer_rngs(model) -> list:
@@ -31,7 +31,7 @@ def save(path, model, opt, rng, history, es_state, epoch, best):
         "history": history.to_dict(),
         "early_stopping": es_state,
     }
-    io.save_file(path, tensors, meta)
+    store.save_file(path, tensors, meta)
 
 
 def _set_state(generator, state, what):
@@ -77,7 +77,7 @@ def _check_progress(meta):
 def load(path, model, rng):
     """(meta, optimizer, best weights, history, early-stopping state), every value checked; the run's
     generator and each layer's are set to the saved states."""
-    tensors, meta = io.load_file(path, kind="checkpoint")
+    tensors, meta = store.load_file(path, kind="checkpoint")
     if meta.get("layers") != model.config():
         raise ValueError(f"{path}: checkpoint is for a different model ({str(meta.get('layers'))[:300]})")
 

@@ -237,7 +237,7 @@ EXAMPLES = ("lstm-scalar", "rnn-scalar", "gru-scalar", "lstm-vector")
 def example_model(weights: dict, cell: str, many_to_one: bool = True):
     """A ``Sequential`` from hand-notation weights: layer (+ LastStep) + readout."""
     from .layers import LastStep
-    from .model import Sequential
+    from .sequential import Sequential
 
     layer, readout = from_notation(weights, cell)
     return Sequential([layer, LastStep(), readout] if many_to_one else [layer, readout])

@@ -4,7 +4,7 @@ An optimizer updates a dict of parameter arrays *in place* from a dict of
 gradients with the same keys: ``opt.step(params, grads)``. Its state (moment
 buffers, step count) is keyed by parameter name and can be saved and restored
 with ``state_dict()`` / ``load_state_dict()``: a dict of arrays plus a dict of
-numbers, which ``recurrent.io`` writes without pickle.
+numbers, which ``recurrent.store`` writes without pickle.
 
     SGD:      b = mu b + g;  g' = g + mu b (nesterov) or b;  p -= lr g'
     Adam:     m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2

@@ -23,8 +23,8 @@ from . import losses as _losses
 from .cells.facts import FACTS
 from .classic import to_notation
 from .layers import cell_name
-from .model import Sequential
-from .module import in_mode
+from .layers.module import in_mode
+from .sequential import Sequential
 
 
 def _preactivations(cell, cache):

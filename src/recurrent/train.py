@@ -18,7 +18,7 @@ import numpy as np
 from . import _checks as chk
 from . import checkpoint as checkpoints
 from . import losses, optim
-from .module import in_mode
+from .layers.module import in_mode
 
 
 class NonFiniteError(ValueError):

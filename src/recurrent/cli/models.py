@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from ..cells.facts import CELL_NAMES
-from ..io import read_safetensors
 from ..safefiles import read_regular
+from ..store import read_safetensors
 from ._common import UsageError, _check_output_path, _positive_int, _require_matplotlib
 
 # ---- gradcheck ---------------------------------------------------------------------------------
@@ -102,7 +102,7 @@ def _read_weights(path):
 def _trace_from_args(args, example_target=False):
     """Build the model and trace; the example's own target is used only when ``example_target``."""
     from .. import classic
-    from ..model import Sequential, load
+    from ..sequential import Sequential, load
     from ..trace import trace
 
     if args.model:
@@ -202,8 +202,8 @@ def cmd_export(args) -> int:
     A saved forecaster becomes a folder: one ONNX graph per network and forecaster.json.
     """
     from .. import interop
-    from ..model import Sequential, load
     from ..safefiles import atomic_write_bytes
+    from ..sequential import Sequential, load
 
     model = load(args.model)
     if not isinstance(model, Sequential):
@@ -241,7 +241,7 @@ def cmd_import(args) -> int:
     """An ONNX file, or a PyTorch state_dict saved as safetensors, into a recurrent model file."""
     from .. import interop
     from ..layers import LastStep
-    from ..model import Sequential
+    from ..sequential import Sequential
 
     path = Path(args.file)
     if not path.exists():
@@ -268,7 +268,7 @@ def cmd_import(args) -> int:
                 f"recurrent: {path}: expected an .onnx file or a safetensors file of a PyTorch state_dict"
             ) from None
         if meta.get("format") == "torch" and "recurrent_layers" in meta:  # written by `export --to torch`
-            from ..model import model_from_meta
+            from ..sequential import model_from_meta
 
             try:
                 layers = json.loads(meta["recurrent_layers"])

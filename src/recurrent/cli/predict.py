@@ -24,7 +24,7 @@ def cmd_predict(args) -> int:
     """Forecast with a saved forecaster: after the series it was fitted on, or after new ones from a CSV."""
     from ..forecast import Forecaster
     from ..forecast.files import next_labels
-    from ..model import load
+    from ..sequential import load
 
     model = load(args.model)
     if not isinstance(model, Forecaster):

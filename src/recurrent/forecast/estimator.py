@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _checks as chk
-from .. import io
+from .. import store
 from . import cluster, frames, intervals, panel, settings
 from .ensemble import combination, train_ensemble
 from .inference import forecast_batch, sort_series, standard_covariates
@@ -408,4 +408,4 @@ def _rebuild(tensors, meta, path):
     return load_forecaster(Forecaster, tensors, meta, path)
 
 
-io.register_kind("forecaster", _rebuild)
+store.register_kind("forecaster", _rebuild)

@@ -4,7 +4,7 @@ Tensors: ``net{k}/<parameter>`` for each network, ``series/values`` and
 ``series/lengths`` (the training series, so ``predict()`` after loading forecasts after
 them, as before saving). Metadata: the settings, what the fit learnt (season,
 lookbacks, the weight on the networks), the series' ids, their container and how
-their dates continue. The file's checksum covers all of it (``recurrent.io``).
+their dates continue. The file's checksum covers all of it (``recurrent.store``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import re
 
 import numpy as np
 
-from .. import io
+from .. import store
 from ..layers import Patches
-from ..model import model_from_meta
+from ..sequential import model_from_meta
 from . import calendar, frames, panel, settings
 from .windows import Panel
 
@@ -98,7 +98,7 @@ def save_forecaster(f, path) -> None:
     if labels:  # the date labels a file's series ended with (the command line's): predict continues them
         tails = [labels["tails"].get(i) for i in b.ids]
         meta["series"]["labels"] = {"rule": calendar.rule_to_json(labels["rule"]), "tails": tails}
-    io.save_file(path, tensors, meta)
+    store.save_file(path, tensors, meta)
 
 
 def _fail(what):

@@ -22,8 +22,8 @@ import sys
 import numpy as np
 
 from ..layers import CELLS, LastStep, Linear, Patches
-from ..model import Sequential
 from ..optim import Adam, clip_grad_norm
+from ..sequential import Sequential
 from ..train import EarlyStopping
 from .windows import WindowSampler, gather
 

@@ -21,7 +21,7 @@ import os
 import numpy as np
 
 from ..layers import LastStep, Linear, Patches
-from ..model import Sequential
+from ..sequential import Sequential
 from ._layout import TO_ONNX, cell_of, permute_blocks
 from .onnx_graph import from_onnx  # noqa: F401
 from .onnx_import import USES_ALPHA, USES_BETA, _import_onnx, layer_from_node, run_like_onnx  # noqa: F401

@@ -10,7 +10,7 @@ import os
 import numpy as np
 
 from ..layers import LastStep, Linear, Patches
-from ..model import Sequential
+from ..sequential import Sequential
 from .onnx_import import _attrs, _import_onnx, _stack, _stacks_on, layer_from_node
 
 MAX_NODES = 10_000  # a graph of recurrent layers is tens of nodes; anything far larger is refused unread

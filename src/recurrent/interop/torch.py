@@ -16,7 +16,7 @@ import numpy as np
 from .._checks import to_numpy
 from ..cells.facts import FACTS
 from ..layers import Linear
-from ..model import Sequential
+from ..sequential import Sequential
 from ._layout import CLASS_OF, cell_of
 
 _KEY = re.compile(r"^(weight_ih|weight_hh|bias_ih|bias_hh)_l(\d+)(_reverse)?$")

@@ -15,9 +15,9 @@ import numpy as np
 
 from .. import _checks as chk
 from ..cells import variants
-from ..module import Module, initialising
 from . import lengths as lengths_
 from . import options, segments
+from .module import Module, initialising
 
 
 class LSTMState(NamedTuple):

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..module import Module
 from .base import LSTMState
+from .module import Module
 from .recurrent import GRU, LSTM, RNN
 
 NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "peephole")

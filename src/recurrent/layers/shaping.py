@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _checks as chk
-from ..module import Module, initialising
+from .module import Module, initialising
 
 
 class Linear(Module):

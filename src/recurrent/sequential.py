@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import io
+from . import store
 from ._checks import shape_str
 from .layers import GRU, LSTM, RNN, LastStep, Linear, Patches
-from .module import Module, in_mode, without_init
+from .layers.module import Module, in_mode, without_init
 
 LAYER_TYPES = {cls.__name__: cls for cls in (LSTM, GRU, RNN, Linear, LastStep, Patches)}
 
@@ -223,12 +223,12 @@ class Sequential(Module):
 
     def save(self, path) -> None:
         """Write weights and architecture to a safetensors file, atomically."""
-        io.save_file(path, self.state_dict(), {"kind": "sequential", "layers": self.config()})
+        store.save_file(path, self.state_dict(), {"kind": "sequential", "layers": self.config()})
 
 
 def load(path: str | os.PathLike) -> Sequential | object:
     """Load a model saved by ``Sequential.save`` (or a forecaster saved by ``Forecaster.save``)."""
-    return io.load(path)
+    return store.load(path)
 
 
 def model_from_meta(meta, tensors, path="model") -> Sequential:
@@ -260,4 +260,4 @@ def model_from_meta(meta, tensors, path="model") -> Sequential:
     return model
 
 
-io.register_kind("sequential", lambda tensors, meta, path: model_from_meta(meta, tensors, path))
+store.register_kind("sequential", lambda tensors, meta, path: model_from_meta(meta, tensors, path))

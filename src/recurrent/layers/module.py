@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ._checks import float_array, shape_str
+from .._checks import float_array, shape_str
 
 
 class Module:
