@@ -22,7 +22,8 @@ import numpy as np
 
 from ._checks import float_array, shape_str
 from .cells.facts import FACTS
-from .layers import CELLS, LSTM, Linear
+from .layers import CELLS, LSTM, LastStep, Linear
+from .sequential import Sequential
 
 SCALAR_LSTM = {
     "weights": {
@@ -236,8 +237,6 @@ EXAMPLES = ("lstm-scalar", "rnn-scalar", "gru-scalar", "lstm-vector")
 
 def example_model(weights: dict, cell: str, many_to_one: bool = True):
     """A ``Sequential`` from hand-notation weights: layer (+ LastStep) + readout."""
-    from .layers import LastStep
-    from .sequential import Sequential
 
     layer, readout = from_notation(weights, cell)
     return Sequential([layer, LastStep(), readout] if many_to_one else [layer, readout])

@@ -7,6 +7,7 @@ import io as _io
 import numpy as np
 
 from .cells.facts import FACTS
+from .safefiles import atomic_write_bytes
 
 
 def require_matplotlib():
@@ -24,8 +25,6 @@ def require_matplotlib():
 def save_figure(fig, path) -> None:
     """Write the figure atomically, as PNG unless the name ends in .pdf or .svg."""
     from pathlib import Path
-
-    from .safefiles import atomic_write_bytes
 
     plt = require_matplotlib()
     buf = _io.BytesIO()

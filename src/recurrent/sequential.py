@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import store
-from ._checks import shape_str
+from . import losses, store
+from ._checks import positive_int, shape_str
 from .layers import GRU, LSTM, RNN, LastStep, Linear, Patches
+from .layers import lengths as lengths_
 from .layers.module import Module, in_mode, without_init
+from .train import check_data, fit, mean_loss
 
 LAYER_TYPES = {cls.__name__: cls for cls in (LSTM, GRU, RNN, Linear, LastStep, Patches)}
 
@@ -148,7 +150,6 @@ class Sequential(Module):
 
     def check_lengths(self, x, lengths=None, mask=None):
         """The lengths (int64, (N,)) that ``lengths`` or ``mask`` give for x, or None (every step real)."""
-        from .layers import lengths as lengths_
 
         if lengths is None and mask is None:
             return None
@@ -190,7 +191,6 @@ class Sequential(Module):
     def predict(self, X, batch_size: int = 256, *, lengths=None, mask=None) -> np.ndarray:
         """Outputs for X (N, T, D), computed in batches in evaluation mode (no dropout);
         ``lengths``/``mask``: see ``forward``."""
-        from ._checks import positive_int
 
         batch_size = positive_int("predict", "batch_size", batch_size)
         X = np.asarray(X)
@@ -205,9 +205,6 @@ class Sequential(Module):
     def evaluate(self, X, Y, loss="mse", batch_size=256, *, lengths=None, mask=None) -> float:
         """Mean loss over all of X, Y (each batch weighted by its size; with ``lengths``,
         by its real steps when the output is per step)."""
-        from . import losses
-        from ._checks import positive_int
-        from .train import check_data, mean_loss
 
         batch_size = positive_int("evaluate", "batch_size", batch_size)
         X, Y = check_data(self, X, Y, loss if isinstance(loss, str) else None, "evaluate")
@@ -217,7 +214,6 @@ class Sequential(Module):
 
     def fit(self, X, Y, **kwargs) -> History:
         """Train with minibatch BPTT; see ``recurrent.train.fit`` for the arguments."""
-        from .train import fit
 
         return fit(self, X, Y, **kwargs)
 

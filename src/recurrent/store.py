@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._version import __version__
 from .safefiles import atomic_write_bytes, open_regular
 
 FORMAT_VERSION = 2
@@ -77,8 +78,6 @@ def load(path: str | os.PathLike) -> object:
 def save_file(path, tensors: dict, meta: dict) -> None:
     """Write arrays and a JSON-able ``meta`` dict (must hold ``"kind"``) atomically."""
     from safetensors.numpy import save
-
-    from ._version import __version__
 
     tensors = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
     meta = {**meta, "format_version": FORMAT_VERSION, "library_version": __version__}

@@ -22,7 +22,9 @@ import numpy as np
 from . import losses as _losses
 from .cells.facts import FACTS
 from .classic import to_notation
+from .explain import render_json, render_markdown, render_table
 from .layers import cell_name
+from .layers.lengths import check_lengths
 from .layers.module import in_mode
 from .sequential import Sequential
 
@@ -96,19 +98,16 @@ class Trace:
     # renderings live in recurrent.explain; these are shortcuts
     def table(self, digits=3) -> str:
         """The step-by-step listing as text (``digits`` decimals; 0: every digit)."""
-        from .explain import render_table
 
         return render_table(self, digits)
 
     def markdown(self, lr=None, notes=None) -> str:
         """The worked example in Markdown, every equation with its numbers substituted."""
-        from .explain import render_markdown
 
         return render_markdown(self, lr=lr, notes=notes)
 
     def to_json(self) -> dict:
         """Every number of the trace as JSON."""
-        from .explain import render_json
 
         return render_json(self)
 
@@ -140,8 +139,6 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0, leng
     elif arr.ndim == 2:
         arr = arr[None]
     if lengths is not None:
-        from .layers.lengths import check_lengths
-
         if arr.ndim != 3:
             raise ValueError(f"trace: lengths need x of shape (N, T, D), got {arr.shape}")
         if not 0 <= sample < arr.shape[0]:

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..plot import require_matplotlib
+from ..safefiles import output_target
+
 
 class UsageError(Exception):
     """Bad input from the command line: reported as one line, exit status 2."""
@@ -31,7 +34,6 @@ def _check_output_path(path, what):
     """Refuse before fitting an output the run could not write (``safefiles.output_target``)."""
     if path is None:
         return
-    from ..safefiles import output_target
 
     if Path(path).is_dir():
         raise UsageError(f"recurrent: {what} {path} is a folder, expected a file name")
@@ -42,7 +44,6 @@ def _check_output_path(path, what):
 
 
 def _require_matplotlib():
-    from ..plot import require_matplotlib
 
     try:
         return require_matplotlib()

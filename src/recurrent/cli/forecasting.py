@@ -8,7 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..forecast.baselines import all_baselines
+from ..forecast.files import next_labels
+from ..forecast.metrics import coverage
 from ..forecast.tables import forecasts_json
+from ..plot import plot_forecast, plot_many
 from ._common import UsageError, _check_output_path, _json_default, _num, _positive_int, _require_matplotlib
 from ._options import add_csv_options, add_level_option, add_model_options, add_report_flags, add_scheduler_option
 from .predict import cmd_predict
@@ -29,8 +33,6 @@ from .series import (
 def cmd_forecast(args) -> int:  # noqa: C901 (to split: docs/design.md lists it)
     """Fit a Forecaster on one series or many, forecast what comes next, and (with --holdout) score it."""
     import time
-
-    from ..forecast.files import next_labels
 
     for path, what in ((args.save, "--save"), (args.plot, "--plot")):
         _check_output_path(path, what)
@@ -88,8 +90,6 @@ def cmd_forecast(args) -> int:  # noqa: C901 (to split: docs/design.md lists it)
         )
     bands = _bands(forecaster, None, horizon, args.level)
     if bands and args.holdout:
-        from ..forecast.metrics import coverage
-
         result["coverage"] = {
             f"{lv:g}": coverage(
                 np.concatenate([actual[u] for u in fc]),
@@ -133,7 +133,6 @@ def cmd_forecast(args) -> int:  # noqa: C901 (to split: docs/design.md lists it)
 
 def _plot(args, forecaster, Y, fc, bands, dates, labels, label):
     """--plot: the one series with its baselines, or a grid of the first six."""
-    from ..plot import plot_forecast, plot_many
 
     m = forecaster.season_
     n_train = {u: len(Y[u]) - (args.holdout or 0) for u in fc}
@@ -152,7 +151,6 @@ def _plot(args, forecaster, Y, fc, bands, dates, labels, label):
         if len(fc) > len(shown) and not args.quiet:
             print(f"recurrent: note: --plot draws the first {len(shown)} of {len(fc)} series", file=sys.stderr)
         return
-    from ..forecast.baselines import all_baselines
 
     uid = next(iter(fc))
     base = all_baselines(

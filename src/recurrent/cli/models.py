@@ -9,9 +9,18 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import classic, gradcheck, interop
 from ..cells.facts import CELL_NAMES
-from ..safefiles import read_regular
+from ..classic import EXAMPLES, hand_slip_note
+from ..explain import to_html
+from ..forecast.export import export_onnx
+from ..interop.keras import keras_tensors
+from ..layers import CELLS, LastStep
+from ..plot import plot_trace
+from ..safefiles import atomic_write_bytes, read_regular
+from ..sequential import Sequential, load, model_from_meta
 from ..store import read_safetensors
+from ..trace import trace
 from ._common import UsageError, _check_output_path, _positive_int, _require_matplotlib
 
 # ---- gradcheck ---------------------------------------------------------------------------------
@@ -19,8 +28,6 @@ from ._common import UsageError, _check_output_path, _positive_int, _require_mat
 
 def cmd_gradcheck(args) -> int:
     """Finite differences against backward for a random layer; exit 1 if they disagree."""
-    from .. import gradcheck
-    from ..layers import CELLS
 
     cls = CELLS[args.cell]
     rng = np.random.default_rng(args.seed)
@@ -101,9 +108,6 @@ def _read_weights(path):
 
 def _trace_from_args(args, example_target=False):
     """Build the model and trace; the example's own target is used only when ``example_target``."""
-    from .. import classic
-    from ..sequential import Sequential, load
-    from ..trace import trace
 
     if args.model:
         model = load(args.model)
@@ -148,8 +152,6 @@ def cmd_trace(args) -> int:
         _require_matplotlib()
     tr = _trace_from_args(args)
     if args.plot:
-        from ..plot import plot_trace
-
         plot_trace(tr, args.plot)
     if args.format == "json":
         print(json.dumps(tr.to_json()))
@@ -162,14 +164,12 @@ def cmd_trace(args) -> int:
 
 def cmd_explain(args) -> int:
     """The full worked example as a Markdown document."""
-    from ..safefiles import atomic_write_bytes
 
     tr = _trace_from_args(args, example_target=True)
     if args.html:
         if args.output:
             raise UsageError("recurrent: give -o FILE.md or --html FILE.html, not both")
         _check_output_path(args.html, "--html")
-        from ..explain import to_html
 
         atomic_write_bytes(args.html, to_html(tr, lr=args.lr).encode())
         print(f"wrote {args.html}", file=sys.stderr)
@@ -181,8 +181,6 @@ def cmd_explain(args) -> int:
         and not args.cell
     )
     if is_classic:
-        from ..classic import hand_slip_note
-
         notes = hand_slip_note(tr)
     text = tr.markdown(lr=args.lr if tr.loss is not None else None, notes=notes)
     if args.output:
@@ -201,9 +199,6 @@ def cmd_export(args) -> int:
 
     A saved forecaster becomes a folder: one ONNX graph per network and forecaster.json.
     """
-    from .. import interop
-    from ..safefiles import atomic_write_bytes
-    from ..sequential import Sequential, load
 
     model = load(args.model)
     if not isinstance(model, Sequential):
@@ -212,7 +207,6 @@ def cmd_export(args) -> int:
                 f"recurrent: {args.model} holds a forecaster; export it with --to onnx "
                 "(a folder of ONNX graphs and forecaster.json)"
             )
-        from ..forecast.export import export_onnx
 
         out = export_onnx(model, args.output, opset=args.opset)
         print(f"wrote {out}/ ({len(model.networks_)} ONNX networks and forecaster.json)", file=sys.stderr)
@@ -228,7 +222,6 @@ def cmd_export(args) -> int:
         else:
             if not rnn.is_recurrent:
                 raise UsageError("recurrent: --to keras needs a model that starts with a recurrent layer")
-            from ..interop.keras import keras_tensors
 
             tensors = keras_tensors(model)
         meta = {"format": args.to, "recurrent_layers": json.dumps(model.config())}
@@ -239,9 +232,6 @@ def cmd_export(args) -> int:
 
 def cmd_import(args) -> int:
     """An ONNX file, or a PyTorch state_dict saved as safetensors, into a recurrent model file."""
-    from .. import interop
-    from ..layers import LastStep
-    from ..sequential import Sequential
 
     path = Path(args.file)
     if not path.exists():
@@ -268,8 +258,6 @@ def cmd_import(args) -> int:
                 f"recurrent: {path}: expected an .onnx file or a safetensors file of a PyTorch state_dict"
             ) from None
         if meta.get("format") == "torch" and "recurrent_layers" in meta:  # written by `export --to torch`
-            from ..sequential import model_from_meta
-
             try:
                 layers = json.loads(meta["recurrent_layers"])
             except (ValueError, RecursionError):
@@ -300,7 +288,6 @@ def cmd_import(args) -> int:
 
 
 def _add_trace_options(p):
-    from ..classic import EXAMPLES
 
     p.add_argument("--example", choices=EXAMPLES, help="a built-in example (default lstm-scalar)")
     p.add_argument("--cell", choices=CELL_NAMES, help="cell for --weights (alone: its scalar example)")

@@ -6,7 +6,10 @@ import json
 import sys
 from pathlib import Path
 
+from ..forecast import Forecaster, parts
+from ..forecast.files import next_labels
 from ..forecast.tables import forecasts_json
+from ..sequential import load
 from ._common import UsageError
 from .series import (
     _bands,
@@ -22,9 +25,6 @@ from .series import (
 
 def cmd_predict(args) -> int:
     """Forecast with a saved forecaster: after the series it was fitted on, or after new ones from a CSV."""
-    from ..forecast import Forecaster
-    from ..forecast.files import next_labels
-    from ..sequential import load
 
     model = load(args.model)
     if not isinstance(model, Forecaster):
@@ -32,7 +32,6 @@ def cmd_predict(args) -> int:
     model.scheduler = scheduler_of(args)
     horizon = args.horizon or model.horizon
     check_output(args.output)
-    from ..forecast import parts
 
     if args.csv and parts.is_folder_target(args.output):
         return _predict_parts(args, model, horizon)
@@ -80,7 +79,6 @@ def _check_predict_horizon(model, Y, horizon) -> None:
 def _predict_parts(args, model, horizon) -> int:
     """predict FILES -o FOLDER/: each file read, forecast and written on its own (on a worker with
     --scheduler); this process sees file names and the manifest only."""
-    from ..forecast import parts
 
     paths = csv_paths(args)
     manifest = parts.predict_files(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..forecast import Forecaster, calendar, parts, settings, tables
+from ..forecast.cluster import check_scheduler
 from ..forecast.tables import write_forecasts
 from ._common import UsageError, _check_output_path
 
@@ -30,7 +32,6 @@ def read_options(args) -> dict:
 
 def csv_paths(args) -> list:
     """The files the CSV argument names: one file, or every file a pattern matches."""
-    from ..forecast import parts
 
     if not parts.is_pattern(args.csv):
         return [args.csv]
@@ -44,9 +45,6 @@ def load_series(args):
     """(dict id -> values, dict id -> date labels or None, label, known season, many?, [(file, ids)]).
 
     A pattern ("data/*.csv") reads every file it matches (on the workers with --scheduler)."""
-    from ..forecast import parts
-    from ..forecast.tables import load_series
-
     if args.csv is None:
         given = [
             flag
@@ -64,13 +62,12 @@ def load_series(args):
         paths = csv_paths(args)
         Y, dates, season, groups = parts.read_files(paths, read_options(args), scheduler_of(args))
         return Y, dates, f"{len(paths)} files matching {args.csv}", season, True, groups
-    got = load_series(args.csv, **read_options(args))
+    got = tables.load_series(args.csv, **read_options(args))
     return got.series, got.dates, got.label, got.season, got.many, [(args.csv, list(got.series))]
 
 
 def check_output(path) -> None:
     """-o before any work: a file name whose folder exists, or a folder (ending with /) for one file per part."""
-    from ..forecast import parts
 
     if not parts.is_folder_target(path):
         _check_output_path(path, "-o")
@@ -117,7 +114,6 @@ def check_season(season, Y) -> None:
 
 def make_forecaster(args, horizon, season):
     """The Forecaster the options describe, its settings checked before any data is fitted."""
-    from ..forecast import Forecaster, settings
 
     f = Forecaster(
         cell=args.cell,
@@ -142,8 +138,6 @@ def scheduler_of(args):
         return None
     import importlib.util
 
-    from ..forecast.cluster import check_scheduler
-
     if importlib.util.find_spec("distributed") is None:
         raise UsageError("recurrent: --scheduler needs Dask: pip install 'recurrent[dask]'")
     try:
@@ -155,7 +149,6 @@ def scheduler_of(args):
 
 def _write_output(path, groups, fc, labels, actual, bands, horizon, alias):
     """-o: one long CSV file, or a folder of one file per input file with a manifest."""
-    from ..forecast import parts
 
     if parts.is_folder_target(path):
         parts.write_parts(path, groups, fc, labels, actual, bands, horizon, alias)
@@ -166,7 +159,6 @@ def _write_output(path, groups, fc, labels, actual, bands, horizon, alias):
 def _date_labels(dates, args):
     """What a saved forecaster keeps of its series' dates: each one's last labels and the rule they
     follow (``--freq`` or inferred), so ``predict MODEL`` continues them."""
-    from ..forecast import calendar
 
     tails = {u: list(d[-3:]) for u, d in dates.items() if d}
     if not tails:

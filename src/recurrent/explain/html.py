@@ -23,6 +23,7 @@ import numpy as np
 
 from .. import _checks as chk
 from ..cells.facts import FACTS
+from ..classic import to_notation
 
 MAX_HIDDEN = 64
 DIAGRAM = {  # (inputs, gates, outputs) of the cell diagram: (key in the step's values, name)
@@ -121,7 +122,6 @@ def _scalar(tr) -> bool:
 def page_data(tr, lr: float = 0.01) -> dict:
     """What the page's script reads: the model in hand notation, the inputs, the target, and the
     trace's own numbers (the Python library's)."""
-    from ..classic import to_notation
 
     rnn = _recurrent_layer(tr)
     x = np.asarray(tr.main.values["x"], dtype=np.float64)

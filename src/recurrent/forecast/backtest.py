@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import _checks as chk
 from . import baselines, frames, intervals, metrics, panel
+from .settings import column_names
 
 BASELINES = ("naive", "seasonal_naive", "naive2")
 
@@ -147,8 +148,6 @@ def _aggregate(rows) -> dict:
 def _frame(batch, per, cuts, H, alias):
     """The windows as a long DataFrame in the Nixtla libraries' columns (y, <alias>, <alias>-lo-80, ...)."""
     import pandas as pd
-
-    from .settings import column_names
 
     parts = []
     for k, uid in enumerate(batch.ids):

@@ -42,8 +42,12 @@ import numpy as np
 from .. import _checks as chk
 from .. import store
 from . import cluster, frames, intervals, panel, settings
+from .backtest import cross_validation
 from .ensemble import combination, train_ensemble
+from .evaluation import evaluate
+from .export import export_onnx
 from .inference import forecast_batch, sort_series, standard_covariates
+from .persist import load_forecaster, save_forecaster
 from .season import common_season, detect_season
 from .windows import Panel, log_shift, to_z, validation_split
 
@@ -348,7 +352,6 @@ class Forecaster:
 
         See ``recurrent.forecast.export`` for the recipe; returns the folder's path.
         """
-        from .export import export_onnx
 
         return export_onnx(self, directory, opset=opset)
 
@@ -372,7 +375,6 @@ class Forecaster:
         baselines on the same windows. See ``recurrent.forecast.backtest``. The forecaster is
         left fitted on the latest window's histories.
         """
-        from .backtest import cross_validation
 
         columns = (id_col, time_col, target_col)
         return cross_validation(self, Y, n_windows, step, refit, level, quantiles, covariates, columns)
@@ -388,7 +390,6 @@ class Forecaster:
         out from is left out and named. The forecaster is left fitted on the training part.
         See ``recurrent.forecast.evaluation``.
         """
-        from .evaluation import evaluate
 
         return evaluate(self, Y, holdout, covariates)
 
@@ -396,14 +397,12 @@ class Forecaster:
     def save(self, path: str | os.PathLike) -> None:
         """Write the fitted forecaster (networks, training series, settings, dates) to one safetensors file,
         atomically."""
-        from .persist import save_forecaster
 
         self._check_fitted()
         save_forecaster(self, path)
 
 
 def _rebuild(tensors, meta, path):
-    from .persist import load_forecaster
 
     return load_forecaster(Forecaster, tensors, meta, path)
 

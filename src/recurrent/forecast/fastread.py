@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from ..data import _resolve_column, _sniff_delimiter
+from ..safefiles import MAX_TEXT_BYTES, open_regular
 from . import calendar
 
 
@@ -35,7 +36,6 @@ def read_long_pandas(path, id_column, date_column, column, delimiter, dayfirst):
         import pandas as pd
     except ImportError:
         return None
-    from ..safefiles import MAX_TEXT_BYTES, open_regular
 
     with open_regular(path, "CSV file", MAX_TEXT_BYTES) as f:
         first = f.readline().decode("utf-8-sig", errors="replace")

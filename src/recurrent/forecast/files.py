@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import _fill, _hint, _number, _parse, _resolve_column, _sniff_delimiter, csv_rows, detect_number_format
-from ..safefiles import read_regular
+from ..safefiles import atomic_write_bytes, read_regular
 from . import calendar
 from .fastread import date_order, find_date_column, read_long_columns, read_long_pandas
 
@@ -221,7 +221,6 @@ def safe_cell(v: str) -> str:
 def write_long_csv(path, rows, columns) -> bytes:
     """Write rows (tuples in ``columns`` order) as a CSV file, atomically; returns the bytes written.
     Text cells that a spreadsheet would read as a formula are escaped (``safe_cell``)."""
-    from ..safefiles import atomic_write_bytes
 
     buf = _io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -237,8 +236,6 @@ def next_labels(dates, k, freq=None, dayfirst=None):
     """The ``k`` labels after ``dates`` (date labels as read), in their layout, by calendar arithmetic:
     the frequency inferred from the dates (``calendar.infer``) or ``freq`` (a pandas alias or a
     ``calendar.Rule``); labels that are neither dates nor numbered get ``+1, +2, ...``."""
-    from . import calendar
-
     if dates:
         try:
             parsed = calendar.parse(dates, dayfirst=dayfirst)
@@ -256,8 +253,6 @@ def next_labels(dates, k, freq=None, dayfirst=None):
 
 def season_of_labels(dates, freq=None, dayfirst=None):
     """The period the date labels imply (``calendar.season_of``: monthly 12, business days 5, ...), or None."""
-    from . import calendar
-
     if freq is not None:
         return calendar.season_of(calendar.from_alias(freq) if isinstance(freq, str) else freq)
     if not dates or len(dates) < 2:

@@ -31,6 +31,7 @@ from .frames import (
     season_of_freq,
     to_pandas,
 )
+from .settings import column_names
 from .settle import settle
 
 
@@ -235,7 +236,6 @@ def write_batch(batch: Batch, forecasts: dict, horizon, alias="recurrent"):
     NaN in a list, which keeps its positions. A DataFrame gets one column per array, named as
     the Nixtla libraries name a model's: ``alias``, ``<alias>-lo-80``, ...
     """
-    from .settings import column_names
 
     first = next(iter(forecasts.values()), None)
     keys = list(first) if isinstance(first, dict) else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..safefiles import MAX_TEXT_BYTES, atomic_write_bytes, open_regular
 from .fastread import group_long
 
 
@@ -24,7 +25,6 @@ def read_parquet(path, id_column=None, date_column="auto", column=None):
     """({id: values}, {id: date labels}, many) from a Parquet file: long (an id column: ``id_column``,
     else ``unique_id`` when present) or one series (a date column and a value column). The file is
     read as a regular file of bounded size, its columns as Arrow arrays; dates become ISO labels."""
-    from ..safefiles import MAX_TEXT_BYTES, open_regular
 
     pq = _parquet()
     with open_regular(path, "Parquet file", MAX_TEXT_BYTES) as f:
@@ -80,8 +80,6 @@ def write_parquet(path, columns: list, rows: list) -> bytes:
     import io as _io
 
     import pyarrow as pa
-
-    from ..safefiles import atomic_write_bytes
 
     pq = _parquet()
     data = {}

@@ -29,7 +29,10 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from . import cluster
+from ..safefiles import atomic_write_bytes, process_alive
+from . import cluster, intervals
+from .files import next_labels
+from .tables import load_series, write_forecasts
 
 MANIFEST = "manifest.json"
 PATTERN_CHARS = "*?["
@@ -55,7 +58,6 @@ def is_folder_target(path) -> bool:
 
 def read_file(path, options):
     """One file's series (``tables.load_series`` with ``options``)."""
-    from .tables import load_series
 
     return load_series(path, **options)
 
@@ -110,7 +112,6 @@ class Folder:
 
     def commit(self, manifest: dict) -> dict:
         """Write the manifest and rename the hidden folder to the target: the folder appears whole."""
-        from ..safefiles import atomic_write_bytes
 
         atomic_write_bytes(self.tmp / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
         if self.target.is_dir():  # checked empty when the run began
@@ -143,7 +144,6 @@ def check_folder(path) -> None:
 def clean_partials(target: Path) -> list:
     """Remove the hidden ``.<name>.partial-<pid>`` folders a killed run left beside ``target``
     (ours, their process gone). Returns the names removed."""
-    from ..safefiles import process_alive
 
     removed = []
     prefix = f".{target.name}.partial-"
@@ -198,7 +198,6 @@ def _manifest(entries, horizon, sources, model=None) -> dict:
 def write_parts(folder, groups, fc, labels, actual=None, bands=None, horizon=None, alias="recurrent") -> dict:
     """Forecasts held in this process written as one file per part: ``groups`` is a list of
     (source, ids); returns the manifest."""
-    from .tables import write_forecasts
 
     out = Folder(folder)
     try:
@@ -224,8 +223,6 @@ def write_parts(folder, groups, fc, labels, actual=None, bands=None, horizon=Non
 def predict_file(forecaster, source, options, horizon, levels, out_path) -> dict:
     """One part, wherever it runs: read ``source``, forecast its series, write them to ``out_path``
     (atomically); returns the part's manifest entry and the warnings the forecast gave."""
-    from .files import next_labels
-    from .tables import write_forecasts
 
     got = read_file(source, options)
     with warnings.catch_warnings(record=True) as caught:
@@ -248,7 +245,6 @@ def predict_files(forecaster, paths, folder, horizon=None, level=None, model=Non
     each part read, forecast and written on a worker of the forecaster's scheduler, or here in
     turn without one. ``options``: how to read the files (``tables.load_series``'s keywords).
     Returns the manifest, each part's entry with the warnings its forecast gave."""
-    from . import intervals
 
     forecaster._check_fitted()
     levels = intervals.check_levels(level)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..data import _fill
 from .calendar import advance, from_alias, gaps, infer
 from .dates import Dates, parse
 
@@ -87,7 +88,6 @@ def _one_rule(parsed, rules, given, where):
 
 def _completed(Y, labels, parsed, rule, fill, where, hint):
     """(Y, labels) with each missing period by ``rule`` named, or inserted and filled with ``fill``."""
-    from ..data import _fill
 
     Y, labels = dict(Y), dict(labels)
     checked = {}  # keys (bytes) -> gaps, once per distinct date vector

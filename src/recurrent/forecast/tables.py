@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import datasets
+from ..data import read_csv
 from . import calendar
 from .files import read_long_csv, read_wide_csv, write_long_csv
 from .parquet import read_parquet, write_parquet
+from .settings import column_names
 from .settle import settle
 
 
@@ -52,8 +55,6 @@ def load_series(
     parsed, checked and their frequency inferred (``settle.settle``; ``freq`` overrides it, a
     pandas alias, and ``dayfirst`` settles 01/02/2000); a missing period is refused unless ``fill``.
     """
-    from .. import datasets
-    from ..data import read_csv
 
     number = dict(decimal=decimal, thousands=thousands)
     if csv is None:
@@ -119,7 +120,6 @@ def forecasts_json(fc, labels, many, bands=None) -> dict:
 def write_forecasts(path, fc, labels, actual=None, bands=None, alias="recurrent") -> bytes:
     """Long format, atomically, in the Nixtla libraries' columns: unique_id, ds, <alias>[, <alias>-lo-80,
     <alias>-hi-80, ...][, y (the actuals)]; returns the bytes written."""
-    from .settings import column_names
 
     keys = list(next(iter(bands.values()))) if bands else []
     rows = [
@@ -146,7 +146,6 @@ def write_backtest(path, per, cutoffs, dates, horizon, alias="recurrent") -> Non
             for k in range(horizon):
                 ds = lab[cut + k] if lab else str(cut + k + 1)
                 rows.append((u, origin, ds, float(d["actual"][w, k])) + tuple(float(d[c][w, k]) for c in keys))
-    from .settings import column_names
 
     names = column_names(alias, ["actual", *keys])
     write_table(path, rows, ["unique_id", "cutoff", "ds", *names.values()])

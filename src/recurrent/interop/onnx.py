@@ -20,7 +20,9 @@ import os
 
 import numpy as np
 
+from ..activations import activation
 from ..layers import LastStep, Linear, Patches
+from ..safefiles import atomic_write_bytes
 from ..sequential import Sequential
 from ._layout import TO_ONNX, cell_of, permute_blocks
 from .onnx_graph import from_onnx  # noqa: F401
@@ -175,7 +177,6 @@ def to_onnx(  # noqa: C901 (to split: docs/design.md lists it)
     onnx.checker.check_model(model, full_check=True)
     if path is None:
         return model
-    from ..safefiles import atomic_write_bytes
 
     atomic_write_bytes(path, model.SerializeToString())
     return model
@@ -183,7 +184,6 @@ def to_onnx(  # noqa: C901 (to split: docs/design.md lists it)
 
 def _variant_attrs(layer) -> dict:
     """The node attributes for the layer's direction and variant options."""
-    from ..activations import activation
 
     dirs = layer.num_directions
     attrs = {"direction": "bidirectional" if dirs == 2 else ("reverse" if layer.reverse else "forward")}

@@ -10,6 +10,7 @@ import os
 import numpy as np
 
 from ..layers import LastStep, Linear, Patches
+from ..safefiles import MAX_TEXT_BYTES, read_regular
 from ..sequential import Sequential
 from .onnx_import import _attrs, _import_onnx, _stack, _stacks_on, layer_from_node
 
@@ -22,7 +23,6 @@ def _load_model(path_or_model):
     onnx = _import_onnx()
     if not isinstance(path_or_model, (str, os.PathLike)):
         return path_or_model
-    from ..safefiles import MAX_TEXT_BYTES, read_regular
 
     data = read_regular(path_or_model, "ONNX file", MAX_TEXT_BYTES)
     try:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..activations import ONNX_ACTIVATIONS
+from ..activations import ONNX_ACTIVATIONS, activation
 from ..cells.facts import FACTS
 from ._layout import CLASS_OF, TO_ONNX, inverse, permute_blocks
 
@@ -87,8 +87,6 @@ def node_options(node, attrs=None) -> dict:
         beta = betas.pop(0) if key in USES_BETA and betas else None
         specs.append((name, alpha, beta))
     if dirs == 2:
-        from ..activations import activation
-
         if [activation(a) for a in specs[:per]] != [activation(a) for a in specs[per:]]:
             raise ValueError(f"{where}: the two directions use different activations {names}; a layer applies one set")
     opts = {"activations": specs[:per]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _checks as chk
+from .lengths import check_lengths
 from .module import Module, initialising
 
 
@@ -99,7 +100,6 @@ class LastStep(Module):
             raise ValueError(f"LastStep: expected x of shape (N, T, F), got {chk.shape_str(x.shape)}")
         if lengths is None:
             return x[:, -1], {"module": "LastStep", "shape": x.shape, "last": None}
-        from .lengths import check_lengths
 
         last = check_lengths("LastStep", lengths, x.shape[0], x.shape[1]) - 1
         return x[np.arange(x.shape[0]), last], {"module": "LastStep", "shape": x.shape, "last": last}
