@@ -422,6 +422,7 @@ def onnx_model(layers=None):
 
 
 def test_onnx_an_add_on_the_output_is_refused_not_skipped():
+    pytest.importorskip("onnx")
     from onnx import helper, numpy_helper
 
     _, proto = onnx_model()
@@ -435,6 +436,7 @@ def test_onnx_an_add_on_the_output_is_refused_not_skipped():
 
 
 def test_onnx_a_cycle_or_a_node_reading_its_own_output_is_refused():
+    pytest.importorskip("onnx")
     _, proto = onnx_model()
     lstm = next(n for n in proto.graph.node if n.op_type == "LSTM")
     lstm.input[0] = lstm.output[0]  # reads its own Y
@@ -448,6 +450,7 @@ def test_onnx_a_cycle_or_a_node_reading_its_own_output_is_refused():
 
 
 def test_onnx_operators_outside_the_patterns_are_named():
+    pytest.importorskip("onnx")
     from onnx import helper
 
     _, proto = onnx_model()
@@ -466,6 +469,7 @@ def test_onnx_operators_outside_the_patterns_are_named():
 
 
 def test_onnx_a_huge_graph_is_refused_before_it_is_walked(tmp_path):
+    pytest.importorskip("onnx")
     from onnx import helper
 
     _, proto = onnx_model()
@@ -479,6 +483,7 @@ def test_onnx_a_huge_graph_is_refused_before_it_is_walked(tmp_path):
 
 
 def test_onnx_patches_survive_the_round_trip_and_special_files_are_refused(tmp_path):
+    pytest.importorskip("onnx")
     from recurrent.interop import from_onnx
     from recurrent.layers import Patches
 
