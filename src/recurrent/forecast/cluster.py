@@ -200,7 +200,10 @@ def forecast_batch(client, f, batch, horizon, where, warn=True, levels=(), quant
     n_workers = max(1, len(client.scheduler_info().get("workers", {})))
     n = len(batch.values)
     chunks = partitions(n, parts or max(4 * n_workers, -(-n // PART_SERIES)))
-    remote = client.scatter(f, broadcast=True)  # the fitted forecaster, sent once
+    # the fitted forecaster, sent once; a key of its own each call (hash=False): scattering the same
+    # object again under its content hash races with the release of the earlier call's copy, and the
+    # scheduler may then drop the data a task needs ("lost dependencies")
+    remote = client.scatter(f, broadcast=True, hash=False)
     futures = [
         client.submit(_forecast_part, remote, *_pack(batch, r), horizon, where, warn, levels, quantiles, pure=False)
         for r in chunks
@@ -224,7 +227,7 @@ def map_parts(scheduler, fn, calls, shared=None):
     order of ``calls``; with ``shared``, ``fn(shared, *call)``, ``shared`` sent to every worker once.
     A task whose worker is lost is run again on another (Dask's own rescheduling)."""
     client = client_for(scheduler)
-    remote = None if shared is None else client.scatter(shared, broadcast=True)
+    remote = None if shared is None else client.scatter(shared, broadcast=True, hash=False)
     futures = [client.submit(_run_part, fn, remote, tuple(call), pure=False) for call in calls]
     return [f.result() for f in futures]
 
@@ -320,6 +323,6 @@ def train_networks(scheduler, train, z, pn, limit, val, jobs, options):
     """The ensemble's networks trained on the workers, one task each (the data sent once); the
     results in the order of ``jobs``."""
     client = client_for(scheduler)
-    data = client.scatter([z, pn, limit, val], broadcast=True)
+    data = client.scatter([z, pn, limit, val], broadcast=True, hash=False)
     futures = [client.submit(_train_one, train, *data, job, options, pure=False) for job in jobs]
     return [f.result() for f in futures]
