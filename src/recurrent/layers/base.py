@@ -15,8 +15,8 @@ import numpy as np
 
 from .. import _checks as chk
 from ..cells import variants
+from . import dropout, options, segments
 from . import lengths as lengths_
-from . import options, segments
 from .module import Module, initialising
 
 
@@ -298,8 +298,8 @@ class Recurrent(Module):
             raise ValueError(f"{name}: `segment` and `lengths` (or `mask`) cannot be used together")
         h0, c0 = self.split_state("state", state, N)
         h_T, c_T = np.empty_like(h0), (np.empty_like(c0) if c0 is not None else None)
-        drop = self._dropout_masks(masks, N, T)
-        rdrop = self._recurrent_masks(recurrent_masks, N)
+        drop = dropout.between_layers(self, masks, N, T)
+        rdrop = dropout.recurrent(self, recurrent_masks, N)
         caches = []
         inp = x
         for layer in range(self.num_layers):
@@ -327,47 +327,6 @@ class Recurrent(Module):
             caches.append(layer_caches)
         cache = {"module": name, "shape": x.shape, "layers": caches, "plan": p, "masks": drop, "recurrent_masks": rdrop}
         return inp, self.pack_state(h_T, c_T), cache
-
-    def _recurrent_masks(self, given, N) -> list:
-        """Recurrent dropout masks, [layer][direction] each (N, H), drawn or given; [] when off."""
-        dirs, H = self.num_directions, self.hidden_size
-        if given is not None:
-            if (
-                not isinstance(given, list)
-                or len(given) != self.num_layers
-                or any(len(row) != dirs or any(np.shape(m) != (N, H) for m in row) for row in given)
-            ):
-                raise ValueError(
-                    f"{type(self).__name__}: `recurrent_masks` must be [layer][direction] masks of shape {(N, H)}, "
-                    "as an earlier forward's cache holds them"
-                )
-            return given
-        if not (self.training and self.recurrent_dropout > 0):
-            return []
-        return [[self._drop_mask((N, H), self.recurrent_dropout) for _ in range(dirs)] for _ in range(self.num_layers)]
-
-    def _drop_mask(self, shape, p) -> np.ndarray:
-        """An inverted-dropout mask from the layer's generator: 0 with probability p, else 1/(1 - p)."""
-        keep = 1.0 - p
-        return ((self.rng.random(shape) < keep) / keep).astype(self.dtype)
-
-    def _dropout_masks(self, masks, N, T) -> list:
-        """The masks between layers (each (N, T, dirs*H), already scaled), drawn or given."""
-        shape = (N, T, self.num_directions * self.hidden_size)
-        if masks is not None:
-            if (
-                not isinstance(masks, list)
-                or len(masks) != self.num_layers - 1
-                or any(np.shape(m) != shape for m in masks)
-            ):
-                raise ValueError(
-                    f"{type(self).__name__}: `masks` must be the list of {self.num_layers - 1} dropout masks "
-                    f"of shape {shape} that an earlier forward's cache holds"
-                )
-            return masks
-        if not (self.training and self.dropout > 0):
-            return []
-        return [self._drop_mask(shape, self.dropout) for _ in range(self.num_layers - 1)]
 
     def _lengths_plan(self, lengths, mask, N, T):
         """The plan for a batch of different lengths, or None where every sequence is whole."""
