@@ -101,6 +101,21 @@ def output_target(path, what="output") -> Path:
     target is written, the link kept); an existing target a regular file, or a character device or
     FIFO (written in place, as a stream); its folder existing and writable (probed by creating and
     removing a file there). ValueError naming the path otherwise."""
+    target, st = _target(path, what)
+    if st is not None and _is_stream(st.st_mode):
+        return target
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=target.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise ValueError(f"{path}: the folder {target.parent} is not writable ({e.strerror})") from None
+    return target
+
+
+def _target(path, what):
+    """(the resolved target, its stat or None when it does not exist yet): a regular file, a character
+    device or FIFO, or a new name in a folder that exists; ValueError naming the path otherwise."""
     target = Path(os.path.realpath(path))
     try:
         st = os.stat(target)
@@ -108,20 +123,11 @@ def output_target(path, what="output") -> Path:
         st = None
     except OSError as e:
         raise ValueError(f"{path}: cannot write the {what} ({e.strerror})") from None
-    if st is not None and _is_stream(st.st_mode):
-        return target
-    if st is not None and not stat.S_ISREG(st.st_mode):
+    if st is not None and not (stat.S_ISREG(st.st_mode) or _is_stream(st.st_mode)):
         raise ValueError(f"{path}: is {_kind_of(st.st_mode)}; expected a file name for the {what}")
-    folder = target.parent
-    if not folder.is_dir():
-        raise ValueError(f"{path}: the folder {folder} does not exist")
-    try:
-        fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=folder)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as e:
-        raise ValueError(f"{path}: the folder {folder} is not writable ({e.strerror})") from None
-    return target
+    if st is None and not target.parent.is_dir():
+        raise ValueError(f"{path}: the folder {target.parent} does not exist")
+    return target, st
 
 
 _LEFTOVER = re.compile(r"^\.(?P<name>.+)\.[^.]+\.(?P<pid>[0-9]+)\.tmp$")
@@ -170,16 +176,15 @@ def atomic_write_bytes(path, data: bytes) -> None:
     written in place (``-o /dev/null``), never replaced; anything else that is not a regular
     file is refused. Temporary files left by a killed run are removed first.
     """
-    target = output_target(path)
-    try:
-        st = os.stat(target)
-    except FileNotFoundError:
-        st = None
+    target, st = _target(path, "output")  # checked once; the temporary file itself tests the folder
     if st is not None and _is_stream(st.st_mode):
         _write_stream(path, target, data)
         return
     clean_leftovers(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".{os.getpid()}.tmp", dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".{os.getpid()}.tmp", dir=target.parent)
+    except OSError as e:
+        raise ValueError(f"{path}: the folder {target.parent} is not writable ({e.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
