@@ -360,17 +360,20 @@ def test_patched_sequential_saves_and_loads(tmp_path, rng):
 
 
 def test_one_registry_of_cell_facts_agrees_with_the_layers_and_the_frameworks():
-    from recurrent.cells.facts import FACTS
+    from recurrent.cells.spec import SPECS
     from recurrent.layers import CELLS, cell_name
 
-    for name, f in FACTS.items():
+    for name, f in SPECS.items():
         layer = CELLS[name](2, 3)
         assert cell_name(layer) == name and layer.num_gates == f.num_gates == len(f.hand)
         assert layer.has_cell_state == f.has_cell_state
         assert sorted(f.to_keras) == sorted(f.to_onnx) == list(range(f.num_gates))
         assert set(f.equation_order) == set(f.gates)
-    ours = FACTS["lstm"].gates
-    assert tuple(ours[k] for k in FACTS["lstm"].to_onnx) == ("i", "o", "f", "g")  # ONNX: i, o, f, c
-    assert tuple(FACTS["gru"].gates[k] for k in FACTS["gru"].to_keras) == ("z", "r", "n")  # Keras: z, r, h
+        assert type(layer).__name__ == f.layer and layer.options.acts == f.defaults
+        assert len(f.activation_roles.split(",")) == len(f.defaults)
+        assert set(f.recurrent_through_gate) <= set(f.gates) and dict(f.symbols).keys() <= {*f.gates, "c", "h"}
+    ours = SPECS["lstm"].gates
+    assert tuple(ours[k] for k in SPECS["lstm"].to_onnx) == ("i", "o", "f", "g")  # ONNX: i, o, f, c
+    assert tuple(SPECS["gru"].gates[k] for k in SPECS["gru"].to_keras) == ("z", "r", "n")  # Keras: z, r, h
     with pytest.raises(TypeError, match="expected an LSTM, GRU or RNN layer, got Linear"):
         cell_name(Linear(2, 2))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import float_array, shape_str
-from .cells.facts import FACTS
+from .cells.spec import SPECS
 from .layers import CELLS, LSTM, LastStep, Linear
 from .sequential import Sequential
 
@@ -54,7 +54,7 @@ SCALAR_RNN = {
 }
 
 # gate letter in the notation, in the layer's row order
-_GATE_LETTERS = {name: f.hand for name, f in FACTS.items()}
+_GATE_LETTERS = {name: f.hand for name, f in SPECS.items()}
 
 
 def notation_keys(cell: str) -> list:

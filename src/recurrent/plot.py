@@ -6,7 +6,7 @@ import io as _io
 
 import numpy as np
 
-from .cells.facts import FACTS
+from .cells.spec import SPECS
 from .safefiles import atomic_write_bytes
 
 
@@ -34,7 +34,7 @@ def save_figure(fig, path) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
-PANELS = {name: list(f.labels) for name, f in FACTS.items()}
+PANELS = {name: list(f.labels) for name, f in SPECS.items()}
 
 
 def plot_trace(tr, path, cell_index=0) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import losses as _losses
-from .cells.facts import FACTS
+from .cells.spec import SPECS
 from .classic import to_notation
 from .explain import render_json, render_markdown, render_table
 from .layers import cell_name
@@ -202,7 +202,7 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0, leng
             if cell == "lstm":
                 vals["c_prev"] = c.c[sample, :-1][order]
             pre = _preactivations(cell, c)[sample][order]
-            gates = FACTS[cell].gates
+            gates = SPECS[cell].gates
             for k, g in enumerate(gates):
                 vals[f"a_{g}" if g != "a" else "a"] = pre[:, k * H : (k + 1) * H]
             if cell != "rnn":

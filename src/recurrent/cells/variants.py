@@ -33,12 +33,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import activations as act
+from .spec import SPECS
 
-DEFAULTS = {
-    "lstm": (("sigmoid", None, None), ("tanh", None, None), ("tanh", None, None)),
-    "gru": (("sigmoid", None, None), ("tanh", None, None)),
-    "rnn": (("tanh", None, None),),
-}
+DEFAULTS = {name: spec.defaults for name, spec in SPECS.items()}  # each cell's default activations
 
 
 @dataclass(frozen=True)

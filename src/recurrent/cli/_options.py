@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..cells.facts import CELL_NAMES
+from ..cells.spec import CELL_NAMES
 from ._common import _positive_int
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import classic, gradcheck, interop
-from ..cells.facts import CELL_NAMES
+from ..cells.spec import CELL_NAMES
 from ..classic import EXAMPLES, hand_slip_note
 from ..explain import to_html
 from ..forecast.export import export_onnx

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .notation import SYM, _wkey, _wtex
+from ..cells.spec import SPECS
+from .notation import _wkey, _wtex
 from .tex import _f, _is_scalar, _m, _mul
 
 
@@ -17,11 +18,12 @@ def _dh_line(tr, ct, t, T):
         parts.append(f"\\left.\\frac{{\\partial L}}{{\\partial h_{{{t + 1}}}}}\\right|_{{\\mathrm{{out}}}}")
         values.append(_m(dy[t]))
     if t + 1 < T:
-        gates = {"lstm": "ifgo", "gru": "rz", "rnn": ["a"]}[ct.cell]
+        spec = SPECS[ct.cell]
+        gates = [g for g in spec.gates if g not in spec.recurrent_through_gate]  # the GRU's n: below, through r
         for gname in gates:
             wh = ct.weights[_wkey(ct.cell, gname, "h")]
             da = g["da" if ct.cell == "rnn" else f"da_{gname}"][t + 1]
-            sub = "" if ct.cell == "rnn" else f"{SYM[ct.cell][gname]},"
+            sub = "" if ct.cell == "rnn" else f"{spec.symbol(gname)},"
             T_ = "" if _is_scalar(wh) else "^\\top"
             parts.append(f"{_wtex(ct.cell, gname, 'h')}{T_} \\delta_{{{sub}{t + 2}}}")
             values.append(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .notation import SYM, _wkey
+from ..cells.spec import SPECS
+from .notation import _wkey
 from .tex import _f, _is_scalar, _m, _mul
 
 EQUATIONS = {
@@ -46,7 +47,7 @@ def _equations(tr) -> str:
 def _gate_line(ct, g, t, act):
     """e.g. f_1 = \\sigma(0.5 \\cdot 1 + 0.1 \\cdot 0 + 0) = \\sigma(0.5) = 0.622"""
     cell, v, w = ct.cell, ct.values, ct.weights
-    sym = SYM[cell].get(g, "h") if cell != "rnn" else "h"
+    sym = SPECS[cell].symbol(g) if cell != "rnn" else "h"
     x, hp = v["x"][t], v["h_prev"][t]
     a = v["a" if cell == "rnn" else f"a_{g}"][t]
     out = v["h" if cell == "rnn" else g][t]

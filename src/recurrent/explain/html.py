@@ -22,7 +22,7 @@ from importlib import resources
 import numpy as np
 
 from .. import _checks as chk
-from ..cells.facts import FACTS
+from ..cells.spec import SPECS
 from ..classic import to_notation
 
 MAX_HIDDEN = 64
@@ -127,7 +127,7 @@ def page_data(tr, lr: float = 0.01) -> dict:
     x = np.asarray(tr.main.values["x"], dtype=np.float64)
     data = {
         "cell": tr.cell,
-        "title": FACTS[tr.cell].title,
+        "title": SPECS[tr.cell].title,
         "nonlinearity": tr.nonlinearity,
         "many_to_one": bool(tr.many_to_one),
         "scalar": _scalar(tr),
@@ -143,10 +143,10 @@ def page_data(tr, lr: float = 0.01) -> dict:
         target = np.asarray(tr.target if tr.target is not None else np.zeros(1), dtype=np.float64).ravel()
         data["target"] = target.tolist()
     else:
-        labels = dict(FACTS[tr.cell].labels)
+        labels = dict(SPECS[tr.cell].labels)
         data["heatmaps"] = [
             {"key": k, "label": labels.get(k, k), "values": np.asarray(tr.main.values[k]).tolist()}
-            for k in [*FACTS[tr.cell].gates, "c", "h"]
+            for k in [*SPECS[tr.cell].gates, "c", "h"]
             if k in tr.main.values
         ] + [
             {"key": k, "label": f"BPTT: {k.replace('_', ' ')}", "values": np.asarray(v).tolist()}

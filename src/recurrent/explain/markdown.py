@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..cells.facts import FACTS
+from ..cells.spec import SPECS
 from .backward import BACKWARD
 from .forward import FORWARD, _equations
 from .notation import _key_tex, weight_grads
@@ -18,7 +18,7 @@ def render_markdown(tr, lr=None, title=None, notes=None) -> str:  # noqa: C901 (
     cell = tr.cell
     T = len(ct.values["h"])
     scalar = _is_scalar(ct.values["x"][0], ct.values["h"][0])
-    name = FACTS[cell].title
+    name = SPECS[cell].title
     article = "an" if name[0] in "LR" else "a"
     lines = [f"# {title or f'Worked example: {article} {name}, step by step'}", ""]
     H, D = np.shape(ct.values["h"])[1], np.shape(ct.values["x"])[1]

@@ -11,27 +11,27 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..cells.facts import FACTS
+from ..cells.spec import SPECS
 
-SYM = {
-    "lstm": {"i": "i", "f": "f", "g": "\\tilde{C}", "o": "o", "c": "C"},
-    "gru": {"r": "r", "z": "z", "n": "n"},
-    "rnn": {},
-}
-WNAME = {"i": "i", "f": "f", "g": "c", "o": "o", "r": "r", "z": "z", "n": "n"}
+
+def _letter(cell, g):
+    """A gate's letter in the hand notation's weight names (the LSTM's g is c: W_c, W_hc, b_c)."""
+    spec = SPECS[cell]
+    return spec.hand[spec.gates.index(g)]
 
 
 def _wkey(cell, g, kind):
     """Notation key: kind 'x' (input weight), 'h' (recurrent), 'b' (bias)."""
     if cell == "rnn":
         return {"x": "W_x", "h": "W_h", "b": "b_h"}[kind]
-    return {"x": f"W_{WNAME[g]}", "h": f"W_h{WNAME[g]}", "b": f"b_{WNAME[g]}"}[kind]
+    n = _letter(cell, g)
+    return {"x": f"W_{n}", "h": f"W_h{n}", "b": f"b_{n}"}[kind]
 
 
 def _wtex(cell, g, kind):
     if cell == "rnn":
         return {"x": "W_x", "h": "W_h", "b": "b_h"}[kind]
-    n = WNAME[g]
+    n = _letter(cell, g)
     return {"x": f"W_{n}", "h": f"W_{{h{n}}}", "b": f"b_{n}"}[kind]
 
 
@@ -56,12 +56,12 @@ class WeightGrad(NamedTuple):
 def weight_grads(ct) -> list[WeightGrad]:
     """Gradients in hand notation: sum over steps of delta times the input of that weight."""
     v, g, cell = ct.values, ct.grads, ct.cell
-    gates = FACTS[cell].equation_order
+    gates = SPECS[cell].equation_order
     out = []
     for gname in gates:
         da = g["da" if cell == "rnn" else f"da_{gname}"]
         dah = g["dah_n"] if (cell == "gru" and gname == "n") else da
-        sub = "" if cell == "rnn" else f"{SYM[cell][gname]},"
+        sub = "" if cell == "rnn" else f"{SPECS[cell].symbol(gname)},"
         for kind, src, d in (("x", v["x"], da), ("h", v["h_prev"], dah), ("b", None, da)):
             key = _wkey(cell, gname, kind)
             grad = np.einsum("th,td->hd", d, src) if src is not None else d.sum(axis=0)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..cells.facts import FACTS
+from ..cells.spec import SPECS
 from ..layers import CELLS, cell_name
 
 CLASS_OF = CELLS
 
 # position k of the target order holds our block ORDER[k]
-TO_KERAS = {name: list(f.to_keras) for name, f in FACTS.items()}
-TO_ONNX = {name: list(f.to_onnx) for name, f in FACTS.items()}
+TO_KERAS = {name: list(f.to_keras) for name, f in SPECS.items()}
+TO_ONNX = {name: list(f.to_onnx) for name, f in SPECS.items()}
 
 
 def permute_blocks(a: np.ndarray, order, H: int, axis: int = 0) -> np.ndarray:

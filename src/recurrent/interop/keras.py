@@ -19,17 +19,15 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import float_array, shape_str
-from ..cells.facts import FACTS
+from ..cells.spec import SPECS
 from ._layout import CLASS_OF, TO_KERAS, cell_of, inverse, permute_blocks
-
-KERAS_NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN"}
 
 
 def _per_direction(w, cell, H, D, where):
     """Our four arrays for one direction from Keras' three."""
     if len(w) != 3:
         raise ValueError(f"from_keras: {where}: expected 3 arrays (kernel, recurrent_kernel, bias), got {len(w)}")
-    G = FACTS[cell].num_gates
+    G = SPECS[cell].num_gates
     kernel, rec, bias = (
         float_array("from_keras", n, a, np.float64) for n, a in zip(("kernel", "recurrent_kernel", "bias"), w)
     )
@@ -65,14 +63,14 @@ def from_keras(
     weights: list, cell: str = "lstm", bidirectional: bool = False, nonlinearity: str = "tanh", dtype=np.float64
 ):
     """A layer from Keras ``get_weights()`` arrays (one layer, or a list of layers to stack)."""
-    if cell not in KERAS_NAMES:
+    if cell not in SPECS:
         raise ValueError(f"from_keras: `cell` must be 'lstm', 'gru' or 'rnn', got {cell!r}")
     if not isinstance(weights, (list, tuple)) or not weights:
         raise TypeError("from_keras: expected the list that get_weights() returns")
     stacked = isinstance(weights[0], (list, tuple))
     layers = list(weights) if stacked else [weights]
     per_dir = 6 if bidirectional else 3
-    G = FACTS[cell].num_gates
+    G = SPECS[cell].num_gates
     first = np.asarray(layers[0][0])
     if first.ndim != 2:
         raise ValueError(f"from_keras: kernel must be a matrix (D, {G}H), got shape {shape_str(first.shape)}")

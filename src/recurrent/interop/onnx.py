@@ -21,6 +21,7 @@ import os
 import numpy as np
 
 from ..activations import activation
+from ..cells.spec import SPECS
 from ..layers import LastStep, Linear, Patches
 from ..safefiles import atomic_write_bytes
 from ..sequential import Sequential
@@ -28,7 +29,6 @@ from ._layout import TO_ONNX, cell_of, permute_blocks
 from .onnx_graph import from_onnx  # noqa: F401
 from .onnx_import import USES_ALPHA, USES_BETA, _import_onnx, layer_from_node, run_like_onnx  # noqa: F401
 
-OP = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}
 IR_FOR_OPSET = {14: 8, 22: 10}
 
 
@@ -114,7 +114,7 @@ def to_onnx(  # noqa: C901 (to split: docs/design.md lists it)
                     ins += [""] * (7 - len(ins)) + [const(f"{name}_P", np.stack(P))]
                 while ins and not ins[-1]:
                     ins.pop()
-                nodes.append(helper.make_node(OP[cell], ins, outs, name=name, **attrs))
+                nodes.append(helper.make_node(SPECS[cell].onnx_op, ins, outs, name=name, **attrs))
                 nodes.append(helper.make_node("Transpose", [f"{name}_Y"], [f"{name}_Yt"], perm=[0, 2, 1, 3]))
                 nodes.append(helper.make_node("Reshape", [f"{name}_Yt", "shape_tn_flat"], [f"{name}_out"]))
                 seq = f"{name}_out"  # (T, N, dirs*H)

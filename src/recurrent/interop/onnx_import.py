@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..activations import ONNX_ACTIVATIONS, activation
-from ..cells.facts import FACTS
+from ..cells.spec import SPECS
 from ._layout import CLASS_OF, TO_ONNX, inverse, permute_blocks
 
 ATTRS = {
@@ -117,7 +117,7 @@ def layer_from_node(node, values: dict, dtype=np.float32):
         raise ValueError(f"{where}: no value for input {e.args[0]!r} (an initializer, or given in `values`)") from None
     H = int(attrs["hidden_size"])
     dirs = 2 if opts["bidirectional"] else 1
-    G = FACTS[cell].num_gates
+    G = SPECS[cell].num_gates
     if W.shape[:2] != (dirs, G * H) or R.shape != (dirs, G * H, H):
         raise ValueError(f"{where}: W {W.shape} and R {R.shape} do not fit hidden_size={H}, {dirs} direction(s)")
     B = values[inputs[3]] if inputs[3] else np.zeros((dirs, 2 * G * H), dtype=W.dtype)

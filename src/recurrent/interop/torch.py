@@ -14,7 +14,7 @@ import re
 import numpy as np
 
 from .._checks import to_numpy
-from ..cells.facts import FACTS
+from ..cells.spec import SPECS
 from ..layers import Linear
 from ..sequential import Sequential
 from ._layout import CLASS_OF, cell_of
@@ -87,7 +87,7 @@ def from_torch(module_or_state_dict, cell: str | None = None, nonlinearity: str 
         )
     inferred = {4: "lstm", 3: "gru", 1: "rnn"}.get(rows // H)
     cell = cell or inferred
-    if cell not in FACTS or FACTS[cell].num_gates * H != rows:
+    if cell not in SPECS or SPECS[cell].num_gates * H != rows:
         raise ValueError(
             f"from_torch: 'weight_hh_l0' of shape {np.shape(sd['weight_hh_l0'])} does not fit "
             f"a {cell or 'known cell'} (LSTM 4H, GRU 3H, RNN H rows)"
@@ -128,7 +128,7 @@ def to_torch(layer_or_model, as_module: bool = True, dtype=None):
         m = torch.nn.Linear(obj.in_features, obj.out_features, dtype=tdtype)
     else:
         cell = cell_of(obj)
-        cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell]
+        cls = getattr(torch.nn, SPECS[cell].layer)  # torch.nn.LSTM, GRU or RNN
         m = cls(
             obj.input_size,
             obj.hidden_size,

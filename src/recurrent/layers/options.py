@@ -13,12 +13,12 @@ from __future__ import annotations
 import numbers
 
 from .. import activations as act
+from ..cells.spec import SPECS
 from ..cells.variants import DEFAULTS, Options
 
 ONLY = {"peepholes": "lstm", "input_forget": "lstm", "forget_bias": "lstm", "reset_after": "gru"}
 DEFAULT_OF = {"peepholes": False, "input_forget": False, "forget_bias": None, "reset_after": True}
 RELU = (("relu", None, None),)
-COUNT = {"lstm": "3 (f, g, h)", "gru": "2 (f, g)", "rnn": "1 (f)"}
 
 
 def read(owner: str, cell: str, nonlinearity: str | None, given: dict) -> Options:
@@ -32,7 +32,8 @@ def read(owner: str, cell: str, nonlinearity: str | None, given: dict) -> Option
         if isinstance(acts, str) or not hasattr(acts, "__len__"):
             acts = [acts]
         if len(acts) != len(DEFAULTS[cell]):
-            raise ValueError(f"{owner}: expected {COUNT[cell]} activations, got {len(acts)}: {list(acts)!r}")
+            roles = SPECS[cell].activation_roles
+            raise ValueError(f"{owner}: expected {roles} activations, got {len(acts)}: {list(acts)!r}")
         acts = tuple(act.activation(a, owner) for a in acts)
         if nonlinearity not in (None, "tanh"):
             raise ValueError(f"{owner}: give `activations` or `nonlinearity`, not both")

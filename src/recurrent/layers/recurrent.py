@@ -13,7 +13,7 @@ import numpy as np
 from ..cells import gru as gru_cell
 from ..cells import lstm as lstm_cell
 from ..cells import rnn as rnn_cell
-from ..cells.facts import FACTS
+from ..cells.spec import SPECS
 from .base import Recurrent
 
 
@@ -51,7 +51,7 @@ class LSTM(Recurrent):
         >>> dx, dstate0, grads = lstm.backward(np.ones_like(y), cache)
     """
 
-    num_gates = FACTS["lstm"].num_gates
+    num_gates = SPECS["lstm"].num_gates
     cell_name = "lstm"
     has_cell_state = True
 
@@ -71,7 +71,7 @@ class GRU(Recurrent):
     Args and shapes as ``LSTM``, with 3H rows per weight and the state one array h.
     """
 
-    num_gates = FACTS["gru"].num_gates
+    num_gates = SPECS["gru"].num_gates
     cell_name = "gru"
 
     cell_module = gru_cell
