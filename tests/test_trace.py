@@ -323,3 +323,50 @@ def test_a_relu_rnn_is_explained_with_relu_and_its_derivative(tmp_path, capsys):
     for eq in _latex_checks(md):
         if "\\begin{" not in eq:
             parser.parse("$" + eq.strip() + "$")
+
+
+F64 = {"dtype": np.float64}
+VARIANTS = [
+    lambda: recurrent.LSTM(2, 3, peepholes=True, **F64),
+    lambda: recurrent.LSTM(2, 3, clip=0.5, **F64),
+    lambda: recurrent.LSTM(2, 3, input_forget=True, **F64),
+    lambda: recurrent.LSTM(2, 3, activations=["hard_sigmoid", "tanh", "tanh"], **F64),
+    lambda: recurrent.GRU(2, 3, reset_after=False, **F64),
+    lambda: recurrent.GRU(2, 3, clip=0.3, **F64),
+    lambda: recurrent.RNN(2, 3, activations=["softsign"], **F64),
+]
+
+
+@pytest.mark.parametrize("make", VARIANTS)
+def test_trace_reads_every_variant_cell_from_its_cache(make):
+    """The trace of a variant holds what its layer computes: h as forward's, the gates as the activations of the
+    recorded pre-activations, and per-step gradients whose sums are backward's bias gradients."""
+    rng = np.random.default_rng(3)
+    layer = make()
+    layer.params = {k: v * 3 for k, v in layer.params.items()}  # large enough for the clip to bite
+    x, dy = rng.normal(size=(1, 5, 2)), rng.normal(size=(1, 5, 3))
+    tr = trace(layer, x, dy=dy)
+    assert tr.variant == repr(layer)
+    y, _, _ = layer.forward(x)
+    ct = tr.main
+    np.testing.assert_allclose(ct.values["h"], y[0], rtol=0, atol=1e-14)
+    spec = recurrent.cells.spec.SPECS[tr.cell]
+    opts = layer.options
+    for g in spec.gates if tr.cell != "rnn" else ():
+        if g == "f" and opts.input_forget:
+            np.testing.assert_allclose(ct.values["f"], 1 - ct.values["i"], atol=1e-14)
+            continue
+        a = ct.values[f"a_{g}"]
+        a = a if opts.clip is None else np.clip(a, -opts.clip, opts.clip)
+        act = opts.acts[0] if (tr.cell, g) not in {("lstm", "g"), ("gru", "n")} else opts.acts[1]
+        np.testing.assert_allclose(ct.values[g], recurrent.activations.apply(act, a), atol=1e-14)
+    da = "da" if tr.cell == "rnn" else None
+    da_all = ct.grads[da] if da else np.concatenate([ct.grads[f"da_{g}"] for g in spec.gates], axis=1)
+    np.testing.assert_allclose(da_all.sum(0), tr.param_grads["bias_ih_l0"], atol=1e-12)
+    if tr.cell == "gru":  # the gradient on n's recurrent part: r da_n (reset after) or da_n itself (before)
+        r = ct.values["r"] if opts.reset_after else 1.0
+        np.testing.assert_allclose(ct.grads["dah_n"], r * ct.grads["da_n"], atol=1e-14)
+        np.testing.assert_allclose(ct.grads["dah_n"].sum(0), tr.param_grads["bias_hh_l0"][6:], atol=1e-12)
+    with pytest.raises(ValueError, match="computes others; its trace's steps, table and JSON"):
+        tr.markdown()
+    assert "Time Step 5" in tr.table() and tr.to_json()

@@ -9,8 +9,8 @@
 
 The values come from the cache ``forward`` returns and the per-step record
 ``backward`` fills while it runs, so what is shown is what training uses.
-Pre-activations are recomputed from the cached inputs and weights with the
-cell's own formula.
+Every cell cache, the variants' included, offers the same readings
+(``cells.sequence.Cache``): h, c, the gates and the pre-activations.
 """
 
 from __future__ import annotations
@@ -27,20 +27,6 @@ from .layers import cell_name
 from .layers.lengths import check_lengths
 from .layers.module import in_mode
 from .sequential import Sequential
-
-
-def _preactivations(cell, cache):
-    """Gate pre-activations per step (N, T, G*H), from the cached inputs and weights."""
-    x, h = cache.x, cache.h
-    w_ih, w_hh, b_ih, b_hh = cache.w_ih, cache.w_hh, cache.b_ih, cache.b_hh
-    if cell == "gru":
-        H = w_hh.shape[1]
-        ax = x @ w_ih.T + b_ih
-        ah = h[:, :-1] @ w_hh.T + b_hh
-        a = ax + ah
-        a[..., 2 * H :] = ax[..., 2 * H :] + cache.gates[..., :H] * ah[..., 2 * H :]  # r * (W_hn h + b_hn)
-        return a
-    return x @ w_ih.T + (b_ih + b_hh) + h[:, :-1] @ w_hh.T
 
 
 @dataclass
@@ -73,6 +59,7 @@ class Trace:
     readout_grads: dict = field(default_factory=dict)  # their gradients, with a loss or dy
     many_to_one: bool = True
     model: object = None
+    variant: str | None = None  # the layer, for a cell other than PyTorch's equations (peepholes, clip, ...)
 
     @property
     def main(self) -> CellTrace:
@@ -160,6 +147,8 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0, leng
             out, _, rnn_cache = model.forward(arr, state)
 
     result = Trace(cell=cell, cells=[], model=model, nonlinearity=getattr(rnn, "nonlinearity", "tanh"))
+    if not rnn.options.plain:
+        result.variant = repr(rnn)
     if isinstance(model, Sequential) and type(layers[-1]).__name__ == "Linear":
         result.readout = {"W_y": layers[-1].params["weight"], "b_y": layers[-1].params["bias"]}
     result.many_to_one = out.ndim == 2
@@ -201,7 +190,7 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0, leng
             vals = {"x": c.x[sample][order], "h_prev": c.h[sample, :-1][order]}
             if cell == "lstm":
                 vals["c_prev"] = c.c[sample, :-1][order]
-            pre = _preactivations(cell, c)[sample][order]
+            pre = c.preactivations()[sample][order]  # each cell cache's own (cells.sequence.Cache)
             gates = SPECS[cell].gates
             for k, g in enumerate(gates):
                 vals[f"a_{g}" if g != "a" else "a"] = pre[:, k * H : (k + 1) * H]

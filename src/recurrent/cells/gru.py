@@ -63,6 +63,16 @@ class GRUCache(Cache):
     gates: np.ndarray  # (N, T, 3H), a view
     ah_n: np.ndarray  # (N, T, H), a view
 
+    c = None  # no cell state
+
+    def preactivations(self) -> np.ndarray:
+        """(N, T, 3H) a_r, a_z as W x + b + W_h h + b_h; a_n = W_in x + b_in + r (W_hn h + b_hn)."""
+        H = self.w_hh.shape[1]
+        a = self.x @ self.w_ih.T + self.b_ih
+        a[..., : 2 * H] += self.h[:, :-1] @ self.w_hh[: 2 * H].T + self.b_hh[: 2 * H]
+        a[..., 2 * H :] += self.gates[..., :H] * self.ah_n
+        return a
+
 
 def _rz_scale(H, dtype, exp_route):
     """r and z rows: -1 for 1 / (1 + exp(-a)), or 1/2 for 0.5 tanh(a / 2) + 0.5; n rows: 1."""

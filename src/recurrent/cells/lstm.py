@@ -112,6 +112,10 @@ class LSTMCache(Cache):
         """(N, T, 4H) the activated gates i, f, g, o, a view."""
         return self.G.transpose(2, 0, 1)
 
+    def preactivations(self) -> np.ndarray:
+        """(N, T, 4H) a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh, recomputed from the cached inputs."""
+        return self.x @ self.w_ih.T + (self.b_ih + self.b_hh) + self.h[:, :-1] @ self.w_hh.T
+
 
 def _gate_rows(H, dtype, exp_route):
     """Row factors for the gate activations, applied to [W_ih | W_hh | b] and after the nonlinearity.

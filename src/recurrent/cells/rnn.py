@@ -49,6 +49,17 @@ class RNNCache(Cache):
     b_hh: np.ndarray
     h: np.ndarray  # (N, T + 1, H), a view
 
+    c = None  # no cell state
+
+    @property
+    def gates(self) -> np.ndarray:
+        """(N, T, H) h_1 .. h_T: the RNN's one gate is its output."""
+        return self.h[:, 1:]
+
+    def preactivations(self) -> np.ndarray:
+        """(N, T, H) a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh, recomputed from the cached inputs."""
+        return self.x @ self.w_ih.T + (self.b_ih + self.b_hh) + self.h[:, :-1] @ self.w_hh.T
+
 
 def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
     """Run the cell over x (N, T, D) from h0 (N, H). Returns y, h_T, None, cache.

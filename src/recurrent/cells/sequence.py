@@ -18,12 +18,23 @@ class Cache:
     """A cell's cache: named fields, read as attributes (``cache.G``) or by name (``cache["G"]``).
 
     Each cell module defines its own (a dataclass with slots; not frozen, whose checks cost a
-    microsecond per forward at the classic examples' scale): ``LSTMCache``,
-    ``GRUCache``, ``RNNCache``. What ``backward`` needs and what ``recurrent.trace`` reads are
-    its fields; nothing else is kept.
+    microsecond per forward at the classic examples' scale): ``LSTMCache``, ``GRUCache``,
+    ``RNNCache`` and ``variants.VariantCache``. Their fields are what that cell's ``backward``
+    needs; what every cache offers its readers (``recurrent.trace``, the worked examples) is
+    one protocol, in time order and batch-first:
+
+        x                  (N, T, D)       the input
+        h                  (N, T + 1, H)   h_0 .. h_T
+        c                  (N, T + 1, H)   c_0 .. c_T, or None for a cell without a cell state
+        gates              (N, T, G H)     the activated gates in the spec's order (the RNN: h_t)
+        preactivations()   (N, T, G H)     each gate's argument before its activation
     """
 
     __slots__ = ()
+
+    def preactivations(self) -> np.ndarray:
+        """Each gate's pre-activation per step (N, T, G H); each cache type says how it gets them."""
+        raise NotImplementedError(f"{type(self).__name__}.preactivations")
 
     def __getitem__(self, key):
         try:

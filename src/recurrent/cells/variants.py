@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import activations as act
+from .sequence import Cache
 from .spec import SPECS
 
 DEFAULTS = {name: spec.defaults for name, spec in SPECS.items()}  # each cell's default activations
@@ -68,7 +69,7 @@ class Options:
 
 
 @dataclass(frozen=True)
-class VariantCache:
+class VariantCache(Cache):
     """Per-step values for backward (each a list over steps) and the batch-first views the
     layers and ``trace`` read: h (N, T + 1, H), c (N, T + 1, H) or None, gates (N, T, G*H)."""
 
@@ -82,6 +83,10 @@ class VariantCache:
     c: np.ndarray | None
     gates: np.ndarray
     extra: list  # GRU: each step's recurrent part of n (W_hn h + b_hn, or W_hn (r h) + b_hn)
+
+    def preactivations(self) -> np.ndarray:
+        """(N, T, G H) the pre-activations as forward kept them (peepholes added, before any clip)."""
+        return np.stack(self.pre, axis=1)
 
 
 def _clip(opts, a):
@@ -157,9 +162,12 @@ def forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, *, opts: Options, peephole=None, 
     return hs[:, 1:], hs[:, T], (cs[:, T] if cs is not None else None), cache
 
 
-def backward(dy, dh_T, dc_T, cache: VariantCache, dc_steps=None):
+def backward(dy, dh_T, dc_T, cache: VariantCache, dc_steps=None, record=None):
     """BPTT: (dx, dh0, dc0 or None, grads), grads (dW_ih, dW_hh, db_ih, db_hh) and, with peepholes,
-    the peephole gradient (3H,) after them. ``dc_steps`` as the fast LSTM's."""
+    the peephole gradient (3H,) after them. ``dc_steps`` as the fast LSTM's. If ``record`` is a dict,
+    it receives the per-step gradients the fast cells record (N, T, .): ``dh`` (the total on h_t),
+    ``dc`` (LSTM: the total on c_t), ``da`` (LSTM, RNN: on each pre-activation), and for the GRU
+    ``dax`` (on each pre-activation) and ``dah`` (r, z: the same; n: on its recurrent part)."""
     opts, x, m, p = cache.opts, cache.x, cache.mask, cache.peephole
     w_ih, w_hh, b_ih, b_hh = cache.weights
     N, T, _ = x.shape
@@ -171,8 +179,10 @@ def backward(dy, dh_T, dc_T, cache: VariantCache, dc_steps=None):
     dx = np.empty_like(x)
     dh = np.array(dh_T)
     dc = None if dc_T is None else np.array(dc_T)
+    steps = {"dh": [], "dc": [], "da": [], "dah": []}  # kept only for a record, in reverse step order
     for t in reversed(range(T)):
         dh = dh + dy[:, t]
+        steps["dh"].append(dh)
         h = cache.h[:, t]
         hm = h if m is None else h * m
         a = cache.pre[t]
@@ -200,6 +210,8 @@ def backward(dy, dh_T, dc_T, cache: VariantCache, dc_steps=None):
                 dc = dc + da_i * p[:H] + da_f * p[H : 2 * H]
                 dp += np.concatenate([(da_i * c_prev).sum(0), (da_f * c_prev).sum(0), (da_o * c).sum(0)])
             da = np.concatenate([da_i, da_f, da_g, da_o], axis=1)
+            steps["dc"].append(dct)
+            steps["da"].append(da)
             dx[:, t], dh = _through_weights(da, x[:, t], hm, m, cache.weights, grads)
         elif opts.cell == "gru":
             r, z, n = (cache.gates[:, t, k * H : (k + 1) * H] for k in range(3))
@@ -226,13 +238,20 @@ def backward(dy, dh_T, dc_T, cache: VariantCache, dc_steps=None):
             db_hh[: 2 * H] += d_rz.sum(0)
             dhm = dhm + d_rz @ w_hh[: 2 * H]
             dax = np.concatenate([da_r, da_z, da_n], axis=1)
+            steps["da"].append(dax)
+            steps["dah"].append(np.concatenate([da_r, da_z, d_hn], axis=1))
             dW_ih += dax.T @ x[:, t]
             db_ih += dax.sum(0)
             dx[:, t] = dax @ w_ih
             dh = dh_carry + dhm * (1.0 if m is None else m)
         else:
             da = dh * act.derivative(f_act, _clip(opts, a)) * _dclip(opts, a)
+            steps["da"].append(da)
             dx[:, t], dh = _through_weights(da, x[:, t], hm, m, cache.weights, grads)
+    if record is not None:
+        record.update({k: np.stack(v[::-1], axis=1) for k, v in steps.items() if v})
+        if opts.cell == "gru":
+            record["dax"] = record.pop("da")
     return dx, dh, dc, grads + ((dp,) if dp is not None else ())
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from .. import _checks as chk
 from ..cells.spec import SPECS
 from ..classic import to_notation
+from .markdown import _plain_only
 
 MAX_HIDDEN = 64
 DIAGRAM = {  # (inputs, gates, outputs) of the cell diagram: (key in the step's values, name)
@@ -122,7 +123,7 @@ def _scalar(tr) -> bool:
 def page_data(tr, lr: float = 0.01) -> dict:
     """What the page's script reads: the model in hand notation, the inputs, the target, and the
     trace's own numbers (the Python library's)."""
-
+    _plain_only(tr, "page")
     rnn = _recurrent_layer(tr)
     x = np.asarray(tr.main.values["x"], dtype=np.float64)
     data = {

@@ -12,8 +12,18 @@ from .notation import _key_tex, weight_grads
 from .tex import _f, _is_scalar, _m, _mul, _num
 
 
+def _plain_only(tr, what):
+    """The worked examples write PyTorch's equations: a variant cell's trace has its values, not those equations."""
+    if getattr(tr, "variant", None):
+        raise ValueError(
+            f"{what}: the worked example writes PyTorch's {tr.cell.upper()} equations, and {tr.variant} computes "
+            "others; its trace's steps, table and JSON hold every value"
+        )
+
+
 def render_markdown(tr, lr=None, title=None, notes=None) -> str:  # noqa: C901 (to split: docs/design.md lists it)
     """The worked example: equations, every step substituted, prediction, loss, BPTT, one update."""
+    _plain_only(tr, "markdown")
     ct = tr.main
     cell = tr.cell
     T = len(ct.values["h"])

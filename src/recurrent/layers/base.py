@@ -238,9 +238,7 @@ class Recurrent(Module):
     def _cell_backward(self, dy, dh_T, dc_T, cache, record=None, dc_steps=None):
         """Its BPTT: (dx, dh0, dc0 or None, grads). ``dc_steps``: a gradient on every c_t (LSTM)."""
         if isinstance(cache, variants.VariantCache):
-            if record is not None:
-                raise ValueError(f"{type(self).__name__}.backward: per-step records are kept for PyTorch's cells only")
-            return variants.backward(dy, dh_T, dc_T, cache, dc_steps)
+            return variants.backward(dy, dh_T, dc_T, cache, dc_steps, record)
         if dc_steps is not None:
             return self.cell_module.backward(dy, dh_T, dc_T, cache, record, dc_steps=dc_steps)
         return self.cell_module.backward(dy, dh_T, dc_T, cache, record)
