@@ -99,7 +99,7 @@ class Trace:
         return render_json(self)
 
 
-def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0, lengths=None) -> Trace:  # noqa: C901 (to split: docs/design.md lists it)
+def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0, lengths=None) -> Trace:
     """Run forward (and backward, given ``target`` or ``dy``) and keep every per-step value.
 
     Args:
@@ -120,21 +120,7 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0, leng
             f"got {type(layers[0]).__name__}"
         )
     rnn = layers[0]
-    arr = np.asarray(x, dtype=rnn.dtype)
-    if arr.ndim == 1:
-        arr = arr.reshape(1, -1, 1) if rnn.input_size == 1 else arr.reshape(1, 1, -1)
-    elif arr.ndim == 2:
-        arr = arr[None]
-    if lengths is not None:
-        if arr.ndim != 3:
-            raise ValueError(f"trace: lengths need x of shape (N, T, D), got {arr.shape}")
-        if not 0 <= sample < arr.shape[0]:
-            raise ValueError(f"trace: sample must be in 0..{arr.shape[0] - 1}, got {sample}")
-        L = int(check_lengths("trace", lengths, arr.shape[0], arr.shape[1])[sample])
-        k = slice(sample, sample + 1)
-        if state is not None:  # that sequence's own initial state
-            state = type(state)(*(np.asarray(s)[:, k] for s in state)) if isinstance(state, tuple) else state[:, k]
-        arr, sample = arr[k, :L], 0
+    arr, state, sample = _as_batch(rnn, x, state, sample, lengths)
     cell = cell_name(rnn)
 
     with in_mode(model, False):  # the trace of what the model computes: no dropout
@@ -145,6 +131,7 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0, leng
             rnn_cache = cache["caches"][0]
         else:
             out, _, rnn_cache = model.forward(arr, state)
+            cache = rnn_cache
 
     result = Trace(cell=cell, cells=[], model=model, nonlinearity=getattr(rnn, "nonlinearity", "tanh"))
     if not rnn.options.plain:
@@ -154,66 +141,97 @@ def trace(model, x, state=None, target=None, loss="mse", dy=None, sample=0, leng
     result.many_to_one = out.ndim == 2
     result.prediction = out[sample]
 
-    record = None
+    records = None
     if target is not None or dy is not None:
-        if dy is None:
-            tgt = np.asarray(target, dtype=np.float64)
-            if loss != "cross_entropy":
-                tgt = tgt.reshape(out[sample].shape) if tgt.size == out[sample].size else tgt
-                full = np.broadcast_to(tgt, out.shape) if tgt.shape == out.shape[1:] else tgt
-            else:
-                full = tgt if tgt.ndim == out.ndim - 1 else np.broadcast_to(tgt, out.shape[:-1])
-            value, dout = _losses.get(loss)(out, np.asarray(full))
-            result.target, result.loss, result.loss_name = np.asarray(tgt), value, loss
-        else:
-            dout = np.asarray(dy, dtype=rnn.dtype)
-        result.dprediction = dout[sample]
-        if isinstance(model, Sequential):
-            record = {}
-            _, grads = model.backward(dout, cache, record=record)
-            cell_records = record[0]["cells"]
-            dy_rnn = record[0]["dy"]
-        else:
-            cell_records = {}
-            _, _, grads = model.backward(dout, rnn_cache, record=cell_records)
-            dy_rnn = dout
-        result.param_grads = grads
-        if result.readout:
-            last = len(layers) - 1
-            result.readout_grads = {"W_y": grads[f"{last}.weight"], "b_y": grads[f"{last}.bias"]}
-
-    H = rnn.hidden_size
+        records = _backward(result, model, out, cache, rnn_cache, target, loss, dy, sample)
     for l in range(rnn.num_layers):
         for d in range(rnn.num_directions):
-            c = rnn_cache["layers"][l][d]
-            order = slice(None) if d == 0 else slice(None, None, -1)  # back to time order
-            vals = {"x": c.x[sample][order], "h_prev": c.h[sample, :-1][order]}
-            if cell == "lstm":
-                vals["c_prev"] = c.c[sample, :-1][order]
-            pre = c.preactivations()[sample][order]  # each cell cache's own (cells.sequence.Cache)
-            gates = SPECS[cell].gates
-            for k, g in enumerate(gates):
-                vals[f"a_{g}" if g != "a" else "a"] = pre[:, k * H : (k + 1) * H]
-            if cell != "rnn":
-                for k, g in enumerate(gates):
-                    vals[g] = c.gates[sample][order][:, k * H : (k + 1) * H]
-            if cell == "lstm":
-                vals["c"] = c.c[sample, 1:][order]
-            vals["h"] = c.h[sample, 1:][order]
-            ct = CellTrace(l, d, cell, vals, weights=to_notation(rnn, layer_index=l, direction=d))
-            if record is not None or dy is not None:
-                rec = cell_records[(l, d)]
-                g = {"dh": rec["dh"][sample][order]}
-                if cell == "lstm":
-                    g["dc"] = rec["dc"][sample][order]
-                if l == rnn.num_layers - 1:
-                    dys = dy_rnn[sample][:, d * H : (d + 1) * H]
-                    g["dy"] = dys
-                da = rec["da"] if cell != "gru" else rec["dax"]
-                for k, gname in enumerate(gates):
-                    g[f"da_{gname}" if gname != "a" else "da"] = da[sample][order][:, k * H : (k + 1) * H]
-                if cell == "gru":
-                    g["dah_n"] = rec["dah"][sample][order][:, 2 * H :]
-                ct.grads = g
-            result.cells.append(ct)
+            result.cells.append(_cell_trace(rnn, cell, l, d, rnn_cache["layers"][l][d], sample, records))
     return result
+
+
+def _as_batch(rnn, x, state, sample, lengths):
+    """x as a batch (N, T, D) of the layer's dtype; with ``lengths``, the sample alone over its own steps."""
+    arr = np.asarray(x, dtype=rnn.dtype)
+    if arr.ndim == 1:
+        arr = arr.reshape(1, -1, 1) if rnn.input_size == 1 else arr.reshape(1, 1, -1)
+    elif arr.ndim == 2:
+        arr = arr[None]
+    if lengths is None:
+        return arr, state, sample
+    if arr.ndim != 3:
+        raise ValueError(f"trace: lengths need x of shape (N, T, D), got {arr.shape}")
+    if not 0 <= sample < arr.shape[0]:
+        raise ValueError(f"trace: sample must be in 0..{arr.shape[0] - 1}, got {sample}")
+    L = int(check_lengths("trace", lengths, arr.shape[0], arr.shape[1])[sample])
+    k = slice(sample, sample + 1)
+    if state is not None:  # that sequence's own initial state
+        state = type(state)(*(np.asarray(s)[:, k] for s in state)) if isinstance(state, tuple) else state[:, k]
+    return arr[k, :L], state, 0
+
+
+def _backward(result, model, out, cache, rnn_cache, target, loss, dy, sample):
+    """The loss (or the given dy) and backward with per-step records: fills ``result``'s gradients and
+    returns (the recurrent layer's per-cell records, the gradient arriving at its outputs)."""
+    rnn = model.layers[0] if isinstance(model, Sequential) else model
+    if dy is None:
+        tgt = np.asarray(target, dtype=np.float64)
+        if loss != "cross_entropy":
+            tgt = tgt.reshape(out[sample].shape) if tgt.size == out[sample].size else tgt
+            full = np.broadcast_to(tgt, out.shape) if tgt.shape == out.shape[1:] else tgt
+        else:
+            full = tgt if tgt.ndim == out.ndim - 1 else np.broadcast_to(tgt, out.shape[:-1])
+        value, dout = _losses.get(loss)(out, np.asarray(full))
+        result.target, result.loss, result.loss_name = np.asarray(tgt), value, loss
+    else:
+        dout = np.asarray(dy, dtype=rnn.dtype)
+    result.dprediction = dout[sample]
+    if isinstance(model, Sequential):
+        record = {}
+        _, grads = model.backward(dout, cache, record=record)
+        cell_records, dy_rnn = record[0]["cells"], record[0]["dy"]
+    else:
+        cell_records = {}
+        _, _, grads = model.backward(dout, rnn_cache, record=cell_records)
+        dy_rnn = dout
+    result.param_grads = grads
+    if result.readout:
+        last = len(model.layers) - 1
+        result.readout_grads = {"W_y": grads[f"{last}.weight"], "b_y": grads[f"{last}.bias"]}
+    return cell_records, dy_rnn
+
+
+def _cell_trace(rnn, cell, l, d, c, sample, records) -> CellTrace:
+    """One layer and direction's values (and gradients, given the records) in time order, read from its cache."""
+    H = rnn.hidden_size
+    gates = SPECS[cell].gates
+    order = slice(None) if d == 0 else slice(None, None, -1)  # back to time order
+    vals = {"x": c.x[sample][order], "h_prev": c.h[sample, :-1][order]}
+    if c.c is not None:
+        vals["c_prev"] = c.c[sample, :-1][order]
+    pre = c.preactivations()[sample][order]  # each cell cache's own (cells.sequence.Cache)
+    for k, g in enumerate(gates):
+        vals[f"a_{g}" if g != "a" else "a"] = pre[:, k * H : (k + 1) * H]
+    if cell != "rnn":
+        for k, g in enumerate(gates):
+            vals[g] = c.gates[sample][order][:, k * H : (k + 1) * H]
+    if c.c is not None:
+        vals["c"] = c.c[sample, 1:][order]
+    vals["h"] = c.h[sample, 1:][order]
+    ct = CellTrace(l, d, cell, vals, weights=to_notation(rnn, layer_index=l, direction=d))
+    if records is None:
+        return ct
+    cell_records, dy_rnn = records
+    rec = cell_records[(l, d)]
+    g = {"dh": rec["dh"][sample][order]}
+    if "dc" in rec:
+        g["dc"] = rec["dc"][sample][order]
+    if l == rnn.num_layers - 1:
+        g["dy"] = dy_rnn[sample][:, d * H : (d + 1) * H]
+    da = rec["da"] if cell != "gru" else rec["dax"]
+    for k, gname in enumerate(gates):
+        g[f"da_{gname}" if gname != "a" else "da"] = da[sample][order][:, k * H : (k + 1) * H]
+    if cell == "gru":
+        g["dah_n"] = rec["dah"][sample][order][:, 2 * H :]
+    ct.grads = g
+    return ct
