@@ -175,7 +175,7 @@ def main(argv=None):
 def forecaster_throughput(repeats=5, steps=200):
     """Windows per second through the Forecaster's training loop: its default network (LSTM, 32 units)
     on 500 synthetic monthly series of 120 values, lookback 36, horizon 12, batch 64."""
-    from recurrent.forecast.training import train_network
+    from recurrent.forecast.training import NetworkSettings, train_network
     from recurrent.forecast.windows import Panel, log_shift, to_z
 
     rng = np.random.default_rng(0)
@@ -185,15 +185,13 @@ def forecaster_throughput(repeats=5, steps=200):
     ]
     pn = Panel(series, None)
     z = to_z(pn, np.array([log_shift(s) for s in series]))
-    args = dict(
-        limit=pn.length, val=None, lookback=36, horizon=12, cell="lstm", hidden_size=32, num_layers=1, lr=3e-3,
-        batch_size=64, max_steps=steps, eval_every=100, patience=10, history=180, seed=0, steps=steps, patch=3,
-    )  # fmt: skip
-    train_network(z, pn, **{**args, "steps": 5})  # compile and warm
+    st = NetworkSettings(horizon=12, batch_size=64, max_steps=steps, eval_every=100, patience=10, history=180)
+    args = dict(limit=pn.length, val=None, lookback=36, seed=0, steps=steps, patch=3)
+    train_network(z, pn, st, **{**args, "steps": 5})  # compile and warm
     rates = []
     for _ in range(repeats):
         t0 = time.perf_counter()
-        train_network(z, pn, **args)
+        train_network(z, pn, st, **args)
         rates.append(steps * 64 / (time.perf_counter() - t0))
     return float(np.median(rates)), steps, 64
 

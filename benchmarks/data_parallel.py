@@ -16,6 +16,7 @@ run in this process cuts each batch into the same 2 shares as the data-parallel 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 import warnings
 
@@ -37,8 +38,8 @@ def captured_first_network():
     series = [s.x.astype(np.float64) for s in load("M1") if s.type == "monthly"]
     seen = {}
 
-    def record(z, pn, limit, val, L, p, s, *, refit, eval_every, max_steps, train_args, bar=None):
-        seen.update(z=z, pn=pn, limit=limit, val=val, kw=dict(lookback=L, patch=p, seed=s, **train_args))
+    def record(z, pn, limit, val, L, p, s, *, refit, settings, bar=None):
+        seen.update(z=z, pn=pn, limit=limit, val=val, settings=settings, kw=dict(lookback=L, patch=p, seed=s))
         raise _Seen
 
     real, ensemble.one_network = ensemble.one_network, record
@@ -63,24 +64,25 @@ def main(argv=None):
     from recurrent.forecast.training import build_network, train_network
 
     seen, n_series = captured_first_network()
-    kw = {**seen["kw"], "max_steps": args.steps}
+    st = dataclasses.replace(seen["settings"], max_steps=args.steps)
+    kw = seen["kw"]
     client = client_for(args.scheduler)
     client.run(lambda: 1)
     pn = seen["pn"]
     print(
-        f"M1 monthly: {n_series} series; network: {kw['cell']} {kw['hidden_size']} units, lookback "
-        f"{kw['lookback']} in patches of {kw['patch']}, batch {kw['batch_size']}, at most {args.steps} steps"
+        f"M1 monthly: {n_series} series; network: {st.cell} {st.hidden_size} units, lookback "
+        f"{kw['lookback']} in patches of {kw['patch']}, batch {st.batch_size}, at most {args.steps} steps"
     )
     print("\n| dtype | steps (best) | one process ms/step | data-parallel ms/step | communication ms/step | "
           "weights vs one process, whole batches | vs one process, the same 2 shares |")  # fmt: skip
     print("|---|---|---|---|---|---|---|")
     for dtype in (np.float64, np.float32):
-        start = build_network(kw["cell"], pn.n_inputs, kw["hidden_size"], kw["num_layers"], kw["horizon"],
+        start = build_network(st.cell, pn.n_inputs, st.hidden_size, st.num_layers, st.horizon,
                               kw["seed"], kw["patch"]).astype(dtype)  # fmt: skip
         runs = []
         for c, shares in ((None, None), (None, 2), (client, 2)):
             t0 = time.perf_counter()
-            net, rec = train_network(seen["z"], pn, limit=seen["limit"], val=seen["val"], net=start.astype(dtype),
+            net, rec = train_network(seen["z"], pn, st, limit=seen["limit"], val=seen["val"], net=start.astype(dtype),
                                      spread=c and spreader(c), shares=shares, **kw)  # fmt: skip
             seconds = time.perf_counter() - t0
             steps = rec["val_step"][-1] if rec["val_step"] else args.steps

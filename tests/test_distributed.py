@@ -144,20 +144,18 @@ def test_data_parallel_training_takes_the_same_steps(client):
     """The Forecaster's training loop with each step's gradient shared out over two workers: the
     same weights as one process after 40 steps, to 1e-12 in float64 (float32: to its rounding)."""
     from recurrent.forecast.cluster import spreader
-    from recurrent.forecast.training import build_network, train_network
+    from recurrent.forecast.training import NetworkSettings, build_network, train_network
     from recurrent.forecast.windows import Panel, log_shift, to_z
 
     series = list(_series(n=30, length=60, seed=5).values())
     pn = Panel(series, None)
     z = to_z(pn, np.array([log_shift(s) for s in series]))
-    kw = dict(
-        limit=pn.length, val=None, lookback=24, horizon=6, cell="lstm", hidden_size=8, num_layers=1, lr=3e-3,
-        batch_size=32, max_steps=40, eval_every=20, patience=5, history=30, seed=0, steps=40, patch=2,
-    )  # fmt: skip
+    st = NetworkSettings(horizon=6, hidden_size=8, batch_size=32, max_steps=40, eval_every=20, patience=5, history=30)
+    kw = dict(limit=pn.length, val=None, lookback=24, seed=0, steps=40, patch=2)
     for dtype, tol in ((np.float64, 1e-12), (np.float32, 1e-5)):
         start = build_network("lstm", pn.n_inputs, 8, 1, 6, 0, 2).astype(dtype)
-        one, _ = train_network(z, pn, net=start.astype(dtype), **kw)
-        two, _ = train_network(z, pn, net=start.astype(dtype), spread=spreader(client), **kw)
+        one, _ = train_network(z, pn, st, net=start.astype(dtype), **kw)
+        two, _ = train_network(z, pn, st, net=start.astype(dtype), spread=spreader(client), **kw)
         for k in one.params:
             np.testing.assert_allclose(two.params[k], one.params[k], rtol=0, atol=tol, err_msg=f"{dtype} {k}")
 
@@ -168,20 +166,18 @@ def test_data_parallel_shares_equal_the_same_shares_in_one_process_bit_for_bit(c
     and a one-process run take the very same steps: equal weights bit for bit after 150 steps, in
     float32 and float64, with 3 shares on 2 workers."""
     from recurrent.forecast.cluster import spreader
-    from recurrent.forecast.training import build_network, train_network
+    from recurrent.forecast.training import NetworkSettings, build_network, train_network
     from recurrent.forecast.windows import Panel, log_shift, to_z
 
     series = list(_series(n=30, length=60, seed=8).values())
     pn = Panel(series, None)
     z = to_z(pn, np.array([log_shift(s) for s in series]))
-    kw = dict(
-        limit=pn.length, val=None, lookback=24, horizon=6, cell="lstm", hidden_size=8, num_layers=1, lr=3e-3,
-        batch_size=32, max_steps=150, eval_every=50, patience=5, history=30, seed=0, steps=150, patch=2, shares=3,
-    )  # fmt: skip
+    st = NetworkSettings(horizon=6, hidden_size=8, batch_size=32, max_steps=150, eval_every=50, patience=5, history=30)
+    kw = dict(limit=pn.length, val=None, lookback=24, seed=0, steps=150, patch=2, shares=3)
     for dtype in (np.float64, np.float32):
         start = build_network("lstm", pn.n_inputs, 8, 1, 6, 0, 2).astype(dtype)
-        one, _ = train_network(z, pn, net=start.astype(dtype), **kw)
-        two, _ = train_network(z, pn, net=start.astype(dtype), spread=spreader(client), **kw)
+        one, _ = train_network(z, pn, st, net=start.astype(dtype), **kw)
+        two, _ = train_network(z, pn, st, net=start.astype(dtype), spread=spreader(client), **kw)
         for k in one.params:
             np.testing.assert_array_equal(two.params[k], one.params[k], err_msg=f"{dtype} {k}")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import cluster, hybrid, intervals
-from .training import Progress, train_network
+from .training import NetworkSettings, Progress, train_network
 from .windows import Panel, gather
 
 
@@ -21,25 +21,12 @@ def train_ensemble(f, z, pn: Panel, limit, val, history: int):
     data sent once; every network is trained by the same code from the same seed, so the
     ensemble is the one the calling process would train.
     """
-    H = f.horizon
     seeds = np.random.default_rng(f.seed).integers(0, 2**31 - 1, size=(len(f.lookbacks_), f.n_models))
-    train_args = dict(
-        horizon=H,
-        cell=f.cell,
-        hidden_size=f.hidden_size,
-        num_layers=f.num_layers,
-        lr=f.lr,
-        batch_size=f.batch_size,
-        max_steps=f.max_steps,
-        eval_every=f.eval_every,
-        patience=f.patience,
-        history=history,
-        loss=f.loss,
-    )
+    settings = NetworkSettings.of(f, history)
     jobs = [
         (L, p, b, int(seeds[a, b])) for a, (L, p) in enumerate(zip(f.lookbacks_, f.patches_)) for b in range(f.n_models)
     ]
-    options = dict(refit=f.refit, eval_every=f.eval_every, max_steps=f.max_steps, train_args=train_args)
+    options = dict(refit=f.refit, settings=settings)
     progress = Progress(f.progress, len(jobs))
     if f.scheduler is not None and len(jobs) > 1:
         results = cluster.train_networks(f.scheduler, one_network, z, pn, limit, val, jobs, options)
@@ -56,24 +43,25 @@ def train_ensemble(f, z, pn: Panel, limit, val, history: int):
     return networks, records, val_out
 
 
-def one_network(z, pn, limit, val, L, p, s, *, refit, eval_every, max_steps, train_args, bar=None):
+def one_network(z, pn, limit, val, L, p, s, *, refit, settings: NetworkSettings, bar=None):
     """One network of the ensemble: trained with early stopping on the validation windows, then on
     every value (``refit``). Returns (net, record, its validation outputs or None)."""
-    H, n = train_args["horizon"], pn.length
-    common = dict(lookback=L, bar=bar, **train_args)
+    H, n = settings.horizon, pn.length
+    eval_every, max_steps = settings.eval_every, settings.max_steps
+    common = dict(lookback=L, bar=bar)
     out = None
     if val is not None:
-        net, rec = train_network(z, pn, limit=limit, val=val, seed=s, patch=p, **common)
+        net, rec = train_network(z, pn, settings, limit=limit, val=val, seed=s, patch=p, **common)
         xv, _, _, lev = gather(z, pn, val[0], val[1], L, H)
         out = lev[:, None] + net.predict(xv, batch_size=1024).astype(np.float64)
         steps = max(rec["best_step"], eval_every)
     else:
         rec, steps = {"best_step": None}, max(max_steps // 4, 1)
     if val is None or refit == "scratch":
-        net, _ = train_network(z, pn, limit=n, val=None, seed=s, steps=steps, patch=p, **common)
+        net, _ = train_network(z, pn, settings, limit=n, val=None, seed=s, steps=steps, patch=p, **common)
     elif refit:  # continue on every value, a quarter as long again
         more = max(steps // 4, 1)
-        net, _ = train_network(z, pn, limit=n, val=None, seed=s + 1, steps=more, net=net, **common)
+        net, _ = train_network(z, pn, settings, limit=n, val=None, seed=s + 1, steps=more, net=net, **common)
     return net, rec, out
 
 

@@ -18,6 +18,7 @@ window: the cost of a fit does not grow with the number or the length of the ser
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -71,33 +72,46 @@ def build_network(cell, n_inputs, hidden_size, num_layers, horizon, seed, patch=
     return net
 
 
+@dataclass(frozen=True)
+class NetworkSettings:
+    """How every network of an ensemble is built and trained: the Forecaster's settings that reach the
+    training loop, in one object (``NetworkSettings.of(forecaster, history)``)."""
+
+    horizon: int  # outputs per window
+    cell: str = "lstm"  # "lstm", "gru" or "rnn"
+    hidden_size: int = 32
+    num_layers: int = 1
+    lr: float = 3e-3  # Adam's learning rate
+    batch_size: int = 64  # windows per step
+    max_steps: int = 3000  # the most steps with validation (early stopping usually ends sooner)
+    eval_every: int = 100  # steps between validation losses
+    patience: int = 10  # evaluations without improvement before stopping
+    history: int = 180  # how far back from each series' end windows are drawn
+    loss: str = "smape"  # "smape" or "mape" (``LOSSES``)
+
+    @classmethod
+    def of(cls, f, history: int) -> NetworkSettings:
+        """The settings of the fitted ``Forecaster`` ``f`` (its horizon, cell, sizes, optimiser and stopping)."""
+        return cls(
+            horizon=f.horizon,
+            cell=f.cell,
+            hidden_size=f.hidden_size,
+            num_layers=f.num_layers,
+            lr=f.lr,
+            batch_size=f.batch_size,
+            max_steps=f.max_steps,
+            eval_every=f.eval_every,
+            patience=f.patience,
+            history=history,
+            loss=f.loss,
+        )
+
+
 def train_network(
-    z,
-    panel,
-    *,
-    limit,
-    val,
-    lookback,
-    horizon,
-    cell,
-    hidden_size,
-    num_layers,
-    lr,
-    batch_size,
-    max_steps,
-    eval_every,
-    patience,
-    history,
-    seed,
-    steps=None,
-    bar=None,
-    net=None,
-    loss="smape",
-    patch=1,
-    spread=None,
-    shares=None,
-):
-    """Train one network; returns ``(net, record)``.
+    z, panel, settings: NetworkSettings, *, limit, val, lookback, seed, steps=None, bar=None, net=None, patch=1,
+    spread=None, shares=None,
+):  # fmt: skip
+    """Train one network as ``settings`` say; returns ``(net, record)``.
 
     ``limit[i]``: how many of series i's values training may read (targets included).
     ``val``: ``(series_idx, ends)`` of the validation windows, or None. With ``steps``
@@ -109,18 +123,20 @@ def train_network(
     data-parallel run and one in this process with the same ``shares`` take the same steps bit for
     bit, and one without shares the same steps to rounding (which a long run amplifies).
     """
+    st = settings
+    horizon, batch_size, loss = st.horizon, st.batch_size, st.loss
     rng = np.random.default_rng(seed)
     if net is None:
-        net = build_network(cell, panel.n_inputs, hidden_size, num_layers, horizon, seed, patch)
-    opt = Adam(lr=lr)
-    sampler = WindowSampler(limit, history, rng)
-    total = steps if steps is not None else max_steps
+        net = build_network(st.cell, panel.n_inputs, st.hidden_size, st.num_layers, horizon, seed, patch)
+    opt = Adam(lr=st.lr)
+    sampler = WindowSampler(limit, st.history, rng)
+    total = steps if steps is not None else st.max_steps
     record = {"val_loss": [], "val_step": [], "best_step": total, "train_loss": []}
     if len(sampler) == 0:
         return net, {**record, "best_step": 0}
     if val is not None and steps is None:
         xv, yv, mv, _ = gather(z, panel, val[0], val[1], lookback, horizon)
-    stopping, state = EarlyStopping(patience=patience, min_delta=1e-4), {"best": None, "best_epoch": None, "wait": 0}
+    stopping, state = EarlyStopping(patience=st.patience, min_delta=1e-4), {"best": None, "best_epoch": None, "wait": 0}
     best_w, run = None, []
     for step in range(1, total + 1):
         i, e = sampler.draw(batch_size)
@@ -131,7 +147,7 @@ def train_network(
         run.append(value)
         if bar is not None:
             bar.update(1)
-        if steps is None and val is not None and (step % eval_every == 0 or step == total):
+        if steps is None and val is not None and (step % st.eval_every == 0 or step == total):
             pv = net.predict(xv, batch_size=1024)
             vl, _ = LOSSES[loss](pv, yv, mv)
             record["val_loss"].append(vl)
