@@ -1,3 +1,4 @@
+import csv
 import importlib.util
 import sys
 from pathlib import Path
@@ -75,3 +76,31 @@ def pytest_terminal_summary(terminalreporter):
         reasons[reason] = reasons.get(reason, 0) + 1
     parts = [f"{n} because {r}" for r, n in sorted(reasons.items(), key=lambda kv: -kv[1])]
     terminalreporter.write_line(f"skipped {len(skipped)}: " + "; ".join(parts))
+
+
+# helpers several test modules share
+
+
+def write_files(folder, n_files=3, per_file=4, length=40, seed=0):
+    """``n_files`` long CSV files of ``per_file`` monthly series each; returns (paths, id -> values)."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(exist_ok=True)
+    paths, Y = [], {}
+    for f in range(n_files):
+        lines = ["unique_id,ds,y"]
+        for k in range(per_file):
+            uid = f"f{f}s{k}"
+            t = np.arange(length)
+            v = np.round(100 + 10 * f + 20 * np.sin(2 * np.pi * t / 12 + k) + rng.normal(0, 2, length), 3)
+            Y[uid] = v
+            lines += [f"{uid},{2000 + m // 12}-{m % 12 + 1:02d},{x}" for m, x in zip(t, v)]
+        p = folder / f"sales-{f}.csv"
+        p.write_text("\n".join(lines) + "\n")
+        paths.append(str(p))
+    return paths, Y
+
+
+def read_rows(path):
+    """A CSV file's rows as lists of strings."""
+    with open(path, newline="") as f:
+        return list(csv.reader(f))

@@ -23,6 +23,13 @@ def is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
+def boolean(owner: str, name: str, value) -> bool:
+    """``value`` as a bool (Python's or NumPy's); TypeError for anything else (1, "yes", None)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner}: `{name}` must be True or False, got {value!r}")
+    return bool(value)
+
+
 def probability(owner: str, name: str, value) -> float:
     """A dropout probability: a number in [0, 1)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

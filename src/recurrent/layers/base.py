@@ -9,38 +9,17 @@ are PyTorch's.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
 from .. import _checks as chk
 from ..cells import variants
-from . import dropout, options, segments
-from . import lengths as lengths_
+from . import dropout, options
+from . import state as state_
+from .direction import PARAMS, CellWeights, lengths_plan
+from .direction import backward as direction_backward
+from .direction import forward as direction_forward
 from .module import Module, initialising
-
-
-class LSTMState(NamedTuple):
-    """LSTM state: h and c, each (L*dirs, N, H). Also used for its gradient."""
-
-    h: np.ndarray
-    c: np.ndarray
-
-
-class CellWeights(NamedTuple):
-    """What a cell call needs of one layer and direction: PyTorch's four arrays, the LSTM's
-    peepholes (or None) and a recurrent dropout mask (N, H) (or None)."""
-
-    w_ih: np.ndarray
-    w_hh: np.ndarray
-    b_ih: np.ndarray
-    b_hh: np.ndarray
-    peephole: np.ndarray | None = None
-    mask: np.ndarray | None = None
-
-    def for_rows(self, rows) -> CellWeights:
-        """The same for a subset of the batch's rows (the mask is per sequence)."""
-        return self if self.mask is None else self._replace(mask=self.mask[rows])
+from .state import LSTMState
 
 
 class Recurrent(Module):
@@ -74,12 +53,8 @@ class Recurrent(Module):
         self.input_size = chk.positive_int(name, "input_size", input_size)
         self.hidden_size = chk.positive_int(name, "hidden_size", hidden_size)
         self.num_layers = chk.positive_int(name, "num_layers", num_layers)
-        if not isinstance(bidirectional, (bool, np.bool_)):
-            raise TypeError(f"{name}: `bidirectional` must be True or False, got {bidirectional!r}")
-        self.bidirectional = bool(bidirectional)
-        if not isinstance(reverse, (bool, np.bool_)):
-            raise TypeError(f"{name}: `reverse` must be True or False, got {reverse!r}")
-        if reverse and self.bidirectional:
+        self.bidirectional = chk.boolean(name, "bidirectional", bidirectional)
+        if chk.boolean(name, "reverse", reverse) and self.bidirectional:
             raise ValueError(f"{name}: `reverse` reads one direction backwards; a bidirectional layer reads both")
         self.reverse = bool(reverse)  # ONNX's direction="reverse"
         self.dtype = chk.float_dtype(name, dtype)
@@ -187,40 +162,13 @@ class Recurrent(Module):
             raise ValueError(f"{name}: x needs at least one sequence and one step, got {chk.shape_str(x.shape)}")
         return x
 
-    def _check_h(self, what: str, value, N: int) -> np.ndarray:
-        name = type(self).__name__
-        shape = (self.num_layers * self.num_directions, N, self.hidden_size)
-        arr = chk.float_array(name, what, value, self.dtype)
-        if arr.shape != shape:
-            raise ValueError(
-                f"{name}: expected {what} of shape {chk.shape_str(shape)} "
-                f"(L*dirs, N, H), got {chk.shape_str(arr.shape)}"
-            )
-        return arr
-
-    def _zeros_state(self, N):
-        return np.zeros((self.num_layers * self.num_directions, N, self.hidden_size), dtype=self.dtype)
-
     def split_state(self, what: str, state, N: int) -> tuple[np.ndarray, np.ndarray | None]:
-        """A state (or its gradient) as (h, c) arrays, zeros where None, checked against batch size N;
-        c is None without a cell state. ``what`` names it in errors ("state", "dstate")."""
-        name = type(self).__name__
-        if state is None:
-            return self._zeros_state(N), (self._zeros_state(N) if self.has_cell_state else None)
-        if self.has_cell_state:
-            if not (isinstance(state, tuple) and len(state) == 2):
-                raise TypeError(f"{name}: expected {what} as LSTMState(h, c), got {type(state).__name__}")
-            h, c = state
-            h = self._zeros_state(N) if h is None else self._check_h(f"{what}.h", h, N)
-            c = self._zeros_state(N) if c is None else self._check_h(f"{what}.c", c, N)
-            return h, c
-        if isinstance(state, tuple):
-            raise TypeError(f"{name}: expected {what} as one array (L*dirs, N, H), got a tuple")
-        return self._check_h(what, state, N), None
+        """A state (or its gradient) as checked (h, c) arrays, zeros where None (``layers.state.split``)."""
+        return state_.split(self, what, state, N)
 
     def pack_state(self, h: np.ndarray, c: np.ndarray | None) -> LSTMState | np.ndarray:
         """The state as forward returns it: LSTMState(h, c) for an LSTM, h for the others."""
-        return LSTMState(h, c) if self.has_cell_state else h
+        return state_.pack(self, h, c)
 
     # ---- the cell, one signature for all three ------------------------------------------
     def _cell_options(self) -> dict:
@@ -259,39 +207,23 @@ class Recurrent(Module):
         masks=None,
         recurrent_masks=None,
     ) -> tuple[np.ndarray, LSTMState | np.ndarray, dict]:
-        """Run every layer and direction over x (N, T, D).
+        """Run every layer and direction over x (N, T, D): ``(y, state, cache)``.
 
-        Returns ``(y, state, cache)``: y (N, T, dirs*H) from the top layer, the
-        final state (``LSTMState(h, c)`` for LSTM, an array h for GRU and RNN,
-        each (L*dirs, N, H)), and the cache that ``backward`` needs.
-
-        ``segment=k`` trades time for memory on long sequences: the cache keeps
-        only each layer's outputs and the state every k steps, and ``backward``
-        recomputes one segment's activations at a time from its saved state.
-        Gradients are the same as without it (full backpropagation through time,
-        not truncated); the forward pass runs twice.
-
-        ``lengths`` (N,) (or a right-padded boolean ``mask`` (N, T), the Keras way) says
-        how many steps of each sequence are real, as PyTorch's packed sequences do: each
-        sequence stops at its own length, its outputs past it are zero, the final state
-        is its state after its last real step, the reverse direction starts there, and
-        no gradient flows through the padding (``recurrent.layers.lengths``).
-
-        ``dropout`` (set on the layer) acts in training mode (``train()``, the default;
-        ``eval()`` turns it off) on every layer's output but the last, as PyTorch's:
-        each element is zeroed with probability p and the rest scaled by 1/(1 - p),
-        masks drawn from the layer's generator (``rng``, seeded by ``seed``). The cache
-        keeps them (``cache["masks"]``); ``masks=`` reuses those of an earlier forward.
-        ``recurrent_dropout`` (Keras') draws one mask (N, H) per layer, direction and
-        sequence on h where it enters the recurrent products, reused at every step
-        (``cache["recurrent_masks"]``, ``recurrent_masks=``).
+        y (N, T, dirs*H) from the top layer; the final state (``LSTMState(h, c)`` for LSTM, an
+        array h for GRU and RNN, each (L*dirs, N, H)); the cache ``backward`` needs.
+        ``segment=k`` keeps only the state every k steps and recomputes one segment at a time in
+        backward (the same gradients, memory for time). ``lengths`` (N,) (or a right-padded boolean
+        ``mask`` (N, T), Keras' way) stops each sequence at its own length, as PyTorch's packed
+        sequences do. ``dropout`` between layers and Keras' ``recurrent_dropout`` act in training
+        mode, their masks kept in the cache (``masks=``, ``recurrent_masks=`` reuse an earlier
+        forward's). docs/layers.md has each in full.
         """
         x = self._check_x(x)
         name = type(self).__name__
         if segment is not None:
             segment = chk.positive_int(name, "segment", segment)
         N, T = x.shape[:2]
-        p = self._lengths_plan(lengths, mask, N, T)
+        p = lengths_plan(self, lengths, mask, N, T)
         if p is not None and segment is not None:
             raise ValueError(f"{name}: `segment` and `lengths` (or `mask`) cannot be used together")
         h0, c0 = self.split_state("state", state, N)
@@ -302,19 +234,13 @@ class Recurrent(Module):
         inp = x
         for layer in range(self.num_layers):
             outs, layer_caches = [], []
-            for direction in range(self.num_directions):
-                k = layer * self.num_directions + direction
-                back = direction == 1 or self.reverse  # this direction reads time backwards
-                seq = self._backwards(inp, p) if back else inp
+            for d in range(self.num_directions):
+                k = layer * self.num_directions + d
+                back = d == 1 or self.reverse  # this direction reads time backwards
                 c_init = c0[k] if c0 is not None else None
-                w = self._weights(layer, direction, rdrop[layer][direction] if rdrop else None)
-                if p is not None:
-                    y, h_last, c_last, cache = lengths_.forward(self._cell_forward, seq, h0[k], c_init, w, p)
-                elif segment is None or segment >= seq.shape[1]:
-                    y, h_last, c_last, cache = self._cell_forward(seq, h0[k], c_init, w)
-                else:
-                    y, h_last, c_last, cache = segments.forward(self._cell_forward, seq, h0[k], c_init, w, segment)
-                outs.append(self._backwards(y, p) if back else y)
+                w = self._weights(layer, d, rdrop[layer][d] if rdrop else None)
+                y, h_last, c_last, cache = direction_forward(self, inp, h0[k], c_init, w, p, segment, back)
+                outs.append(y)
                 layer_caches.append(cache)
                 h_T[k] = h_last
                 if c_T is not None:
@@ -325,19 +251,6 @@ class Recurrent(Module):
             caches.append(layer_caches)
         cache = {"module": name, "shape": x.shape, "layers": caches, "plan": p, "masks": drop, "recurrent_masks": rdrop}
         return inp, self.pack_state(h_T, c_T), cache
-
-    def _lengths_plan(self, lengths, mask, N, T):
-        """The plan for a batch of different lengths, or None where every sequence is whole."""
-        lengths = lengths_.read_lengths(type(self).__name__, lengths, mask, N, T)
-        if lengths is None or np.all(lengths == T):
-            return None
-        G, H, D = self.num_gates, self.hidden_size, self.input_size
-        return lengths_.plan(lengths, step_flops=6 * G * H * (D + H))  # forward, dh, dW and dx products
-
-    @staticmethod
-    def _backwards(a, p):
-        """``a`` with time reversed: each sequence's real steps, when lengths differ."""
-        return a[:, ::-1] if p is None else lengths_.reversed_within(a, p.lengths)
 
     def __call__(self, x, state=None):
         y, state, _ = self.forward(x, state)
@@ -396,36 +309,21 @@ class Recurrent(Module):
             if layer < len(drop):
                 d_out = d_out * drop[layer]  # through the dropout after this layer
             d_in = None
-            for direction in range(dirs):
-                k = layer * dirs + direction
-                dy_d = d_out[:, :, direction * H : (direction + 1) * H]
-                back = direction == 1 or self.reverse
-                if back:
-                    dy_d = self._backwards(dy_d, p)
+            for d in range(dirs):
+                k = layer * dirs + d
+                dy_d = d_out[:, :, d * H : (d + 1) * H]
                 dc_last = dc_T[k] if dc_T is not None else None
-                cell_cache = cache["layers"][layer][direction]
-                if isinstance(cell_cache, lengths_.LengthsCache):
-                    if record is not None:
-                        raise ValueError(f"{name}.backward: per-step records need a forward without `lengths`")
-                    step_back = self._cell_backward
-                    dx, dh_first, dc_first, g = lengths_.backward(step_back, dy_d, dh_T[k], dc_last, cell_cache)
-                elif isinstance(cell_cache, segments.SegmentedCache):
-                    if record is not None:
-                        raise ValueError(f"{name}.backward: per-step records need a forward without `segment`")
-                    dx, dh_first, dc_first, g = segments.backward(
-                        self._cell_forward, self._cell_backward, dy_d, dh_T[k], dc_last, cell_cache
-                    )
-                else:
-                    rec = record.setdefault((layer, direction), {}) if record is not None else None
-                    dx, dh_first, dc_first, g = self._cell_backward(dy_d, dh_T[k], dc_last, cell_cache, rec)
-                if back:
-                    dx = self._backwards(dx, p)
+                rec = record.setdefault((layer, d), {}) if record is not None else None
+                back = d == 1 or self.reverse
+                dx, dh_first, dc_first, g = direction_backward(
+                    self, dy_d, dh_T[k], dc_last, cache["layers"][layer][d], p, back, rec
+                )
                 d_in = dx if d_in is None else d_in + dx
                 dh0[k] = dh_first
                 if dc0 is not None:
                     dc0[k] = dc_first
-                s = self.param_suffix(layer, direction)
-                for key, val in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh", "peephole"), g):
+                s = self.param_suffix(layer, d)
+                for key, val in zip(PARAMS, g):
                     grads[key + s] = val
             d_out = d_in
         grads = {k: grads[k] for k in self.params}  # PyTorch's order

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from .. import _checks as chk
 from .._checks import float_array, shape_str
 
 
@@ -23,9 +24,7 @@ class Module:
 
     def train(self, mode: bool = True) -> Module:
         """Training mode (dropout on) or, with ``mode=False``, evaluation mode. Returns self."""
-        if not isinstance(mode, (bool, np.bool_)):
-            raise TypeError(f"{type(self).__name__}.train: `mode` must be True or False, got {mode!r}")
-        self.training = bool(mode)
+        self.training = chk.boolean(f"{type(self).__name__}.train", "mode", mode)
         for layer in getattr(self, "layers", ()):
             layer.train(mode)
         return self

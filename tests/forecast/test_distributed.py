@@ -252,8 +252,8 @@ def test_a_worker_killed_during_a_fit_gives_the_undisturbed_weights():
 def test_many_files_are_read_and_forecast_on_the_workers(client, tmp_path):
     """A pattern's files read on the workers equal those read here; predict_files forecasts and writes
     each part on a worker, and its folder equals the one written in this process to float32 rounding."""
+    from conftest import read_rows, write_files
     from recurrent.forecast import parts
-    from test_parts import read_rows, write_files
 
     paths, Y = write_files(tmp_path / "in", n_files=4, per_file=5)
     here = parts.read_files(paths, {"id_column": "unique_id"})
@@ -283,8 +283,8 @@ def test_a_worker_killed_while_parts_are_written_leaves_the_folder_whole(fitted,
     (atomically) and the manifest lists every one with the bytes it holds."""
     import hashlib
 
+    from conftest import write_files
     from recurrent.forecast import parts
-    from test_parts import write_files
 
     paths, _ = write_files(tmp_path / "in", n_files=12, per_file=300, length=60)
     want = parts.predict_files(fitted, paths, tmp_path / "want", id_column="unique_id")

@@ -1,7 +1,6 @@
 """Many files in, a file per part out (recurrent.forecast.parts), in this process: the pattern, the
 merge, the output folder written whole or not at all, and the command line over them."""
 
-import csv
 import hashlib
 import json
 
@@ -9,29 +8,11 @@ import numpy as np
 import pytest
 
 import recurrent
+from conftest import read_rows, write_files
 from recurrent.cli import main
 from recurrent.forecast import parts
 
 FAST = ["--models", "1", "--steps", "60", "--quiet"]
-
-
-def write_files(folder, n_files=3, per_file=4, length=40, seed=0):
-    """``n_files`` long CSV files of ``per_file`` monthly series each; returns (paths, id -> values)."""
-    rng = np.random.default_rng(seed)
-    folder.mkdir(exist_ok=True)
-    paths, Y = [], {}
-    for f in range(n_files):
-        lines = ["unique_id,ds,y"]
-        for k in range(per_file):
-            uid = f"f{f}s{k}"
-            t = np.arange(length)
-            v = np.round(100 + 10 * f + 20 * np.sin(2 * np.pi * t / 12 + k) + rng.normal(0, 2, length), 3)
-            Y[uid] = v
-            lines += [f"{uid},{2000 + m // 12}-{m % 12 + 1:02d},{x}" for m, x in zip(t, v)]
-        p = folder / f"sales-{f}.csv"
-        p.write_text("\n".join(lines) + "\n")
-        paths.append(str(p))
-    return paths, Y
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +21,6 @@ def fitted():
     t = np.arange(48)
     Y = {f"t{k}": 100 + 20 * np.sin(2 * np.pi * t / 12 + k) + rng.normal(0, 2, 48) for k in range(12)}
     return recurrent.Forecaster(horizon=6, season=12, max_steps=60, n_models=1, seed=0, progress=False).fit(Y)
-
-
-def read_rows(path):
-    with open(path, newline="") as f:
-        return list(csv.reader(f))
 
 
 def test_a_pattern_reads_every_file_as_one_collection(tmp_path):

@@ -15,7 +15,7 @@ import pytest
 import recurrent
 from conftest import CELLS, HAVE_TORCH
 
-FIXTURES = Path(__file__).parent / "fixtures" / "torch"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "torch"
 INDEX = json.loads((FIXTURES / "index.json").read_text())["configs"]
 TOL = 1e-10
 
