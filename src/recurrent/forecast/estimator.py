@@ -6,21 +6,7 @@
     f.predict(Y_new)             # series the model never saw
     report = Forecaster(horizon=12, seed=0).evaluate(Y, holdout=12)      # scored against baselines
 
-How a fit works (the modules beside this one hold each step):
-
-1. ``panel``: the series are read from their container; each keeps its id.
-2. ``season``: the period comes from ``season=``, else from the dates' frequency, else
-   from the autocorrelation.
-3. ``windows``: every series becomes log values (shifted where not positive); windows
-   are drawn per batch and expressed relative to their own last value.
-4. ``training``, ``ensemble``: for each lookback and each seed, a network is trained on windows of
-   all series with early stopping on each series' latest ``horizon`` values, then
-   (``refit="continue"``) trained on for a quarter as many steps on everything, so the
-   latest values are learnt too.
-5. ``hybrid``, ``ensemble``: the networks' median is combined with a Theta forecast in log values,
-   with the weight that did best on the validation windows.
-6. ``intervals``: that combination's errors on the validation windows calibrate the
-   prediction intervals.
+How a fit works, step by step: ``recurrent.forecast.fitting``.
 
 ``inference`` forecasts with the fitted networks (``predict``); ``evaluation`` (a holdout
 scored with the baselines), ``backtest`` (rolling origins),
@@ -43,13 +29,11 @@ from .. import _checks as chk
 from .. import store
 from . import cluster, frames, intervals, panel, settings
 from .backtest import cross_validation
-from .ensemble import combination, train_ensemble
 from .evaluation import evaluate
 from .export import export_onnx
-from .inference import forecast_batch, sort_series, standard_covariates
+from .fitting import fit_batch
+from .inference import check_covariates, forecast_batch, insample, sort_series
 from .persist import load_forecaster, save_forecaster
-from .season import common_season, detect_season
-from .windows import Panel, log_shift, to_z, validation_split
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -186,48 +170,7 @@ class Forecaster:
         if frames.is_dask_frame(Y):  # training draws windows from every series: they come here
             Y = Y.compute()
         batch = panel.read_batch(Y, "Forecaster.fit", covariates, (id_col, time_col, target_col))
-        self.batch_ = batch
-        self.n_covariates_ = 0 if batch.covariates is None else batch.covariates[0].shape[1]
-        usable, self.methods_, self.skipped_ = sort_series(batch, self.min_length, self.combine, "fit")
-        if len(self.skipped_) == len(batch.values):
-            raise ValueError(
-                f"Forecaster.fit: every series has fewer than 2 values "
-                f"(the longest has {max(len(v) for v in batch.values)})"
-            )
-        H = self.horizon
-        if self.season is not None:
-            self.season_ = self.season
-        else:
-            self.season_ = panel.season_of_batch(batch) or (
-                detect_season(batch.values[0]) if len(batch.values) == 1 else common_season(batch.values)
-            )
-        if not usable:  # every series constant or short: nothing to learn
-            warnings.warn(
-                f"Forecaster.fit: no series can train the networks (each is constant or shorter than "
-                f"min_length={self.min_length}); every series gets the naive forecast",
-                stacklevel=2,
-            )
-            self.lookbacks_, self.patches_, self.networks_, self.records_, self.weight_ = [], [], [], [], 1.0
-            self.calibration_ = None
-            self.usable_ = []
-            return self
-        chosen = settings.lookbacks(self.lookbacks, self.horizon, self.season_)
-        self.lookbacks_, self.patches_ = settings.patched(chosen, self.patch)
-        series = [batch.values[k] for k in usable]
-        if self.n_covariates_:
-            every = np.concatenate([batch.covariates[k] for k in usable])
-            self.cov_mean_, std = every.mean(axis=0), every.std(axis=0)
-            self.cov_std_ = np.where(std > 0, std, 1.0)
-        pn = Panel(series, standard_covariates(self, batch, usable))
-        shifts = np.array([log_shift(s) for s in series])
-        z = to_z(pn, shifts)
-        n = pn.length
-        limit, val = validation_split(n, H, seed=self.seed)
-        history = self.history or max(20 if self.season_ <= 1 else 15 * self.season_, 2000 // len(series))
-        self.networks_, self.records_, val_out = train_ensemble(self, z, pn, limit, val, history)
-        self.weight_, self.calibration_ = combination(self, z, pn, shifts, val, val_out)
-        self.train_panel_, self.train_shifts_, self.usable_ = pn, shifts, usable
-        return self
+        return fit_batch(self, batch)
 
     # ---- predict --------------------------------------------------------------------------
     def predict(
@@ -277,7 +220,7 @@ class Forecaster:
             return cluster.predict_frame(self, Y, horizon, levels, qs, covariates)
         columns = (id_col, time_col, target_col)
         batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict", covariates, columns)
-        self._check_covariates(batch)
+        check_covariates(self, batch)
         if horizon > self.horizon and self.networks_:
             warnings.warn(
                 f"predict: horizon {horizon} is past the fitted horizon {self.horizon}; each further "
@@ -310,23 +253,7 @@ class Forecaster:
         if columns:
             raise TypeError(f"predict_insample: unexpected argument {next(iter(columns))!r}")
         batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict_insample", None, names)
-        out = {}
-        for k, (uid, v) in enumerate(zip(batch.ids, batch.values)):
-            fitted = np.full(len(v), np.nan)
-            origins = np.arange(max(self.min_length, 2), len(v), step_size)
-            if len(origins):
-                covs = None if batch.covariates is None else [batch.covariates[k][:t] for t in origins]
-                sub = panel.Batch("list", list(range(len(origins))), [v[:t] for t in origins], covariates=covs)
-                fc, _ = forecast_batch(self, sub, 1, "predict_insample", False)
-                fitted[origins] = [fc[i][0] for i in range(len(origins))]
-            out[uid] = {"fitted": fitted, "residuals": v - fitted}
-        if batch.kind == "array":
-            return out[batch.ids[0]]
-        if batch.kind == "list":
-            return [out[i] for i in batch.ids]
-        if batch.kind == "dict":
-            return out
-        return frames.insample_frame(batch, out, self.alias)
+        return panel.write_insample(batch, insample(self, batch, step_size), self.alias)
 
     def _forecast(self, batch, horizon, where, warn, levels=(), quantiles=()):
         """``inference.forecast_batch``, on the scheduler's workers when there is one."""
@@ -335,17 +262,6 @@ class Forecaster:
         sort_series(batch, self.min_length, self.combine, where, warn, stacklevel=4)  # the warnings, here
         client = cluster.client_for(self.scheduler)
         return cluster.forecast_batch(client, self, batch, horizon, where, False, levels, quantiles)
-
-    def _check_covariates(self, batch):
-        k = getattr(self, "n_covariates_", 0)
-        got = 0 if batch.covariates is None else batch.covariates[0].shape[1]
-        if k and not got:
-            raise ValueError(
-                f"predict: this forecaster was fitted with {k} covariates; pass the new series' "
-                "covariates too (predict(Y, covariates=...))"
-            )
-        if got != k:
-            raise ValueError(f"predict: this forecaster was fitted with {k} covariates, got {got}")
 
     def export_onnx(self, directory: str | os.PathLike, opset: int = 14) -> Path:
         """Write one ONNX graph per network and ``forecaster.json`` (the recipe) into a new folder.

@@ -140,3 +140,32 @@ def forecast_batch(f, batch: Batch, horizon: int, where: str, warn=True, levels=
             bands = {k: np.maximum(v, 0.0) for k, v in bands.items()}
         out[uid] = {"forecast": out[uid], **bands}
     return out, methods
+
+
+def insample(f, batch: Batch, step_size: int) -> dict:
+    """id -> {"fitted", "residuals"}: each value from ``min_length`` on (every ``step_size``-th) forecast one
+    step ahead from the values before it, as ``predict`` would (NaN where there is no origin)."""
+    out = {}
+    for k, (uid, v) in enumerate(zip(batch.ids, batch.values)):
+        fitted = np.full(len(v), np.nan)
+        origins = np.arange(max(f.min_length, 2), len(v), step_size)
+        if len(origins):
+            covs = None if batch.covariates is None else [batch.covariates[k][:t] for t in origins]
+            sub = Batch("list", list(range(len(origins))), [v[:t] for t in origins], covariates=covs)
+            fc, _ = forecast_batch(f, sub, 1, "predict_insample", False)
+            fitted[origins] = [fc[i][0] for i in range(len(origins))]
+        out[uid] = {"fitted": fitted, "residuals": v - fitted}
+    return out
+
+
+def check_covariates(f, batch):
+    """Refuse new series whose covariates do not match the fit's (their count, or none where the fit had some)."""
+    k = getattr(f, "n_covariates_", 0)
+    got = 0 if batch.covariates is None else batch.covariates[0].shape[1]
+    if k and not got:
+        raise ValueError(
+            f"predict: this forecaster was fitted with {k} covariates; pass the new series' "
+            "covariates too (predict(Y, covariates=...))"
+        )
+    if got != k:
+        raise ValueError(f"predict: this forecaster was fitted with {k} covariates, got {got}")

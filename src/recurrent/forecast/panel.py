@@ -25,6 +25,7 @@ from .frames import (
     from_pandas,
     future_dates,
     infer_freq,
+    insample_frame,
     is_dask_frame,
     labels_of,
     rename_in,
@@ -267,3 +268,15 @@ def write_batch(batch: Batch, forecasts: dict, horizon, alias="recurrent"):
     else:
         out = pd.concat(parts, ignore_index=True)
     return from_pandas(out.rename(columns={"unique_id": id_col, "ds": time_col}), batch.library)
+
+
+def write_insample(batch: Batch, out: dict, alias="recurrent"):
+    """In-sample fits (id -> {"fitted", "residuals"}) into the batch's own container: the dict itself for an array,
+    a list or a dict of them, or the long frame ``id, ds, y, <alias>`` for a DataFrame."""
+    if batch.kind == "array":
+        return out[batch.ids[0]]
+    if batch.kind == "list":
+        return [out[i] for i in batch.ids]
+    if batch.kind == "dict":
+        return out
+    return insample_frame(batch, out, alias)
