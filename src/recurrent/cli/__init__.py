@@ -1,8 +1,8 @@
 """Command line: thin subcommands over the public API.
 
 Machine output on stdout, messages on stderr; bad input exits 2 with one line,
-never a traceback. ``forecasting`` holds forecast and predict, ``backtest`` backtest; ``models``
-holds gradcheck, trace, explain, export and import.
+never a traceback. ``forecasting`` holds forecast, ``predict`` predict, ``backtest`` backtest,
+``tracing`` trace and explain, ``models`` gradcheck, export and import.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from .._version import __version__
-from . import backtest, forecasting, models
+from . import backtest, forecasting, models, tracing
 from ._common import UsageError, _Parser
 
 __all__ = ["UsageError", "build_parser", "main"]
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     forecasting.add_parsers(sub)
     backtest.add_parsers(sub)
+    tracing.add_parsers(sub)
     models.add_parsers(sub)
     return parser
 
