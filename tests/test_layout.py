@@ -123,3 +123,27 @@ def test_every_public_definition_has_a_docstring():
                 if not item.name.startswith("_") and not ast.get_docstring(item):
                     missing.append(f"recurrent.{name}.{qual}")
     assert not missing, "no docstring: " + ", ".join(missing)
+
+
+def test_no_module_is_over_330_lines_but_the_numba_kernels():
+    """Long modules are split where a concept ends; the numba kernels stay one file on purpose."""
+    long = {name: n for name, p in modules().items() if (n := len(p.read_text().splitlines())) > 330}
+    assert set(long) <= {"cells._fused"}, long
+
+
+def test_the_package_imports_its_own_modules_at_the_top_only():
+    """An import of the package's own modules inside a function hides an arrow (or a circle) from the reader:
+    imports inside functions are for optional third-party packages alone, and for the numba kernels, which
+    import numba and fall back to NumPy where it cannot run (``cells.backend._load``)."""
+    inside = []
+    for name, path in modules().items():
+        for fn in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(fn):
+                own = (
+                    isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("recurrent"))
+                ) or (isinstance(node, ast.Import) and any(a.name.split(".")[0] == "recurrent" for a in node.names))
+                if own:
+                    inside.append(f"{name}:{node.lineno}")
+    assert {i.split(":")[0] for i in inside} <= {"cells.backend"}, inside

@@ -11,7 +11,7 @@ a run resumed from it ends bitwise identical to one never interrupted.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -74,12 +74,7 @@ class History:
 
     def to_dict(self) -> dict:
         """The history as a JSON-able dict (what a checkpoint saves)."""
-        return {
-            "loss": self.loss,
-            "val_loss": self.val_loss,
-            "best_epoch": self.best_epoch,
-            "stopped_early": self.stopped_early,
-        }
+        return asdict(self)
 
 
 def check_data(model, X, Y, loss, owner="fit"):
@@ -199,9 +194,8 @@ def _epoch(model, loss_fn, data, order, batch_size, segment, step_rule, epoch) -
         if not np.isfinite(value) or not _all_finite(grads):
             what = "loss" if not np.isfinite(value) else "gradient"
             raise NonFiniteError(
-                f"fit: non-finite {what} at epoch {epoch + 1}, step {step + 1} (loss {value}); "
-                f"training stopped with the weights of the last finite step. "
-                f"Try a smaller learning rate or clip_norm."
+                f"fit: non-finite {what} at epoch {epoch + 1}, step {step + 1} (loss {value}); training stopped "
+                "with the weights of the last finite step. Try a smaller learning rate or clip_norm."
             )
         if frozen:
             grads = {k: g for k, g in grads.items() if k not in frozen}
