@@ -120,7 +120,20 @@ def csv_rows(path, text: str, delimiter: str) -> list:
         raise ValueError(f"{path}: line {reader.line_num}: not readable as CSV ({e})") from None
 
 
-def read_csv(  # noqa: C901 (to split: docs/design.md lists it)
+def _has_header(first, column, ncols, path) -> bool:
+    """Whether the first row is a header: it is when the column is chosen by name, or when its value cell is not
+    a number."""
+    if isinstance(column, str) and not column.lstrip("-").isdigit():
+        return True  # a column chosen by name needs a header
+    k = _resolve_column(column, None, ncols, "column", path)
+    try:
+        _number(first[ncols - 1 if k is None else k])
+    except ValueError:
+        return True
+    return False
+
+
+def read_csv(
     path, column=None, date_column="auto", header=None, delimiter=None, fill=None, decimal=None, thousands=None
 ) -> Series:
     """Read one numeric column of a CSV file.
@@ -152,16 +165,8 @@ def read_csv(  # noqa: C901 (to split: docs/design.md lists it)
     rows = [(ln, r) for ln, r in rows if any(c.strip() for c in r)]  # skip blank lines
     ncols = len(rows[0][1])
     first = rows[0][1]
-    if header is None:  # a header row is one whose value cell is not a number
-        if isinstance(column, str) and not column.lstrip("-").isdigit():
-            header = True  # a column chosen by name needs a header
-        else:
-            k = _resolve_column(column, None, ncols, "column", path)
-            try:
-                _number(first[ncols - 1 if k is None else k])
-                header = False
-            except ValueError:
-                header = True
+    if header is None:
+        header = _has_header(first, column, ncols, path)
     names = [c.strip() for c in first] if header else None
     col = _resolve_column(column, names, ncols, "column", path)
     col = ncols - 1 if col is None else col

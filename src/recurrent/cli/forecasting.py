@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -30,19 +31,8 @@ from .series import (
 # ---- forecast and predict ------------------------------------------------------------------------
 
 
-def cmd_forecast(args) -> int:  # noqa: C901 (to split: docs/design.md lists it)
-    """Fit a Forecaster on one series or many, forecast what comes next, and (with --holdout) score it."""
-    import time
-
-    for path, what in ((args.save, "--save"), (args.plot, "--plot")):
-        _check_output_path(path, what)
-    check_output(args.output)
-    if args.plot:
-        if Path(args.plot).suffix.lower() not in (".png", ".pdf", ".svg"):
-            raise UsageError(f"recurrent: --plot {args.plot}: expected a .png, .pdf or .svg file name")
-        _require_matplotlib()  # fail before training, not after
-    Y, dates, label, known_season, many, groups = load_series(args)
-    season = args.season if args.season is not None else known_season
+def _horizon(args, Y, season) -> tuple[int, int]:
+    """(the horizon, the values left to fit on), refusing a holdout or a horizon the series cannot hold."""
     check_season(args.season, Y)
     horizon = args.horizon or args.holdout or 12
     longest = max(len(v) for v in Y.values())
@@ -57,6 +47,34 @@ def cmd_forecast(args) -> int:  # noqa: C901 (to split: docs/design.md lists it)
             f"recurrent: --horizon {horizon} is longer than the {n_fit} values to learn from; "
             f"a forecast that far is an extrapolation of its own output (give at most {n_fit})"
         )
+    return horizon, n_fit
+
+
+def _coverage(fc, actual, bands, levels) -> dict:
+    """level -> the share of held-out values inside that level's interval, over every series."""
+    return {
+        f"{lv:g}": coverage(
+            np.concatenate([actual[u] for u in fc]),
+            np.concatenate([bands[u][f"lo-{lv:g}"] for u in fc]),
+            np.concatenate([bands[u][f"hi-{lv:g}"] for u in fc]),
+        )
+        for lv in levels
+    }
+
+
+def cmd_forecast(args) -> int:
+    """Fit a Forecaster on one series or many, forecast what comes next, and (with --holdout) score it."""
+
+    for path, what in ((args.save, "--save"), (args.plot, "--plot")):
+        _check_output_path(path, what)
+    check_output(args.output)
+    if args.plot:
+        if Path(args.plot).suffix.lower() not in (".png", ".pdf", ".svg"):
+            raise UsageError(f"recurrent: --plot {args.plot}: expected a .png, .pdf or .svg file name")
+        _require_matplotlib()  # fail before training, not after
+    Y, dates, label, known_season, many, groups = load_series(args)
+    season = args.season if args.season is not None else known_season
+    horizon, n_fit = _horizon(args, Y, season)
     forecaster = make_forecaster(args, horizon, season)
     if not args.quiet:
         what = f"{len(Y)} series from {label}" if many else f"{n_fit} values of {label}"
@@ -90,14 +108,7 @@ def cmd_forecast(args) -> int:  # noqa: C901 (to split: docs/design.md lists it)
         )
     bands = _bands(forecaster, None, horizon, args.level)
     if bands and args.holdout:
-        result["coverage"] = {
-            f"{lv:g}": coverage(
-                np.concatenate([actual[u] for u in fc]),
-                np.concatenate([bands[u][f"lo-{lv:g}"] for u in fc]),
-                np.concatenate([bands[u][f"hi-{lv:g}"] for u in fc]),
-            )
-            for lv in args.level
-        }
+        result["coverage"] = _coverage(fc, actual, bands, args.level)
     if args.save:
         if args.holdout:
             if not args.quiet:

@@ -32,7 +32,7 @@ from .onnx_import import USES_ALPHA, USES_BETA, _import_onnx, layer_from_node, r
 IR_FOR_OPSET = {14: 8, 22: 10}
 
 
-def to_onnx(  # noqa: C901 (to split: docs/design.md lists it)
+def to_onnx(
     layer_or_model,
     path: str | os.PathLike | None = None,
     opset: int = 14,
@@ -51,7 +51,7 @@ def to_onnx(  # noqa: C901 (to split: docs/design.md lists it)
     not written.
     """
     onnx = _import_onnx()
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import TensorProto, helper
 
     if opset not in IR_FOR_OPSET:
         raise ValueError(f"to_onnx: `opset` must be 14 or 22, got {opset!r}")
@@ -62,14 +62,7 @@ def to_onnx(  # noqa: C901 (to split: docs/design.md lists it)
             f"to_onnx: expected a recurrent layer or a Sequential starting with one, got {type(first).__name__}"
         )
     in_width = first.input_size // (layers[0].size if isinstance(layers[0], Patches) else 1)
-    nodes, inits, outputs_extra = [], [], []
-
-    def const(name, array, dtype=np.float32):
-        inits.append(numpy_helper.from_array(np.array(array, dtype=dtype, order="C"), name))  # keeps 0-d as 0-d
-        return name
-
-    const("shape_tn_flat", [0, 0, -1], np.int64)
-    cur, rank, width = "x", 3, in_width
+    g = _Writer(in_width, lengths, initial_state)
     extra_inputs = []
     if lengths:
         extra_inputs.append(helper.make_tensor_value_info("lengths", TensorProto.INT32, ["N"]))
@@ -78,99 +71,16 @@ def to_onnx(  # noqa: C901 (to split: docs/design.md lists it)
         extra_inputs.append(helper.make_tensor_value_info("h0", TensorProto.FLOAT, [S, "N", first.hidden_size]))
         if first.has_cell_state:
             extra_inputs.append(helper.make_tensor_value_info("c0", TensorProto.FLOAT, [S, "N", first.hidden_size]))
-    state_done = False
     for li, layer in enumerate(layers):
-        tag = f"m{li}"
-        if getattr(layer, "is_recurrent", False):
-            cell, H, dirs = cell_of(layer), layer.hidden_size, layer.num_directions
-            if rank != 3 or width != layer.input_size:
-                raise ValueError(f"to_onnx: layer {li} ({layer!r}) expects (N, T, {layer.input_size}) input")
-            nodes.append(helper.make_node("Transpose", [cur], [f"{tag}_in"], perm=[1, 0, 2]))  # (T, N, D)
-            initial_state, state_done = initial_state and not state_done, True  # the first layer's only
-            seq, hs, cs = f"{tag}_in", [], []
-            order = TO_ONNX[cell]
-            for k in range(layer.num_layers):
-                W, R, B = [], [], []
-                for d in range(dirs):
-                    w_ih, w_hh, b_ih, b_hh = (np.asarray(a, dtype=np.float64) for a in layer.weights_of(k, d))
-                    W.append(permute_blocks(w_ih, order, H))
-                    R.append(permute_blocks(w_hh, order, H))
-                    B.append(np.concatenate([permute_blocks(b_ih, order, H), permute_blocks(b_hh, order, H)]))
-                name = f"{tag}_l{k}"
-                attrs = {"hidden_size": H, **_variant_attrs(layer)}
-                outs = [f"{name}_Y", f"{name}_Yh"] + ([f"{name}_Yc"] if cell == "lstm" else [])
-                ins = [
-                    seq,
-                    const(f"{name}_W", np.stack(W)),
-                    const(f"{name}_R", np.stack(R)),
-                    const(f"{name}_B", np.stack(B)),
-                    "lengths" if lengths else "",
-                ]
-                if initial_state:
-                    ins += _initial_state(nodes, const, name, k * dirs, dirs, cell == "lstm")
-                if layer.options.peepholes:  # ours (i, f, o), ONNX's (i, o, f)
-                    P = [layer.params["peephole" + layer.param_suffix(k, d)].astype(np.float64) for d in range(dirs)]
-                    P = [np.concatenate([p[:H], p[2 * H :], p[H : 2 * H]]) for p in P]
-                    ins += [""] * (7 - len(ins)) + [const(f"{name}_P", np.stack(P))]
-                while ins and not ins[-1]:
-                    ins.pop()
-                nodes.append(helper.make_node(SPECS[cell].onnx_op, ins, outs, name=name, **attrs))
-                nodes.append(helper.make_node("Transpose", [f"{name}_Y"], [f"{name}_Yt"], perm=[0, 2, 1, 3]))
-                nodes.append(helper.make_node("Reshape", [f"{name}_Yt", "shape_tn_flat"], [f"{name}_out"]))
-                seq = f"{name}_out"  # (T, N, dirs*H)
-                hs.append(f"{name}_Yh")
-                cs += [f"{name}_Yc"] if cell == "lstm" else []
-            nodes.append(helper.make_node("Transpose", [seq], [f"{tag}_y"], perm=[1, 0, 2]))  # (N, T, dirs*H)
-            cur, width = f"{tag}_y", dirs * H
-            suffix = "" if not outputs_extra else f"_{li}"
-            for names, out in ((hs, f"h_n{suffix}"), (cs, f"c_n{suffix}")):
-                if names:
-                    nodes.append(
-                        helper.make_node("Concat", names, [out], axis=0)
-                        if len(names) > 1
-                        else helper.make_node("Identity", names, [out])
-                    )
-                    outputs_extra.append(
-                        helper.make_tensor_value_info(out, TensorProto.FLOAT, [layer.num_layers * dirs, "N", H])
-                    )
-        elif isinstance(layer, Patches):  # (N, T, F) -> (N, T / size, size F)
-            nodes.append(
-                helper.make_node(
-                    "Reshape", [cur, const(f"{tag}_shape", [0, -1, layer.size * width], np.int64)], [f"{tag}_y"]
-                )
-            )
-            cur, width = f"{tag}_y", layer.size * width
-        elif isinstance(layer, LastStep) and lengths:  # each sequence's last real step: y[n, lengths[n] - 1]
-            nodes.append(helper.make_node("Cast", ["lengths"], [f"{tag}_len"], to=TensorProto.INT64))
-            nodes.append(helper.make_node("Sub", [f"{tag}_len", const(f"{tag}_one", [1], np.int64)], [f"{tag}_idx"]))
-            nodes.append(helper.make_node("Unsqueeze", [f"{tag}_idx", const(f"{tag}_ax", [1], np.int64)], [f"{tag}_i"]))
-            nodes.append(helper.make_node("GatherND", [cur, f"{tag}_i"], [f"{tag}_y"], batch_dims=1))
-            cur, rank = f"{tag}_y", 2
-        elif isinstance(layer, LastStep):
-            nodes.append(helper.make_node("Gather", [cur, const(f"{tag}_last", -1, np.int64)], [f"{tag}_y"], axis=1))
-            cur, rank = f"{tag}_y", 2
-        elif isinstance(layer, Linear):
-            if layer.in_features != width:
-                raise ValueError(f"to_onnx: layer {li} ({layer!r}) gets {width} features")
-            W, b = layer.params["weight"], layer.params["bias"]
-            if rank == 2:
-                nodes.append(
-                    helper.make_node("Gemm", [cur, const(f"{tag}_W", W), const(f"{tag}_b", b)], [f"{tag}_y"], transB=1)
-                )
-            else:
-                nodes.append(helper.make_node("MatMul", [cur, const(f"{tag}_Wt", W.T)], [f"{tag}_mm"]))
-                nodes.append(helper.make_node("Add", [f"{tag}_mm", const(f"{tag}_b", b)], [f"{tag}_y"]))
-            cur, width = f"{tag}_y", layer.out_features
-        else:
-            raise TypeError(f"to_onnx: cannot export layer {li} ({type(layer).__name__})")
-    nodes.append(helper.make_node("Identity", [cur], ["y"]))
-    y_shape = ["N", "T", width] if rank == 3 else ["N", width]
+        g.layer(li, layer)
+    g.node("Identity", [g.cur], ["y"])
+    y_shape = ["N", "T", g.width] if g.rank == 3 else ["N", g.width]
     graph = helper.make_graph(
-        nodes,
+        g.nodes,
         "recurrent",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", "T", in_width])] + extra_inputs,
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)] + outputs_extra,
-        inits,
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)] + g.outputs_extra,
+        g.inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="recurrent")
     model.ir_version = IR_FOR_OPSET[opset]
@@ -180,6 +90,124 @@ def to_onnx(  # noqa: C901 (to split: docs/design.md lists it)
 
     atomic_write_bytes(path, model.SerializeToString())
     return model
+
+
+class _Writer:
+    """The graph as it is written: nodes, initializers, the extra outputs (each recurrent layer's final
+    state), and the current value's name, rank and width. One method per layer kind."""
+
+    def __init__(self, in_width, lengths, initial_state):
+        from onnx import TensorProto, helper, numpy_helper
+
+        self.helper, self.numpy_helper, self.types = helper, numpy_helper, TensorProto
+        self.nodes, self.inits, self.outputs_extra = [], [], []
+        self.cur, self.rank, self.width = "x", 3, in_width
+        self.lengths, self.initial_state = lengths, initial_state
+        self.const("shape_tn_flat", [0, 0, -1], np.int64)
+
+    def const(self, name, array, dtype=np.float32):
+        """An initializer (0-d arrays stay 0-d); returns its name."""
+        self.inits.append(self.numpy_helper.from_array(np.array(array, dtype=dtype, order="C"), name))
+        return name
+
+    def node(self, op, ins, outs, **attrs):
+        """Append one node."""
+        self.nodes.append(self.helper.make_node(op, ins, outs, **attrs))
+
+    def layer(self, li, layer):
+        """Write layer ``li``: its nodes read ``cur`` and leave their output there."""
+        tag = f"m{li}"
+        if getattr(layer, "is_recurrent", False):
+            self.recurrent(li, tag, layer)
+        elif isinstance(layer, Patches):  # (N, T, F) -> (N, T / size, size F)
+            shape = self.const(f"{tag}_shape", [0, -1, layer.size * self.width], np.int64)
+            self.node("Reshape", [self.cur, shape], [f"{tag}_y"])
+            self.cur, self.width = f"{tag}_y", layer.size * self.width
+        elif isinstance(layer, LastStep):
+            self.last_step(tag)
+        elif isinstance(layer, Linear):
+            self.linear(li, tag, layer)
+        else:
+            raise TypeError(f"to_onnx: cannot export layer {li} ({type(layer).__name__})")
+
+    def last_step(self, tag):
+        """y[:, -1], or with lengths each sequence's last real step y[n, lengths[n] - 1]."""
+        if self.lengths:
+            self.node("Cast", ["lengths"], [f"{tag}_len"], to=self.types.INT64)
+            self.node("Sub", [f"{tag}_len", self.const(f"{tag}_one", [1], np.int64)], [f"{tag}_idx"])
+            self.node("Unsqueeze", [f"{tag}_idx", self.const(f"{tag}_ax", [1], np.int64)], [f"{tag}_i"])
+            self.node("GatherND", [self.cur, f"{tag}_i"], [f"{tag}_y"], batch_dims=1)
+        else:
+            self.node("Gather", [self.cur, self.const(f"{tag}_last", -1, np.int64)], [f"{tag}_y"], axis=1)
+        self.cur, self.rank = f"{tag}_y", 2
+
+    def linear(self, li, tag, layer):
+        """Gemm on (N, F), MatMul and Add on (N, T, F)."""
+        if layer.in_features != self.width:
+            raise ValueError(f"to_onnx: layer {li} ({layer!r}) gets {self.width} features")
+        W, b = layer.params["weight"], layer.params["bias"]
+        if self.rank == 2:
+            self.node("Gemm", [self.cur, self.const(f"{tag}_W", W), self.const(f"{tag}_b", b)], [f"{tag}_y"], transB=1)
+        else:
+            self.node("MatMul", [self.cur, self.const(f"{tag}_Wt", W.T)], [f"{tag}_mm"])
+            self.node("Add", [f"{tag}_mm", self.const(f"{tag}_b", b)], [f"{tag}_y"])
+        self.cur, self.width = f"{tag}_y", layer.out_features
+
+    def recurrent(self, li, tag, layer):
+        """One ONNX node per stacked layer, in (T, N, D) between Transposes; the final states as extra outputs."""
+        cell, H, dirs = cell_of(layer), layer.hidden_size, layer.num_directions
+        if self.rank != 3 or self.width != layer.input_size:
+            raise ValueError(f"to_onnx: layer {li} ({layer!r}) expects (N, T, {layer.input_size}) input")
+        self.node("Transpose", [self.cur], [f"{tag}_in"], perm=[1, 0, 2])  # (T, N, D)
+        seq, hs, cs = f"{tag}_in", [], []
+        for k in range(layer.num_layers):
+            name = f"{tag}_l{k}"
+            outs = [f"{name}_Y", f"{name}_Yh"] + ([f"{name}_Yc"] if cell == "lstm" else [])
+            ins = self.stacked_inputs(layer, k, name, seq)
+            self.node(SPECS[cell].onnx_op, ins, outs, name=name, hidden_size=H, **_variant_attrs(layer))
+            self.node("Transpose", [f"{name}_Y"], [f"{name}_Yt"], perm=[0, 2, 1, 3])
+            self.node("Reshape", [f"{name}_Yt", "shape_tn_flat"], [f"{name}_out"])
+            seq = f"{name}_out"  # (T, N, dirs*H)
+            hs.append(f"{name}_Yh")
+            cs += [f"{name}_Yc"] if cell == "lstm" else []
+        self.initial_state = False  # the first recurrent layer's only
+        self.node("Transpose", [seq], [f"{tag}_y"], perm=[1, 0, 2])  # (N, T, dirs*H)
+        self.cur, self.width = f"{tag}_y", dirs * H
+        suffix = "" if not self.outputs_extra else f"_{li}"
+        for names, out in ((hs, f"h_n{suffix}"), (cs, f"c_n{suffix}")):
+            if names:
+                self.node("Concat", names, [out], axis=0) if len(names) > 1 else self.node("Identity", names, [out])
+                self.outputs_extra.append(
+                    self.helper.make_tensor_value_info(out, self.types.FLOAT, [layer.num_layers * dirs, "N", H])
+                )
+
+    def stacked_inputs(self, layer, k, name, seq) -> list:
+        """The node's inputs for stacked layer k: X, W, R, B in ONNX's gate order, then sequence_lens,
+        the initial state and the peepholes where they apply."""
+        cell, H, dirs = cell_of(layer), layer.hidden_size, layer.num_directions
+        order = TO_ONNX[cell]
+        W, R, B = [], [], []
+        for d in range(dirs):
+            w_ih, w_hh, b_ih, b_hh = (np.asarray(a, dtype=np.float64) for a in layer.weights_of(k, d))
+            W.append(permute_blocks(w_ih, order, H))
+            R.append(permute_blocks(w_hh, order, H))
+            B.append(np.concatenate([permute_blocks(b_ih, order, H), permute_blocks(b_hh, order, H)]))
+        ins = [
+            seq,
+            self.const(f"{name}_W", np.stack(W)),
+            self.const(f"{name}_R", np.stack(R)),
+            self.const(f"{name}_B", np.stack(B)),
+            "lengths" if self.lengths else "",
+        ]
+        if self.initial_state:
+            ins += _initial_state(self.nodes, self.const, name, k * dirs, dirs, cell == "lstm")
+        if layer.options.peepholes:  # ours (i, f, o), ONNX's (i, o, f)
+            P = [layer.params["peephole" + layer.param_suffix(k, d)].astype(np.float64) for d in range(dirs)]
+            P = [np.concatenate([p[:H], p[2 * H :], p[H : 2 * H]]) for p in P]
+            ins += [""] * (7 - len(ins)) + [self.const(f"{name}_P", np.stack(P))]
+        while ins and not ins[-1]:
+            ins.pop()
+        return ins
 
 
 def _variant_attrs(layer) -> dict:
