@@ -20,7 +20,6 @@ left out with a warning; neither stops the rest.
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +31,7 @@ from .backtest import cross_validation
 from .evaluation import evaluate
 from .export import export_onnx
 from .fitting import fit_batch
-from .inference import check_covariates, forecast_batch, insample, sort_series
+from .inference import forecast_batch, insample, prepare, sort_series
 from .persist import load_forecaster, save_forecaster
 
 
@@ -76,6 +75,9 @@ class Forecaster:
             trains the networks on the workers (the same ensemble) and ``predict`` forecasts
             partitions of the series there (``recurrent.forecast.cluster``; the ``dask`` extra). A
             run-time choice: not saved with the model.
+        calendar: calendar features generated from the dates and read as known-ahead covariates
+            (``["month", "dayofweek", ...]``, ``recurrent.forecast.ahead.CALENDAR``); holidays: a
+            country code ("US", "DE"): how many public holidays fall in each step (the ``holidays`` extra).
         alias: the forecast's column name in tables (DataFrames and CSV files), with intervals
             as ``<alias>-lo-80``, ``<alias>-hi-80``, as the Nixtla libraries name a model's
             columns, so their evaluation and plotting helpers take the output unchanged.
@@ -109,6 +111,8 @@ class Forecaster:
         progress=True,
         scheduler=None,
         alias=settings.DEFAULT_ALIAS,
+        calendar=None,
+        holidays=None,
     ):
         for k, v in locals().items():
             if k != "self":
@@ -151,14 +155,20 @@ class Forecaster:
             raise NotFittedError("This Forecaster is not fitted yet: call fit(Y) before predict()")
 
     # ---- fit ------------------------------------------------------------------------------
-    def fit(self, Y, covariates=None, *, id_col="unique_id", time_col="ds", target_col="y") -> Forecaster:
+    def fit(
+        self, Y, covariates=None, *, future_covariates=None, static_df=None, id_col="unique_id", time_col="ds",
+        target_col="y",
+    ) -> Forecaster:  # fmt: skip
         """Fit on one series or many (an array, a list, a dict or a long DataFrame). Returns self.
 
-        ``covariates``: values known beside each series up to its end (prices, promotions,
-        temperatures), one row per value, in the container of Y: an (n, K) array for one
-        series, a list or dict of them, or, for a DataFrame, the names of its columns. They
-        are standardised over every training value and fed to the networks beside the series;
-        ``predict`` on new series then needs theirs.
+        ``covariates`` (past covariates): values known beside each series up to its end (a
+        temperature, a competitor's price), one row per value, in the container of Y: an (n, K)
+        array for one series, a list or dict of them, or, for a DataFrame, the names of its
+        columns. ``future_covariates``: the same for values also known ahead (promotions, prices,
+        a law in force); ``predict`` then takes their values over the forecast steps (``futr_df``).
+        ``static_df``: one row per series (``unique_id`` and its features; categories become one
+        column per level). All are standardised over the training values and fed to the networks
+        (``recurrent.forecast.exog``); ``predict`` on new series needs theirs.
 
         A DataFrame may be pandas, polars or a pyarrow Table (answers come in the same kind), its
         columns named as the Nixtla libraries let them be named (``id_col``, ``time_col``,
@@ -169,8 +179,9 @@ class Forecaster:
         cluster.client_for(self.scheduler)  # an unreachable scheduler stops the fit before it starts
         if frames.is_dask_frame(Y):  # training draws windows from every series: they come here
             Y = Y.compute()
-        batch = panel.read_batch(Y, "Forecaster.fit", covariates, (id_col, time_col, target_col))
-        return fit_batch(self, batch)
+        columns = (id_col, time_col, target_col)
+        batch = panel.read_batch(Y, "Forecaster.fit", covariates, columns, future_covariates)
+        return fit_batch(self, batch, static_df)
 
     # ---- predict --------------------------------------------------------------------------
     def predict(
@@ -182,6 +193,9 @@ class Forecaster:
         level=None,
         quantiles=None,
         covariates=None,
+        futr_df=None,
+        future_covariates=None,
+        static_df=None,
         id_col="unique_id",
         time_col="ds",
         target_col="y",
@@ -199,8 +213,10 @@ class Forecaster:
         ``level=[80, 95]`` adds prediction intervals and ``quantiles=[0.1, 0.9]`` quantiles,
         calibrated on the fit's held-out windows (``recurrent.forecast.intervals``): each
         series' answer is then a dict of arrays, "forecast", "lo-80", "hi-80", ..., "q0.1",
-        ... (DataFrame columns of those names). ``covariates``: those of ``Y``, when the
-        forecaster was fitted with covariates (the training series keep theirs).
+        ... (DataFrame columns of those names). ``covariates``, ``future_covariates`` and ``static_df``:
+        those of new series ``Y``, as ``fit`` took them (a frame's columns are read by their fitted
+        names). ``futr_df``: the known-ahead covariates over the ``horizon`` forecast steps, Nixtla's
+        frame (``unique_id``, ``ds``, the columns) or (horizon, K) arrays in the series' container.
         """
         self._check_fitted()
         if isinstance(Y, (int, np.integer)) and not isinstance(Y, bool):
@@ -211,29 +227,11 @@ class Forecaster:
         if horizon > settings.MAX_HORIZON:
             raise ValueError(f"predict: `horizon` must be at most {settings.MAX_HORIZON:,}, got {horizon:,}")
         levels, qs = intervals.check_levels(level), intervals.check_quantiles(quantiles)
-        if Y is None and covariates is not None:
-            raise ValueError(
-                "predict: covariates go with new series (predict(Y, covariates=...)); the training "
-                "series keep their own"
-            )
         if frames.is_dask_frame(Y):
             return cluster.predict_frame(self, Y, horizon, levels, qs, covariates)
-        columns = (id_col, time_col, target_col)
-        batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict", covariates, columns)
-        check_covariates(self, batch)
-        if horizon > self.horizon and self.networks_:
-            warnings.warn(
-                f"predict: horizon {horizon} is past the fitted horizon {self.horizon}; each further "
-                f"{self.horizon} steps are forecast from the forecast itself (fit with horizon={horizon} "
-                "to learn them directly)",
-                stacklevel=2,
-            )
-        if len(batch.values) and all(len(v) < 2 for v in batch.values):
-            raise ValueError(
-                f"Forecaster.predict: every series has fewer than 2 values "
-                f"(the longest has {max(len(v) for v in batch.values)})"
-            )
-        fc, _ = self._forecast(batch, horizon, "predict", Y is not None, levels, qs)  # fit warned already
+        given = {"covariates": covariates, "future_covariates": future_covariates, "static_df": static_df}
+        batch, ahead = prepare(self, Y, horizon, given, futr_df, (id_col, time_col, target_col))
+        fc, _ = self._forecast(batch, horizon, "predict", Y is not None, levels, qs, ahead)  # fit warned already
         return panel.write_batch(batch, fc, horizon, self.alias)
 
     def predict_insample(self, Y=None, step_size: int = 1, **columns):
@@ -255,10 +253,10 @@ class Forecaster:
         batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict_insample", None, names)
         return panel.write_insample(batch, insample(self, batch, step_size), self.alias)
 
-    def _forecast(self, batch, horizon, where, warn, levels=(), quantiles=()):
+    def _forecast(self, batch, horizon, where, warn, levels=(), quantiles=(), ahead=None):
         """``inference.forecast_batch``, on the scheduler's workers when there is one."""
-        if self.scheduler is None or len(batch.values) < 2:
-            return forecast_batch(self, batch, horizon, where, warn, levels, quantiles)
+        if self.scheduler is None or len(batch.values) < 2 or ahead is not None:
+            return forecast_batch(self, batch, horizon, where, warn, levels, quantiles, ahead)
         sort_series(batch, self.min_length, self.combine, where, warn, stacklevel=4)  # the warnings, here
         client = cluster.client_for(self.scheduler)
         return cluster.forecast_batch(client, self, batch, horizon, where, False, levels, quantiles)

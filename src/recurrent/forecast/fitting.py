@@ -24,15 +24,17 @@ import warnings
 
 import numpy as np
 
-from . import panel, settings
+from . import exog, panel, settings
 from .ensemble import combination, train_ensemble
 from .inference import sort_series, standard_covariates
 from .season import common_season, detect_season
 from .windows import Panel, log_shift, to_z, validation_split
 
 
-def fit_batch(f, batch):
-    """Fit the Forecaster ``f`` on ``batch`` (a read ``panel.Batch``); returns ``f``."""
+def fit_batch(f, batch, static_df=None):
+    """Fit the Forecaster ``f`` on ``batch`` (a read ``panel.Batch``; ``static_df``: its static features);
+    returns ``f``."""
+    exog.lay_out(f, batch, static_df, "Forecaster.fit")  # static and calendar columns beside the covariates
     f.batch_ = batch
     f.n_covariates_ = 0 if batch.covariates is None else batch.covariates[0].shape[1]
     usable, f.methods_, f.skipped_ = sort_series(batch, f.min_length, f.combine, "fit", stacklevel=4)
@@ -65,7 +67,7 @@ def fit_batch(f, batch):
         every = np.concatenate([batch.covariates[k] for k in usable])
         f.cov_mean_, std = every.mean(axis=0), every.std(axis=0)
         f.cov_std_ = np.where(std > 0, std, 1.0)
-    pn = Panel(series, standard_covariates(f, batch, usable))
+    pn = Panel(series, standard_covariates(f, batch, usable), f.n_future_)
     shifts = np.array([log_shift(s) for s in series])
     z = to_z(pn, shifts)
     n = pn.length

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from . import baselines, hybrid, intervals
+from . import baselines, exog, hybrid, intervals
 from .panel import Batch
 from .windows import Panel, gather, log_shift
 
@@ -67,16 +67,22 @@ def standard_covariates(f, batch: Batch, rows):
     return [(batch.covariates[k] - f.cov_mean_) / f.cov_std_ for k in rows]
 
 
-def forecast_logs(f, series, shifts, horizon: int, covs=None) -> list:
-    """log(forecast + shift) for each series, iterating past the fitted horizon (covariates
-    held at their last value over the iterated steps: they are known only up to the end)."""
-    H = f.horizon
+def forecast_logs(f, series, shifts, horizon: int, covs=None, ahead=None) -> list:
+    """log(forecast + shift) for each series, iterating past the fitted horizon. Over the iterated steps
+    the covariates known only up to the end are held at their last value, and the known-ahead ones
+    (the last ``f.n_future_``) take their values from ``ahead`` (standardised, (horizon, K) per series)."""
+    H, K = f.horizon, getattr(f, "n_future_", 0)
+    n0 = [len(s) for s in series]
     series = [np.log(s + c) for s, c in zip(series, shifts)]
     produced = [np.zeros(0) for _ in series]
     while len(produced[0]) < horizon:
+        done = len(produced[0])
         if covs is not None:
-            covs = [np.concatenate([c, np.repeat(c[-1:], len(s) - len(c), axis=0)]) for c, s in zip(covs, series)]
-        pn = Panel(series, covs)
+            covs = [
+                _grow(c, len(s), K, None if ahead is None else ahead[i], n0[i])
+                for i, (c, s) in enumerate(zip(covs, series))
+            ]
+        pn = Panel(series, covs, K, None if ahead is None else [a[done:] for a in ahead])
         ends = pn.length - 1
         outs = []
         for L, net in f.networks_:
@@ -91,8 +97,23 @@ def forecast_logs(f, series, shifts, horizon: int, covs=None) -> list:
     return [p[:horizon] for p in produced]
 
 
-def forecast_batch(f, batch: Batch, horizon: int, where: str, warn=True, levels=(), quantiles=()):
-    """(id -> forecast, id -> method) for every series of ``batch`` from the fitted ``f``.
+def _grow(c, n, K, a, n0):
+    """Covariates ``c`` extended to ``n`` rows: the known-only-so-far columns held at their last value, the
+    last K (known ahead) from ``a``, whose row j is the series' position n0 + j (0 past its end)."""
+    r = n - len(c)
+    if r <= 0:
+        return c
+    rows = np.repeat(c[-1:], r, axis=0)
+    if K:
+        take = np.zeros((r, K)) if a is None else a[len(c) - n0 : n - n0]
+        rows[: len(take), c.shape[1] - K :] = take
+        rows[len(take) :, c.shape[1] - K :] = 0.0
+    return np.concatenate([c, rows])
+
+
+def forecast_batch(f, batch: Batch, horizon: int, where: str, warn=True, levels=(), quantiles=(), ahead=None):
+    """(id -> forecast, id -> method) for every series of ``batch`` from the fitted ``f``. ``ahead``: each
+    series' known-ahead covariates over the forecast steps, (horizon, K) in their own units.
 
     With levels or quantiles each forecast is a dict of arrays: "forecast", "lo-80",
     "hi-80", ..., "q0.1", ...
@@ -106,7 +127,11 @@ def forecast_batch(f, batch: Batch, horizon: int, where: str, warn=True, levels=
         series = [batch.values[k] for k in usable]
         shifts = [log_shift(s) for s in series]
         covs = standard_covariates(f, batch, usable)
-        for k, zf, c in zip(usable, forecast_logs(f, series, shifts, horizon, covs), shifts):
+        fut = None
+        if ahead is not None:
+            K = f.n_future_
+            fut = [(ahead[k] - f.cov_mean_[-K:]) / f.cov_std_[-K:] for k in usable]
+        for k, zf, c in zip(usable, forecast_logs(f, series, shifts, horizon, covs, fut), shifts):
             out[batch.ids[k]], logs[batch.ids[k]] = np.exp(zf) - c, (zf, c)
     for uid, v in zip(batch.ids, batch.values):
         if uid not in out and uid not in skipped:
@@ -158,14 +183,26 @@ def insample(f, batch: Batch, step_size: int) -> dict:
     return out
 
 
-def check_covariates(f, batch):
-    """Refuse new series whose covariates do not match the fit's (their count, or none where the fit had some)."""
-    k = getattr(f, "n_covariates_", 0)
-    got = 0 if batch.covariates is None else batch.covariates[0].shape[1]
-    if k and not got:
+def prepare(f, Y, horizon: int, given: dict, futr_df, columns) -> tuple:
+    """(the batch to forecast, its known-ahead values over the horizon or None) for ``predict``: the training
+    series or new ones read in the fitted covariate layout; a horizon past the fitted one warned about."""
+    if Y is None and any(v is not None for v in given.values()):
+        what = next(k for k, v in given.items() if v is not None)
         raise ValueError(
-            f"predict: this forecaster was fitted with {k} covariates; pass the new series' "
-            "covariates too (predict(Y, covariates=...))"
+            f"predict: {what} go with new series (predict(Y, {what}=...)); the training series keep their own"
         )
-    if got != k:
-        raise ValueError(f"predict: this forecaster was fitted with {k} covariates, got {got}")
+    batch = f.batch_ if Y is None else exog.read_new(f, Y, "Forecaster.predict", given, columns)
+    ahead = exog.future_values(f, batch, futr_df, horizon, "predict")
+    if horizon > f.horizon and f.networks_:
+        warnings.warn(
+            f"predict: horizon {horizon} is past the fitted horizon {f.horizon}; each further "
+            f"{f.horizon} steps are forecast from the forecast itself (fit with horizon={horizon} "
+            "to learn them directly)",
+            stacklevel=3,
+        )
+    if len(batch.values) and all(len(v) < 2 for v in batch.values):
+        raise ValueError(
+            f"Forecaster.predict: every series has fewer than 2 values "
+            f"(the longest has {max(len(v) for v in batch.values)})"
+        )
+    return batch, ahead

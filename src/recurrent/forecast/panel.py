@@ -45,10 +45,12 @@ class Batch:
     values: list
     dates: list = field(default=None)  # per series: the ds values (pandas Index) or None
     freq: str = None  # the pandas frequency of the dates, when one is found
-    covariates: list = field(default=None)  # per series: (n_i, K) floats, or None
+    covariates: list = field(default=None)  # per series: (n_i, K) floats, or None; the last n_future known ahead
     library: str = "pandas"  # a frame's library ("pandas", "polars", "arrow"): answers come in the same
     columns: tuple = ("unique_id", "ds", "y")  # a frame's id, time and target columns, as the caller named them
     rule: object = None  # the dates' calendar rule (calendar.Rule), when a frame's ds are dates or numbered
+    n_future: int = 0  # how many of the covariates' last columns are known ahead (their future values given)
+    names: list = field(default=None)  # a frame's covariate column names, past then known-ahead
 
 
 def _one(owner, what, value) -> np.ndarray:
@@ -81,20 +83,29 @@ def _is_frame(Y) -> bool:
     return type(Y).__name__ == "DataFrame" and hasattr(Y, "columns") and not is_dask_frame(Y)
 
 
-def read_batch(Y, owner="Forecaster.fit", covariates=None, columns=COLUMNS) -> Batch:
+def read_batch(Y, owner="Forecaster.fit", covariates=None, columns=COLUMNS, future=None) -> Batch:
     """Check and unpack any of the accepted containers (and the covariates that go with them).
-    ``columns``: a frame's (id, time, target) column names."""
+    ``columns``: a frame's (id, time, target) column names. ``covariates`` are known up to each series'
+    end, ``future`` also ahead of it (promotions, prices): both give their values over the series' own
+    span here (a frame: their column names), and ``batch.covariates`` holds them side by side, the
+    known-ahead ones last (``batch.n_future`` of them)."""
     library = frame_library(Y)
     if library is not None:
         frame = Y if library == "pandas" else to_pandas(Y, library, owner)
-        batch = _read_frame(rename_in(frame, columns, owner), owner, covariates)
+        batch = _read_frame(rename_in(frame, columns, owner), owner, covariates, future)
         batch.library, batch.columns = library, tuple(columns)
         return batch
     if _is_frame(Y):
-        return _read_frame(Y, owner, covariates)
+        return _read_frame(Y, owner, covariates, future)
     batch = _read_plain(Y, owner)
-    if covariates is not None:
-        batch.covariates = _read_covariates(covariates, batch, owner)
+    parts = [
+        _read_covariates(c, batch, owner, what)
+        for c, what in ((covariates, "covariates"), (future, "future_covariates"))
+        if c is not None
+    ]
+    if parts:
+        batch.covariates = [np.concatenate(cs, axis=1) for cs in zip(*parts)]
+        batch.n_future = parts[-1][0].shape[1] if future is not None else 0
     return batch
 
 
@@ -115,25 +126,27 @@ def _cov_one(owner, what, value, n) -> np.ndarray:
     return arr
 
 
-def _read_covariates(C, batch, owner) -> list:
-    """Covariates in the container the series came in: an array (n, K) for one series, a list, a dict."""
+def _read_covariates(C, batch, owner, what="covariates", lengths=None) -> list:
+    """Covariates in the container the series came in: an array (n, K) for one series, a list, a dict.
+    ``lengths``: the rows each series' needs (default: one per value of the series)."""
+    lengths = [len(v) for v in batch.values] if lengths is None else lengths
     if batch.kind == "array":
-        out = [_cov_one(owner, "covariates", C, len(batch.values[0]))]
+        out = [_cov_one(owner, what, C, lengths[0])]
     elif batch.kind == "list":
         if not isinstance(C, (list, tuple)) or len(C) != len(batch.values):
-            raise ValueError(f"{owner}: expected covariates as a list of {len(batch.values)} arrays, one per series")
-        out = [_cov_one(owner, f"covariates of series {k}", c, len(v)) for k, (c, v) in enumerate(zip(C, batch.values))]
+            raise ValueError(f"{owner}: expected {what} as a list of {len(batch.values)} arrays, one per series")
+        out = [_cov_one(owner, f"{what} of series {k}", c, n) for k, (c, n) in enumerate(zip(C, lengths))]
     else:
         if not isinstance(C, dict) or set(C) != set(batch.ids):
             missing = [k for k in batch.ids if not isinstance(C, dict) or k not in C]
             raise ValueError(
-                f"{owner}: expected covariates as a dict with the series' ids; "
+                f"{owner}: expected {what} as a dict with the series' ids; "
                 f"{'missing ' + repr(missing[0]) if missing else 'extra ids'}"
             )
-        out = [_cov_one(owner, f"covariates of series {k!r}", C[k], len(v)) for k, v in zip(batch.ids, batch.values)]
+        out = [_cov_one(owner, f"{what} of series {k!r}", C[k], n) for k, n in zip(batch.ids, lengths)]
     widths = {c.shape[1] for c in out}
     if len(widths) > 1:
-        raise ValueError(f"{owner}: every series needs the same number of covariates, got {sorted(widths)}")
+        raise ValueError(f"{owner}: every series needs the same number of {what}, got {sorted(widths)}")
     return out
 
 
@@ -162,12 +175,21 @@ def _read_plain(Y, owner) -> Batch:
     )
 
 
-def _read_frame(df, owner, covariates=None) -> Batch:
+def _names(owner, what, cols) -> list:
+    names = [cols] if isinstance(cols, str) else list(cols or [])
+    if not all(isinstance(c, str) for c in names):
+        raise TypeError(f"{owner}: with a DataFrame, name the {what} columns ({what}=['price', ...])")
+    return names
+
+
+def _read_frame(df, owner, covariates=None, future=None) -> Batch:
     import pandas as pd
 
-    cov_cols = [covariates] if isinstance(covariates, str) else list(covariates or [])
-    if covariates is not None and not all(isinstance(c, str) for c in cov_cols):
-        raise TypeError(f"{owner}: with a DataFrame, name the covariate columns (covariates=['price', ...])")
+    past, ahead = _names(owner, "covariates", covariates), _names(owner, "future_covariates", future)
+    both = [c for c in past if c in ahead]
+    if both:
+        raise ValueError(f"{owner}: column {both[0]!r} is named both as a covariate and as a known-ahead one")
+    cov_cols = past + ahead
     absent = [c for c in cov_cols if c not in df.columns]
     if absent:
         raise ValueError(f"{owner}: covariate column {absent[0]!r} is not in the DataFrame ({list(df.columns)})")
@@ -219,7 +241,7 @@ def _read_frame(df, owner, covariates=None) -> Batch:
     freq = (rule.alias if rule is not None and rule.unit not in ("step", "M") else None) if has_ds else None
     freq = freq or (infer_freq(dates) if has_ds else None)
     batch = Batch("frame", ids, values, dates if has_ds else None, freq, covs if cov_cols else None)
-    batch.rule = rule
+    batch.rule, batch.n_future, batch.names = rule, len(ahead), cov_cols
     return batch
 
 

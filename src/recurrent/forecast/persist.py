@@ -16,7 +16,8 @@ import numpy as np
 from .. import store
 from ..layers import Patches
 from ..sequential import model_from_meta
-from . import calendar, frames, panel, settings
+from . import calendar, exog, frames, panel, settings
+from .network import ForecastNet
 from .windows import Panel
 
 SERIES_KINDS = ("array", "list", "dict", "frame")
@@ -66,6 +67,7 @@ def save_forecaster(f, path) -> None:
     b = f.batch_
     tensors = {"series/values": np.concatenate(b.values), "series/lengths": np.array([len(v) for v in b.values])}
     if getattr(f, "n_covariates_", 0):
+        meta_covariates = exog.layout_json(f)
         tensors["series/covariates"] = np.ascontiguousarray(np.concatenate(b.covariates), dtype=np.float64)
         tensors["covariates/mean"] = np.asarray(f.cov_mean_, dtype=np.float64)
         tensors["covariates/std"] = np.asarray(f.cov_std_, dtype=np.float64)
@@ -91,6 +93,8 @@ def save_forecaster(f, path) -> None:
         },
         "series": {"kind": b.kind, "ids": ids, "dates": _ds_meta(b), "freq": b.freq},
     }
+    if getattr(f, "n_covariates_", 0):
+        meta["covariates"] = meta_covariates
     if b.kind == "frame":
         meta["series"]["frame"] = {"library": b.library, "columns": list(b.columns)}
         meta["series"]["rule"] = calendar.rule_to_json(b.rule)
@@ -192,6 +196,11 @@ def load_forecaster(cls, tensors, meta, path="forecaster"):
         f.weight_ = float(weight)
         _read_networks(f, tensors, meta, fitted, path)
         f.batch_ = _read_series(f, tensors, s)
+        exog.read_layout(f, meta.get("covariates"), f.n_covariates_)
+        for _, net in f.networks_:  # a readout of the known-ahead covariates exactly when the layout has them
+            k = getattr(net, "n_future", 0)
+            if k != f.n_future_:
+                _fail(f"a network reads {k} known-ahead covariates, the layout has {f.n_future_}")
         ids = f.batch_.ids
         methods = _list("fitted.methods", fitted["methods"], len(ids))
         if not all(m is None or (isinstance(m, str) and len(m) < 200) for m in methods):
@@ -218,7 +227,7 @@ def _read_networks(f, tensors, meta, fitted, path) -> None:
     """``f.networks_`` (lookback, network) and their patch sizes, each declared size checked."""
     lookbacks = _list("fitted.lookbacks", fitted["lookbacks"])
     layers = _list("layers", meta["layers"])
-    per_net = bool(layers) and isinstance(layers[0], list)  # older files: one description for all
+    per_net = bool(layers) and isinstance(layers[0], (list, dict))  # older files: one description for all
     if per_net and len(layers) != len(lookbacks):
         _fail(f"{len(layers)} network descriptions for {len(lookbacks)} lookbacks")
     prefixes = {name.split("/", 1)[0] for name in tensors if name.startswith("net")}
@@ -230,7 +239,12 @@ def _read_networks(f, tensors, meta, fitted, path) -> None:
         prefix = f"net{k}/"
         part = {name[len(prefix) :]: v for name, v in tensors.items() if name.startswith(prefix)}
         own = layers[k] if per_net else layers
-        f.networks_.append((int(L), model_from_meta({"layers": own}, part, path)))
+        net = (
+            ForecastNet.from_meta(own, part, path)
+            if isinstance(own, dict)
+            else model_from_meta({"layers": own}, part, path)
+        )
+        f.networks_.append((int(L), net))
     sizes = {L: net.layers[0].size if isinstance(net.layers[0], Patches) else 1 for L, net in f.networks_}
     f.lookbacks_ = sorted(sizes)
     f.patches_ = [sizes[L] for L in f.lookbacks_]

@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _checks as chk
 from ..layers import CELLS
+from .ahead import check_calendar
 
 SETTINGS = (
     "horizon",
@@ -32,6 +33,8 @@ SETTINGS = (
     "seed",
     "progress",
     "alias",
+    "calendar",
+    "holidays",
 )
 
 DEFAULT_ALIAS = "recurrent"  # the forecast's column in tables, as the Nixtla libraries name a model's
@@ -68,6 +71,7 @@ def check(f) -> None:
         raise ValueError(f"Forecaster: `cell` must be one of {sorted(CELLS)}, got {f.cell!r}")
     _check_sizes(f)
     _check_choices(f)
+    check_calendar("Forecaster", getattr(f, "calendar", None), getattr(f, "holidays", None))
 
 
 def _check_sizes(f) -> None:

@@ -26,6 +26,7 @@ from ..layers import CELLS, LastStep, Linear, Patches
 from ..optim import Adam, clip_grad_norm
 from ..sequential import Sequential
 from ..train import EarlyStopping
+from .network import ForecastNet
 from .windows import WindowSampler, gather
 
 
@@ -128,6 +129,8 @@ def train_network(
     rng = np.random.default_rng(seed)
     if net is None:
         net = build_network(st.cell, panel.n_inputs, st.hidden_size, st.num_layers, horizon, seed, patch)
+        if panel.n_future:  # a readout of the known-ahead covariates over the forecast steps beside it
+            net = ForecastNet.build(net, lookback, panel.n_future, horizon, seed)
     opt = Adam(lr=st.lr)
     sampler = WindowSampler(limit, st.history, rng)
     total = steps if steps is not None else st.max_steps

@@ -25,15 +25,28 @@ class Panel:
     """Many series of different lengths in one flat array: ``values[start[i]:start[i] + length[i]]``.
 
     ``covariates`` (optional): one (length[i], K) array per series, already standardised,
-    kept flat as ``cov`` (total, K); each window then carries them beside its values.
+    kept flat as ``cov`` (total, K); each window then carries them beside its values. The last
+    ``n_future`` of them are known ahead: ``ahead`` (optional) holds each series' rows after its
+    end ((a_i, n_future) arrays, the values of the steps to forecast), and every window also
+    carries them over its H forecast steps (``gather``).
     """
 
-    def __init__(self, series, covariates=None):
+    def __init__(self, series, covariates=None, n_future=0, ahead=None):
         series = [np.asarray(s, dtype=np.float64) for s in series]
         self.length = np.array([len(s) for s in series], dtype=np.int64)
         self.start = np.concatenate([[0], np.cumsum(self.length)[:-1]]).astype(np.int64)
         self.values = np.concatenate(series) if series else np.zeros(0)
         self.cov = np.concatenate(covariates).astype(np.float64) if covariates is not None else None
+        self.n_future = int(n_future)
+        if self.n_future:  # each series' known-ahead rows: its own, then those after its end
+            K = self.n_future
+            rows = [
+                np.concatenate([c[:, c.shape[1] - K :], a if a is not None else np.zeros((0, K))])
+                for c, a in zip(covariates, ahead if ahead is not None else [None] * len(series))
+            ]
+            self.fut_length = np.array([len(r) for r in rows], dtype=np.int64)
+            self.fut_start = np.concatenate([[0], np.cumsum(self.fut_length)[:-1]]).astype(np.int64)
+            self.fut = np.concatenate(rows).astype(np.float64)
 
     @property
     def n_inputs(self) -> int:
@@ -67,7 +80,8 @@ def gather(z, panel: Panel, series_idx, ends, lookback, horizon, limit=None):
     """Inputs, targets and target mask for windows whose last input is z[ends] of each series.
 
     Returns ``x`` (B, L, 2 + K) float32 with the relative log values, the padding flag and
-    the panel's K covariates,
+    the panel's K covariates (with known-ahead covariates, (B, L + H, 2 + K): H more steps whose
+    first ``n_future`` channels hold their values at the forecast steps, 0 past what is known),
     ``y`` (B, H) float32 relative targets, ``mask`` (B, H) float32 (1 where the target
     exists within ``limit[i]`` values of the series; default its length), and the
     levels (B,) float64.
@@ -83,12 +97,24 @@ def gather(z, panel: Panel, series_idx, ends, lookback, horizon, limit=None):
     if panel.cov is not None:  # covariates beside, 0 where padded
         cv = np.where(inside[..., None], panel.cov[base[:, None] + np.maximum(pos, 0)], 0.0)
         x = np.concatenate([x, cv], axis=-1)
+    if panel.n_future:
+        x = np.concatenate([x, _ahead_steps(panel, series_idx, ends, horizon, x.shape[2])], axis=1)
     x = x.astype(np.float32)
     n = panel.length[series_idx] if limit is None else np.asarray(limit)[series_idx]
     tpos = ends[:, None] + 1 + np.arange(horizon)  # (B, H)
     ok = tpos < n[:, None]
     yv = np.where(ok, z[base[:, None] + np.minimum(tpos, panel.length[series_idx][:, None] - 1)] - level[:, None], 0.0)
     return x, yv.astype(np.float32), ok.astype(np.float32), level
+
+
+def _ahead_steps(panel: Panel, series_idx, ends, horizon, width):
+    """(B, H, width): the known-ahead covariates at each window's forecast steps in the first channels."""
+    pos = ends[:, None] + 1 + np.arange(horizon)  # (B, H)
+    known = pos < panel.fut_length[series_idx][:, None]
+    where = panel.fut_start[series_idx][:, None] + np.minimum(pos, panel.fut_length[series_idx][:, None] - 1)
+    out = np.zeros((len(series_idx), horizon, width))
+    out[..., : panel.n_future] = np.where(known[..., None], panel.fut[where], 0.0)
+    return out
 
 
 class WindowSampler:
