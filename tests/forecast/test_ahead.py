@@ -222,3 +222,32 @@ def test_array_containers_check_the_future_shapes(promo_fit):
     with pytest.warns(UserWarning, match="past the fitted horizon 6"):
         longer = f.predict(horizon=9, futr_df={k: np.zeros((9, 1)) for k in P})  # iterated past H with them
     assert len(longer["s0"]) == 9
+
+
+def test_backtests_cut_the_known_ahead_covariates_and_never_read_y_ahead(promo_fit):
+    """cross_validation and evaluate give each window the promotions of its own forecast steps: with them the
+    error is below the error without; y after each cutoff is never read (changing it leaves the forecasts)."""
+    _, Y, P = promo_fit
+    small = {k: Y[k] for k in list(Y)[:12]}
+    fut = {k: P[k][:, None] for k in small}
+    f = recurrent.Forecaster(**{**FAST, "max_steps": 150})
+    cv = f.cross_validation(small, n_windows=2, future_covariates=fut)
+    plain = recurrent.Forecaster(**{**FAST, "max_steps": 150}).cross_validation(small, n_windows=2)
+    assert cv["metrics"]["model"]["smape"] < plain["metrics"]["model"]["smape"]
+    changed = {k: np.concatenate([v[:72], v[72:] * 3]) for k, v in small.items()}  # after the cutoff (72)
+    cv2 = recurrent.Forecaster(**{**FAST, "max_steps": 150}).cross_validation(
+        changed, n_windows=1, future_covariates=fut
+    )
+    cv1 = recurrent.Forecaster(**{**FAST, "max_steps": 150}).cross_validation(small, n_windows=1, future_covariates=fut)
+    for k in small:
+        np.testing.assert_array_equal(cv1["forecasts"][k]["forecast"], cv2["forecasts"][k]["forecast"])
+    rep = recurrent.Forecaster(**{**FAST, "max_steps": 150}).evaluate(small, holdout=6, future_covariates=fut)
+    assert rep["metrics"]["model"]["smape"] < plain["metrics"]["model"]["smape"] * 1.5
+
+
+def test_a_backtest_carries_the_calendar_columns_of_its_dates(frame_fit):
+    _, train, _, static = frame_fit
+    f = recurrent.Forecaster(**{**FAST, "max_steps": 60}, calendar=["month"])
+    cv = f.cross_validation(train, n_windows=1, future_covariates=["price"], static_df=static)
+    assert f.calendar == ["month"] and len(cv["forecasts"]) == 6 * 6  # the setting is back after the windows
+    assert f.n_future_ == 1 + 12 and len(f.cov_names_) == 3 + 1 + 12  # kind (2 levels), size; price; 12 months

@@ -472,7 +472,9 @@ def test_covariates_from_dataframe_columns_and_in_backtests(monkeypatch):
     seen = []
     real = Forecaster.fit
     monkeypatch.setattr(
-        Forecaster, "fit", lambda self, Y, covariates=None: seen.append(covariates) or real(self, Y, covariates)
+        Forecaster,
+        "fit",
+        lambda self, Y, covariates=None, **kw: seen.append(covariates) or real(self, Y, covariates, **kw),
     )
     r = Forecaster(horizon=2, season=1, **FAST, seed=0).cross_validation(Y, n_windows=2, covariates=C)
     assert [len(c["s0"]) for c in seen] == r["cutoffs"]["s0"] == [26, 28]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _checks as chk
-from . import baselines, frames, intervals, metrics, panel
+from . import baselines, exog, frames, intervals, metrics, panel
 from .settings import column_names
 
 BASELINES = ("naive", "seasonal_naive", "naive2")
@@ -32,8 +32,9 @@ def cutoffs(lengths, horizon, n_windows, step) -> np.ndarray:
 
 
 def cross_validation(
-    f, Y, n_windows=3, step=None, refit=True, level=None, quantiles=None, covariates=None, columns=frames.COLUMNS
-) -> dict:
+    f, Y, n_windows=3, step=None, refit=True, level=None, quantiles=None, covariates=None, columns=frames.COLUMNS,
+    future_covariates=None, static_df=None,
+) -> dict:  # fmt: skip
     """See the module docstring. Returns a dict:
 
     ``cutoffs`` (id -> list, one per window), ``forecasts`` (id -> dict of (windows, horizon)
@@ -49,7 +50,7 @@ def cross_validation(
         intervals.check_levels(level, "cross_validation"),
         intervals.check_quantiles(quantiles, "cross_validation"),
     )
-    batch = panel.read_batch(Y, "Forecaster.cross_validation", covariates, columns)
+    batch = panel.read_batch(Y, "Forecaster.cross_validation", covariates, columns, future_covariates)
     lengths = np.array([len(v) for v in batch.values])
     need = H + (n_windows - 1) * step + 2  # checked before any array of windows is made
     short = [(uid, n) for uid, n in zip(batch.ids, lengths) if n < need]
@@ -66,26 +67,25 @@ def cross_validation(
     given = f.season
     if given is None and known:  # the histories below are plain arrays: keep the dates' season
         f.season = known
+    kept = exog.plain_calendar(f, batch)  # the histories are plain arrays: their calendar columns come along
     try:
-        return _run(f, batch, cuts, H, n_windows, step, refit, levels, qs)
+        return _run(f, batch, cuts, H, n_windows, step, refit, levels, qs, static_df)
     finally:
         f.season = given
+        exog.restore_calendar(f, kept)
 
 
-def _run(f, batch, cuts, H, n_windows, step, refit, levels, qs):
+def _run(f, batch, cuts, H, n_windows, step, refit, levels, qs, static_df=None):
     want = dict(level=levels or None, quantiles=qs or None)
     per = {uid: {"actual": np.zeros((n_windows, H))} for uid in batch.ids}
     windows = []
     for w in range(n_windows):
         hist = {uid: v[: cuts[k, w]] for k, (uid, v) in enumerate(zip(batch.ids, batch.values))}
-        cov = (
-            None
-            if batch.covariates is None
-            else {uid: c[: cuts[k, w]] for k, (uid, c) in enumerate(zip(batch.ids, batch.covariates))}
-        )
+        at = {uid: cuts[k, w] for k, uid in enumerate(batch.ids)}
+        fit_kw, predict_kw = exog.cut(batch, batch.ids, at, H, static_df)
         if refit or w == 0:
-            f.fit(hist, cov)
-        fc = f.predict(hist, covariates=cov, **want)
+            f.fit(hist, **fit_kw)
+        fc = f.predict(hist, **predict_kw, **want)
         season = f.season_
         rows = []
         for k, uid in enumerate(batch.ids):

@@ -279,6 +279,8 @@ class Forecaster:
         quantiles=None,
         covariates=None,
         *,
+        future_covariates=None,
+        static_df=None,
         id_col="unique_id",
         time_col="ds",
         target_col="y",
@@ -291,10 +293,12 @@ class Forecaster:
         """
 
         columns = (id_col, time_col, target_col)
-        return cross_validation(self, Y, n_windows, step, refit, level, quantiles, covariates, columns)
+        return cross_validation(
+            self, Y, n_windows, step, refit, level, quantiles, covariates, columns, future_covariates, static_df
+        )
 
     # ---- evaluate ---------------------------------------------------------------------------
-    def evaluate(self, Y, holdout: int, covariates=None) -> dict:
+    def evaluate(self, Y, holdout: int, covariates=None, *, future_covariates=None, static_df=None) -> dict:
         """Fit without each series' last ``holdout`` values, forecast them, score against baselines.
 
         Returns a dict: ``metrics`` (the mean sMAPE, MASE, MAPE and RMSE over series for the
@@ -305,7 +309,7 @@ class Forecaster:
         See ``recurrent.forecast.evaluation``.
         """
 
-        return evaluate(self, Y, holdout, covariates)
+        return evaluate(self, Y, holdout, covariates, future_covariates, static_df)
 
     # ---- save and load ---------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:

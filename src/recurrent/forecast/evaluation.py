@@ -14,14 +14,22 @@ from __future__ import annotations
 import warnings
 
 from .. import _checks as chk
-from . import baselines, metrics, panel
+from . import baselines, exog, metrics, panel
 from .inference import jsonable, names
 
 
-def evaluate(f, Y, holdout, covariates=None) -> dict:
+def evaluate(f, Y, holdout, covariates=None, future_covariates=None, static_df=None) -> dict:
     """See ``Forecaster.evaluate``."""
     holdout = chk.positive_int("evaluate", "holdout", holdout)
-    batch = panel.read_batch(Y, "Forecaster.evaluate", covariates)
+    batch = panel.read_batch(Y, "Forecaster.evaluate", covariates, future=future_covariates)
+    kept = exog.plain_calendar(f, batch)  # the histories are plain arrays: their calendar columns come along
+    try:
+        return _evaluate(f, batch, holdout, static_df)
+    finally:
+        exog.restore_calendar(f, kept)
+
+
+def _evaluate(f, batch, holdout, static_df) -> dict:
     keep = [k for k, v in enumerate(batch.values) if len(v) - holdout >= 2]
     if not keep:
         longest = max(len(v) for v in batch.values)
@@ -36,8 +44,10 @@ def evaluate(f, Y, holdout, covariates=None) -> dict:
         )
     train = {batch.ids[k]: batch.values[k][:-holdout] for k in keep}
     actual = {batch.ids[k]: batch.values[k][-holdout:] for k in keep}
-    f.fit(train, None if batch.covariates is None else {batch.ids[k]: batch.covariates[k][:-holdout] for k in keep})
-    fc, _ = f._forecast(f.batch_, holdout, "evaluate", warn=False)
+    fit_kw, predict_kw = exog.cut(batch, list(train), {u: len(v) for u, v in train.items()}, holdout, static_df)
+    f.fit(train, **fit_kw)
+    ahead = exog.future_values(f, f.batch_, predict_kw.get("futr_df"), holdout, "evaluate")
+    fc, _ = f._forecast(f.batch_, holdout, "evaluate", False, (), (), ahead)
     m = f.season_
     per_series, wins, losses = [], 0, 0
     methods = ("model", "naive", "seasonal_naive", "naive2")

@@ -213,3 +213,49 @@ def read_layout(f, d, width: int) -> None:
     if len(future) > n_future or extra > width:
         raise ValueError(f"`covariates` lays out more columns than the {width} the file holds")
     f.cov_names_, f.n_future_, f.future_names_ = names, n_future, future
+
+
+def plain_calendar(f, batch) -> tuple:
+    """For a backtest, whose histories are plain arrays without dates: the calendar columns computed once from the
+    batch's dates and appended to its known-ahead covariates, and the settings that generate them set aside.
+    Returns what ``restore_calendar`` puts back."""
+    kept = (f.calendar, f.holidays)
+    kinds = ahead.check_calendar("cross_validation", f.calendar, f.holidays)
+    if kinds or f.holidays:
+        cal = [
+            ahead.calendar_features(ahead.as_datetimes(batch.dates[k] if batch.dates is not None else None,
+                                                       "cross_validation"), kinds, f.holidays, batch.freq)
+            for k in range(len(batch.values))
+        ]  # fmt: skip
+        given = batch.covariates or [np.zeros((len(v), 0)) for v in batch.values]
+        batch.covariates = [np.concatenate([g, c], axis=1) for g, c in zip(given, cal)]
+        batch.n_future += cal[0].shape[1]
+        f.calendar, f.holidays = None, None
+    return kept
+
+
+def restore_calendar(f, kept) -> None:
+    """Put back the calendar settings ``plain_calendar`` set aside."""
+    f.calendar, f.holidays = kept
+
+
+def cut(batch, ids, cuts, horizon, static_df) -> tuple:
+    """(fit's keywords, predict's keywords) for plain histories cut at ``cuts`` (one per series of ``ids``): the
+    past and known-ahead covariates up to each cut, and the known-ahead ones of the next ``horizon`` steps as
+    ``futr_df`` (covariates only: y after the cut is never read)."""
+    fit_kw = {} if static_df is None else {"static_df": static_df}  # only what was given: fit's own defaults else
+    predict_kw = dict(fit_kw)
+    if batch.covariates is None:
+        return fit_kw, predict_kw
+    K = batch.n_future
+    pos = {uid: k for k, uid in enumerate(batch.ids)}
+    covs = {uid: batch.covariates[pos[uid]] for uid in ids}
+    width = next(iter(covs.values())).shape[1]
+    past = {uid: c[: cuts[uid], : width - K] for uid, c in covs.items()} if width > K else None
+    fut = {uid: c[: cuts[uid], width - K :] for uid, c in covs.items()} if K else None
+    given = {k: v for k, v in (("covariates", past), ("future_covariates", fut)) if v is not None}
+    fit_kw.update(given)
+    predict_kw.update(given)
+    if K:
+        predict_kw["futr_df"] = {uid: c[cuts[uid] : cuts[uid] + horizon, width - K :] for uid, c in covs.items()}
+    return fit_kw, predict_kw
