@@ -14,6 +14,7 @@ from ..forecast.files import next_labels
 from ..forecast.metrics import coverage
 from ..forecast.tables import forecasts_json
 from ..plot import plot_forecast, plot_many
+from . import covariates
 from ._common import UsageError, _check_output_path, _json_default, _num, _positive_int, _require_matplotlib
 from ._options import add_csv_options, add_level_option, add_model_options, add_report_flags, add_scheduler_option
 from .predict import cmd_predict
@@ -224,6 +225,11 @@ def _forecast_text(args, result, fc, actual, labels, many, label, bands=None):
     return out + _forecast_listing(fc, labels, bands=bands, written=args.output)
 
 
+def _forecast_any(args) -> int:
+    """forecast: with covariates (cli/covariates.py) or without."""
+    return (covariates.cmd_forecast_covariates if covariates.wanted(args) else cmd_forecast)(args)
+
+
 def add_parsers(sub) -> None:
     """Add the ``forecast`` and ``predict`` subcommands to ``sub``."""
     p = sub.add_parser(
@@ -251,8 +257,9 @@ def add_parsers(sub) -> None:
         help="write the forecasts in long format (unique_id, ds, forecast[, actual]) to a file, or to a folder "
         "(a name ending with /): one file per input file and manifest.json, the folder written whole or not at all",
     )
+    covariates.add_options(p)
     add_report_flags(p)
-    p.set_defaults(func=cmd_forecast)
+    p.set_defaults(func=_forecast_any)
 
     p = sub.add_parser(
         "predict",

@@ -19,7 +19,7 @@ import numbers
 
 import numpy as np
 
-from .frames import ds_keys, frame_library, future_dates, rename_in, to_pandas
+from .frames import ds_keys, frame_library, future_dates, to_pandas
 
 ONE_HOT = {"month": 12, "quarter": 4, "dayofweek": 7, "hour": 24}
 CYCLIC = {"weekofyear": 52.1775, "dayofyear": 365.25, "dayofmonth": 30.4375}
@@ -152,7 +152,9 @@ def read_future(futr, batch, names, horizon: int, owner: str = "predict") -> lis
     if library is None:
         raise TypeError(f"{owner}: the series came in a DataFrame, so futr_df must be one too (unique_id, ds, ...)")
     df = futr if library == "pandas" else to_pandas(futr, library, owner)
-    df = rename_in(df, batch.columns, owner)
+    id_col, time_col = batch.columns[0], batch.columns[1]  # a future frame has no target column
+    if (id_col, time_col) != ("unique_id", "ds"):
+        df = df.rename(columns={id_col: "unique_id", time_col: "ds"})
     missing = [c for c in ("unique_id", "ds", *names) if c not in df.columns]
     if missing:
         raise ValueError(f"{owner}: futr_df has no column {missing[0]!r} (it has {list(df.columns)})")
