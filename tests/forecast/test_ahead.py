@@ -251,3 +251,21 @@ def test_a_backtest_carries_the_calendar_columns_of_its_dates(frame_fit):
     cv = f.cross_validation(train, n_windows=1, future_covariates=["price"], static_df=static)
     assert f.calendar == ["month"] and len(cv["forecasts"]) == 6 * 6  # the setting is back after the windows
     assert f.n_future_ == 1 + 12 and len(f.cov_names_) == 3 + 1 + 12  # kind (2 levels), size; price; 12 months
+
+
+def test_onnx_export_carries_the_future_readout(promo_fit, tmp_path):
+    """Each exported graph takes x (N, L, F) and future (N, H K) and equals the network on the packed window."""
+    ort = pytest.importorskip("onnxruntime")
+    import json
+
+    f, _, _ = promo_fit
+    folder = f.export_onnx(tmp_path / "onnx")
+    desc = json.loads((folder / "forecaster.json").read_text())
+    assert desc["known_ahead"] == 1 and desc["covariates"] == f.cov_names_
+    rng = np.random.default_rng(5)
+    for entry, (L, net) in zip(desc["networks"], f.networks_):
+        x = rng.normal(size=(4, L + 6, net.window.layers[-3].input_size // entry["patch"])).astype(np.float32)
+        x[:, L:, 1:] = 0
+        session = ort.InferenceSession(str(folder / entry["file"]))
+        got = session.run(None, {"x": x[:, :L], "future": np.ascontiguousarray(x[:, L:, :1]).reshape(4, 6)})[0]
+        np.testing.assert_allclose(got, net.predict(x), rtol=1e-5, atol=1e-5)

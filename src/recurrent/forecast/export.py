@@ -24,7 +24,12 @@ forecast with them (what ``Forecaster.predict`` does for one horizon) is written
 classic Theta method on the log of the series seasonally adjusted by classical
 multiplicative decomposition (when the lag-``season`` autocorrelation is significant
 at 90%), fitted on at most the latest 5,000 values. A forecaster fitted with
-``combine="networks"`` has w = 1 and needs nothing but the graphs. Series the
+``combine="networks"`` has w = 1 and needs nothing but the graphs.
+
+A forecaster fitted with known-ahead covariates (future covariates, calendar features,
+holidays: the last ``known_ahead`` of ``covariates``) has graphs with a second input,
+``future`` (N, horizon * K_f): their standardised values at the forecast steps, step by step
+(step 1's K_f values, then step 2's, ...); the graph adds their readout to the window's. Series the
 forecaster gives the naive forecast (fewer than ``min_length`` values, or constant)
 repeat their last value. Beyond the horizon, ``predict`` appends the forecast to the
 series and runs the recipe again.
@@ -40,6 +45,8 @@ from pathlib import Path
 
 from ..interop.onnx import to_onnx
 from ..layers import Patches
+from ..safefiles import atomic_write_bytes
+from .network import ForecastNet
 
 FORMAT = "recurrent-forecaster-onnx"
 
@@ -62,6 +69,10 @@ def recipe(f) -> dict:
         "input": "x (N, lookback, 2 + K) float32: [z[t] - z[n-1], 0, c[t]] for t inside the series, [0, 1, 0] "
         "before it; z = log(y + shift), shift = 0 if min(y) > 0 else -min(y) + mean(|y|); c[t] = "
         "(covariates[t] - covariates_mean) / covariates_std (K = 0 without covariates)",
+        "covariates": [str(n) for n in getattr(f, "cov_names_", [])],
+        "known_ahead": int(getattr(f, "n_future_", 0)),
+        "future": "future (N, horizon * K_f) float32, only when known_ahead = K_f > 0: the last K_f covariates at "
+        "the forecast steps n..n+horizon-1, standardised as c[t], step-major",
         "covariates_mean": [float(v) for v in getattr(f, "cov_mean_", [])] if getattr(f, "n_covariates_", 0) else [],
         "covariates_std": [float(v) for v in getattr(f, "cov_std_", [])] if getattr(f, "n_covariates_", 0) else [],
         "output": "y (N, horizon): z of the next values minus z[n-1]",
@@ -106,7 +117,10 @@ def export_onnx(f, directory, opset=14) -> Path:
     try:
         desc = recipe(f)
         for entry, (_, net) in zip(desc["networks"], f.networks_):
-            to_onnx(net, tmp / entry["file"], opset=opset)
+            if isinstance(net, ForecastNet):
+                atomic_write_bytes(tmp / entry["file"], with_future_input(net, opset).SerializeToString())
+            else:
+                to_onnx(net, tmp / entry["file"], opset=opset)
         (tmp / "forecaster.json").write_text(json.dumps(desc, indent=1) + "\n")
         if target.exists():
             target.rmdir()
@@ -115,3 +129,32 @@ def export_onnx(f, directory, opset=14) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def with_future_input(net: ForecastNet, opset: int = 14):
+    """The ONNX model of a network with a future readout: the window network's graph, a second input ``future``
+    (N, H K) and ``y = window(x) + future W^T + b`` (Gemm and Add), checked by onnx's full checker."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = to_onnx(net.window, None, opset=opset)
+    g = model.graph
+    for node in g.node:  # the window's output becomes an intermediate value
+        node.output[:] = ["window_y" if o == "y" else o for o in node.output]
+    H, K = net.horizon, net.n_future
+    g.input.append(helper.make_tensor_value_info("future", TensorProto.FLOAT, ["N", H * K]))
+    g.initializer.extend(
+        [
+            numpy_helper.from_array(np.asarray(net.future.params["weight"], dtype=np.float32), "future_W"),
+            numpy_helper.from_array(np.asarray(net.future.params["bias"], dtype=np.float32), "future_b"),
+        ]
+    )
+    g.node.extend(
+        [
+            helper.make_node("Gemm", ["future", "future_W", "future_b"], ["future_y"], transB=1),
+            helper.make_node("Add", ["window_y", "future_y"], ["y"]),
+        ]
+    )
+    onnx.checker.check_model(model, full_check=True)
+    return model
