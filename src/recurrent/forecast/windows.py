@@ -37,6 +37,7 @@ class Panel:
         self.start = np.concatenate([[0], np.cumsum(self.length)[:-1]]).astype(np.int64)
         self.values = np.concatenate(series) if series else np.zeros(0)
         self.cov = np.concatenate(covariates).astype(np.float64) if covariates is not None else None
+        self.cov32 = self.cov.astype(np.float32) if self.cov is not None else None  # what windows carry
         self.n_future = int(n_future)
         if self.n_future:  # each series' known-ahead rows: its own, then those after its end
             K = self.n_future
@@ -47,6 +48,7 @@ class Panel:
             self.fut_length = np.array([len(r) for r in rows], dtype=np.int64)
             self.fut_start = np.concatenate([[0], np.cumsum(self.fut_length)[:-1]]).astype(np.int64)
             self.fut = np.concatenate(rows).astype(np.float64)
+            self.fut32 = self.fut.astype(np.float32)
 
     @property
     def n_inputs(self) -> int:
@@ -92,14 +94,15 @@ def gather(z, panel: Panel, series_idx, ends, lookback, horizon, limit=None):
     level = z[base + ends]
     pos = ends[:, None] - lookback + 1 + np.arange(lookback)  # (B, L) positions in each series
     inside = pos >= 0
-    xv = np.where(inside, z[base[:, None] + np.maximum(pos, 0)] - level[:, None], 0.0)
-    x = np.stack([xv, (~inside).astype(np.float64)], axis=-1)
-    if panel.cov is not None:  # covariates beside, 0 where padded
-        cv = np.where(inside[..., None], panel.cov[base[:, None] + np.maximum(pos, 0)], 0.0)
-        x = np.concatenate([x, cv], axis=-1)
+    at = base[:, None] + np.maximum(pos, 0)
+    B, L, K = len(series_idx), lookback, 0 if panel.cov is None else panel.cov.shape[1]
+    x = np.zeros((B, L + (horizon if panel.n_future else 0), 2 + K), dtype=np.float32)  # filled in place
+    x[:, :L, 0] = np.where(inside, z[at] - level[:, None], 0.0)
+    x[:, :L, 1] = ~inside
+    if K:  # covariates beside, 0 where padded
+        np.copyto(x[:, :L, 2:], panel.cov32[at], where=inside[..., None])
     if panel.n_future:
-        x = np.concatenate([x, _ahead_steps(panel, series_idx, ends, horizon, x.shape[2])], axis=1)
-    x = x.astype(np.float32)
+        _ahead_steps(panel, series_idx, ends, x[:, L:])
     n = panel.length[series_idx] if limit is None else np.asarray(limit)[series_idx]
     tpos = ends[:, None] + 1 + np.arange(horizon)  # (B, H)
     ok = tpos < n[:, None]
@@ -107,14 +110,13 @@ def gather(z, panel: Panel, series_idx, ends, lookback, horizon, limit=None):
     return x, yv.astype(np.float32), ok.astype(np.float32), level
 
 
-def _ahead_steps(panel: Panel, series_idx, ends, horizon, width):
-    """(B, H, width): the known-ahead covariates at each window's forecast steps in the first channels."""
-    pos = ends[:, None] + 1 + np.arange(horizon)  # (B, H)
+def _ahead_steps(panel: Panel, series_idx, ends, out):
+    """Fill ``out`` (B, H, width), zeros: the known-ahead covariates at each window's forecast steps in its first
+    channels (0 past what is known)."""
+    pos = ends[:, None] + 1 + np.arange(out.shape[1])  # (B, H)
     known = pos < panel.fut_length[series_idx][:, None]
     where = panel.fut_start[series_idx][:, None] + np.minimum(pos, panel.fut_length[series_idx][:, None] - 1)
-    out = np.zeros((len(series_idx), horizon, width))
-    out[..., : panel.n_future] = np.where(known[..., None], panel.fut[where], 0.0)
-    return out
+    np.copyto(out[..., : panel.n_future], panel.fut32[where], where=known[..., None])
 
 
 class WindowSampler:
