@@ -78,7 +78,7 @@ def seasonal_naive_bands(x, h, m):
     return {lv: (f - Z[lv] * sd * widen, f + Z[lv] * sd * widen) for lv in LEVELS}
 
 
-def run_category(data, name, category, seed, limit=None, **settings):
+def run_category(data, name, category, seed, limit=None, peers=False, neural=False, **settings):
     series = [s for s in data if s.type == category][:limit]
     h, m = series[0].h, series[0].period
     train = {s.sn: np.asarray(s.x, dtype=np.float64) for s in series}
@@ -107,6 +107,9 @@ def run_category(data, name, category, seed, limit=None, **settings):
             row = metrics.score(xx, b[k], x, m)
             scores[k].append({**row, **metrics.interval_scores(xx, bands[k], x, m)} if k in bands else row)
         inside95.append((xx >= model_bands[95][0]) & (xx <= model_bands[95][1]))
+    peer_seconds = {}
+    if peers:
+        scores.update(_peer_scores(train, test, h, m, neural, peer_seconds))
     agg = {k: metrics.aggregate(v) for k, v in scores.items()}
     per_step = 100.0 * np.mean(np.array(inside95), axis=0)
     refused = sum(1 for s in train if s not in fc)
@@ -128,7 +131,46 @@ def run_category(data, name, category, seed, limit=None, **settings):
         "published": PUBLISHED.get((name, category), {}),
         "forecasts_sha256": digest.hexdigest(),
         "coverage95_per_step": per_step.round(1).tolist(),
+        "peer_seconds": {k: round(v, 1) for k, v in peer_seconds.items()},
+        "paired": _paired(scores, "mape" if name == "Tourism" else "smape") if peers else {},
     }
+
+
+def _peer_scores(train, test, h, m, neural, seconds) -> dict:
+    """Each peer's per-series scores (with its intervals' where it has them), on the same series."""
+    from . import peers
+
+    got, secs = peers.statsforecast_peers(train, h, m)
+    seconds.update(secs)
+    lgb, seconds["LightGBM"] = peers.lightgbm_peer(train, h, m)
+    got.update(lgb)
+    if neural:
+        nn, secs = peers.neural_peers(train, h, m)
+        got.update(nn)
+        seconds.update(secs)
+    out = {}
+    for name, per in got.items():
+        rows = []
+        for sid in train:
+            e = per[sid]
+            row = metrics.score(test[sid], e["forecast"], train[sid], m)
+            bands = {lv: e[lv] for lv in LEVELS if lv in e}
+            rows.append({**row, **metrics.interval_scores(test[sid], bands, train[sid], m)} if bands else row)
+        out[name] = rows
+    return out
+
+
+def _paired(scores, metric) -> dict:
+    """Ours against the best peer (lowest mean ``metric``) in the category, series by series."""
+    from . import peers
+
+    own = {"model", "naive2", "seasonal_naive", "ses", "theta", "theta_statsmodels"}
+    means = {k: np.nanmean([r[metric] for r in v]) for k, v in scores.items() if k not in own}
+    if not means:
+        return {}
+    best = min(means, key=means.get)
+    res = peers.paired([r[metric] for r in scores["model"]], [r[metric] for r in scores[best]])
+    return {"metric": metric, "best_peer": best, **res}
 
 
 def backtest_category(data, name, category, seed, windows, limit=None, step=None, **settings):
@@ -199,6 +241,22 @@ def table(results) -> str:
     return "\n".join(lines)
 
 
+def paired_table(results) -> str:
+    """Ours against the best peer of each category, series by series, and every peer's wall time."""
+    lines = ["", "| data | category | metric | best peer | mean ours - peer (95% bootstrap) | we win | sign test p | "
+             "peers' wall s |", "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for r in results:
+        p = r["paired"]
+        if not p:
+            continue
+        secs = ", ".join(f"{k} {v}" for k, v in r["peer_seconds"].items())
+        lines.append(
+            f"| {r['data']} | {r['category']} | {p['metric']} | {p['best_peer']} | {p['mean_diff']:+.2f} "
+            f"({p['ci95'][0]:+.2f}, {p['ci95'][1]:+.2f}) | {100 * p['win_rate']:.1f}% | {p['sign_p']:.3g} | {secs} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", choices=["M1", "Tourism", "M3"], default="M1")
@@ -219,6 +277,8 @@ def main(argv=None):
     )
     ap.add_argument("--step", type=int, help="with --windows: values between origins (default: the horizon)")
     ap.add_argument("--scheduler", help="with --windows: fit and forecast on this Dask scheduler (local:N, tcp://...)")
+    ap.add_argument("--peers", action="store_true", help="also statsforecast's models and LightGBM (the peers extra)")
+    ap.add_argument("--neural", action="store_true", help="with --peers: also NHITS, NBEATS and LSTM (neuralforecast)")
     args = ap.parse_args(argv)
     data = load(args.data)
     if args.scheduler and not args.windows:
@@ -251,7 +311,7 @@ def main(argv=None):
     results = []
     t0 = time.perf_counter()
     for cat in args.category or ["yearly", "quarterly", "monthly"]:
-        r = run_category(data, args.data, cat, args.seed, args.limit, loss=args.loss)
+        r = run_category(data, args.data, cat, args.seed, args.limit, args.peers, args.neural, loss=args.loss)
         results.append(r)
         print(
             f"{args.data} {cat}: {r['n_series']} series, fit+forecast {r['fit_seconds']} s, "
@@ -261,6 +321,8 @@ def main(argv=None):
         )
     total = time.perf_counter() - t0
     print(table(results))
+    if args.peers:
+        print(paired_table(results))
     print(f"\ntotal wall time {total:.1f} s (model fit+forecast {sum(r['fit_seconds'] for r in results):.1f} s)")
     if args.json:
         from recurrent.safefiles import atomic_write_bytes
