@@ -56,3 +56,12 @@ def test_bad_covariate_options_end_in_one_line(files, capsys, extra, message):
     code = main(["forecast", str(d / "sales.csv"), "--id-column", "store", "--horizon", "8", *FAST, *extra])
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_quantiles_on_the_command_line(tmp_path, capsys):
+    assert main(["forecast", *FAST, "--quantiles", "0.1", "0.9", "-o", str(tmp_path / "q.csv")]) == 0
+    out = pd.read_csv(tmp_path / "q.csv")
+    assert list(out.columns)[-2:] == ["recurrent-q0.1", "recurrent-q0.9"]
+    assert np.all(out["recurrent-q0.1"] <= out["recurrent-q0.9"])
+    assert main(["forecast", "--quantiles", "1.5"]) == 2
+    assert "strictly between 0 and 1" in capsys.readouterr().err

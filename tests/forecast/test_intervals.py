@@ -369,3 +369,29 @@ def test_interval_scores_and_their_mean_by_hand():
         ]
     )
     assert agg["coverage-80"] == 75.0 and agg["msis-80"] == row["msis-80"] and agg["left_out"]["smape"] == 0
+
+
+def test_sample_paths_follow_the_calibrated_quantiles_and_the_crps_is_exact():
+    """Many paths' empirical quantiles equal predict's quantiles and intervals; the CRPS of samples equals its
+    integral form, and a point mass scores its absolute error."""
+    from recurrent.forecast.paths import crps
+
+    rng = np.random.default_rng(0)
+    t = np.arange(60)
+    Y = {k: 100 + 10 * np.sin(2 * np.pi * t / 12 + k) + rng.normal(0, 3, 60) for k in range(8)}
+    f = Forecaster(horizon=4, seed=0, progress=False, max_steps=150, n_models=1).fit(Y)
+    paths = f.simulate(num_samples=20_000, seed=1)
+    q = f.predict(quantiles=[0.1, 0.5, 0.9], level=[80])
+    for k in Y:
+        assert paths[k].shape == (20_000, 4)
+        for p in (0.1, 0.5, 0.9):
+            emp = np.quantile(paths[k], p, axis=0)
+            np.testing.assert_allclose(emp, q[k][f"q{p:g}"], rtol=0.01)
+        inside = np.mean((paths[k] >= q[k]["lo-80"]) & (paths[k] <= q[k]["hi-80"]), axis=0)
+        assert np.all(np.abs(inside - 0.8) < 0.02), inside
+    assert crps([3.0, 1.0], np.array([[1.0, 1.0]] * 5)) == pytest.approx(1.0)  # point mass: mean |y - x|
+    s = rng.normal(size=(4000, 1))
+    # N(0,1) against y = 0: CRPS = sigma (sqrt(2) - 1) / sqrt(pi) ... = 0.2337 for the standard normal
+    assert crps([0.0], s) == pytest.approx((np.sqrt(2) - 1) / np.sqrt(np.pi), abs=0.02)
+    with pytest.raises(ValueError, match="num_samples"):
+        f.simulate(num_samples=0)

@@ -18,6 +18,16 @@ def _level(text):
     return v
 
 
+def _quantile(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a probability between 0 and 1, got {text!r}") from None
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"expected a probability strictly between 0 and 1, got {text}")
+    return v
+
+
 def add_model_options(p):
     """The Forecaster's settings, shared by forecast and backtest."""
     p.add_argument("--lookback", type=_positive_int, help="values per input window (default: 2 and 3 horizons)")
@@ -52,6 +62,13 @@ def add_level_option(p):
         metavar="L",
         help="prediction intervals at these levels in percent (e.g. --level 80 95): lo-L and hi-L "
         "columns, calibrated on each series' held-out latest values",
+    )
+    p.add_argument(
+        "--quantiles",
+        type=_quantile,
+        nargs="+",
+        metavar="Q",
+        help="forecast quantiles (e.g. --quantiles 0.1 0.5 0.9): q0.1 ... columns, calibrated as the intervals",
     )
 
 

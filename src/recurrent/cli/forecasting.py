@@ -107,8 +107,8 @@ def cmd_forecast(args) -> int:
             f"weight on the networks {forecaster.weight_:.1f})",
             file=sys.stderr,
         )
-    bands = _bands(forecaster, None, horizon, args.level)
-    if bands and args.holdout:
+    bands = _bands(forecaster, None, horizon, args.level, args.quantiles)
+    if bands and args.holdout and args.level:
         result["coverage"] = _coverage(fc, actual, bands, args.level)
     if args.save:
         if args.holdout:
@@ -149,7 +149,9 @@ def _plot(args, forecaster, Y, fc, bands, dates, labels, label):
     m = forecaster.season_
     n_train = {u: len(Y[u]) - (args.holdout or 0) for u in fc}
     shade = (
-        {u: {lv: (bands[u][f"lo-{lv:g}"], bands[u][f"hi-{lv:g}"]) for lv in args.level} for u in fc} if bands else {}
+        {u: {lv: (bands[u][f"lo-{lv:g}"], bands[u][f"hi-{lv:g}"]) for lv in args.level} for u in fc}
+        if bands and args.level
+        else {}
     )
     if len(fc) > 1:
         shown = list(fc)[:6]

@@ -54,7 +54,7 @@ def cmd_predict(args) -> int:
             print(f"{label}", file=sys.stderr)
     rule = args.freq or (None if args.csv else stored["rule"])
     labels = {u: next_labels(dates.get(u), horizon, rule, args.dayfirst) for u in fc}
-    bands = _bands(model, Y, horizon, args.level)
+    bands = _bands(model, Y, horizon, args.level, getattr(args, "quantiles", None))
     if args.output:
         _write_output(args.output, groups, fc, labels, None, bands, horizon, model.alias)
     if args.json:

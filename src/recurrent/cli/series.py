@@ -97,11 +97,12 @@ def _forecast_listing(fc, labels, title=None, limit=10, bands=None, written=None
     return out
 
 
-def _bands(forecaster, Y, horizon, levels):
-    """id -> {"lo-80": array, "hi-80": array, ...} from predict(level=...), or None without levels."""
-    if not levels:
+def _bands(forecaster, Y, horizon, levels, quantiles=None):
+    """id -> {"lo-80": array, "hi-80": array, ..., "q0.1": array, ...} from predict(level=..., quantiles=...),
+    or None without levels and quantiles."""
+    if not levels and not quantiles:
         return None
-    out = forecaster.predict(Y, horizon=horizon, level=levels)
+    out = forecaster.predict(Y, horizon=horizon, level=levels or None, quantiles=quantiles or None)
     return {u: {k: v for k, v in d.items() if k != "forecast"} for u, d in out.items()}
 
 

@@ -32,6 +32,7 @@ from .evaluation import evaluate
 from .export import export_onnx
 from .fitting import fit_batch
 from .inference import forecast_batch, insample, prepare, sort_series
+from .paths import simulate
 from .persist import load_forecaster, save_forecaster
 
 
@@ -52,21 +53,17 @@ class Forecaster:
         max_steps, batch_size, lr, patience, eval_every: training (Adam; a step is one
             batch of windows; validation every ``eval_every`` steps, stopping after
             ``patience`` checks without improvement).
-        history: how many of each series' latest windows are drawn from (None: 20 for
-            yearly data, 15 seasons otherwise, and at least 2,000 shared out over the series,
-            so a single long series is learnt from more than its last few seasons).
+        history: how many of each series' latest windows are drawn from (None: 20 for yearly
+            data, 15 seasons otherwise, and at least 2,000 shared out over the series).
         refit: "continue" (go on training each early-stopped network on every value,
             including the held-out latest ones, for a quarter of its steps), "scratch"
-            (train a fresh network on every value for the chosen number of steps; twice
-            the time) or False (keep the early-stopped networks).
+            (a fresh network on every value for the chosen steps; twice the time) or False.
         combine: "auto" (weight on Theta chosen on validation windows), "networks" or
             a number in [0, 1], the weight on the networks.
         loss: what training and the combination weight minimise: "smape" (the M
             competitions' measure) or "mape" (Tourism's; it favours lower forecasts).
-        patch: values read per recurrent step (None: enough that no network runs more
-            than 12 steps, so a lookback of 36 is read as 12 steps of 3 values; 1: one
-            value a step). Long windows cost proportionally less, and on the M1 and
-            Tourism series 12 steps forecast better than one value per step.
+        patch: values read per recurrent step (None: enough that no network runs more than 12
+            steps, a lookback of 36 as 12 steps of 3 values; 1: one value a step).
         min_length: the fewest values a series needs for the networks (fewer: naive).
         seed: makes the whole fit reproducible, bitwise.
         progress: a progress bar on stderr on a terminal, a line per network elsewhere.
@@ -296,6 +293,11 @@ class Forecaster:
         return cross_validation(
             self, Y, n_windows, step, refit, level, quantiles, covariates, columns, future_covariates, static_df
         )
+
+    def simulate(self, Y=None, horizon=None, num_samples: int = 100, seed=None, **predict_kw) -> dict:
+        """id -> (num_samples, horizon) sample paths drawn from the calibrated per-step distributions
+        (``recurrent.forecast.paths``); ``Y`` a dict of arrays or None (the training series)."""
+        return simulate(self, Y, horizon, num_samples, seed, **predict_kw)
 
     # ---- evaluate ---------------------------------------------------------------------------
     def evaluate(self, Y, holdout: int, covariates=None, *, future_covariates=None, static_df=None) -> dict:
