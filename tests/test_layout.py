@@ -10,7 +10,7 @@ ROOT = Path(recurrent.__file__).parent
 
 # The layers, lowest first: a module may import its own layer and those below, never above.
 LAYERS = [
-    ("_version", "_checks", "activations", "safefiles"),
+    ("_version", "_checks", "_threads", "activations", "safefiles"),
     ("cells",),
     ("layers",),
     ("losses", "optim", "store", "sequential", "checkpoint", "train", "gradcheck"),

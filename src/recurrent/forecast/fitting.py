@@ -24,6 +24,7 @@ import warnings
 
 import numpy as np
 
+from .._threads import one_blas_thread
 from . import exog, panel, settings
 from .ensemble import combination, train_ensemble
 from .inference import sort_series, standard_covariates
@@ -31,13 +32,14 @@ from .season import common_season, detect_season
 from .windows import Panel, log_shift, to_z, validation_split
 
 
+@one_blas_thread  # small products: a second thread buys nothing here and spins against other work
 def fit_batch(f, batch, static_df=None):
     """Fit the Forecaster ``f`` on ``batch`` (a read ``panel.Batch``; ``static_df``: its static features);
     returns ``f``."""
     exog.lay_out(f, batch, static_df, "Forecaster.fit")  # static and calendar columns beside the covariates
     f.batch_ = batch
     f.n_covariates_ = 0 if batch.covariates is None else batch.covariates[0].shape[1]
-    usable, f.methods_, f.skipped_ = sort_series(batch, f.min_length, f.combine, "fit", stacklevel=4)
+    usable, f.methods_, f.skipped_ = sort_series(batch, f.min_length, f.combine, "fit", stacklevel=5)
     if len(f.skipped_) == len(batch.values):
         raise ValueError(
             f"Forecaster.fit: every series has fewer than 2 values "
@@ -54,7 +56,7 @@ def fit_batch(f, batch, static_df=None):
         warnings.warn(
             f"Forecaster.fit: no series can train the networks (each is constant or shorter than "
             f"min_length={f.min_length}); every series gets the naive forecast",
-            stacklevel=3,
+            stacklevel=4,
         )
         f.lookbacks_, f.patches_, f.networks_, f.records_, f.weight_ = [], [], [], [], 1.0
         f.calibration_ = None

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from .._threads import one_blas_thread
 from . import baselines, exog, hybrid, intervals
 from .panel import Batch
 from .windows import Panel, gather, log_shift
@@ -111,6 +112,7 @@ def _grow(c, n, K, a, n0):
     return np.concatenate([c, rows])
 
 
+@one_blas_thread  # small products: a second thread buys nothing here and spins against other work
 def forecast_batch(f, batch: Batch, horizon: int, where: str, warn=True, levels=(), quantiles=(), ahead=None):
     """(id -> forecast, id -> method) for every series of ``batch`` from the fitted ``f``. ``ahead``: each
     series' known-ahead covariates over the forecast steps, (horizon, K) in their own units.
@@ -118,7 +120,7 @@ def forecast_batch(f, batch: Batch, horizon: int, where: str, warn=True, levels=
     With levels or quantiles each forecast is a dict of arrays: "forecast", "lo-80",
     "hi-80", ..., "q0.1", ...
     """
-    usable, methods, skipped = sort_series(batch, f.min_length, f.combine, where, warn, stacklevel=4)
+    usable, methods, skipped = sort_series(batch, f.min_length, f.combine, where, warn, stacklevel=6)
     if not f.networks_:
         methods.update({batch.ids[k]: "naive (no series could train the networks)" for k in usable})
         usable = []
