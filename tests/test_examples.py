@@ -4,7 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+import recurrent
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -54,3 +57,30 @@ def test_char_model_learns_the_text():
 
     hist, acc = main(["--epochs", "25"])
     assert hist.loss[-1] < 0.5 * hist.loss[0] and acc > 0.6
+
+
+@pytest.mark.filterwarnings("ignore:Forecaster.predict. 1 series shorter")
+@pytest.mark.parametrize("combine", ["auto", 0.5])
+def test_the_onnx_recipe_runs_with_numpy_and_onnxruntime_alone(tmp_path, combine):
+    """examples/onnx_forecast.py (no recurrent import) gives predict's forecast and intervals to 1e-5, the Theta
+    member included when the weight on the networks is below 1; a constant or short series its fallback."""
+    pytest.importorskip("onnxruntime")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("onnx_forecast", EXAMPLES / "onnx_forecast.py")
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    rng = np.random.default_rng(0)
+    t = np.arange(60)
+    Y = {k: 100 + 20 * np.sin(2 * np.pi * t / 12 + k) + 0.5 * t + rng.normal(0, 3, 60) for k in range(6)}
+    Y["neg"] = rng.normal(0, 5, 60)
+    f = recurrent.Forecaster(horizon=6, season=12, seed=0, progress=False, max_steps=200, n_models=2,
+                             combine=combine).fit(Y)  # fmt: skip
+    folder = f.export_onnx(tmp_path / "onnx")
+    new = {"a": Y[0][:50] * 1.5, "b": Y["neg"], "c": np.full(30, 7.0), "d": np.array([1.0, 2.0])}
+    want = f.predict(new, level=[80, 95])
+    assert combine == "auto" or f.weight_ == 0.5
+    for k, y in new.items():
+        got = recipe.forecast(folder, y)
+        for name in ("forecast", "lo-80", "hi-80", "lo-95", "hi-95"):
+            np.testing.assert_allclose(got[name], want[k][name], rtol=1e-5, atol=1e-6, err_msg=f"{k} {name}")

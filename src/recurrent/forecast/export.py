@@ -19,6 +19,10 @@ forecast with them (what ``Forecaster.predict`` does for one horizon) is written
     log_f = median over the networks of out_j
     log_f = w * log_f + (1 - w) * theta                  only when w < 1 (``weight_on_networks``)
     forecast = exp(log_f) - shift
+    bands    = exp(log_f + scale * quantiles) - shift        the calibrated 80% and 95% intervals (``intervals``)
+
+``examples/onnx_forecast.py`` runs this recipe, Theta and the intervals included, with nothing but NumPy
+and onnxruntime (checked against ``predict`` to 1e-5).
 
 ``theta`` is ``recurrent.forecast.hybrid.log_theta(y + shift, horizon, season)``: the
 classic Theta method on the log of the series seasonally adjusted by classical
@@ -46,6 +50,7 @@ from pathlib import Path
 from ..interop.onnx import to_onnx
 from ..layers import Patches
 from ..safefiles import atomic_write_bytes
+from . import intervals
 from .network import ForecastNet
 
 FORMAT = "recurrent-forecaster-onnx"
@@ -83,8 +88,25 @@ def recipe(f) -> dict:
             "log values; used only when weight_on_networks < 1",
         },
         "forecast": "exp(w * (z[n-1] + median_j network_j(x_j)) + (1 - w) * theta) - shift",
-        "fallback": "series with fewer than min_length values, or constant: the last value repeated",
+        "fallback": "series with fewer than min_length values: the last value repeated (log_f = z[n-1]), with its "
+        "bands; a constant series: its value, the bands of zero width",
         "dates": _dates(f),
+        "intervals": _intervals(f),
+    }
+
+
+def _intervals(f) -> dict | None:
+    """The calibrated quantiles of the normalised log error (rows lo-80, hi-80, lo-95, hi-95, one column per
+    step) and how a series' bands follow from them."""
+    if getattr(f, "calibration_", None) is None:
+        return None
+    qt = intervals.calibrated(f.calibration_, [80, 95], [], f.horizon)
+    return {
+        "rows": ["lo-80", "hi-80", "lo-95", "hi-95"],
+        "quantiles": [[float(v) for v in row] for row in qt],
+        "band": "exp(log_f + scale * quantiles[row]) - shift, scale = max(sqrt(mean |z[t] - z[t-m]|), 0.03) over "
+        "the latest 5,000 values (lag 1 when the series is not longer than m + 1); clipped at 0 with log_f for "
+        "a series never below 0 (examples/onnx_forecast.py)",
     }
 
 
