@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import cluster, hybrid, intervals
+from . import cluster, hybrid, intervals, processes
 from .training import NetworkSettings, Progress, train_network
 from .windows import Panel, gather
 
@@ -28,8 +28,11 @@ def train_ensemble(f, z, pn: Panel, limit, val, history: int):
     ]
     options = dict(refit=f.refit, settings=settings)
     progress = Progress(f.progress, len(jobs))
+    workers = processes.workers_for(getattr(f, "n_jobs", 1), len(jobs))
     if f.scheduler is not None and len(jobs) > 1:
         results = cluster.train_networks(f.scheduler, one_network, z, pn, limit, val, jobs, options)
+    elif workers > 1:  # side by side on this machine's cores
+        results = processes.train_networks(workers, one_network, z, pn, limit, val, jobs, options)
     else:
         results = (one_network(z, pn, limit, val, L, p, s, bar=progress.bar, **options) for L, p, _, s in jobs)
     networks, records, val_out = [], [], []

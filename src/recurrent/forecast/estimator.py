@@ -67,21 +67,20 @@ class Forecaster:
         min_length: the fewest values a series needs for the networks (fewer: naive).
         seed: makes the whole fit reproducible, bitwise.
         progress: a progress bar on stderr on a terminal, a line per network elsewhere.
+        n_jobs: worker processes training the networks side by side (None or -1: the cores this process may
+            use; 1: here, one after another); the same networks either way.
         scheduler: None (everything in this process), "local:N" (a local Dask cluster of N
             worker processes), "tcp://host:port" or a ``dask.distributed.Client``: ``fit`` then
             trains the networks on the workers (the same ensemble) and ``predict`` forecasts
             partitions of the series there (``recurrent.forecast.cluster``; the ``dask`` extra). A
             run-time choice: not saved with the model.
-        calendar: calendar features generated from the dates and read as known-ahead covariates
-            (``["month", "dayofweek", ...]``, ``recurrent.forecast.ahead.CALENDAR``); holidays: a
-            country code ("US", "DE"): how many public holidays fall in each step (the ``holidays`` extra).
-        alias: the forecast's column name in tables (DataFrames and CSV files), with intervals
-            as ``<alias>-lo-80``, ``<alias>-hi-80``, as the Nixtla libraries name a model's
-            columns, so their evaluation and plotting helpers take the output unchanged.
+        calendar: features from the dates, known ahead (``["month", "dayofweek"]``: ``ahead.CALENDAR``);
+            holidays: a country ("US"): how many public holidays fall in each step (the ``holidays`` extra).
+        alias: the forecast's column name in tables, intervals as ``<alias>-lo-80``, as the Nixtla libraries
+            name a model's columns (their evaluation and plotting helpers take the output unchanged).
 
-    Learned attributes end in ``_``: ``season_``, ``lookbacks_`` (each a whole number of
-    ``patches_``), ``networks_``, ``weight_``,
-    ``methods_`` (id -> how it is forecast), ``skipped_`` (ids left out), ``records_``.
+    Learned attributes end in ``_``: ``season_``, ``lookbacks_`` (each a whole number of ``patches_``),
+    ``networks_``, ``weight_``, ``methods_`` (id -> how it is forecast), ``skipped_``, ``records_``.
     """
 
     def __init__(
@@ -110,6 +109,7 @@ class Forecaster:
         alias=settings.DEFAULT_ALIAS,
         calendar=None,
         holidays=None,
+        n_jobs=None,
     ):
         for k, v in locals().items():
             if k != "self":

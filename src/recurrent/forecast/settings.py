@@ -35,6 +35,7 @@ SETTINGS = (
     "alias",
     "calendar",
     "holidays",
+    "n_jobs",
 )
 
 DEFAULT_ALIAS = "recurrent"  # the forecast's column in tables, as the Nixtla libraries name a model's
@@ -72,6 +73,9 @@ def check(f) -> None:
     _check_sizes(f)
     _check_choices(f)
     check_calendar("Forecaster", getattr(f, "calendar", None), getattr(f, "holidays", None))
+    n_jobs = getattr(f, "n_jobs", None)
+    if n_jobs is not None and n_jobs != -1:
+        chk.positive_int("Forecaster", "n_jobs", n_jobs)
 
 
 def _check_sizes(f) -> None:
