@@ -4,7 +4,8 @@ Each network of the ensemble is trained by the same code from its own seed, on o
 network trained in a worker is the very one the calling process would train (tested bit for bit). The
 workers are forked from the calling process (Linux and other systems with ``fork``): they start with the
 data, the compiled kernels and the settings in memory, and send back only the trained networks. Where
-``fork`` is not available, or a single network or a single core is asked for, the networks train here,
+``fork`` is not available, inside a daemonic process (a Dask worker: its own thread count is the
+cluster's to choose), or where a single network or a single core is asked for, the networks train here,
 one after another.
 """
 
@@ -30,8 +31,8 @@ def workers_for(n_jobs, n_networks: int) -> int:
     at most one per network; 1 means here, in this process."""
     cores = available_cores()
     n = cores if n_jobs in (None, -1) else int(n_jobs)
-    if "fork" not in mp.get_all_start_methods():
-        return 1
+    if "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
+        return 1  # no fork here, or inside a daemonic worker (a Dask worker's process), which may not fork
     return max(1, min(n, n_networks))
 
 
