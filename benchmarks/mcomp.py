@@ -266,9 +266,9 @@ def main(argv=None):
     ap.add_argument("--json", help="also write the results to this file")
     ap.add_argument(
         "--loss",
-        choices=["smape", "mape"],
-        default="smape",
-        help="the Forecaster's training loss (default: its default, smape)",
+        choices=["both", "smape", "mape"],
+        default="both",
+        help="the Forecaster's training loss (default: its default, both)",
     )
     ap.add_argument(
         "--windows",

@@ -289,7 +289,7 @@ def test_other_cells():
         ({"lookbacks": 0}, np.arange(1.0, 61.0), ValueError, "`lookbacks` must be positive, got 0"),
         ({"lr": -1}, np.arange(1.0, 61.0), ValueError, "`lr` must be a positive number"),
         ({"combine": 2}, np.arange(1.0, 61.0), ValueError, "`combine` must be"),
-        ({"loss": "mse"}, np.arange(1.0, 61.0), ValueError, "`loss` must be 'smape' or 'mape'"),
+        ({"loss": "mse"}, np.arange(1.0, 61.0), ValueError, "`loss` must be 'smape', 'mape' or 'both'"),
         ({"refit": "yes"}, np.arange(1.0, 61.0), ValueError, "`refit` must be"),
     ],
 )

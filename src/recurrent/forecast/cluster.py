@@ -315,8 +315,8 @@ _SKELETONS: dict = {}
 
 def _train_one(train, z, pn, limit, val, job, options):
     _keep_freed_memory()
-    L, p, _, s = job
-    return train(z, pn, limit, val, L, p, s, **options)
+    L, p, s = job[0], job[1], job[3]
+    return train(z, pn, limit, val, L, p, s, *job[4:], **options)
 
 
 def train_networks(scheduler, train, z, pn, limit, val, jobs, options):

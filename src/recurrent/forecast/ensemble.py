@@ -7,6 +7,8 @@ chooses the weight on the networks and calibrates the intervals on those same wi
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from . import cluster, hybrid, intervals, processes
@@ -27,6 +29,8 @@ def train_ensemble(f, z, pn: Panel, limit, val, history: int):
         (L, p, b, int(seeds[a, b])) for a, (L, p) in enumerate(zip(f.lookbacks_, f.patches_)) for b in range(f.n_models)
     ]
     options = dict(refit=f.refit, settings=settings)
+    if f.loss == "both":  # every other network of each lookback trained on the MAPE: an ensemble over two losses
+        jobs = [(L, p, b, s, "mape" if b % 2 else "smape") for L, p, b, s in jobs]
     progress = Progress(f.progress, len(jobs))
     workers = processes.workers_for(getattr(f, "n_jobs", 1), len(jobs))
     if f.scheduler is not None and len(jobs) > 1:
@@ -34,9 +38,9 @@ def train_ensemble(f, z, pn: Panel, limit, val, history: int):
     elif workers > 1:  # side by side on this machine's cores
         results = processes.train_networks(workers, one_network, z, pn, limit, val, jobs, options)
     else:
-        results = (one_network(z, pn, limit, val, L, p, s, bar=progress.bar, **options) for L, p, _, s in jobs)
+        results = (one_network(z, pn, limit, val, *job_args(job), bar=progress.bar, **options) for job in jobs)
     networks, records, val_out = [], [], []
-    for (L, _, b, _), (net, rec, out) in zip(jobs, results):
+    for (L, _, b, *_), (net, rec, out) in zip(jobs, results):
         networks.append((L, net))
         records.append(rec)
         if out is not None:
@@ -46,9 +50,17 @@ def train_ensemble(f, z, pn: Panel, limit, val, history: int):
     return networks, records, val_out
 
 
-def one_network(z, pn, limit, val, L, p, s, *, refit, settings: NetworkSettings, bar=None):
+def job_args(job) -> tuple:
+    """(lookback, patch, seed, loss or None) of a job (lookback, patch, model index, seed[, loss])."""
+    return job[0], job[1], job[3], (job[4] if len(job) > 4 else None)
+
+
+def one_network(z, pn, limit, val, L, p, s, loss=None, *, refit, settings: NetworkSettings, bar=None):
     """One network of the ensemble: trained with early stopping on the validation windows, then on
-    every value (``refit``). Returns (net, record, its validation outputs or None)."""
+    every value (``refit``), with its own ``loss`` where given. Returns (net, record, its validation
+    outputs or None)."""
+    if loss is not None:
+        settings = dataclasses.replace(settings, loss=loss)
     H, n = settings.horizon, pn.length
     eval_every, max_steps = settings.eval_every, settings.max_steps
     common = dict(lookback=L, bar=bar)

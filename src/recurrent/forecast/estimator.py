@@ -60,8 +60,8 @@ class Forecaster:
             (a fresh network on every value for the chosen steps; twice the time) or False.
         combine: "auto" (weight on Theta chosen on validation windows), "networks" or
             a number in [0, 1], the weight on the networks.
-        loss: what training and the combination weight minimise: "smape" (the M
-            competitions' measure) or "mape" (Tourism's; it favours lower forecasts).
+        loss: what training and the combination weight minimise: "both" (every other network trained on
+            the sMAPE, the rest on the MAPE, the weight on their sum), "smape" or "mape".
         patch: values read per recurrent step (None: enough that no network runs more than 12
             steps, a lookback of 36 as 12 steps of 3 values; 1: one value a step).
         min_length: the fewest values a series needs for the networks (fewer: naive).
@@ -100,7 +100,7 @@ class Forecaster:
         history=None,
         refit="continue",
         combine="auto",
-        loss="smape",
+        loss="both",
         patch=None,
         min_length=3,
         seed=None,

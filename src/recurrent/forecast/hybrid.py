@@ -52,12 +52,13 @@ def log_theta_many(series, horizon, m, shifts=None) -> list:
 
 
 def choose_weight(z_net, z_theta, z_true, mask, loss="smape") -> float:
-    """The weight on the networks (0..1 in tenths) with the lowest loss (sMAPE or MAPE) on the
-    validation windows."""
+    """The weight on the networks (0..1 in tenths) with the lowest loss on the validation windows: sMAPE, MAPE,
+    or for "both" the sum of the two (each in its own units, as 200 tanh(|d| / 2) and 100 |e^d - 1|)."""
     best, best_w = np.inf, 1.0
     for w in WEIGHTS:
         d = w * z_net + (1 - w) * z_theta - z_true
-        err = np.tanh(np.abs(d) / 2) if loss == "smape" else np.abs(np.exp(np.clip(d, -5, 5)) - 1)
+        smape_err, mape_err = 2 * np.tanh(np.abs(d) / 2), np.abs(np.exp(np.clip(d, -5, 5)) - 1)
+        err = {"smape": smape_err, "mape": mape_err}.get(loss, smape_err + mape_err)
         loss_w = float((err * mask).sum())
         if loss_w < best - 1e-12:
             best, best_w = loss_w, float(w)

@@ -38,8 +38,8 @@ def workers_for(n_jobs, n_networks: int) -> int:
 
 def _one(job):
     train, z, pn, limit, val, options = _SHARED["args"]
-    L, p, _, s = job
-    return train(z, pn, limit, val, L, p, s, **options)
+    L, p, s = job[0], job[1], job[3]
+    return train(z, pn, limit, val, L, p, s, *job[4:], **options)
 
 
 def train_networks(workers: int, train, z, pn, limit, val, jobs, options):

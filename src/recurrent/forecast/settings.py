@@ -119,8 +119,8 @@ def _check_choices(f) -> None:
     """The learning rate, the loss, the refit, the combination and the alias."""
     if not chk.is_real(f.lr) or not 0 < f.lr < np.inf:
         raise ValueError(f"Forecaster: `lr` must be a positive number, got {f.lr!r}")
-    if f.loss not in ("smape", "mape"):
-        raise ValueError(f"Forecaster: `loss` must be 'smape' or 'mape', got {f.loss!r}")
+    if f.loss not in ("smape", "mape", "both"):
+        raise ValueError(f"Forecaster: `loss` must be 'smape', 'mape' or 'both', got {f.loss!r}")
     if f.refit not in ("continue", "scratch", False, True):
         raise ValueError(f"Forecaster: `refit` must be 'continue', 'scratch' or False, got {f.refit!r}")
     alias = getattr(f, "alias", DEFAULT_ALIAS)

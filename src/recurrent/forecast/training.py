@@ -104,7 +104,7 @@ class NetworkSettings:
             eval_every=f.eval_every,
             patience=f.patience,
             history=history,
-            loss=f.loss,
+            loss="smape" if f.loss == "both" else f.loss,
         )
 
 
