@@ -8,24 +8,23 @@ from ..cells.spec import CELL_NAMES
 from ._common import _positive_int
 
 
-def _level(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a percentage between 0 and 100, got {text!r}") from None
-    if not 0 < v < 100:
-        raise argparse.ArgumentTypeError(f"expected a percentage strictly between 0 and 100, got {text}")
-    return v
+def _between(what, top):
+    """An argparse type: a number strictly between 0 and ``top`` (``what`` names it in the error)."""
+
+    def read(text):
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what} between 0 and {top}, got {text!r}") from None
+        if not 0 < v < top:
+            raise argparse.ArgumentTypeError(f"expected {what} strictly between 0 and {top}, got {text}")
+        return v
+
+    return read
 
 
-def _quantile(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a probability between 0 and 1, got {text!r}") from None
-    if not 0 < v < 1:
-        raise argparse.ArgumentTypeError(f"expected a probability strictly between 0 and 1, got {text}")
-    return v
+_level = _between("a percentage", 100)
+_quantile = _between("a probability", 1)
 
 
 def add_model_options(p):
