@@ -65,3 +65,13 @@ def test_quantiles_on_the_command_line(tmp_path, capsys):
     assert np.all(out["recurrent-q0.1"] <= out["recurrent-q0.9"])
     assert main(["forecast", "--quantiles", "1.5"]) == 2
     assert "strictly between 0 and 1" in capsys.readouterr().err
+
+
+def test_jobs_chooses_the_worker_processes(monkeypatch, capsys):
+    seen = []
+    real = __import__("recurrent").Forecaster.fit
+    monkeypatch.setattr(
+        "recurrent.Forecaster.fit", lambda self, *a, **k: seen.append(self.n_jobs) or real(self, *a, **k)
+    )
+    assert main(["forecast", *FAST, "--jobs", "1"]) == 0 and seen == [1]
+    assert main(["forecast", "--jobs", "0"]) == 2 and "positive integer" in capsys.readouterr().err

@@ -40,6 +40,7 @@ def add_model_options(p):
         help="most training steps per network (early stopping; default 3000)",
     )
     p.add_argument("--seed", type=int, default=0, help="makes the fit reproducible, bitwise (default 0)")
+    p.add_argument("--jobs", type=_positive_int, help="worker processes training the networks (default: every core)")
     add_scheduler_option(p)
     add_level_option(p)
 

@@ -125,6 +125,7 @@ def make_forecaster(args, horizon, season):
         n_models=args.models,
         max_steps=args.steps,
         seed=args.seed,
+        n_jobs=getattr(args, "jobs", None),
         progress=not args.quiet,
         scheduler=scheduler_of(args),
     )
