@@ -24,23 +24,10 @@ import numpy as np
 from .. import _checks as chk
 from ..cells.spec import SPECS
 from ..classic import to_notation
+from .diagram import svg
 from .markdown import _plain_only
 
 MAX_HIDDEN = 64
-DIAGRAM = {  # (inputs, gates, outputs) of the cell diagram: (key in the step's values, name)
-    "lstm": (
-        [("x", "x_t"), ("h_prev", "h_{t-1}"), ("c_prev", "c_{t-1}")],
-        [("i", "i_t input"), ("f", "f_t forget"), ("g", "g_t candidate"), ("o", "o_t output")],
-        [("c", "c_t"), ("h", "h_t")],
-    ),
-    "gru": (
-        [("x", "x_t"), ("h_prev", "h_{t-1}")],
-        [("r", "r_t reset"), ("z", "z_t update"), ("n", "n_t candidate")],
-        [("h", "h_t")],
-    ),
-    "rnn": ([("x", "x_t"), ("h_prev", "h_{t-1}")], [("a", "a_t")], [("h", "h_t")]),
-}
-
 CSS = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 1.5rem auto; max-width: 72rem; padding: 0 1rem; color: #111; }
 h1 { font-size: 1.4rem; } h2 { font-size: 1.15rem; margin-top: 1.6rem; }
@@ -75,30 +62,8 @@ def _number_field(label, value, attr):
 
 
 def _diagram(cell):
-    """Inputs, gates and outputs in three columns, arrows between; the script writes each value."""
-    columns = DIAGRAM[cell]
-    box_w, box_h, gap_x, gap_y = 190, 40, 70, 14
-    rows = max(len(c) for c in columns)
-    width, height = 3 * box_w + 2 * gap_x + 10, rows * (box_h + gap_y) + 10
-    parts = [f'<svg role="img" aria-label="the cell at the selected step" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}">']  # fmt: skip
-    centres = []
-    for col, boxes in enumerate(columns):
-        x = 5 + col * (box_w + gap_x)
-        top = 5 + (rows - len(boxes)) * (box_h + gap_y) / 2
-        ys = []
-        for k, (key, name) in enumerate(boxes):
-            y = top + k * (box_h + gap_y)
-            parts.append(f'<rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="6"></rect>')
-            parts.append(f'<text x="{x + 10}" y="{y + 25}" data-show="{key}" data-name="{name}">{name}</text>')
-            ys.append(y + box_h / 2)
-        centres.append((x, ys))
-    for (x0, ys0), (x1, ys1) in zip(centres, centres[1:]):
-        for y0 in ys0:
-            for y1 in ys1:
-                parts.append(f'<line x1="{x0 + box_w}" y1="{y0}" x2="{x1}" y2="{y1}" stroke="#999"></line>')
-    parts.append("</svg>")
-    return "".join(parts)
+    """The cell's diagram (``explain.diagram``): the script writes each node's value at the slider's step."""
+    return svg(cell)
 
 
 def _recurrent_layer(tr):
