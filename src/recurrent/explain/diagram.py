@@ -116,4 +116,3 @@ def write(folder) -> list:
         atomic_write_bytes(path, (svg(cell, standalone=True) + "\n").encode())
         out.append(path)
     return out
-
