@@ -85,7 +85,7 @@ def svg(cell, standalone=False) -> str:
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#333"></path></marker></defs>',
     ]
-    for src, dst in sorted(edges(cell), key=lambda e: (pos[e[1]][0], pos[e[1]][1], pos[e[0]][1])):
+    for src, dst in sorted(edges(cell), key=lambda e: (pos[e[1]][0], pos[e[1]][1], pos[e[0]][1], e)):
         (x0, y0), (x1, y1) = pos[src], pos[dst]
         parts.append(
             f'<line x1="{x0 + BOX_W}" y1="{y0 + BOX_H / 2}" x2="{x1}" y2="{y1 + BOX_H / 2}" stroke="#333" '
