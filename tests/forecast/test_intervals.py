@@ -395,3 +395,6 @@ def test_sample_paths_follow_the_calibrated_quantiles_and_the_crps_is_exact():
     assert crps([0.0], s) == pytest.approx((np.sqrt(2) - 1) / np.sqrt(np.pi), abs=0.02)
     with pytest.raises(ValueError, match="num_samples"):
         f.simulate(num_samples=0)
+    one = Forecaster(horizon=2, seed=0, progress=False, max_steps=20, n_models=1).fit(Y[0])
+    with pytest.raises(ValueError, match="as a dict of arrays"):  # refused before any forecast is made
+        one.simulate()

@@ -21,9 +21,10 @@ def simulate(f, Y=None, horizon=None, num_samples=100, seed=None, **predict_kw) 
     num_samples = chk.positive_int("simulate", "num_samples", num_samples)
     if num_samples > 1_000_000:
         raise ValueError(f"simulate: `num_samples` must be at most 1,000,000, got {num_samples:,}")
+    f._check_fitted()
+    if not isinstance(Y, dict) and not (Y is None and f.batch_.kind == "dict"):  # before any forecast is made
+        raise ValueError("simulate: give the series as a dict of arrays (or none, when the fit took a dict)")
     out = f.predict(Y, horizon=horizon, quantiles=list(GRID), **predict_kw)
-    if not isinstance(out, dict) or Y is not None and not isinstance(Y, dict):
-        raise ValueError("simulate: give the series as a dict of arrays (or none: the training series)")
     rng = np.random.default_rng(seed)
     paths = {}
     for uid, d in out.items():
