@@ -36,8 +36,8 @@ class Panel:
         self.length = np.array([len(s) for s in series], dtype=np.int64)
         self.start = np.concatenate([[0], np.cumsum(self.length)[:-1]]).astype(np.int64)
         self.values = np.concatenate(series) if series else np.zeros(0)
-        self.cov = np.concatenate(covariates).astype(np.float64) if covariates is not None else None
-        self.cov32 = self.cov.astype(np.float32) if self.cov is not None else None  # what windows carry
+        # kept in float32, as the windows carry them (the same values as rounding them at every gather)
+        self.cov = np.concatenate(covariates).astype(np.float32) if covariates is not None else None
         self.n_future = int(n_future)
         if self.n_future:  # each series' known-ahead rows: its own, then those after its end
             K = self.n_future
@@ -47,8 +47,7 @@ class Panel:
             ]
             self.fut_length = np.array([len(r) for r in rows], dtype=np.int64)
             self.fut_start = np.concatenate([[0], np.cumsum(self.fut_length)[:-1]]).astype(np.int64)
-            self.fut = np.concatenate(rows).astype(np.float64)
-            self.fut32 = self.fut.astype(np.float32)
+            self.fut = np.concatenate(rows).astype(np.float32)
 
     @property
     def n_inputs(self) -> int:
@@ -100,7 +99,7 @@ def gather(z, panel: Panel, series_idx, ends, lookback, horizon, limit=None):
     x[:, :L, 0] = np.where(inside, z[at] - level[:, None], 0.0)
     x[:, :L, 1] = ~inside
     if K:  # covariates beside, 0 where padded
-        np.copyto(x[:, :L, 2:], panel.cov32[at], where=inside[..., None])
+        np.copyto(x[:, :L, 2:], panel.cov[at], where=inside[..., None])
     if panel.n_future:
         _ahead_steps(panel, series_idx, ends, x[:, L:])
     n = panel.length[series_idx] if limit is None else np.asarray(limit)[series_idx]
@@ -116,7 +115,7 @@ def _ahead_steps(panel: Panel, series_idx, ends, out):
     pos = ends[:, None] + 1 + np.arange(out.shape[1])  # (B, H)
     known = pos < panel.fut_length[series_idx][:, None]
     where = panel.fut_start[series_idx][:, None] + np.minimum(pos, panel.fut_length[series_idx][:, None] - 1)
-    np.copyto(out[..., : panel.n_future], panel.fut32[where], where=known[..., None])
+    np.copyto(out[..., : panel.n_future], panel.fut[where], where=known[..., None])
 
 
 class WindowSampler:
