@@ -122,6 +122,7 @@ def run_category(data, name, category, seed, limit=None, peers=False, neural=Fal
         "season": m,
         "fit_seconds": round(seconds, 1),
         "weight_networks": f.weight_,
+        "theta_share": f.theta_share_,
         "lookbacks": f.lookbacks_,
         "steps": [r.get("best_step") for r in f.records_],
         "refused": refused,
@@ -315,7 +316,8 @@ def main(argv=None):
         results.append(r)
         print(
             f"{args.data} {cat}: {r['n_series']} series, fit+forecast {r['fit_seconds']} s, "
-            f"weight on networks {r['weight_networks']:.1f}, refused {r['refused']}, "
+            f"weight on networks {r['weight_networks']:.1f}, Theta's share {r.get('theta_share', 1.0):g}, "
+            f"refused {r['refused']}, "
             f"forecasts sha256 {r['forecasts_sha256'][:16]}",
             file=sys.stderr,
         )

@@ -68,13 +68,14 @@ def theta(x, h):
     return final + slope / 2 * (np.arange(h) + (1 - (1 - a) ** n) / a)
 
 
-def log_theta(y_shifted, h, m):
-    """Theta on the log of the series seasonally adjusted, reseasonalised, in log values (latest 5,000 values)."""
+def log_theta(y_shifted, h, m, share=1.0):
+    """Theta on the log of the series seasonally adjusted (``share`` of it beside the last adjusted value carried
+    forward, Naive2), reseasonalised, in log values (latest 5,000 values)."""
     x = y_shifted[-5000:]
     si = seasonal_indices(x, m)
     n = len(x)
     adj = np.log(x / si[np.arange(n) % len(si)])
-    return theta(adj, h) + np.log(si[np.arange(n, n + h) % len(si)])
+    return share * theta(adj, h) + (1 - share) * adj[-1] + np.log(si[np.arange(n, n + h) % len(si)])
 
 
 def log_scale(y_shifted, m):
@@ -121,7 +122,8 @@ def forecast(folder, y, future=None):
     log_f = np.median(np.array(outs), axis=0)
     w = desc["combine"]["weight_on_networks"]
     if w < 1:
-        log_f = w * log_f + (1 - w) * log_theta(y + shift, H, m)
+        share = desc["combine"].get("theta_share", 1.0)
+        log_f = w * log_f + (1 - w) * log_theta(y + shift, H, m, share)
     return _with_bands(desc, y, shift, log_f)
 
 

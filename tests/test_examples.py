@@ -60,10 +60,11 @@ def test_char_model_learns_the_text():
 
 
 @pytest.mark.filterwarnings("ignore:Forecaster.predict. 1 series shorter")
-@pytest.mark.parametrize("combine", ["auto", 0.5])
-def test_the_onnx_recipe_runs_with_numpy_and_onnxruntime_alone(tmp_path, combine):
+@pytest.mark.parametrize("combine, share", [("auto", None), (0.5, None), (0.5, 0.5)])
+def test_the_onnx_recipe_runs_with_numpy_and_onnxruntime_alone(tmp_path, combine, share):
     """examples/onnx_forecast.py (no recurrent import) gives predict's forecast and intervals to 1e-5, the Theta
-    member included when the weight on the networks is below 1; a constant or short series its fallback."""
+    member included when the weight on the networks is below 1 (damped toward Naive2 where its share is below 1); a
+    constant or short series its fallback."""
     pytest.importorskip("onnxruntime")
     import importlib.util
 
@@ -76,6 +77,8 @@ def test_the_onnx_recipe_runs_with_numpy_and_onnxruntime_alone(tmp_path, combine
     Y["neg"] = rng.normal(0, 5, 60)
     f = recurrent.Forecaster(horizon=6, season=12, seed=0, progress=False, max_steps=200, n_models=2,
                              combine=combine).fit(Y)  # fmt: skip
+    if share is not None:
+        f.theta_share_ = share
     folder = f.export_onnx(tmp_path / "onnx")
     new = {"a": Y[0][:50] * 1.5, "b": Y["neg"], "c": np.full(30, 7.0), "d": np.array([1.0, 2.0])}
     want = f.predict(new, level=[80, 95])

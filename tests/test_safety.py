@@ -44,6 +44,14 @@ def rewrite(src, dst, edit, checksum=True):
     return dst
 
 
+def test_a_theta_share_not_offered_is_refused_and_an_older_file_reads_as_theta_alone(forecaster_file, tmp_path):
+    bad = rewrite(forecaster_file, tmp_path / "bad.safetensors", lambda m: m["fitted"].update(theta_share=0.3))
+    with pytest.raises(ValueError, match="theta_share` must be 1, 0.5 or 0, got 0.3"):
+        recurrent.load(bad)
+    old = rewrite(forecaster_file, tmp_path / "old.safetensors", lambda m: m["fitted"].pop("theta_share"))
+    assert recurrent.load(old).theta_share_ == 1.0
+
+
 def test_a_file_cannot_choose_a_scheduler_or_any_unknown_setting(forecaster_file, tmp_path):
     for key, value in [("scheduler", "tcp://127.0.0.1:9"), ("__class__", "os.system"), ("progress", "yes")]:
         bad = rewrite(

@@ -81,10 +81,11 @@ def one_network(z, pn, limit, val, L, p, s, loss=None, *, refit, settings: Netwo
 
 
 def combination(f, z, pn: Panel, shifts, val, val_out):
-    """(weight on the networks, calibration scores or None), both from the validation windows."""
+    """(weight on the networks, Theta's share in the statistical member, calibration scores or None), all from the
+    validation windows."""
     fixed = 1.0 if f.combine == "networks" else (None if isinstance(f.combine, str) else float(f.combine))
     if val is None or not val_out:
-        return (0.5 if fixed is None else fixed), None
+        return (0.5 if fixed is None else fixed), 1.0, None
     H = f.horizon
     z_net = np.median(np.array(val_out), axis=0)
     _, _, mask, _ = gather(z, pn, val[0], val[1], 1, H)
@@ -97,12 +98,14 @@ def combination(f, z, pn: Panel, shifts, val, val_out):
             for i, e in zip(*val)
         ]
     )
-    z_theta = None
+    w, share, z_pred = 1.0 if fixed is None else fixed, 1.0, z_net
     if fixed is None or fixed < 1:
-        z_theta = np.array(
-            hybrid.log_theta_many([pn.series(i)[: e + 1] for i, e in zip(*val)], H, f.season_, shifts[val[0]])
-        )
-    w = hybrid.choose_weight(z_net, z_theta, z_true, mask, f.loss) if fixed is None else fixed
-    z_pred = z_net if w >= 1 else w * z_net + (1 - w) * z_theta
+        members = hybrid.log_members_many([pn.series(i)[: e + 1] for i, e in zip(*val)], H, f.season_, shifts[val[0]])
+        members = tuple(np.array(m) for m in members)
+        if fixed is None:
+            w, share = hybrid.choose(z_net, members, z_true, mask, f.loss)
+        else:
+            w, share = fixed, hybrid.choose(z_net, members, z_true, mask, f.loss, weights=(fixed,))[1]
+        z_pred = z_net if w >= 1 else w * z_net + (1 - w) * (share * members[0] + (1 - share) * members[1])
     scales = np.array([intervals.log_scale(pn.series(i)[: e + 1], f.season_, shifts[i]) for i, e in zip(*val)])
-    return w, intervals.scores(z_true, z_pred, mask, scales).astype(np.float32)
+    return w, share, intervals.scores(z_true, z_pred, mask, scales).astype(np.float32)

@@ -24,10 +24,11 @@ forecast with them (what ``Forecaster.predict`` does for one horizon) is written
 ``examples/onnx_forecast.py`` runs this recipe, Theta and the intervals included, with nothing but NumPy
 and onnxruntime (checked against ``predict`` to 1e-5).
 
-``theta`` is ``recurrent.forecast.hybrid.log_theta(y + shift, horizon, season)``: the
+``theta`` is ``recurrent.forecast.hybrid.log_theta(y + shift, horizon, season, share)``: the
 classic Theta method on the log of the series seasonally adjusted by classical
 multiplicative decomposition (when the lag-``season`` autocorrelation is significant
-at 90%), fitted on at most the latest 5,000 values. A forecaster fitted with
+at 90%), fitted on at most the latest 5,000 values; ``share`` (``theta_share``: 1, 0.5 or 0)
+of it beside ``1 - share`` of the last adjusted value carried forward (Naive2). A forecaster fitted with
 ``combine="networks"`` has w = 1 and needs nothing but the graphs.
 
 A forecaster fitted with known-ahead covariates (future covariates, calendar features,
@@ -84,8 +85,10 @@ def recipe(f) -> dict:
         "combine": {
             "networks": "median",
             "weight_on_networks": float(f.weight_),
-            "other": "theta: recurrent.forecast.hybrid.log_theta(y + shift, horizon, season), "
-            "log values; used only when weight_on_networks < 1",
+            "theta_share": float(getattr(f, "theta_share_", 1.0)),
+            "other": "theta: recurrent.forecast.hybrid.log_theta(y + shift, horizon, season, theta_share), "
+            "log values: theta_share * Theta + (1 - theta_share) * Naive2 of the seasonally adjusted log series; "
+            "used only when weight_on_networks < 1",
         },
         "forecast": "exp(w * (z[n-1] + median_j network_j(x_j)) + (1 - w) * theta) - shift",
         "fallback": "series with fewer than min_length values: the last value repeated (log_f = z[n-1]), with its "

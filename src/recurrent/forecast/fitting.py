@@ -12,8 +12,9 @@ attributes. How a fit works (the modules beside this one hold each step):
    all series with early stopping on each series' latest ``horizon`` values, then
    (``refit="continue"``) trained on for a quarter as many steps on everything, so the
    latest values are learnt too.
-5. ``hybrid``, ``ensemble``: the networks' median is combined with a Theta forecast in log values,
-   with the weight that did best on the validation windows.
+5. ``hybrid``, ``ensemble``: the networks' median is combined with a Theta forecast in log values
+   (its drift damped toward Naive2 where that did better), with the weight that did best on the
+   validation windows.
 6. ``intervals``: that combination's errors on the validation windows calibrate the
    prediction intervals.
 """
@@ -58,7 +59,7 @@ def fit_batch(f, batch, static_df=None):
             f"min_length={f.min_length}); every series gets the naive forecast",
             stacklevel=4,
         )
-        f.lookbacks_, f.patches_, f.networks_, f.records_, f.weight_ = [], [], [], [], 1.0
+        f.lookbacks_, f.patches_, f.networks_, f.records_, f.weight_, f.theta_share_ = [], [], [], [], 1.0, 1.0
         f.calibration_ = None
         f.usable_ = []
         return f
@@ -76,6 +77,6 @@ def fit_batch(f, batch, static_df=None):
     limit, val = validation_split(n, H, seed=f.seed)
     history = f.history or max(20 if f.season_ <= 1 else 15 * f.season_, 2000 // len(series))
     f.networks_, f.records_, val_out = train_ensemble(f, z, pn, limit, val, history)
-    f.weight_, f.calibration_ = combination(f, z, pn, shifts, val, val_out)
+    f.weight_, f.theta_share_, f.calibration_ = combination(f, z, pn, shifts, val, val_out)
     f.train_panel_, f.train_shifts_, f.usable_ = pn, shifts, usable
     return f

@@ -91,7 +91,8 @@ def forecast_logs(f, series, shifts, horizon: int, covs=None, ahead=None) -> lis
             outs.append(lev[:, None] + net.predict(x, batch_size=1024).astype(np.float64))
         step = np.median(np.array(outs), axis=0)
         if f.weight_ < 1:
-            theta = np.array(hybrid.log_theta_many([np.exp(s) for s in series], H, f.season_))
+            share = getattr(f, "theta_share_", 1.0)
+            theta = np.array(hybrid.log_theta_many([np.exp(s) for s in series], H, f.season_, share=share))
             step = f.weight_ * step + (1 - f.weight_) * theta
         series = [np.concatenate([s, fc]) for s, fc in zip(series, step)]
         produced = [np.concatenate([p, fc]) for p, fc in zip(produced, step)]

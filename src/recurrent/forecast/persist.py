@@ -88,6 +88,7 @@ def save_forecaster(f, path) -> None:
             "season": int(f.season_),
             "lookbacks": [int(L) for L, _ in f.networks_],
             "weight": float(f.weight_),
+            "theta_share": float(getattr(f, "theta_share_", 1.0)),
             "methods": [f.methods_.get(i) for i in b.ids],
             "skipped": [str(i) for i in f.skipped_],
         },
@@ -194,6 +195,10 @@ def load_forecaster(cls, tensors, meta, path="forecaster"):
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not (0 <= weight <= 1):
             _fail(f"`fitted.weight` must be a number in [0, 1], got {str(weight)[:40]}")
         f.weight_ = float(weight)
+        share = fitted.get("theta_share", 1.0)  # files saved before the damped member: Theta alone
+        if share not in (1.0, 0.5, 0.0) or isinstance(share, bool):
+            _fail(f"`fitted.theta_share` must be 1, 0.5 or 0, got {str(share)[:40]}")
+        f.theta_share_ = float(share)
         _read_networks(f, tensors, meta, fitted, path)
         f.batch_ = _read_series(f, tensors, s)
         exog.read_layout(f, meta.get("covariates"), f.n_covariates_)
