@@ -216,3 +216,24 @@ def plot_many(path, items, season=1, total=None, title="forecasts") -> None:
     axes[0, 0].legend(fontsize=7, loc="upper left", frameon=False)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def plot_flow(flow, path, title=None) -> None:
+    """The lab's per-step gradient norms (``explain.flow``) on a log scale: |dL/dh_t| per cell, the LSTM's
+    |dL/dc_t| dashed; a truncated run's zeros are left out."""
+    plt = require_matplotlib()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for cell, res in flow.items():
+        for q, style in (("dh", "-"), ("dc", "--")):
+            if q not in res:
+                continue
+            t = np.arange(1, len(res[q]) + 1)
+            keep = res[q] > 0
+            ax.semilogy(t[keep], res[q][keep], style, marker=".", label=f"{cell.upper()} |dL/d{q[1]}_t|")
+    ax.set_xlabel("step t (the loss reads step T only)")
+    ax.set_ylabel("gradient norm")
+    ax.set_title(title or "how far back the gradient reaches")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, path)

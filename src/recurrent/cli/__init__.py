@@ -2,7 +2,7 @@
 
 Machine output on stdout, messages on stderr; bad input exits 2 with one line,
 never a traceback. ``forecasting`` holds forecast, ``predict`` predict, ``backtest`` backtest,
-``tracing`` trace and explain, ``models`` gradcheck, export and import, ``exercises`` check.
+``tracing`` trace and explain, ``models`` gradcheck, export and import, ``learning`` check and flow.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from .._version import __version__
-from . import backtest, exercises, forecasting, models, tracing
+from . import backtest, forecasting, learning, models, tracing
 from ._common import UsageError, _Parser
 
 __all__ = ["UsageError", "build_parser", "main"]
@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_parsers(sub)
     tracing.add_parsers(sub)
     models.add_parsers(sub)
-    exercises.add_parsers(sub)
+    learning.add_parsers(sub)
     return parser
 
 
