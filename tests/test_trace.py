@@ -10,6 +10,7 @@ import pytest
 import recurrent
 from recurrent import GRU, LSTM, LastStep, Linear, Sequential, classic, trace
 from recurrent.cli import main
+from recurrent.explain.tex import figure
 
 # The classic notebook's printed output, verbatim.
 NOTEBOOK = """Time Step 1:
@@ -142,7 +143,7 @@ def test_changed_weights_change_every_rendering(tmp_path, capsys):
     wf = f"{w['W_f']:.4g}" if w["W_f"] >= 0 else f"({w['W_f']:.4g})"  # negatives in parentheses
     f1 = rf"f_{{1}} = \sigma\left({wf} \cdot 0.5 + "
     assert f1 in md
-    assert rf"= \sigma\left({rows[1][0]:.3f}\right) = {rows[1][1]:.3f}$$" in md
+    assert rf"= \sigma\left({figure(rows[1][0])}\right) = {figure(rows[1][1])}$$" in md
     # the gradient shown for W_f equals a fresh backward through the library
     layer, readout = classic.from_notation(w, "lstm")
     m = Sequential([layer, LastStep(), readout])
@@ -150,7 +151,7 @@ def test_changed_weights_change_every_rendering(tmp_path, capsys):
     _, grads = m.backward(2 * (y - 1.0), cache)
     assert r"\frac{\partial L}{\partial W_f} = " in md
     line = next(ln for ln in md.splitlines() if ln.startswith(r"$$\frac{\partial L}{\partial W_f} ="))
-    assert line.endswith(f"= {grads['0.weight_ih_l0'][1, 0]:.3f}$$")
+    assert line.endswith(f"= {figure(grads['0.weight_ih_l0'][1, 0])}$$")
 
 
 def _latex_checks(md):
@@ -277,10 +278,14 @@ def test_bad_trace_arguments(capsys, argv, message):
 
 @pytest.mark.parametrize(
     "argv,doc",
-    [(["explain"], "worked-example-lstm.md"), (["explain", "--example", "rnn-scalar"], "worked-example-rnn.md")],
+    [
+        (["explain"], "worked-example-lstm.md"),
+        (["explain", "--example", "rnn-scalar"], "worked-example-rnn.md"),
+        (["explain", "--example", "gru-scalar"], "worked-example-gru.md"),
+    ],
 )
 def test_committed_worked_examples_are_current(capsys, argv, doc):
-    """docs/ carries two rendered examples; regenerate with `recurrent explain [-o FILE]`."""
+    """docs/ carries three rendered examples; regenerate with `recurrent explain [--example E] [-o FILE]`."""
     from pathlib import Path
 
     code, md, _ = run(argv, capsys)
@@ -314,9 +319,9 @@ def test_a_relu_rnn_is_explained_with_relu_and_its_derivative(tmp_path, capsys):
     assert "\\tanh" not in md
     assert (
         "h_{2} = \\mathrm{ReLU}\\left(0.5 \\cdot (-3) + 0.5 \\cdot 0.500 + 0\\right) = "
-        "\\mathrm{ReLU}\\left(-1.250\\right) = 0.000" in md
+        "\\mathrm{ReLU}\\left(-1.250\\right) = 0$$" in md
     )  # the negative pre-activation is cut to 0
-    assert "\\mathrm{ReLU}'(a_{2}) = " in md and "\\cdot 0.000 = 0" in md  # and passes no gradient back
+    assert "\\mathrm{ReLU}'(a_{2}) = " in md and "\\cdot 0 = 0" in md  # and passes no gradient back
     assert "\\mathrm{ReLU}\\left(1.250\\right) = 1.250" in md
     mathtext = pytest.importorskip("matplotlib.mathtext")
     parser = mathtext.MathTextParser("agg")

@@ -115,13 +115,6 @@ def test_the_lessons_hold_vanishing_the_forget_path_exploding_and_truncation():
     np.testing.assert_allclose(cut["rnn"]["dh"][-1], plain["rnn"]["dh"][-1], rtol=1e-12)
 
 
-def test_significant_figures_never_hide_a_small_number():
-    assert flow.significant(6.5321e-6) == "6.53e-06"
-    assert flow.significant(0.63149) == "0.631"
-    assert flow.significant(-0.0) == "0" and flow.significant(-1e-9) == "-1.00e-09"
-    assert flow.significant(12.345) == "12.3"
-
-
 @pytest.mark.parametrize(
     "kwargs, message",
     [

@@ -208,3 +208,28 @@ def test_explain_html_on_the_command_line(tmp_path, capsys):
     assert out.read_text().startswith("<!DOCTYPE html>")
     assert main(["explain", "--html", str(out), "-o", str(tmp_path / "x.md")]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+@needs_browser
+def test_the_page_writes_numbers_by_the_one_rule(tmp_path):
+    """A small learning rate: every updated weight shows the digits of its move; no cell reads 0.000 or -0.000; the
+    page's numbers are the Python rule's (``explain.tex.figure``)."""
+    from recurrent.explain.tex import changed, figure
+
+    tr = _trace("lstm-scalar")
+    dom = _open(tmp_path, to_html(tr, lr=0.0001))
+    cells = re.findall(r'<td[^>]*data-key="([^"]+)"[^>]*data-value="([^"]+)"[^>]*>([^<]*)</td>', dom)
+    assert len(cells) > 30
+    olds = {
+        k: float(v) for k, v in re.findall(r'<td[^>]*data-key="w"[^>]*data-t="([^"]+)"[^>]*data-value="([^"]+)"', dom)
+    }
+    cells = [c for c in cells if "$" not in c[1]]  # not the script's own template
+    for key, value, text in cells:
+        assert text not in ("0.000", "-0.000"), (key, value)
+        if key not in ("w", "new"):
+            assert text == figure(float(value)), (key, value, text)
+    news = re.findall(r'<td[^>]*data-key="new"[^>]*data-t="([^"]+)"[^>]*data-value="([^"]+)"[^>]*>([^<]*)</td>', dom)
+    news = [n for n in news if "$" not in n[1]]
+    assert news
+    for k, value, text in news:
+        assert text == changed(float(value), olds[k]) and float(text) != olds[k] or float(value) == olds[k], (k, text)

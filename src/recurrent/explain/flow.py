@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..layers import GRU, LSTM, RNN
+from .tex import figure
 
 CELLS = {"rnn": RNN, "gru": GRU, "lstm": LSTM}
 KEEP_GATE = {"lstm": 1, "gru": 1, "rnn": None}  # the gate block the bias knob moves: LSTM's f, GRU's z
@@ -97,16 +98,6 @@ def _check(steps, hidden, recurrent_scale, truncate) -> None:
         raise ValueError(f"gradient_flow: `recurrent_scale` must be a finite number, got {recurrent_scale!r}")
 
 
-def significant(v, digits=3) -> str:
-    """A number with ``digits`` significant figures: 6.53e-06, 0.631, 12.4; never -0.000 (0 is "0")."""
-    v = float(v)
-    if v == 0 or not np.isfinite(v):
-        return "0" if v == 0 else str(v)
-    if 1e-3 <= abs(v) < 1e4:
-        return f"{v:.{digits}g}"
-    return f"{v:.{digits - 1}e}"
-
-
 def table(flow, every=None) -> str:
     """A Markdown table: step t, then |dL/dh_t| per cell (and the LSTM's |dL/dc_t|); ``every``: show every k-th step
     (default: about 20 rows, the first and last always)."""
@@ -118,5 +109,5 @@ def table(flow, every=None) -> str:
     for t in range(steps):
         if t % every and t not in (0, steps - 1):
             continue
-        rows.append(f"| {t + 1} | " + " | ".join(significant(flow[c][q][t]) for c, q in cols) + " |")
+        rows.append(f"| {t + 1} | " + " | ".join(figure(flow[c][q][t]) for c, q in cols) + " |")
     return "\n".join(rows)

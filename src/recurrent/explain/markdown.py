@@ -9,7 +9,7 @@ from ..cells.spec import SPECS
 from .backward import BACKWARD
 from .forward import FORWARD, _equations
 from .notation import _key_tex, weight_grads
-from .tex import _f, _is_scalar, _m, _mul, _num
+from .tex import _f, _is_scalar, _m, _m_changed, _mul, _num
 
 
 def _plain_only(tr, what):
@@ -178,9 +178,7 @@ def _weight_gradients(tr, grads, scalar, T) -> list:
             terms = " + ".join(_f(d[t]) for t in range(T))
         else:
             terms = None
-        rhs = f"\\sum_t \\delta_{{{wg.sub}t}}" + (
-            f" {what}^\\top" if what and not scalar else f" {what}" if what else ""
-        )
+        rhs = f"\\sum_t {wg.delta_tex}" + (f" {what}^\\top" if what and not scalar else f" {what}" if what else "")
         lines += [
             f"$$\\frac{{\\partial L}}{{\\partial {wg.tex}}} = {rhs} = "
             + (f"{terms} = " if terms else "")
@@ -209,13 +207,13 @@ def _update(tr, grads, lr) -> list:
         w = np.asarray(ct.weights[wg.key], dtype=np.float64)
         lines += [
             f"$${wg.tex} \\leftarrow {_m(w, True)} - {_num(lr, True)} \\cdot {_f(wg.grad)} = "
-            f"{_m(w - lr * wg.grad, True)}$$",
+            f"{_m_changed(w - lr * wg.grad, w)}$$",
             "",
         ]
     for tex, g in tr.readout_grads.items():
         w = np.asarray(tr.readout[tex], dtype=np.float64)
         lines += [
-            f"$${tex} \\leftarrow {_m(w, True)} - {_num(lr, True)} \\cdot {_f(g)} = {_m(w - lr * g, True)}$$",
+            f"$${tex} \\leftarrow {_m(w, True)} - {_num(lr, True)} \\cdot {_f(g)} = {_m_changed(w - lr * g, w)}$$",
             "",
         ]
     return lines

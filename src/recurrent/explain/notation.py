@@ -52,6 +52,14 @@ class WeightGrad(NamedTuple):
     source: object  # (T, K) what the weight multiplied at each step, None for biases
     grad: np.ndarray  # the gradient, shaped like the weight
 
+    @property
+    def delta_tex(self) -> str:
+        """What is summed over the steps: the gate's delta, or for the GRU's W_hn and b_hn (inside the reset
+        product) r_t times the candidate's."""
+        if self.key in ("W_hn", "b_hn"):
+            return "(r_{t} \\odot \\delta_{n,t})"
+        return f"\\delta_{{{self.sub}t}}"
+
 
 def weight_grads(ct) -> list[WeightGrad]:
     """Gradients in hand notation: sum over steps of delta times the input of that weight."""

@@ -11,7 +11,25 @@ const ACT = {
   tanh: { f: Math.tanh, d: (out) => 1 - out * out, tex: "tanh" },
   relu: { f: (a) => Math.max(a, 0), d: (out) => (out > 0 ? 1 : 0), tex: "relu" },
 };
-const fmt = (v) => (Math.abs(v) < 5e-4 ? 0 : v).toFixed(3);
+// A computed number as recurrent.explain.tex.figure writes it: 0 is "0"; from 1 up 3 decimals; below 1
+// at least 3 significant figures; below 0.001 scientific (6.53e-6): never 0.000, never -0.000.
+const fmt = (v) => {
+  if (v === 0 || !Number.isFinite(v)) return v === 0 ? "0" : String(v);
+  const a = Math.abs(v);
+  if (a < 1e-3) return v.toExponential(2).replace("e+", "e");
+  return v.toFixed(a >= 1 ? 3 : Math.max(3, 2 - Math.floor(Math.log10(a))));
+};
+// A given number (an input, a weight, the learning rate): up to 4 significant figures.
+const given = (v) => String(Number(v.toPrecision(4)));
+// An updated weight with the digits that show how it moved from the old value (tex.changed).
+const changed = (v, old) => {
+  let n = v;
+  for (let d = 4; d < 16; d++) {
+    n = Number(v.toPrecision(d));
+    if (v === old || n !== old) break;
+  }
+  return String(n);
+};
 const paren = (v) => (v < 0 ? "(" + fmt(v) + ")" : fmt(v));
 
 // ---- the model ------------------------------------------------------------------------------
@@ -182,9 +200,9 @@ function readModel() {
 
 // ---- rendering ----------------------------------------------------------------------------------
 
-function cellHtml(value, eq, key, t) {
+function cellHtml(value, eq, key, t, text) {
   const title = eq ? ` title="${eq.replace(/"/g, "&quot;")}"` : "";
-  return `<td tabindex="0" data-key="${key}" data-t="${t}" data-value="${value}"${title}>${fmt(value)}</td>`;
+  return `<td tabindex="0" data-key="${key}" data-t="${t}" data-value="${value}"${title}>${text ?? fmt(value)}</td>`;
 }
 
 function table(id, head, rows) {
@@ -214,10 +232,11 @@ function render(res) {
   const lr = parseFloat(document.getElementById("lr").value);
   table("update", ["weight", "value", "dL/dw", "after one step"], DATA.order.map((k) => {
     const w = res.w[k];
-    const eq = `${k} ← ${k} - η dL/d${k} = ${fmt(w)} - ${fmt(lr)}·${paren(res.grads[k])} = ${fmt(res.updated[k])}`;
+    const after = changed(res.updated[k], w);
+    const eq = `${k} ← ${k} - η dL/d${k} = ${given(w)} - ${given(lr)}·${paren(res.grads[k])} = ${after}`;
     const geq = `dL/d${k} = Σ over steps = ${res.terms[k].join(" + ") || "0"} = ${fmt(res.grads[k])}`;
-    return `<tr><th scope="row">${k}</th>${cellHtml(w, null, "w", k)}${cellHtml(res.grads[k], geq, "grad", k)}` +
-      `${cellHtml(res.updated[k], eq, "new", k)}</tr>`;
+    return `<tr><th scope="row">${k}</th>${cellHtml(w, null, "w", k, given(w))}` +
+      `${cellHtml(res.grads[k], geq, "grad", k)}${cellHtml(res.updated[k], eq, "new", k, after)}</tr>`;
   }));
   const loss = document.getElementById("loss");
   loss.dataset.value = res.loss;
