@@ -27,7 +27,7 @@ def plain_python_scalar_lstm(w, xs):
     for x in xs:
         f = sig(w["W_f"] * x + w["W_hf"] * h + w["b_f"])
         i = sig(w["W_i"] * x + w["W_hi"] * h + w["b_i"])
-        g = math.tanh(w["W_c"] * x + w["W_hc"] * h + w["b_c"])
+        g = math.tanh(w["W_g"] * x + w["W_hg"] * h + w["b_g"])
         pre_o.append(w["W_o"] * x + w["W_ho"] * h + w["b_o"])
         o = sig(pre_o[-1])
         c = f * c + i * g
@@ -126,7 +126,7 @@ def test_notation_round_trip(cell):
     weights = {
         k: (
             rng.normal(size=(2, 3))
-            if k in ("W_i", "W_f", "W_c", "W_o", "W_r", "W_z", "W_n", "W_x")
+            if k in ("W_i", "W_f", "W_g", "W_o", "W_r", "W_z", "W_n", "W_x")
             else rng.normal(size=(2, 2))
             if k.startswith("W_h") or k == "W_h"
             else rng.normal(size=(1, 2))

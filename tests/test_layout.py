@@ -14,7 +14,7 @@ LAYERS = [
     ("cells",),
     ("layers",),
     ("losses", "optim", "store", "sequential", "checkpoint", "train", "gradcheck"),
-    ("data", "datasets", "classic", "trace", "explain", "plot", "interop"),
+    ("data", "datasets", "classic", "handwork", "trace", "explain", "plot", "interop"),
     ("forecast",),
     ("cli", "__main__", ""),
 ]

@@ -14,27 +14,27 @@ from recurrent.explain.tex import figure
 
 # The classic notebook's printed output, verbatim.
 NOTEBOOK = """Time Step 1:
-  Forget gate (f_t): 0.622
   Input gate (i_t): 0.646
-  Candidate cell state (C_tilde_t): 0.604
-  Cell state (C_t): 0.390
+  Forget gate (f_t): 0.622
+  Candidate (g_t): 0.604
   Output gate (o_t): 0.690
+  Cell state (c_t): 0.390
   Hidden state (h_t): 0.256
 
 Time Step 2:
-  Forget gate (f_t): 0.736
   Input gate (i_t): 0.778
-  Candidate cell state (C_tilde_t): 0.901
-  Cell state (C_t): 0.988
+  Forget gate (f_t): 0.736
+  Candidate (g_t): 0.901
   Output gate (o_t): 0.846
+  Cell state (c_t): 0.988
   Hidden state (h_t): 0.640
 
 Time Step 3:
-  Forget gate (f_t): 0.827
   Input gate (i_t): 0.873
-  Candidate cell state (C_tilde_t): 0.980
-  Cell state (C_t): 1.672
+  Forget gate (f_t): 0.827
+  Candidate (g_t): 0.980
   Output gate (o_t): 0.934
+  Cell state (c_t): 1.672
   Hidden state (h_t): 0.871
 
 Predicted next value: 3.483
@@ -130,7 +130,7 @@ def test_changed_weights_change_every_rendering(tmp_path, capsys):
     for x in xs:
         a_f = w["W_f"] * x + w["W_hf"] * h + w["b_f"]
         f, i = sig(a_f), sig(w["W_i"] * x + w["W_hi"] * h + w["b_i"])
-        g, o = math.tanh(w["W_c"] * x + w["W_hc"] * h + w["b_c"]), sig(w["W_o"] * x + w["W_ho"] * h + w["b_o"])
+        g, o = math.tanh(w["W_g"] * x + w["W_hg"] * h + w["b_g"]), sig(w["W_o"] * x + w["W_ho"] * h + w["b_o"])
         c = f * c + i * g
         h = o * math.tanh(c)
         rows.append((a_f, f, c, h))

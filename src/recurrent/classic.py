@@ -33,9 +33,9 @@ SCALAR_LSTM = {
         "W_i": 0.6,
         "W_hi": 0.2,
         "b_i": 0.0,
-        "W_c": 0.7,
-        "W_hc": 0.3,
-        "b_c": 0.0,
+        "W_g": 0.7,
+        "W_hg": 0.3,
+        "b_g": 0.0,
         "W_o": 0.8,
         "W_ho": 0.4,
         "b_o": 0.0,
@@ -55,6 +55,7 @@ SCALAR_RNN = {
 
 # gate letter in the notation, in the layer's row order
 _GATE_LETTERS = {name: f.hand for name, f in SPECS.items()}
+ALIASES = {"W_c": "W_g", "W_hc": "W_hg", "b_c": "b_g"}  # the LSTM candidate's weights as Olah and the seeds name them
 
 
 def notation_keys(cell: str) -> list:
@@ -75,10 +76,14 @@ def from_notation(weights: dict, cell: str = "lstm", dtype=np.float64):
     ``weights`` holds exactly ``notation_keys(cell)``; values are scalars or
     arrays (W_g (H, D), W_hg (H, H), b_g (H,), W_y (O, H), b_y (O,)). For the
     GRU, ``b_hn`` is the bias inside the reset product (all other biases go to
-    ``bias_ih``). Raises ``ValueError`` naming a missing, unknown or misshapen key.
+    ``bias_ih``). The LSTM's candidate weights may also be named as many texts
+    (and this project's first examples) name them, W_c, W_hc and b_c. Raises
+    ``ValueError`` naming a missing, unknown or misshapen key.
     """
     if cell not in _GATE_LETTERS:
         raise ValueError(f"from_notation: `cell` must be 'lstm', 'gru' or 'rnn', got {cell!r}")
+    if cell == "lstm" and not ({"W_g", "W_hg", "b_g"} & set(weights)):
+        weights = {ALIASES.get(k, k): v for k, v in weights.items()}
     expected = notation_keys(cell)
     missing = [k for k in expected if k not in weights]
     extra = [k for k in weights if k not in expected]
@@ -240,29 +245,3 @@ def example_model(weights: dict, cell: str, many_to_one: bool = True):
 
     layer, readout = from_notation(weights, cell)
     return Sequential([layer, LastStep(), readout] if many_to_one else [layer, readout])
-
-
-HAND_SLIP = """A hand calculation of this example that circulates widely gets step 1 right and then drifts:
-it carries $h_1 = 0.257$ (exactly {h1:.5f}), and for the output gate at step 2 it uses
-$\\sigma(1.436) = 0.808$. The pre-activation is $0.8 \\cdot 2 + 0.4 \\cdot h_1 = {a2:.5f}$, so
-$o_2 = \\sigma({a2:.4f}) = {o2:.3f}$, as above. Every later number inherits the slip ($h_2 = 0.611$
-instead of {h2:.3f}, $h_3 = 0.841$ instead of {h3:.3f}), and it then runs a fourth step on $x_4 = 4$, the
-value it is trying to predict. The model's prediction is $W_y h_3 = {pred:.3f}$.
-
-A common training slip for this model: taking the sigmoid's derivative of the gate's *output*
-again, $\\sigma(o)(1 - \\sigma(o))$, where the derivative is $o(1 - o)$; and updating the weights
-from each step's own error without carrying $\\partial L / \\partial h$ and $\\partial L / \\partial C$
-back through time, as the backward pass above does."""
-
-
-def hand_slip_note(tr) -> str:
-    """What the widely circulated hand calculation of the scalar LSTM gets wrong, with the trace's numbers."""
-    v = tr.main.values
-    return HAND_SLIP.format(
-        h1=float(v["h"][0, 0]),
-        a2=float(v["a_o"][1, 0]),
-        o2=float(v["o"][1, 0]),
-        h2=float(v["h"][1, 0]),
-        h3=float(v["h"][2, 0]),
-        pred=float(np.ravel(tr.prediction)[0]),
-    )

@@ -44,7 +44,8 @@ class CellSpec(NamedTuple):
         return len(self.gates)
 
     def symbol(self, gate: str) -> str:
-        """The worked examples' TeX symbol of a gate (``\\tilde{C}`` for the LSTM's g, else its letter)."""
+        """The worked examples' TeX symbol of a gate: its letter unless ``symbols`` says otherwise (none does: one
+        symbol per quantity, the code's, in every document; docs/math.md maps them to other texts')."""
         return dict(self.symbols).get(gate, gate)
 
 
@@ -55,22 +56,22 @@ SPECS = {
         name="lstm",
         title="LSTM",
         gates=("i", "f", "g", "o"),
-        hand=("i", "f", "c", "o"),
+        hand=("i", "f", "g", "o"),
         has_cell_state=True,
         to_keras=(0, 1, 2, 3),
         to_onnx=(0, 3, 1, 2),
-        equation_order=("f", "i", "o", "g"),
+        equation_order=("i", "f", "g", "o"),
         labels=(
             ("i", "input gate i"),
             ("f", "forget gate f"),
-            ("g", "candidate g (C~)"),
+            ("g", "candidate g"),
             ("o", "output gate o"),
             ("c", "cell state c"),
             ("h", "hidden state h"),
         ),
         defaults=(_SIGMOID, _TANH, _TANH),
         activation_roles="3 (f, g, h)",
-        symbols=(("g", "\\tilde{C}"), ("c", "C")),
+        symbols=(),
         layer="LSTM",
         onnx_op="LSTM",
         keras="LSTM",

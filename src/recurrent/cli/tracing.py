@@ -10,8 +10,9 @@ import numpy as np
 
 from .. import classic
 from ..cells.spec import CELL_NAMES
-from ..classic import EXAMPLES, hand_slip_note
+from ..classic import EXAMPLES
 from ..explain import to_html
+from ..handwork import hand_note
 from ..plot import plot_trace
 from ..safefiles import atomic_write_bytes, read_regular
 from ..sequential import Sequential, load
@@ -146,7 +147,7 @@ def cmd_explain(args) -> int:
         and not args.cell
     )
     if is_classic:
-        notes = hand_slip_note(tr)
+        notes = hand_note(tr)
     text = tr.markdown(lr=args.lr if tr.loss is not None else None, notes=notes)
     if args.output:
         atomic_write_bytes(args.output, text.encode())

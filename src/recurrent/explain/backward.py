@@ -56,31 +56,31 @@ def _md_backward_lstm(tr, ct, t, T):
     op = "\\cdot" if _is_scalar(v["c"][t]) else "\\odot"
     tc = np.tanh(v["c"][t])
     lines = [_dh_line(tr, ct, t, T)]
-    carried = f" + \\frac{{\\partial L}}{{\\partial C_{{{n + 1}}}}} {op} f_{{{n + 1}}}" if t + 1 < T else ""
+    carried = f" + \\frac{{\\partial L}}{{\\partial c_{{{n + 1}}}}} {op} f_{{{n + 1}}}" if t + 1 < T else ""
     carried_v = f" + {_mul(g['dc'][t + 1], v['f'][t + 1])}" if t + 1 < T else ""
     lines.append(
-        f"\\frac{{\\partial L}}{{\\partial C_{{{n}}}}} = \\frac{{\\partial L}}{{\\partial h_{{{n}}}}} {op} "
-        f"o_{{{n}}} {op} (1 - \\tanh^2 C_{{{n}}}){carried} = "
+        f"\\frac{{\\partial L}}{{\\partial c_{{{n}}}}} = \\frac{{\\partial L}}{{\\partial h_{{{n}}}}} {op} "
+        f"o_{{{n}}} {op} (1 - \\tanh^2 c_{{{n}}}){carried} = "
         f"{_f(g['dh'][t])} {op} {_f(v['o'][t])} {op} {_f(1 - tc * tc)}{carried_v} = {_m(g['dc'][t])}"
     )
-    dc = f"\\frac{{\\partial L}}{{\\partial C_{{{n}}}}}"
+    dc = f"\\frac{{\\partial L}}{{\\partial c_{{{n}}}}}"
     dh = f"\\frac{{\\partial L}}{{\\partial h_{{{n}}}}}"
     lines.append(
-        f"\\delta_{{o,{n}}} = {dh} {op} \\tanh(C_{{{n}}}) {op} o_{{{n}}}(1 - o_{{{n}}}) = "
-        f"{_f(g['dh'][t])} {op} {_f(tc)} {op} {_f(v['o'][t] * (1 - v['o'][t]))} = {_m(g['da_o'][t])}"
-    )
-    lines.append(
-        f"\\delta_{{i,{n}}} = {dc} {op} \\tilde{{C}}_{{{n}}} {op} i_{{{n}}}(1 - i_{{{n}}}) = "
+        f"\\delta_{{i,{n}}} = {dc} {op} g_{{{n}}} {op} i_{{{n}}}(1 - i_{{{n}}}) = "
         f"{_f(g['dc'][t])} {op} {_f(v['g'][t])} {op} {_f(v['i'][t] * (1 - v['i'][t]))} = {_m(g['da_i'][t])}"
     )
     lines.append(
-        f"\\delta_{{f,{n}}} = {dc} {op} C_{{{t}}} {op} f_{{{n}}}(1 - f_{{{n}}}) = "
+        f"\\delta_{{f,{n}}} = {dc} {op} c_{{{t}}} {op} f_{{{n}}}(1 - f_{{{n}}}) = "
         f"{_f(g['dc'][t])} {op} {_f(v['c_prev'][t])} {op} {_f(v['f'][t] * (1 - v['f'][t]))} = "
         f"{_m(g['da_f'][t])}"
     )
     lines.append(
-        f"\\delta_{{\\tilde{{C}},{n}}} = {dc} {op} i_{{{n}}} {op} (1 - \\tilde{{C}}_{{{n}}}^2) = "
+        f"\\delta_{{g,{n}}} = {dc} {op} i_{{{n}}} {op} (1 - g_{{{n}}}^2) = "
         f"{_f(g['dc'][t])} {op} {_f(v['i'][t])} {op} {_f(1 - v['g'][t] ** 2)} = {_m(g['da_g'][t])}"
+    )
+    lines.append(
+        f"\\delta_{{o,{n}}} = {dh} {op} \\tanh(c_{{{n}}}) {op} o_{{{n}}}(1 - o_{{{n}}}) = "
+        f"{_f(g['dh'][t])} {op} {_f(tc)} {op} {_f(v['o'][t] * (1 - v['o'][t]))} = {_m(g['da_o'][t])}"
     )
     return lines
 

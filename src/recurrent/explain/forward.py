@@ -11,12 +11,12 @@ from .tex import _f, _is_scalar, _m, _mul
 EQUATIONS = {
     "lstm": r"""$$
 \begin{aligned}
-f_t &= \sigma(W_f x_t + W_{hf} h_{t-1} + b_f) \\
 i_t &= \sigma(W_i x_t + W_{hi} h_{t-1} + b_i) \\
-\tilde{C}_t &= \tanh(W_c x_t + W_{hc} h_{t-1} + b_c) \\
-C_t &= f_t \odot C_{t-1} + i_t \odot \tilde{C}_t \\
+f_t &= \sigma(W_f x_t + W_{hf} h_{t-1} + b_f) \\
+g_t &= \tanh(W_g x_t + W_{hg} h_{t-1} + b_g) \\
 o_t &= \sigma(W_o x_t + W_{ho} h_{t-1} + b_o) \\
-h_t &= o_t \odot \tanh(C_t)
+c_t &= f_t \odot c_{t-1} + i_t \odot g_t \\
+h_t &= o_t \odot \tanh(c_t)
 \end{aligned}
 $$""",
     "gru": r"""$$
@@ -71,16 +71,15 @@ def _gate_line(ct, g, t, act):
 
 def _md_forward_lstm(ct, t):
     v = ct.values
-    lines = [_gate_line(ct, "f", t, "\\sigma"), _gate_line(ct, "i", t, "\\sigma"), _gate_line(ct, "g", t, "\\tanh")]
+    lines = [_gate_line(ct, g, t, "\\tanh" if g == "g" else "\\sigma") for g in ("i", "f", "g", "o")]
     op = "\\cdot" if _is_scalar(v["c"][t]) else "\\odot"
     lines.append(
-        f"C_{{{t + 1}}} = f_{{{t + 1}}} {op} C_{{{t}}} + i_{{{t + 1}}} {op} \\tilde{{C}}_{{{t + 1}}} = "
+        f"c_{{{t + 1}}} = f_{{{t + 1}}} {op} c_{{{t}}} + i_{{{t + 1}}} {op} g_{{{t + 1}}} = "
         f"{_mul(v['f'][t], v['c_prev'][t])} + {_mul(v['i'][t], v['g'][t])} = {_m(v['c'][t])}"
     )
-    lines.append(_gate_line(ct, "o", t, "\\sigma"))
     tc = np.tanh(v["c"][t])
     lines.append(
-        f"h_{{{t + 1}}} = o_{{{t + 1}}} {op} \\tanh(C_{{{t + 1}}}) = {_f(v['o'][t])} {op} "
+        f"h_{{{t + 1}}} = o_{{{t + 1}}} {op} \\tanh(c_{{{t + 1}}}) = {_f(v['o'][t])} {op} "
         f"\\tanh\\left({_m(v['c'][t])}\\right) = {_mul(v['o'][t], tc)} = {_m(v['h'][t])}"
     )
     return lines

@@ -194,6 +194,22 @@ def _weight_gradients(tr, grads, scalar, T) -> list:
     return lines
 
 
+BIASES = {
+    "lstm": "Each gate has one bias here, $b = b_{ih} + b_{hh}$, as hand calculations write it. A layer keeps "
+    "PyTorch's two, and one step of gradient descent moves each of them by $\\eta$ times the same gradient, so "
+    'their sum moves twice as far as $b$ below; `fit(..., freeze=["0.bias_hh_l0"])` takes exactly this page\'s '
+    "step.",
+    "rnn": "The step has one bias here, $b_h = b_{ih} + b_{hh}$, as hand calculations write it. A layer keeps "
+    "PyTorch's two, and one step of gradient descent moves each of them by $\\eta$ times the same gradient, so "
+    'their sum moves twice as far as $b_h$ below; `fit(..., freeze=["0.bias_hh_l0"])` takes exactly this page\'s '
+    "step.",
+    "gru": "$b_r$ and $b_z$ are each one bias here, $b_{ir} + b_{hr}$ and $b_{iz} + b_{hz}$, as hand calculations "
+    "write them; a layer keeps PyTorch's two, and one step moves each by $\\eta$ times the same gradient, so "
+    "their sum moves twice as far as below. $b_n$ is $b_{in}$ alone and $b_{hn}$ the reset product's own bias, "
+    "as the layer keeps them.",
+}
+
+
 def _update(tr, grads, lr) -> list:
     """One gradient-descent step on every weight, numbers substituted."""
     ct = tr.main
@@ -201,6 +217,8 @@ def _update(tr, grads, lr) -> list:
         f"## One gradient-descent step ($\\eta = {_num(lr, True)}$)",
         "",
         "$$W \\leftarrow W - \\eta \\frac{\\partial L}{\\partial W}$$",
+        "",
+        BIASES[tr.cell],
         "",
     ]
     for wg in grads:

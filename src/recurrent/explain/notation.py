@@ -15,7 +15,7 @@ from ..cells.spec import SPECS
 
 
 def _letter(cell, g):
-    """A gate's letter in the hand notation's weight names (the LSTM's g is c: W_c, W_hc, b_c)."""
+    """A gate's letter in the hand notation's weight names (W_i, W_hf, b_g, ...)."""
     spec = SPECS[cell]
     return spec.hand[spec.gates.index(g)]
 

@@ -40,7 +40,7 @@ function forward(cell, w, xs, nonlin) {
   xs.forEach((x, k) => {
     const t = k + 1, s = { t, x, h_prev: h, c_prev: c, eq: {} };
     if (cell === "lstm") {
-      for (const [g, key] of [["i", "i"], ["f", "f"], ["g", "c"], ["o", "o"]]) {
+      for (const [g, key] of [["i", "i"], ["f", "f"], ["g", "g"], ["o", "o"]]) {
         const a = w["W_" + key] * x + w["W_h" + key] * h + w["b_" + key];
         s["a_" + g] = a;
         s[g] = g === "g" ? Math.tanh(a) : sigmoid(a);
@@ -134,13 +134,13 @@ function compute(model) {
       b.eq.da_i = `dL/da_i = dL/dc_${t} g_${t} i_${t}(1 - i_${t}) = ${paren(dc)}·${paren(s.g)}·${fmt(s.i)}·(1 - ${fmt(s.i)}) = ${fmt(b.da_i)}`;
       b.eq.da_f = `dL/da_f = dL/dc_${t} c_${t - 1} f_${t}(1 - f_${t}) = ${paren(dc)}·${paren(s.c_prev)}·${fmt(s.f)}·(1 - ${fmt(s.f)}) = ${fmt(b.da_f)}`;
       b.eq.da_g = `dL/da_g = dL/dc_${t} i_${t} (1 - g_${t}²) = ${paren(dc)}·${fmt(s.i)}·(1 - ${fmt(s.g)}²) = ${fmt(b.da_g)}`;
-      for (const [gate, key] of [["i", "i"], ["f", "f"], ["g", "c"], ["o", "o"]]) {
+      for (const [gate, key] of [["i", "i"], ["f", "f"], ["g", "g"], ["o", "o"]]) {
         add("W_" + key, b["da_" + gate], s.x);
         add("W_h" + key, b["da_" + gate], s.h_prev);
         add("b_" + key, b["da_" + gate], null);
       }
       dc_next = dc * s.f;
-      dh_next = w.W_hi * b.da_i + w.W_hf * b.da_f + w.W_hc * b.da_g + w.W_ho * b.da_o;
+      dh_next = w.W_hi * b.da_i + w.W_hf * b.da_f + w.W_hg * b.da_g + w.W_ho * b.da_o;
     } else if (cell === "gru") {
       b.da_n = dh * (1 - s.z) * (1 - s.n * s.n);
       b.da_z = dh * (s.h_prev - s.n) * s.z * (1 - s.z);

@@ -11,11 +11,11 @@ from .tex import _plain
 
 LABELS = {
     "lstm": [
-        ("f", "Forget gate (f_t)"),
         ("i", "Input gate (i_t)"),
-        ("g", "Candidate cell state (C_tilde_t)"),
-        ("c", "Cell state (C_t)"),
+        ("f", "Forget gate (f_t)"),
+        ("g", "Candidate (g_t)"),
         ("o", "Output gate (o_t)"),
+        ("c", "Cell state (c_t)"),
         ("h", "Hidden state (h_t)"),
     ],
     "gru": [
