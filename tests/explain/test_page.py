@@ -1,6 +1,7 @@
 """The explorable page (recurrent explain --html) in a real browser: headless Chromium opens it from
 disk; the numbers it shows and recomputes after edits equal the library's to 1e-9."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ import recurrent
 from recurrent import classic
 from recurrent.explain import to_html
 from recurrent.explain.notation import weight_grads
+from recurrent.explain.tex import figure
 
 BROWSER = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
 needs_browser = pytest.mark.skipif(
@@ -33,14 +35,16 @@ def _trace(name, weights=None, inputs=None):
     return recurrent.trace(model, x[:, None] if x.ndim == 1 else x, target=ex["target"])
 
 
-def _open(tmp_path, html, edits=""):
-    """The page's DOM after its script (and ``edits``, run after it) in headless Chromium."""
+def _open(tmp_path, html, edits="", width=None):
+    """The page's DOM after its script (and ``edits``, run after it) in headless Chromium (``width``: the window's,
+    in CSS pixels)."""
     page = html.replace("<body>", "<body>" + COLLECT_ERRORS, 1)
     page = page.replace("</body>", f"<script>{edits}</script>{REPORT}</body>")
     path = tmp_path / "page.html"
     path.write_text(page)
+    size = [f"--window-size={width},900"] if width else []
     out = subprocess.run(
-        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000", "--dump-dom",
+        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000", *size, "--dump-dom",
          path.as_uri()],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
@@ -233,3 +237,145 @@ def test_the_page_writes_numbers_by_the_one_rule(tmp_path):
     assert news
     for k, value, text in news:
         assert text == changed(float(value), olds[k]) and float(text) != olds[k] or float(value) == olds[k], (k, text)
+
+
+PROBE = """<script>setTimeout(() => {{ const p = document.createElement("pre"); p.id = "probe";
+p.textContent = JSON.stringify(({code})()); document.body.appendChild(p); }}, 0);</script>"""
+
+
+def _probe(tmp_path, html, code, edits="", width=None):
+    """What the JavaScript function ``code`` returns in the page (after ``edits``), as JSON."""
+    dom = _open(tmp_path, html.replace("</body>", PROBE.format(code=code) + "</body>"), edits, width)
+    return json.loads(_unescape(re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S).group(1))), dom
+
+
+def _unescape(text):
+    import html as _h
+
+    return _h.unescape(text)
+
+
+CONTRAST = """(w) => {
+  const document = w.document, getComputedStyle = w.getComputedStyle.bind(w), window = w;
+  const lum = (css) => { const [r, g, b] = css.match(/[\\d.]+/g).slice(0, 3).map((v) => v / 255)
+      .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const bgOf = (el) => { for (let e = el; e; e = e.parentElement) { const c = getComputedStyle(e).backgroundColor;
+      if (c !== "rgba(0, 0, 0, 0)" && c !== "transparent") return c; } return "rgb(255, 255, 255)"; };
+  const text = [...document.querySelectorAll("td, th, p, label, h1, h2, h3, legend")]
+    .filter((e) => e.textContent.trim()).map((e) => ratio(getComputedStyle(e).color, bgOf(e)));
+  const lines = [...document.querySelectorAll("#diagram line, #diagram rect")]
+    .map((e) => ratio(getComputedStyle(e).stroke, "rgb(255, 255, 255)"));
+  return { text: Math.min(...text), graphics: lines.length ? Math.min(...lines) : 99,
+           page: document.documentElement.scrollWidth, window: window.innerWidth,
+           diagramFont: Math.min(...[...document.querySelectorAll("#diagram text")]
+             .map((t) => t.getBoundingClientRect().height)) };
+}"""
+
+
+def _in_frame(tmp_path, html, code, width):
+    """``code`` (a JavaScript function of the page's window) run on the page shown in a frame ``width`` CSS
+    pixels wide (headless Chromium will not open a window narrower than 500), as JSON."""
+    import html as _h
+
+    wrapper = (
+        "<!DOCTYPE html><html><body style='margin:0'>"
+        f"<iframe id='f' style='width:{width}px;height:900px;border:0' "
+        f'srcdoc="{_h.escape(html, quote=True)}"></iframe>'
+        "<script>document.getElementById('f').addEventListener('load', () => { const w = document.getElementById('f')"
+        ".contentWindow; const p = document.createElement('pre'); p.id = 'probe'; "
+        f"p.textContent = JSON.stringify(({code})(w)); document.body.appendChild(p); }});</script></body></html>"
+    )
+    path = tmp_path / "frame.html"
+    path.write_text(wrapper)
+    out = subprocess.run(
+        [BROWSER, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+         "--window-size=1500,1000", "--dump-dom", path.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    return json.loads(_unescape(re.search(r'<pre id="probe">(.*?)</pre>', out.stdout, re.S).group(1)))
+
+
+@needs_browser
+@pytest.mark.parametrize("name", ["lstm-scalar", "lstm-vector"])
+@pytest.mark.parametrize("width", [400, 1400])
+def test_the_page_fits_a_narrow_screen_and_meets_wcag_aa_contrast(tmp_path, name, width):
+    got = _in_frame(tmp_path, to_html(_trace(name)), CONTRAST, width)
+    assert got["window"] == width
+    assert got["page"] <= got["window"], got  # no horizontal scrolling of the page (wide tables scroll in place)
+    assert got["text"] >= 4.5 and got["graphics"] >= 3.0, got
+    if name == "lstm-scalar":
+        assert got["diagramFont"] >= 12, got  # the diagram keeps its size and scrolls in its own box
+
+
+NODES = """() => Object.fromEntries([...document.querySelectorAll("#diagram text[data-show]")]
+  .map((t) => [t.dataset.show, [t.textContent, Number(t.dataset.value)]]))"""
+WIRES = """() => [...document.querySelectorAll("#diagram line")].map((l) => [l.dataset.from, l.dataset.to,
+  Number(l.dataset.value), l.querySelector("title").textContent, l.classList.contains("feeds")])"""
+STEP2 = """const s = document.getElementById("step"); s.value = "2"; s.dispatchEvent(new Event("input"));"""
+
+
+@needs_browser
+def test_each_wire_carries_its_sources_value_and_a_click_lights_what_feeds_a_node(tmp_path):
+    tr = _trace("lstm-scalar")
+    v = {k: float(np.ravel(a[1])[0]) for k, a in tr.main.values.items() if np.ndim(a) >= 1}
+    want = {**v, "fc": v["f"] * v["c_prev"], "ig": v["i"] * v["g"], "tc": float(np.tanh(v["c"]))}
+    click = (
+        STEP2
+        + """document.querySelector('#diagram rect[data-node="c"]').dispatchEvent(new MouseEvent("click",
+      { bubbles: true }));"""
+    )
+    wires, _ = _probe(tmp_path, to_html(tr), WIRES, click)
+    assert len(wires) == 17
+    for src, dst, value, title, lit in wires:
+        assert abs(value - want[src]) <= TOL, (src, dst)
+        assert title.endswith(": " + figure(want[src])) and "→" in title
+        assert lit == (dst == "c")  # only f ⊙ c_{t-1} -> c_t and i ⊙ g -> c_t
+    assert sum(w[4] for w in wires) == 2
+
+
+@needs_browser
+@pytest.mark.parametrize("name", ["lstm-scalar", "gru-scalar", "rnn-scalar"])
+def test_the_gradient_mode_shows_what_bptt_sends_to_each_node(tmp_path, name):
+    tr = _trace(name)
+    edits = (
+        STEP2
+        + """const g = document.getElementById("gradients"); g.checked = true;
+      g.dispatchEvent(new Event("change"));"""
+    )
+    nodes, _ = _probe(tmp_path, to_html(tr), NODES, edits)
+    grads = tr.main.grads
+    expect = {"h": "dh", "c": "dc", "i": "da_i", "f": "da_f", "g": "da_g", "o": "da_o", "r": "da_r", "z": "da_z",
+              "n": "da_n"}  # fmt: skip
+    checked = 0
+    for key, (text, value) in nodes.items():
+        if key in expect and expect[key] in grads:
+            want = float(np.ravel(grads[expect[key]][1])[0])
+            assert abs(value - want) <= TOL, (key, value, want)
+            assert text.endswith("= " + figure(want)) and (text.startswith("δ_") or text.startswith("dL/d"))
+            checked += 1
+    assert checked == {"lstm-scalar": 6, "gru-scalar": 4, "rnn-scalar": 1}[name]
+
+
+@needs_browser
+def test_predict_then_reveal_hides_each_number_until_the_learner_guesses(tmp_path):
+    tr = _trace("lstm-scalar")
+    edits = """const p = document.getElementById("predict"); p.checked = true; p.dispatchEvent(new Event("change"));
+      const td = document.querySelector('#forward td.hidden[data-key="f"][data-t="1"]');
+      td.dispatchEvent(new MouseEvent("click", { bubbles: true }));
+      document.getElementById("guess").value = "0.6";
+      document.getElementById("reveal").dispatchEvent(new MouseEvent("click", { bubbles: true }));"""
+    got, dom = _probe(
+        tmp_path,
+        to_html(tr),
+        """() => ({ hidden: document.querySelectorAll("td.hidden").length,
+                   f1: document.querySelector('#forward td[data-key="f"][data-t="1"]').textContent,
+                   verdict: document.getElementById("verdict").textContent,
+                   eq: document.getElementById("equation").textContent })""",
+        edits,
+    )
+    f1 = float(tr.main.values["f"][0][0])
+    assert got["f1"] == figure(f1) and got["hidden"] > 20
+    assert got["verdict"] == f"you said 0.6; it is {figure(f1)} (off by {figure(abs(0.6 - f1))})"
+    assert got["eq"].startswith("f_1 = ") and ">?</td>" in dom

@@ -89,7 +89,8 @@ def svg(cell, standalone=False) -> str:
         (x0, y0), (x1, y1) = pos[src], pos[dst]
         parts.append(
             f'<line x1="{x0 + BOX_W}" y1="{y0 + BOX_H / 2}" x2="{x1}" y2="{y1 + BOX_H / 2}" stroke="#333" '
-            f'stroke-width="1.5" marker-end="url(#arrow)" data-from="{src}" data-to="{dst}"></line>'
+            f'stroke-width="1.5" marker-end="url(#arrow)" data-from="{src}" data-to="{dst}">'
+            f"<title>{_html.escape(nodes[src][1])} → {_html.escape(nodes[dst][1])}</title></line>"
         )
     for name, (key, label, _) in nodes.items():
         x, y = pos[name]
@@ -97,7 +98,8 @@ def svg(cell, standalone=False) -> str:
         parts.append(
             f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="#fff" stroke="#333" '
             f'data-node="{name}"></rect>'
-            f'<text x="{x + 8}" y="{y + 25}" font-family="monospace" font-size="13"{show}>{_html.escape(label)}</text>'
+            f'<text x="{x + 8}" y="{y + 25}" font-family="monospace" font-size="13" data-node="{name}"{show}>'
+            f"{_html.escape(label)}</text>"
         )
     parts.append(
         f'<text x="5" y="{height - 10}" font-family="sans-serif" font-size="12">each arrow: a value computed from '

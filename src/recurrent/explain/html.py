@@ -41,9 +41,13 @@ th, td { border: 1px solid #999; padding: .15rem .45rem; text-align: right; font
 td[title] { cursor: help; } td:focus { outline: 3px solid #06c; }
 tr.current td, tr.current th { background: #eef3ff; font-weight: bold; }
 #equation { font-family: ui-monospace, monospace; background: #f4f4f4; padding: .5rem; min-height: 1.5rem; }
-#diagram svg { max-width: 100%; } #diagram rect { fill: #fff; stroke: #333; }
-#diagram text { font: 14px ui-monospace, monospace; }
-.heat td { color: #000; }
+.scroll, #diagram { overflow-x: auto; max-width: 100%; }
+#diagram svg { max-width: none; } #diagram rect { fill: #fff; stroke: #333; cursor: pointer; }
+#diagram text { font: 14px ui-monospace, monospace; cursor: pointer; }
+#diagram line.feeds { stroke: #0a58ca; stroke-width: 4; } #diagram rect.chosen { stroke: #0a58ca; stroke-width: 3; }
+#diagram rect.source { fill: #e7f0ff; }
+td.hidden { color: #555; font-style: italic; }
+#guess { width: 6rem; }
 @media print {
   fieldset, #controls-note, #slider-box, #status { display: none; }
   body { max-width: none; margin: 0; font-size: 11pt; }
@@ -59,6 +63,13 @@ def _number_field(label, value, attr):
         f'<label>{name} <input type="text" inputmode="decimal" {attr} data-label="{name}" '
         f'value="{value!r}" aria-label="{name}"></label>'
     )
+
+
+MODES = (
+    '<p id="modes"><label><input type="checkbox" id="gradients"> gradients on the diagram</label> '
+    '<label><input type="checkbox" id="predict"> predict, then reveal: every number hidden until you '
+    "guess it</label></p>"
+)
 
 
 def _diagram(cell):
@@ -134,7 +145,8 @@ def to_html(tr, lr: float = 0.01, title: str | None = None) -> str:
         raise ValueError(f"to_html: `lr` must be a finite number, got {lr!r}")
     data = page_data(tr, lr)
     name = data["title"]
-    head = title or f"An explorable {name}: every number live"
+    live = f"An explorable {name}: every number live"
+    head = title or (live if data["scalar"] else f"A {name} step by step: every gate and gradient")
     fields = ""
     if data["scalar"]:
         xs = "".join(_number_field(f"x_{t + 1}", v, "data-input") for t, v in enumerate(data["inputs"]))
@@ -161,15 +173,25 @@ def to_html(tr, lr: float = 0.01, title: str | None = None) -> str:
         f"<h1>{_html.escape(head)}</h1>"
         f"<p>{'An' if (('scalar ' if data['scalar'] else '') + name)[0] in 'AEIOULR' else 'A'} "
         f"{'scalar ' if data['scalar'] else ''}{name} run over {T} steps from a zero state, "
-        "then backpropagation through time and one gradient-descent step. σ is the logistic sigmoid.</p>"
+        + (
+            "then backpropagation through time and one gradient-descent step. σ is the logistic sigmoid.</p>"
+            if data["scalar"]
+            else "then backpropagation through time: every unit's gates and states, and the gradients BPTT "
+            "sends to h and c, at every step (the numbers are printed in the tables). The fields, the "
+            "equations and the update are on the page of a scalar model (one input, one unit).</p>"
+        )
         + fields
         + (
-            f"<h2>The cell at one step</h2>{slider}<div id='diagram'>{_diagram(tr.cell)}</div>"
-            "<h2>Forward</h2><table id='forward'></table>"
+            f"<h2>The cell at one step</h2>{slider}{MODES}<div id='diagram'>{_diagram(tr.cell)}</div>"
+            "<p id='diagram-note'>Each node shows its value at this step, each arrow (hover it) the value it "
+            "carries; click a node to light up the arrows that feed it. With <em>gradients</em> ticked, the "
+            "nodes show what backpropagation sends to them at this step.</p>"
+            "<h2>Forward</h2><div class='scroll'><table id='forward'></table></div>"
             "<p id='equation' aria-live='polite'>Click, focus or hover a number to see its equation.</p>"
             "<h2>Loss</h2><p id='loss'></p>"
-            "<h2>Backward (BPTT, last step first)</h2><table id='backward'></table>"
-            "<h2>Weight gradients, summed over steps, and one SGD step</h2><table id='update'></table>"
+            "<h2>Backward (BPTT, last step first)</h2><div class='scroll'><table id='backward'></table></div>"
+            "<h2>Weight gradients, summed over steps, and one SGD step</h2>"
+            "<div class='scroll'><table id='update'></table></div>"
             if data["scalar"]
             else "<h2>Gates and states over time</h2><div id='heatmaps'></div>"
             + (f"<p id='loss' data-value='{tr.loss!r}'>loss {tr.loss:.4f}</p>" if tr.loss is not None else "")

@@ -202,7 +202,49 @@ function readModel() {
 
 function cellHtml(value, eq, key, t, text) {
   const title = eq ? ` title="${eq.replace(/"/g, "&quot;")}"` : "";
-  return `<td tabindex="0" data-key="${key}" data-t="${t}" data-value="${value}"${title}>${text ?? fmt(value)}</td>`;
+  const show = text ?? fmt(value);
+  if (predicting() && eq && !revealed.has(`${key}|${t}`)) {  // predict, then reveal: the number waits for a guess
+    return `<td tabindex="0" class="hidden" data-key="${key}" data-t="${t}" data-value="${value}" data-shown="${show}"${title}>?</td>`;
+  }
+  return `<td tabindex="0" data-key="${key}" data-t="${t}" data-value="${value}"${title}>${show}</td>`;
+}
+
+// ---- predict, then reveal ---------------------------------------------------------------------------
+
+const revealed = new Set();
+const predicting = () => Boolean(document.getElementById("predict")?.checked);
+
+function askGuess(td) {
+  // the equation with its result hidden, a field for the learner's number and a button that reveals it
+  const eq = td.getAttribute("title");
+  const panel = document.getElementById("equation");
+  panel.innerHTML = "";
+  const text = document.createElement("div");
+  text.textContent = eq.slice(0, eq.lastIndexOf(" = ")) + " = ?";
+  const label = document.createElement("label");
+  label.textContent = "your prediction ";
+  const guess = document.createElement("input");
+  guess.id = "guess";
+  guess.type = "text";
+  guess.inputMode = "decimal";
+  label.appendChild(guess);
+  const button = document.createElement("button");
+  button.id = "reveal";
+  button.textContent = "reveal";
+  button.addEventListener("click", () => {
+    const v = parseFloat(td.dataset.value), g = parseFloat(guess.value);
+    revealed.add(`${td.dataset.key}|${td.dataset.t}`);
+    td.textContent = td.dataset.shown;
+    td.classList.remove("hidden");
+    text.textContent = eq;
+    const verdict = document.createElement("p");
+    verdict.id = "verdict";
+    verdict.textContent = Number.isFinite(g)
+      ? `you said ${g}; it is ${td.dataset.shown} (off by ${fmt(Math.abs(g - v))})`
+      : `it is ${td.dataset.shown}`;
+    panel.appendChild(verdict);
+  });
+  panel.append(text, label, " ", button);
 }
 
 function table(id, head, rows) {
@@ -252,19 +294,72 @@ function showStep() {
   const s = RESULT.steps[k];
   document.getElementById("step-label").textContent = `step t = ${s.t} of ${RESULT.steps.length}`;
   slider.setAttribute("aria-valuetext", `step ${s.t} of ${RESULT.steps.length}`);
-  document.querySelectorAll("#diagram [data-show]").forEach((el) => {
-    const key = el.dataset.show;
-    const v = key === "x" ? s.x : key === "h_prev" ? s.h_prev : key === "c_prev" ? s.c_prev : s[key];
-    el.textContent = `${el.dataset.name} = ${fmt(v)}`;
-    el.dataset.value = v;
-  });
+  drawDiagram(s, RESULT.back.find((b) => b.t === s.t));
   document.querySelectorAll("#forward tbody tr").forEach((tr, j) => tr.classList.toggle("current", j === k));
 }
 
 function explain(ev) {
   const td = ev.target.closest("td[title]");
   if (!td) return;
+  if (td.classList.contains("hidden")) {
+    if (ev.type === "click") askGuess(td);
+    return;
+  }
   document.getElementById("equation").textContent = td.getAttribute("title");
+}
+
+// ---- the diagram: values on the arrows, what feeds a node, the gradients -------------------------
+
+const GRAD = {
+  lstm: { h: ["dh", "dL/dh_t"], c: ["dc", "dL/dc_t"], i: ["da_i", "δ_i"], f: ["da_f", "δ_f"], g: ["da_g", "δ_g"], o: ["da_o", "δ_o"] },
+  gru: { h: ["dh", "dL/dh_t"], r: ["da_r", "δ_r"], z: ["da_z", "δ_z"], n: ["da_n", "δ_n"] },
+  rnn: { h: ["dh", "dL/dh_t"] },
+};
+
+function nodeValues(s) {
+  // every node's value at step s: the keyed ones from the step, the products between them computed here
+  const v = { x: s.x, h_prev: s.h_prev, c_prev: s.c_prev };
+  for (const k of ["i", "f", "g", "o", "c", "r", "z", "n", "h"]) if (k in s) v[k] = s[k];
+  if (DATA.cell === "lstm") Object.assign(v, { fc: s.f * s.c_prev, ig: s.i * s.g, tc: Math.tanh(s.c) });
+  return v;
+}
+
+function drawDiagram(s, b) {
+  const gradients = Boolean(document.getElementById("gradients")?.checked);
+  const values = nodeValues(s);
+  document.querySelectorAll("#diagram text[data-show]").forEach((el) => {
+    const key = el.dataset.show, grad = GRAD[DATA.cell][key];
+    if (gradients) {
+      el.textContent = grad ? `${grad[1]} = ${fmt(b[grad[0]])}` : el.dataset.name;
+      if (grad) el.dataset.value = b[grad[0]];
+      else delete el.dataset.value;
+    } else {
+      el.textContent = `${el.dataset.name} = ${fmt(values[key])}`;
+      el.dataset.value = values[key];
+    }
+  });
+  document.querySelectorAll("#diagram line").forEach((line) => {
+    const v = values[line.dataset.from], title = line.querySelector("title");
+    const ends = title.dataset.ends || (title.dataset.ends = title.textContent);
+    title.textContent = `${ends}: ${fmt(v)}`;
+    line.dataset.value = v;
+  });
+}
+
+function chooseNode(ev) {
+  const el = ev.target.closest("[data-node]");
+  if (!el) return;
+  const node = el.dataset.node;
+  const sources = new Set();
+  document.querySelectorAll("#diagram line").forEach((line) => {
+    const feeds = line.dataset.to === node;
+    line.classList.toggle("feeds", feeds);
+    if (feeds) sources.add(line.dataset.from);
+  });
+  document.querySelectorAll("#diagram rect").forEach((r) => {
+    r.classList.toggle("chosen", r.dataset.node === node);
+    r.classList.toggle("source", sources.has(r.dataset.node));
+  });
 }
 
 function recompute() {
@@ -280,6 +375,16 @@ function recompute() {
   render(compute(model));
 }
 
+function inkOn(h, s, l) {
+  // black or white, whichever contrasts more with the background hsl(h, s%, l%) (WCAG relative luminance)
+  s /= 100; l /= 100;
+  const k = (n) => (n + h / 30) % 12, a = s * Math.min(l, 1 - l);
+  const rgb = [0, 8, 4].map((n) => l - a * Math.max(-1, Math.min(k(n) - 3, 9 - k(n), 1)));
+  const lin = rgb.map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+  const L = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
+  return (L + 0.05) / 0.05 >= 1.05 / (L + 0.05) ? "#000" : "#fff";
+}
+
 function heatmaps() {
   // vector models: each gate over time, a row per unit; the numbers are printed in the cells
   const box = document.getElementById("heatmaps");
@@ -287,10 +392,11 @@ function heatmaps() {
   box.innerHTML = DATA.heatmaps.map((hm) => {
     const rows = hm.values[0].map((_, u) => `<tr><th scope="row">unit ${u + 1}</th>` + hm.values.map((col, t) => {
       const v = col[u], light = 95 - 45 * Math.min(1, Math.abs(v)), hue = v < 0 ? 220 : 20;
-      return `<td data-key="${hm.key}" data-t="${t + 1}" data-u="${u + 1}" data-value="${v}" style="background:hsl(${hue},70%,${light}%)">${fmt(v)}</td>`;
+      const ink = inkOn(hue, 70, light);
+      return `<td data-key="${hm.key}" data-t="${t + 1}" data-u="${u + 1}" data-value="${v}" style="background:hsl(${hue},70%,${light}%);color:${ink}">${fmt(v)}</td>`;
     }).join("") + "</tr>");
-    return `<h3>${hm.label}</h3><table class="heat"><thead><tr><th></th>` +
-      hm.values.map((_, t) => `<th scope="col">t = ${t + 1}</th>`).join("") + `</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+    return `<h3>${hm.label}</h3><div class="scroll"><table class="heat"><thead><tr><th></th>` +
+      hm.values.map((_, t) => `<th scope="col">t = ${t + 1}</th>`).join("") + `</tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
   }).join("");
 }
 
@@ -304,6 +410,9 @@ function start() {
     el.addEventListener("click", explain);
     el.addEventListener("focusin", explain);
   });
+  document.getElementById("diagram").addEventListener("click", chooseNode);
+  document.getElementById("gradients")?.addEventListener("change", showStep);
+  document.getElementById("predict")?.addEventListener("change", () => { revealed.clear(); recompute(); });
   if (DATA.scalar) recompute();
   else heatmaps();
   document.body.dataset.ready = "true";
