@@ -10,6 +10,7 @@ import pytest
 from recurrent.cells import reference
 from recurrent.cli import main
 from recurrent.explain import flow
+from recurrent.explain.tex import figure
 
 
 def _weights(layer):
@@ -142,5 +143,56 @@ def test_the_command_line_table_json_and_plot(tmp_path, capsys):
     assert main(["flow", "--steps", "8", "--plot", str(png)]) == 0
     assert png.read_bytes()[:4] == b"\x89PNG"
     capsys.readouterr()
+    page = tmp_path / "flow.html"
+    assert main(["flow", "--html", str(page)]) == 0
+    text = page.read_text()
+    assert "id='flow-data'" in text and "http" not in text.split("<body>")[1]  # one file, nothing fetched
     assert main(["flow", "--recurrent-scale", "inf"]) == 2
     assert "finite number" in capsys.readouterr().err
+
+
+def test_the_pages_data_is_the_labs_numbers_at_every_setting():
+    from recurrent.explain import flow_page as fp
+
+    data = fp.flow_data()
+    for j, fb in enumerate(fp.FORGET_BIASES[::3]):
+        for k, sc in enumerate(fp.SCALES[::2]):
+            res = flow.gradient_flow(fp.STEPS, fp.HIDDEN, fb, sc, None, 0)
+            np.testing.assert_array_equal(data["lstm"][3 * j][2 * k], res["lstm"]["dh"])
+            np.testing.assert_array_equal(data["lstm_dc"][3 * j][2 * k], res["lstm"]["dc"])
+            np.testing.assert_array_equal(data["gru"][3 * j][2 * k], res["gru"]["dh"])
+            np.testing.assert_array_equal(data["rnn"][2 * k], res["rnn"]["dh"])
+
+
+def test_the_page_shows_the_chosen_setting_with_truncation(tmp_path):
+    import re
+    import shutil
+    import subprocess
+
+    from recurrent.explain import flow_page as fp
+
+    browser = next(
+        (shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
+    )
+    if browser is None:
+        pytest.skip("no Chromium")
+    page = fp.to_html_flow().replace(
+        "</body>",
+        "<script>const set = (id, v) => { const el = document.getElementById(id); el.value = v;"
+        " el.dispatchEvent(new Event('input')); }; set('fb', '5'); set('sc', '1'); set('trunc', '10');</script></body>",
+    )
+    path = tmp_path / "flow.html"
+    path.write_text(page)
+    out = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000", "--dump-dom",
+         path.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    cells = re.findall(r'<td data-series="([^"]+)" data-t="(\d+)" data-value="([^"]+)">([^<]*)</td>', out.stdout)
+    assert len(cells) == 20 and '<output id="fb-out">3</output>' in out.stdout
+    res = flow.gradient_flow(fp.STEPS, fp.HIDDEN, 3.0, 1.0, None, 0)
+    want = {"rnn": res["rnn"]["dh"], "gru": res["gru"]["dh"], "lstm": res["lstm"]["dh"], "lstm_dc": res["lstm"]["dc"]}
+    for series, t, value, text in cells:
+        t = int(t)
+        expected = want[series][t - 1] if t > fp.STEPS - 10 else 0.0  # truncated at 10: nothing before step 31
+        assert float(value) == expected and text == figure(expected), (series, t)

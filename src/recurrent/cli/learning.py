@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 import numpy as np
 
 from ..explain import exercises, flow
+from ..explain.flow_page import to_html_flow
 from ..plot import plot_flow
+from ..safefiles import atomic_write_bytes
 from ._common import _check_output_path, _positive_int, _require_matplotlib
 
 
@@ -49,6 +52,11 @@ def _plain(v):
 
 def cmd_flow(args) -> int:
     """The per-step gradient norms of the RNN, GRU and LSTM on the same inputs: a table, JSON or a picture."""
+    if args.html:
+        _check_output_path(args.html, "--html")
+        atomic_write_bytes(args.html, to_html_flow(seed=args.seed).encode())
+        print(f"wrote {args.html}", file=sys.stderr)
+        return 0
     if args.plot:
         _require_matplotlib()
         _check_output_path(args.plot, "--plot")
@@ -104,6 +112,12 @@ def add_parsers(sub) -> None:
     p.add_argument("--every", type=_positive_int, help="print every K-th step (default: about 20 rows)")
     p.add_argument("--plot", metavar="PNG", help="the norms on a log scale (needs matplotlib)")
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument(
+        "--html",
+        metavar="FILE.html",
+        help="write the lab as one self-contained page instead: sliders for the forget bias, W_hh's scale and "
+        "truncation (40 steps, 8 units; the numbers computed here)",
+    )
     p.set_defaults(func=cmd_flow)
 
     p = sub.add_parser(
