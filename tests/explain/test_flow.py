@@ -116,6 +116,26 @@ def test_the_lessons_hold_vanishing_the_forget_path_exploding_and_truncation():
     np.testing.assert_allclose(cut["rnn"]["dh"][-1], plain["rnn"]["dh"][-1], rtol=1e-12)
 
 
+def test_clipping_scales_every_step_by_one_factor_of_the_global_norm():
+    big = flow.gradient_flow(steps=30, hidden=8, recurrent_scale=3.0, cells=["rnn", "lstm"])
+    cut = flow.gradient_flow(steps=30, hidden=8, recurrent_scale=3.0, cells=["rnn", "lstm"], clip=0.5)
+    for cell in ("rnn", "lstm"):
+        layer = flow.network(cell, 8, 0.0, 3.0, seed=0)
+        x, v = flow.inputs(30, 8, seed=0)
+        y, _, cache = layer.forward(x)
+        dy = np.zeros_like(y)
+        dy[0, -1] = v
+        _, _, grads = layer.backward(dy, cache)
+        norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))
+        assert cut[cell]["grad_norm"] == pytest.approx(norm, rel=1e-12) and norm > 0.5
+        assert cut[cell]["clip_factor"] == pytest.approx(0.5 / norm, rel=1e-12)
+        np.testing.assert_allclose(cut[cell]["dh"], big[cell]["dh"] * 0.5 / norm, rtol=1e-12)
+    small = flow.gradient_flow(steps=30, cells=["lstm"], clip=1e6)  # under the cap: untouched
+    assert small["lstm"]["clip_factor"] == 1.0
+    with pytest.raises(ValueError, match="clip"):
+        flow.gradient_flow(clip=0)
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

@@ -68,6 +68,7 @@ def cmd_flow(args) -> int:
         truncate=args.truncate,
         seed=args.seed,
         cells=args.cell or None,
+        clip=args.clip,
     )
     if args.plot:
         plot_flow(result, args.plot)
@@ -107,6 +108,7 @@ def add_parsers(sub) -> None:
     )
     p.add_argument("--recurrent-scale", type=_finite, default=1.0, help="W_hh multiplied by this (default 1; try 3)")
     p.add_argument("--truncate", type=_positive_int, help="truncated BPTT: backpropagate through the last K steps")
+    p.add_argument("--clip", type=_finite, help="clip the gradient's global norm at this value (as fit's clip_norm)")
     p.add_argument("--cell", action="append", choices=list(flow.CELLS), help="only this cell (repeatable)")
     p.add_argument("--seed", type=int, default=0, help="the weights' and inputs' seed (default 0)")
     p.add_argument("--every", type=_positive_int, help="print every K-th step (default: about 20 rows)")

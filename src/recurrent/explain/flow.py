@@ -18,6 +18,8 @@ What to try (``recurrent flow --help``):
   forget gate near 1 (``forget_bias`` 3: sigmoid(3) = 0.95) the cell state carries the gradient
   across many steps; with the default bias 0 (f about 0.5) it halves a step. For the GRU the same
   knob is the update gate's bias (z near 1 keeps the old state: h_t = (1 - z) n + z h_{t-1}).
+- **clipping** (``clip=c``): the gradient's global norm capped at c scales every step's part by one factor:
+  an exploding gradient is bounded, a vanishing one is not revived.
 - **truncation** (``truncate=k``): truncated BPTT backpropagates through the last k steps only;
   the state before them enters as a constant, so every earlier step's gradient is exactly 0.
 """
@@ -66,9 +68,10 @@ def cell_flow(cell, steps=30, hidden=8, forget_bias=0.0, recurrent_scale=1.0, tr
     dy = np.zeros_like(y)
     dy[0, -1] = v
     record = {}
-    layer.backward(dy, cache, record=record)
+    _, _, grads = layer.backward(dy, cache, record=record)
     rec = record[(0, 0)]
-    out = {"loss": float(y[0, -1] @ v), "grads": {}}
+    norm = float(np.sqrt(sum(float(np.sum(g**2)) for g in grads.values())))
+    out = {"loss": float(y[0, -1] @ v), "grads": {}, "grad_norm": norm}
     for name in ("dh", "dc"):
         if name in rec:
             full = np.zeros((steps, hidden))
@@ -78,12 +81,26 @@ def cell_flow(cell, steps=30, hidden=8, forget_bias=0.0, recurrent_scale=1.0, tr
     return out
 
 
-def gradient_flow(steps=30, hidden=8, forget_bias=0.0, recurrent_scale=1.0, truncate=None, seed=0, cells=None):
-    """``cell_flow`` for each of ``cells`` (default RNN, GRU, LSTM) on the same inputs: cell -> its result."""
+def gradient_flow(
+    steps=30, hidden=8, forget_bias=0.0, recurrent_scale=1.0, truncate=None, seed=0, cells=None, clip=None
+):
+    """``cell_flow`` for each of ``cells`` (default RNN, GRU, LSTM) on the same inputs: cell -> its result.
+
+    ``clip``: clip the gradient by its global norm (``train``'s ``clip_norm``): the whole parameter gradient
+    ("grad_norm") is multiplied by min(1, clip / grad_norm) ("clip_factor"), and so is every step's part of it;
+    the norms shown are scaled by that one factor. The curve keeps its shape: clipping bounds an exploding
+    gradient and does nothing for a vanishing one."""
     _check(steps, hidden, recurrent_scale, truncate)
-    return {
-        c: cell_flow(c, steps, hidden, forget_bias, recurrent_scale, truncate, seed) for c in (cells or list(CELLS))
-    }
+    if clip is not None and not (isinstance(clip, (int, float)) and not isinstance(clip, bool) and clip > 0):
+        raise ValueError(f"gradient_flow: `clip` must be a positive number or None, got {clip!r}")
+    out = {c: cell_flow(c, steps, hidden, forget_bias, recurrent_scale, truncate, seed) for c in (cells or list(CELLS))}
+    if clip is not None:
+        for res in out.values():
+            res["clip_factor"] = min(1.0, clip / res["grad_norm"]) if res["grad_norm"] > 0 else 1.0
+            for q in ("dh", "dc"):
+                if q in res:
+                    res[q] = res[q] * res["clip_factor"]
+    return out
 
 
 def _check(steps, hidden, recurrent_scale, truncate) -> None:
