@@ -237,3 +237,24 @@ def plot_flow(flow, path, title=None) -> None:
     ax.legend(fontsize=8)
     fig.tight_layout()
     save_figure(fig, path)
+
+
+def plot_explanation(ex, values, path) -> None:
+    """One series' explanation (``Forecaster.explain``): the series' latest values and the forecast above, the
+    attributions of each forecast step to each past value (log values) as a heatmap below."""
+    plt = require_matplotlib()
+    P, H = len(ex.positions), len(ex.forecast)
+    fig, (top, low) = plt.subplots(2, 1, figsize=(max(6, 0.25 * (P + H) + 2), 6.5), height_ratios=[1, 1.3])
+    t_hist = ex.positions
+    top.plot(t_hist, np.asarray(values)[t_hist], color="#333", marker=".", label="the window the networks read")
+    top.plot(np.arange(t_hist[-1] + 1, t_hist[-1] + 1 + H), ex.forecast, color="#0b57d0", marker="o", label="forecast")
+    top.legend(fontsize=8)
+    top.set_title(f"series {ex.id!r}: the forecast and what drove it")
+    vmax = float(np.abs(ex.values).max()) or 1.0
+    im = low.imshow(ex.values, aspect="auto", cmap="RdBu_r", vmin=-vmax, vmax=vmax, interpolation="nearest",
+                    extent=(t_hist[0] - 0.5, t_hist[-1] + 0.5, H + 0.5, 0.5))  # fmt: skip
+    low.set_xlabel("position in the series (the past values read)")
+    low.set_ylabel("forecast step")
+    fig.colorbar(im, ax=low, fraction=0.03, pad=0.01, label="attribution (log)")
+    fig.tight_layout()
+    save_figure(fig, path)

@@ -19,6 +19,7 @@ import time
 
 from ..forecast.files import safe_cell
 from ..safefiles import atomic_write_bytes, read_regular
+from . import explaining
 from ._common import UsageError
 from .series import check_output, make_forecaster
 
@@ -65,6 +66,9 @@ def cmd_forecast_covariates(args) -> int:
     if args.future_columns and not args.future and not args.holdout:
         raise UsageError("recurrent: --future-columns need --future FILE.csv: their values over the forecast steps")
     check_output(args.output)
+    explaining.check(args)
+    if args.explain is not None and args.holdout:
+        raise UsageError("recurrent: --explain with covariates explains a forecast: leave out --holdout")
     df = _read_frame(args.csv, "CSV file")
     id_col, date_col, value_col = _columns(args, df, args.csv)
     past, ahead = _names(args.covariate_columns), _names(args.future_columns)
@@ -97,12 +101,16 @@ def cmd_forecast_covariates(args) -> int:
         f.save(args.save)
     if args.output:
         atomic_write_bytes(args.output, _csv_bytes(out))
+    why = explaining.explanation(args, f, futr) if args.explain is not None else None
     if args.json:
-        print(out.to_json(orient="records", date_format="iso"))
+        records = json.loads(out.to_json(orient="records", date_format="iso"))
+        print(json.dumps({"forecasts": records, "explanation": why[0]}) if why else json.dumps(records))
         return 0
     if not args.quiet:
         print(f"fitted in {seconds:.1f} s with covariates {', '.join(f.cov_names_) or '(none)'}", file=sys.stderr)
     print(out.to_string(index=False, max_rows=40))
+    if why:
+        print("\n".join(why[1]))
     return 0
 
 

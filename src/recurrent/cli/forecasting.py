@@ -14,7 +14,7 @@ from ..forecast.files import next_labels
 from ..forecast.metrics import coverage
 from ..forecast.tables import forecasts_json
 from ..plot import plot_forecast, plot_many
-from . import covariates
+from . import covariates, explaining
 from ._common import UsageError, _check_output_path, _json_default, _num, _positive_int, _require_matplotlib
 from ._options import add_csv_options, add_level_option, add_model_options, add_report_flags, add_scheduler_option
 from .predict import cmd_predict
@@ -69,6 +69,7 @@ def cmd_forecast(args) -> int:
     for path, what in ((args.save, "--save"), (args.plot, "--plot")):
         _check_output_path(path, what)
     check_output(args.output)
+    explaining.check(args)
     if args.plot:
         if Path(args.plot).suffix.lower() not in (".png", ".pdf", ".svg"):
             raise UsageError(f"recurrent: --plot {args.plot}: expected a .png, .pdf or .svg file name")
@@ -136,10 +137,11 @@ def cmd_forecast(args) -> int:
         _write_output(args.output, groups, fc, labels, actual, bands, horizon, forecaster.alias)
     if args.plot:
         _plot(args, forecaster, Y, fc, bands, dates, labels, label)
+    why = explaining.attach(args, forecaster, result)
     if args.json:
         print(json.dumps(result, default=_json_default))
         return 0
-    print("\n".join(_forecast_text(args, result, fc, actual, labels, many, label, bands)))
+    print("\n".join(_forecast_text(args, result, fc, actual, labels, many, label, bands) + why))
     return 0
 
 
@@ -260,6 +262,7 @@ def add_parsers(sub) -> None:
         "(a name ending with /): one file per input file and manifest.json, the folder written whole or not at all",
     )
     covariates.add_options(p)
+    explaining.add_options(p)
     add_report_flags(p)
     p.set_defaults(func=_forecast_any)
 

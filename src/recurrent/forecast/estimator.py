@@ -26,12 +26,12 @@ import numpy as np
 
 from .. import _checks as chk
 from .. import store
-from . import cluster, frames, intervals, panel, settings
+from . import cluster, explaining, frames, intervals, panel, settings
 from .backtest import cross_validation
 from .evaluation import evaluate
 from .export import export_onnx
 from .fitting import fit_batch
-from .inference import forecast_batch, insample, prepare, sort_series
+from .inference import forecast_batch, insample_of, prepare, sort_series
 from .paths import simulate
 from .persist import load_forecaster, save_forecaster
 
@@ -237,18 +237,11 @@ class Forecaster:
         every ``step_size``-th), what ``predict`` gives for value t from the values before it (the
         networks and Theta combined as in ``predict``; NaN where there is no origin).
 
-        Returns, in the container of ``Y`` (by default the training series): for an array
-        ``{"fitted": ..., "residuals": ...}``, for a list or dict one such dict per series, for a
-        DataFrame the long frame ``id, ds, y, <alias>`` (the fitted values in the model's column).
+        Returns, in the container of ``Y`` (default the training series): for an array ``{"fitted", "residuals"}``,
+        for a list or dict one such dict per series, for a DataFrame the long frame ``id, ds, y, <alias>``.
         Costs one forecast per origin: a series of n values costs n forecasts.
         """
-        self._check_fitted()
-        step_size = chk.positive_int("predict_insample", "step_size", step_size)
-        names = (columns.pop("id_col", "unique_id"), columns.pop("time_col", "ds"), columns.pop("target_col", "y"))
-        if columns:
-            raise TypeError(f"predict_insample: unexpected argument {next(iter(columns))!r}")
-        batch = self.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict_insample", None, names)
-        return panel.write_insample(batch, insample(self, batch, step_size), self.alias)
+        return insample_of(self, Y, step_size, columns)
 
     def _forecast(self, batch, horizon, where, warn, levels=(), quantiles=(), ahead=None):
         """``inference.forecast_batch``, on the scheduler's workers when there is one."""
@@ -263,8 +256,15 @@ class Forecaster:
 
         See ``recurrent.forecast.export`` for the recipe; returns the folder's path.
         """
-
         return export_onnx(self, directory, opset=opset)
+
+    def explain(self, Y=None, ids=None, *, points=16, covariates=None, future_covariates=None, static_df=None,
+                futr_df=None) -> dict:  # fmt: skip
+        """id -> ``Explanation``: each forecast taken apart exactly (``recurrent.forecast.explaining``): its parts,
+        and the networks' part attributed to every input by integrated gradients from the naive window."""
+        self._check_fitted()
+        given = {"covariates": covariates, "future_covariates": future_covariates, "static_df": static_df}
+        return explaining.explain(self, Y, ids, points, given, futr_df)
 
     def cross_validation(
         self,

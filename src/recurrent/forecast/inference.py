@@ -11,8 +11,9 @@ import warnings
 
 import numpy as np
 
+from .. import _checks as chk
 from .._threads import one_blas_thread
-from . import baselines, exog, hybrid, intervals
+from . import baselines, exog, hybrid, intervals, panel
 from .panel import Batch
 from .windows import Panel, gather, log_shift
 
@@ -184,6 +185,18 @@ def insample(f, batch: Batch, step_size: int) -> dict:
             fitted[origins] = [fc[i][0] for i in range(len(origins))]
         out[uid] = {"fitted": fitted, "residuals": v - fitted}
     return out
+
+
+def insample_of(f, Y, step_size, columns: dict):
+    """``Forecaster.predict_insample``: the arguments checked, ``insample`` of ``Y`` (default the training series)
+    written in its container."""
+    f._check_fitted()
+    step_size = chk.positive_int("predict_insample", "step_size", step_size)
+    names = (columns.pop("id_col", "unique_id"), columns.pop("time_col", "ds"), columns.pop("target_col", "y"))
+    if columns:
+        raise TypeError(f"predict_insample: unexpected argument {next(iter(columns))!r}")
+    batch = f.batch_ if Y is None else panel.read_batch(Y, "Forecaster.predict_insample", None, names)
+    return panel.write_insample(batch, insample(f, batch, step_size), f.alias)
 
 
 def prepare(f, Y, horizon: int, given: dict, futr_df, columns) -> tuple:

@@ -1,0 +1,63 @@
+"""``recurrent forecast ... --explain [ID]``: one series' forecast taken apart (``Forecaster.explain``)."""
+
+from __future__ import annotations
+
+import sys
+
+from ..plot import plot_explanation
+from ._common import UsageError, _check_output_path, _require_matplotlib
+
+
+def add_options(p) -> None:
+    """The --explain options of ``forecast``."""
+    p.add_argument(
+        "--explain",
+        nargs="?",
+        const="",
+        metavar="ID",
+        help="take the forecast of series ID (default: the first) apart: its level, networks, Theta and weight, "
+        "and each past value's and covariate's attribution (integrated gradients from the naive window)",
+    )
+    p.add_argument(
+        "--explain-plot", metavar="PNG", help="with --explain: the series, the forecast and the attributions"
+    )
+
+
+def check(args) -> None:
+    """Fail before training on a bad --explain-plot."""
+    if args.explain_plot:
+        if args.explain is None:
+            raise UsageError("recurrent: --explain-plot goes with --explain [ID]")
+        _check_output_path(args.explain_plot, "--explain-plot")
+        _require_matplotlib()
+
+
+def explanation(args, forecaster, futr=None) -> tuple:
+    """(the explanation as JSON, its text) for ``--explain``; the picture written when asked. ``futr``: the
+    known-ahead covariates over the forecast steps, as ``predict`` took them."""
+    ids = list(forecaster.batch_.ids)
+    want = args.explain
+    if want == "":
+        uid = ids[0]
+    else:
+        match = [u for u in ids if str(u) == want]
+        if not match:
+            shown = ", ".join(repr(str(u)) for u in ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+            raise UsageError(f"recurrent: --explain {want!r}: no such series (the series are {shown})")
+        uid = match[0]
+    ex = forecaster.explain(ids=[uid], futr_df=futr)[uid]
+    if args.explain_plot:
+        values = forecaster.batch_.values[ids.index(uid)]
+        plot_explanation(ex, values, args.explain_plot)
+        if not args.quiet:
+            print(f"wrote {args.explain_plot}", file=sys.stderr)
+    why = f"Why series {uid!r} is forecast as it is (log values; attributions from the naive window):"
+    return ex.to_json(), ["", why, ex.table()]
+
+
+def attach(args, forecaster, result: dict, futr=None) -> list:
+    """With --explain: the explanation put in ``result`` (for --json) and its text lines returned; else []."""
+    if args.explain is None:
+        return []
+    result["explanation"], text = explanation(args, forecaster, futr)
+    return text
