@@ -179,4 +179,55 @@ def test_explain_on_the_command_line(tmp_path, capsys):
     assert max(abs(r) for r in e["residual"]) < 1e-6
     assert main(["forecast", "--horizon", "6", "--steps", "60", "--explain", "nope", "--quiet"]) == 2
     assert "no such series" in capsys.readouterr().err
+    page = tmp_path / "why.html"
+    assert (
+        main(["forecast", "--horizon", "6", "--steps", "60", "--explain", "--explain-html", str(page), "--quiet"]) == 0
+    )
+    assert "id='why-data'" in page.read_text()
+    capsys.readouterr()
     assert main(["forecast", "--explain-plot", str(tmp_path / "x.png")]) == 2
+    assert main(["forecast", "--explain-html", str(tmp_path / "x.html")]) == 2
+    assert "goes with --explain" in capsys.readouterr().err
+
+
+def test_the_page_shows_the_step_under_the_pointer_and_toggles_theta(tmp_path, promo_fit):
+    import re
+    import shutil
+    import subprocess
+
+    from recurrent.explain.tex import figure
+    from recurrent.forecast import why_page
+
+    browser = next(
+        (shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None
+    )
+    if browser is None:
+        pytest.skip("no Chromium")
+    f, Y, _, fut = promo_fit
+    e = f.explain(ids=[3], futr_df=fut)[3]
+    edits = """<script>
+      const c = document.querySelector('#chart circle[data-step="3"]');
+      c.dispatchEvent(new MouseEvent("mouseover", {bubbles: true}));
+      const t = document.getElementById("theta"); t.checked = false; t.dispatchEvent(new Event("change"));
+    </script>"""
+    html = why_page.to_html(e, Y[3])
+    assert "http" not in html.split("<body>")[1]
+    path = tmp_path / "why.html"
+    path.write_text(html.replace("</body>", edits + "</body>"))
+    out = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=3000", "--dump-dom",
+         path.as_uri()],
+        capture_output=True, text=True, timeout=120,
+    ).stdout  # fmt: skip
+    why = re.search(r'<p id="why"[^>]*data-step="(\d+)"[^>]*>(.*?)</p>', out, re.S)
+    assert why and why.group(1) == "3"
+    for what, _ in e.top(3, 5):
+        assert what in why.group(2)
+    assert "(the networks alone)" in why.group(2)
+    shown = [float(v) for v in re.findall(r'<circle [^>]*data-value="([^"$]+)"', out)]
+    np.testing.assert_allclose(shown, np.exp(e.level + e.networks) - e.shift, rtol=1e-12)
+    cells = re.findall(r'<td data-step="(\d+)" data-pos="(\d+)" data-value="([^"$]+)"[^>]*>([^<]*)</td>', out)
+    assert len(cells) == e.values.size
+    for step, pos, value, text in cells[:40]:
+        j = list(e.positions).index(int(pos))
+        assert float(value) == e.values[int(step) - 1, j] and text == figure(float(value))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 
+from ..forecast import why_page
 from ..plot import plot_explanation
+from ..safefiles import atomic_write_bytes
 from ._common import UsageError, _check_output_path, _require_matplotlib
 
 
@@ -21,14 +23,20 @@ def add_options(p) -> None:
     p.add_argument(
         "--explain-plot", metavar="PNG", help="with --explain: the series, the forecast and the attributions"
     )
+    p.add_argument(
+        "--explain-html",
+        metavar="FILE.html",
+        help="with --explain: one self-contained page, hover a forecast step to see which inputs drove it",
+    )
 
 
 def check(args) -> None:
     """Fail before training on a bad --explain-plot."""
+    for path, what in ((args.explain_plot, "--explain-plot"), (args.explain_html, "--explain-html")):
+        if path and args.explain is None:
+            raise UsageError(f"recurrent: {what} goes with --explain [ID]")
+        _check_output_path(path, what)
     if args.explain_plot:
-        if args.explain is None:
-            raise UsageError("recurrent: --explain-plot goes with --explain [ID]")
-        _check_output_path(args.explain_plot, "--explain-plot")
         _require_matplotlib()
 
 
@@ -46,11 +54,14 @@ def explanation(args, forecaster, futr=None) -> tuple:
             raise UsageError(f"recurrent: --explain {want!r}: no such series (the series are {shown})")
         uid = match[0]
     ex = forecaster.explain(ids=[uid], futr_df=futr)[uid]
+    values = forecaster.batch_.values[ids.index(uid)]
     if args.explain_plot:
-        values = forecaster.batch_.values[ids.index(uid)]
         plot_explanation(ex, values, args.explain_plot)
-        if not args.quiet:
-            print(f"wrote {args.explain_plot}", file=sys.stderr)
+    if args.explain_html:
+        atomic_write_bytes(args.explain_html, why_page.to_html(ex, values).encode())
+    for path in (args.explain_plot, args.explain_html):
+        if path and not args.quiet:
+            print(f"wrote {path}", file=sys.stderr)
     why = f"Why series {uid!r} is forecast as it is (log values; attributions from the naive window):"
     return ex.to_json(), ["", why, ex.table()]
 
