@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, types
+from numba import njit, prange, types
 from numba.extending import overload
 
 # cache=True: compiled kernels are kept in __pycache__ and found again while this file is unchanged.
@@ -242,6 +242,72 @@ def lstm_backward_step(G, C, TC, dy, dh_next, dc, da, DA, t):
     for q in range(H4):
         for n in range(N):
             DA[q, t, n] = da[q, n]
+
+
+_DOT = dict(_OPTS, fastmath={"nsz", "arcp", "contract", "reassoc"})  # a dot product vectorises only reassociated
+PARTS_H = (128, 512)  # hidden sizes where one sequence's steps run faster partitioned (measured: docs/speed.md)
+
+
+def cores() -> int:
+    """The cores ``lstm_forward_parts`` may split a step over: those this process may run on, at most numba's
+    thread count (``numba.set_num_threads``); 1 takes the usual loop."""
+    import os
+
+    import numba
+
+    mine = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(mine, numba.get_num_threads()))
+
+
+@njit(parallel=True, **_DOT)
+def lstm_forward_parts(W, G, C, TC, Z, XW, b, hr, parts):
+    """Every step of a layer whose steps are small (streaming, a few sequences), the hidden units split into
+    ``parts`` blocks, one per core: each core computes its units' four gate rows of W z_t (dot products over W's
+    contiguous rows, its share of W staying in that core's cache across steps), then their c_t and h_t, which it
+    writes into z_{t+1}: one parallel region per step. Z's column block t is z_t (copied contiguous first); plus
+    XW[:, t] + b when XW is not empty. The outputs as ``lstm_forward_step`` writes them."""
+    T, H4, N = G.shape
+    H = H4 // 4
+    K = W.shape[1]
+    size = (H + parts - 1) // parts
+    wide = XW.shape[0] > 0
+    zc = np.empty((N, K), G.dtype)
+    for t in range(T):
+        for n in range(N):
+            for k in range(K):
+                zc[n, k] = Z[k, t, n]
+        for p in prange(parts):
+            u0 = p * size
+            u1 = min(H, u0 + size)
+            for u in range(u0, u1):
+                for n in range(N):
+                    z = zc[n]
+                    ri, rf, rg, ro = W[u], W[H + u], W[2 * H + u], W[3 * H + u]
+                    ai = af = ag = ao = G.dtype.type(0.0)
+                    for k in range(K):
+                        zk = z[k]
+                        ai += ri[k] * zk
+                        af += rf[k] * zk
+                        ag += rg[k] * zk
+                        ao += ro[k] * zk
+                    if wide:
+                        ai += XW[u, t, n] + b[u]
+                        af += XW[H + u, t, n] + b[H + u]
+                        ag += XW[2 * H + u, t, n] + b[2 * H + u]
+                        ao += XW[3 * H + u, t, n] + b[3 * H + u]
+                    i = sigmoid(ai)
+                    f = sigmoid(af)
+                    g = tanh(ag)
+                    o = sigmoid(ao)
+                    G[t, u, n] = i
+                    G[t, H + u, n] = f
+                    G[t, 2 * H + u, n] = g
+                    G[t, 3 * H + u, n] = o
+                    ck = f * C[t, u, n] + i * g
+                    C[t + 1, u, n] = ck
+                    tk = tanh(ck)
+                    TC[t, u, n] = tk
+                    Z[hr + u, t + 1, n] = o * tk
 
 
 @njit(**_OPTS)

@@ -177,8 +177,14 @@ def _outputs(x, Z, hr, X, G, C, TC, w_ih, w_hh, b_ih, b_hh):
 
 
 def _forward_fused(fz, W, Z, XW, rows, b, hr, G, C, TC):
-    """The recurrence with the fused kernels: each step's gates, c_t and h_t in one compiled loop."""
-    T, N = G.shape[0], G.shape[2]
+    """The recurrence with the fused kernels: each step's gates, c_t and h_t in one compiled loop. One sequence
+    of 128 to 512 units and a narrow input (the input in W's product), with two cores or more: its hidden units
+    split over the cores, W kept in their caches (``lstm_forward_parts``; with a wide input the input product's
+    BLAS threads, still spinning, took the cores from it: slower, measured)."""
+    T, H4, N = G.shape
+    if N == 1 and XW is None and fz.PARTS_H[0] <= H4 // 4 <= fz.PARTS_H[1] and (parts := fz.cores()) > 1:
+        fz.lstm_forward_parts(W, G, C, TC, Z, np.empty((0, 0, 0), dtype=Z.dtype), b, hr, parts)
+        return
     xw, zc = fused_operands(Z, XW, rows)
     if W.size * N <= fz.SMALL_STEP:  # tiny steps: the whole loop compiled, products included
         fz.lstm_forward_small(W, G, C, TC, Z, xw, b, zc, hr)
