@@ -104,3 +104,19 @@ def test_float32_stays_within_the_kernels_rounding(numba_path):
     y_ref = reference.sequence("lstm", x.astype(np.float64), np.zeros((1, 256)), np.zeros((1, 256)),
                                [w.astype(np.float64) for w in _weights(layer)])[0]  # fmt: skip
     np.testing.assert_allclose(y, y_ref, rtol=0, atol=5e-6)
+
+
+def test_the_fallback_pool_is_entered_from_the_main_thread_only(monkeypatch):
+    import threading
+
+    monkeypatch.setattr(numba, "threading_layer", lambda: "workqueue")
+    got = []
+    worker = threading.Thread(target=lambda: got.append(fz.cores()))
+    worker.start()
+    worker.join()
+    assert got == [1]
+    monkeypatch.setattr(numba, "threading_layer", lambda: "omp")
+    worker = threading.Thread(target=lambda: got.append(fz.cores()))
+    worker.start()
+    worker.join()
+    assert got[1] == fz.cores() >= 1

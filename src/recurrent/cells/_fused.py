@@ -250,11 +250,20 @@ PARTS_H = (128, 512)  # hidden sizes where one sequence's steps run faster parti
 
 def cores() -> int:
     """The cores ``lstm_forward_parts`` may split a step over: those this process may run on, at most numba's
-    thread count (``numba.set_num_threads``); 1 takes the usual loop."""
+    thread count (``numba.set_num_threads``); 1 takes the usual loop. Numba's fallback thread pool
+    ("workqueue", where no OpenMP or TBB is found) must not be entered from two threads at once: with it only
+    the main thread splits."""
     import os
+    import threading
 
     import numba
 
+    try:
+        pool = numba.threading_layer()
+    except ValueError:  # no parallel region has run yet
+        pool = None
+    if pool == "workqueue" and threading.current_thread() is not threading.main_thread():
+        return 1
     mine = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(mine, numba.get_num_threads()))
 
