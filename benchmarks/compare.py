@@ -4,6 +4,7 @@
     python -m benchmarks.compare --shapes small,medium --cells lstm --repeats 7
     python -m benchmarks.compare --backend numpy          # the NumPy path even where numba is installed
     python -m benchmarks.compare --forecaster             # also the global forecaster's training throughput
+    python -m benchmarks.compare --shapes small --busy 2  # contention: each row beside 2 spinning processes
 
 Both run in this process, float32, torch with set_num_threads(2), interleaved: ours,
 sleep, re-warm torch, torch, sleep. The sleep lets OpenBLAS' worker threads stop spinning
@@ -122,6 +123,13 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--forecaster", action="store_true", help="also time the forecaster's training (windows/s)")
     ap.add_argument(
+        "--busy",
+        type=int,
+        default=0,
+        help="contention mode: each row measured again beside N processes spinning on the cores, and the "
+        "slowdowns against the fair share ((N + cores) / cores) printed",
+    )
+    ap.add_argument(
         "--backend",
         default="auto",
         choices=("auto", "numpy", "numba"),
@@ -144,8 +152,13 @@ def main(argv=None):
     print(f"# {machine_line()}")
     print(f"# float32 GEMM peak of this machine: {peak:.1f} GFLOP/s; median of {args.repeats} interleaved runs")
     print()
-    print("| cell | shape (N, T, D, H) | phase | ours | torch | ours/torch | our GFLOP/s | % of peak |")
-    print("|---|---|---|---|---|---|---|---|")
+    if args.busy:
+        print(f"Contention: beside {args.busy} busy processes; fair share {_fair(args.busy):.2f}x the quiet time")
+        print("| cell | shape | phase | ours quiet / busy | torch quiet / busy | ours slowdown | torch slowdown |")
+        print("|---|---|---|---|---|---|---|")
+    else:
+        print("| cell | shape (N, T, D, H) | phase | ours | torch | ours/torch | our GFLOP/s | % of peak |")
+        print("|---|---|---|---|---|---|---|---|")
     for cell in args.cells.split(","):
         for name in args.shapes.split(","):
             N, T, D, H = SHAPES[name]
@@ -154,6 +167,9 @@ def main(argv=None):
                 if phase not in PHASES.get(name, ("forward", "training")):
                     continue
                 a, b = measure(*calls[phase], repeats=args.repeats)
+                if args.busy:
+                    _busy_row(cell, name, phase, calls[phase], a, b, args)
+                    continue
                 flops = 2 * T * N * GATES[cell] * H * (D + H) * (3 if phase == "training" else 1)
                 gf = flops / np.median(a) / 1e9
                 print(
@@ -170,6 +186,39 @@ def main(argv=None):
             f"Forecaster training (LSTM 32, lookback 36 read in 12 patches of 3, horizon 12, batch {batch}): "
             f"{rate:,.0f} windows/s ({steps} steps per sample, median of {args.repeats})"
         )
+
+
+def _fair(busy) -> float:
+    """The slowdown a fair share gives a job using every core beside ``busy`` spinning processes."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return (busy + cores) / cores
+
+
+def _busy_row(cell, name, phase, calls, a, b, args):
+    """The row again beside ``args.busy`` spinning processes (benchmarks.contention's), printed with the quiet one."""
+    import multiprocessing as mp
+
+    from .contention import _spin
+
+    stop = mp.Event()
+    procs = [mp.Process(target=_spin, args=(stop,), daemon=True) for _ in range(args.busy)]
+    for p in procs:
+        p.start()
+    try:
+        time.sleep(0.5)
+        a2, b2 = measure(*calls, repeats=args.repeats)
+    finally:
+        stop.set()
+        for p in procs:
+            p.join(5)
+    qa, qb, ba, bb = (float(np.median(v)) for v in (a, b, a2, b2))
+    print(
+        f"| {cell} | {name} | {phase} | {fmt_t(qa)} / {fmt_t(ba)} | {fmt_t(qb)} / {fmt_t(bb)} | "
+        f"**{ba / qa:.2f}x** | {bb / qb:.2f}x |",
+        flush=True,
+    )
 
 
 def forecaster_throughput(repeats=5, steps=200):
