@@ -40,6 +40,16 @@ def check(args) -> None:
         _require_matplotlib()
 
 
+def check_id(args, ids) -> None:
+    """Fail before training when --explain names a series the input does not hold."""
+    if not args.explain or ids is None:
+        return
+    ids = [str(u) for u in ids]
+    if args.explain not in ids:
+        shown = ", ".join(repr(u) for u in ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+        raise UsageError(f"recurrent: --explain {args.explain!r}: no such series (the series are {shown})")
+
+
 def explanation(args, forecaster, futr=None) -> tuple:
     """(the explanation as JSON, its text) for ``--explain``; the picture written when asked. ``futr``: the
     known-ahead covariates over the forecast steps, as ``predict`` took them."""

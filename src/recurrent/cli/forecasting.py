@@ -75,6 +75,7 @@ def cmd_forecast(args) -> int:
             raise UsageError(f"recurrent: --plot {args.plot}: expected a .png, .pdf or .svg file name")
         _require_matplotlib()  # fail before training, not after
     Y, dates, label, known_season, many, groups = load_series(args)
+    explaining.check_id(args, list(Y) if many and isinstance(Y, dict) else None)
     season = args.season if args.season is not None else known_season
     horizon, n_fit = _horizon(args, Y, season)
     forecaster = make_forecaster(args, horizon, season)
