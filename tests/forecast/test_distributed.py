@@ -187,7 +187,7 @@ def test_fit_trains_the_ensembles_networks_on_the_workers_to_the_same_weights(cl
     kw = dict(horizon=6, max_steps=60, n_models=2, seed=0, progress=False)
     one = recurrent.Forecaster(**kw).fit(Y)
     two = recurrent.Forecaster(**kw, scheduler=client).fit(Y)
-    assert [L for L, _ in one.networks_] == [L for L, _ in two.networks_] and len(one.networks_) == 4
+    assert [L for L, _ in one.networks_] == [L for L, _ in two.networks_] and len(one.networks_) == 6
     for (_, a), (_, b) in zip(one.networks_, two.networks_):
         for k in a.params:
             np.testing.assert_allclose(b.params[k], a.params[k], rtol=0, atol=1e-6, err_msg=k)
@@ -242,7 +242,7 @@ def test_a_worker_killed_during_a_fit_gives_the_undisturbed_weights():
         c.close()
         cluster.close()
     got.scheduler = None  # its cluster is closed
-    assert len(got.networks_) == len(want.networks_) == 4
+    assert len(got.networks_) == len(want.networks_) == 6
     for (_, a), (_, b) in zip(want.networks_, got.networks_):
         for k in a.params:
             np.testing.assert_allclose(b.params[k], a.params[k], rtol=0, atol=1e-6, err_msg=k)

@@ -593,7 +593,8 @@ def test_in_sample_fitted_values_are_what_predict_gives_from_each_origin():
     got = f.predict_insample()
     assert np.all(np.isnan(got["fitted"][:3])) and np.all(np.isfinite(got["fitted"][3:]))
     for t in (3, 17, 39):
-        assert got["fitted"][t] == pytest.approx(f.predict(y[:t], horizon=1)[0], rel=1e-12)
+        # float32 networks: one origin alone or many in a batch round alike to 1e-6
+        assert got["fitted"][t] == pytest.approx(f.predict(y[:t], horizon=1)[0], rel=1e-6)
     np.testing.assert_array_equal(got["residuals"], y - got["fitted"])
     sparse = f.predict_insample(step_size=5)["fitted"]
     assert np.isfinite(sparse[[3, 8, 13]]).all() and np.isnan(sparse[[4, 9]]).all()

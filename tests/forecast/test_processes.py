@@ -15,7 +15,7 @@ def test_networks_trained_in_worker_processes_equal_those_trained_here():
     kw = dict(horizon=4, seed=0, progress=False, max_steps=120, n_models=2, eval_every=40)
     here = recurrent.Forecaster(**kw, n_jobs=1).fit(Y)
     there = recurrent.Forecaster(**kw, n_jobs=2).fit(Y)
-    assert len(here.networks_) == len(there.networks_) == 4
+    assert len(here.networks_) == len(there.networks_) == 6
     for (La, a), (Lb, b) in zip(here.networks_, there.networks_):
         assert La == Lb
         for k in a.params:

@@ -32,7 +32,7 @@ def add_model_options(p):
     p.add_argument("--lookback", type=_positive_int, help="values per input window (default: 2 and 3 horizons)")
     p.add_argument("--cell", choices=CELL_NAMES, default="lstm", help="the recurrent cell (default lstm)")
     p.add_argument("--hidden-size", type=_positive_int, default=32, help="units per network (default 32)")
-    p.add_argument("--models", type=_positive_int, default=3, help="networks per lookback (default 3)")
+    p.add_argument("--models", type=_positive_int, default=2, help="networks per lookback (default 2)")
     p.add_argument(
         "--steps",
         type=_positive_int,

@@ -91,7 +91,7 @@ class Forecaster:
         hidden_size=32,
         num_layers=1,
         lookbacks=None,
-        n_models=3,
+        n_models=2,
         max_steps=3000,
         batch_size=64,
         lr=3e-3,

@@ -135,12 +135,13 @@ def _check_choices(f) -> None:
 
 
 def lookbacks(given, horizon: int, season: int) -> list[int]:
-    """The window lengths: ``given`` as a list, or 2 and 3 horizons, at least a season and a bit more."""
+    """The window lengths: ``given`` as a list, or 2, 3 and 5 horizons (N-BEATS ensembles over lookbacks of 2 to 7
+    horizons), at least a season and a bit more, each a season longer than the one before."""
     if given is not None:
         return [int(given)] if isinstance(given, numbers.Integral) else [int(v) for v in given]
     H, m = horizon, season
     lo = max(2 * H, m + 1 if m > 1 else 2, 4)
-    return sorted({lo, max(3 * H, lo + max(m, 1))})
+    return sorted({lo, max(3 * H, lo + max(m, 1)), max(5 * H, lo + 2 * max(m, 1))})
 
 
 def patched(lookbacks: list[int], patch: int | None) -> tuple[list[int], list[int]]:
