@@ -15,7 +15,7 @@ from recurrent.explain import exercises, mistakes
 
 ROOT = Path(__file__).resolve().parents[2]
 
-LSTM = """
+HELPERS = """
 import numpy as np
 
 def sig(a):
@@ -26,7 +26,11 @@ def dsig(s):
 
 def dtanh(t):
     return 1 - t ** 2
+"""
 
+LSTM = (
+    HELPERS
+    + """
 def lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh):
     H = h.shape[1]
     a = x @ w_ih.T + h @ w_hh.T + b_ih + b_hh
@@ -46,19 +50,11 @@ def lstm_step_backward(dh_new, dc_new, k):
     grads = {"weight_ih": da.T @ k["x"], "weight_hh": da.T @ k["h"], "bias_ih": da.sum(0), "bias_hh": da.sum(0)}
     return da @ k["w_ih"], da @ k["w_hh"], dc * k["f"], grads
 """
+)
 
-GRU = """
-import numpy as np
-
-def sig(a):
-    return 1 / (1 + np.exp(-a))
-
-def dsig(s):
-    return s * (1 - s)
-
-def dtanh(t):
-    return 1 - t ** 2
-
+GRU = (
+    HELPERS
+    + """
 def gru_step(x, h, w_ih, w_hh, b_ih, b_hh):
     H = h.shape[1]
     gx, gh = x @ w_ih.T + b_ih, h @ w_hh.T + b_hh
@@ -76,6 +72,7 @@ def gru_step_backward(dh_new, k):
     grads = {"weight_ih": dax.T @ k["x"], "weight_hh": dah.T @ k["h"], "bias_ih": dax.sum(0), "bias_hh": dah.sum(0)}
     return dax @ k["w_ih"], dah @ k["w_hh"] + dh_new * k["z"], grads
 """
+)
 
 RNN = """
 import numpy as np
