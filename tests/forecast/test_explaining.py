@@ -130,6 +130,15 @@ def test_the_input_gradients_equal_torch_autograd():
     np.testing.assert_allclose(explaining.input_gradients(net, x, dy), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
+def test_a_forecast_without_the_networks_says_so():
+    rng = np.random.default_rng(6)
+    Y = {k: 10 + rng.normal(0, 1, 30) for k in range(2)}
+    f = Forecaster(horizon=3, seed=0, progress=False, max_steps=30, n_models=1, combine=0.0).fit(Y)
+    e = f.explain()[0]
+    assert e.weight == 0 and e.table().startswith("The networks have weight 0 here")
+    np.testing.assert_allclose(np.log(e.forecast + e.shift), e.theta, rtol=1e-12)
+
+
 def test_integrated_gradients_complete_a_network_from_its_baseline():
     net = _window_net(3)
     rng = np.random.default_rng(3)

@@ -101,6 +101,8 @@ class Explanation:
         """A Markdown table: per step the forecast, its parts and its ``k`` largest attributions."""
         head = "| h | forecast | level | networks | naive window | attributed | theta | w | top inputs (log) |"
         rows = [head, "|" + "---|" * 9]
+        if self.weight == 0:  # the attributions explain a part the forecast does not use
+            rows.insert(0, "The networks have weight 0 here: the forecast is the statistical member's (theta).\n")
         for h in range(len(self.forecast)):
             top = "; ".join(f"{what}: {v:+.4f}" for what, v in self.top(h + 1, k))
             theta = "" if self.theta is None else f"{self.theta[h]:.4f}"
