@@ -239,13 +239,15 @@ def test_the_page_writes_numbers_by_the_one_rule(tmp_path):
         assert text == changed(float(value), olds[k]) and float(text) != olds[k] or float(value) == olds[k], (k, text)
 
 
-PROBE = """<script>setTimeout(() => {{ const p = document.createElement("pre"); p.id = "probe";
-p.textContent = JSON.stringify(({code})()); document.body.appendChild(p); }}, 0);</script>"""
+PROBE = """;setTimeout(() => {{ const p = document.createElement("pre"); p.id = "probe";
+p.textContent = JSON.stringify(({code})()); document.body.appendChild(p); }}, 0);"""
 
 
 def _probe(tmp_path, html, code, edits="", width=None):
-    """What the JavaScript function ``code`` returns in the page (after ``edits``), as JSON."""
-    dom = _open(tmp_path, html.replace("</body>", PROBE.format(code=code) + "</body>"), edits, width)
+    """What the JavaScript function ``code`` returns in the page after ``edits``, as JSON. The probe is queued by
+    the edits' own script, after them: a separate script before theirs could run first (the parser may yield
+    between scripts, and a queued timer then fires before the edits)."""
+    dom = _open(tmp_path, html, edits + PROBE.format(code=code), width)
     return json.loads(_unescape(re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S).group(1))), dom
 
 
