@@ -240,3 +240,24 @@ def test_the_page_shows_the_step_under_the_pointer_and_toggles_theta(tmp_path, p
     for step, pos, value, text in cells[:40]:
         j = list(e.positions).index(int(pos))
         assert float(value) == e.values[int(step) - 1, j] and text == figure(float(value))
+
+
+def test_series_with_dates_name_their_inputs_by_date(tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(7)
+    rows = []
+    for k in range(3):
+        for i, d in enumerate(pd.date_range("2020-01-01", periods=48, freq="MS")):
+            rows.append((f"s{k}", d, 100 + 10 * np.sin(i / 2) + rng.normal()))
+    df = pd.DataFrame(rows, columns=["unique_id", "ds", "y"])
+    f = Forecaster(horizon=3, seed=0, progress=False, max_steps=40, n_models=1).fit(df)
+    e = f.explain(ids=["s1"])["s1"]
+    dates = pd.date_range("2020-01-01", periods=48, freq="MS")
+    assert e.labels == [str(dates[p].date()) for p in e.positions]
+    assert all(what.startswith("value at 20") for what, _ in e.top(1, 3))
+    assert e.to_json()["labels"] == e.labels
+    csv = tmp_path / "s.csv"
+    df.rename(columns={"unique_id": "id", "ds": "date"}).to_csv(csv, index=False)
+    argv = ["forecast", str(csv), "--id-column", "id", "--date-column", "date", "--column", "y", "--horizon", "3"]
+    assert main([*argv, "--steps", "40", "--models", "1", "--explain", "s2", "--quiet"]) == 0
+    assert "value at 20" in capsys.readouterr().out

@@ -50,7 +50,7 @@ def check_id(args, ids) -> None:
         raise UsageError(f"recurrent: --explain {args.explain!r}: no such series (the series are {shown})")
 
 
-def explanation(args, forecaster, futr=None) -> tuple:
+def explanation(args, forecaster, futr=None, dates=None) -> tuple:
     """(the explanation as JSON, its text) for ``--explain``; the picture written when asked. ``futr``: the
     known-ahead covariates over the forecast steps, as ``predict`` took them."""
     ids = list(forecaster.batch_.ids)
@@ -64,6 +64,9 @@ def explanation(args, forecaster, futr=None) -> tuple:
             raise UsageError(f"recurrent: --explain {want!r}: no such series (the series are {shown})")
         uid = match[0]
     ex = forecaster.explain(ids=[uid], futr_df=futr)[uid]
+    labels = (dates or {}).get(uid)
+    if ex.labels is None and labels is not None and len(labels) > int(ex.positions[-1]):
+        ex.labels = [str(labels[int(p)]) for p in ex.positions]  # the file's dates, as it wrote them
     values = forecaster.batch_.values[ids.index(uid)]
     if args.explain_plot:
         plot_explanation(ex, values, args.explain_plot)
@@ -76,9 +79,9 @@ def explanation(args, forecaster, futr=None) -> tuple:
     return ex.to_json(), ["", why, ex.table()]
 
 
-def attach(args, forecaster, result: dict, futr=None) -> list:
+def attach(args, forecaster, result: dict, futr=None, dates=None) -> list:
     """With --explain: the explanation put in ``result`` (for --json) and its text lines returned; else []."""
     if args.explain is None:
         return []
-    result["explanation"], text = explanation(args, forecaster, futr)
+    result["explanation"], text = explanation(args, forecaster, futr, dates)
     return text

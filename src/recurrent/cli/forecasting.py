@@ -138,7 +138,7 @@ def cmd_forecast(args) -> int:
         _write_output(args.output, groups, fc, labels, actual, bands, horizon, forecaster.alias)
     if args.plot:
         _plot(args, forecaster, Y, fc, bands, dates, labels, label)
-    why = explaining.attach(args, forecaster, result)
+    why = explaining.attach(args, forecaster, result, dates=dates)
     if args.json:
         print(json.dumps(result, default=_json_default))
         return 0

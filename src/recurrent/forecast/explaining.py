@@ -66,6 +66,10 @@ class Explanation:
     residual: np.ndarray  # (H,) net_h - baseline_h - sum of the attributions (quadrature's remainder)
     covariate_names: list = field(default_factory=list)
     future_names: list = field(default_factory=list)
+    labels: list | None = None  # (P,) the positions' dates as text, when the series came with dates
+
+    def _at(self, j) -> str:
+        return self.labels[j] if self.labels else str(self.positions[j])
 
     @property
     def units(self) -> np.ndarray:
@@ -84,10 +88,10 @@ class Explanation:
     def top(self, step: int, k: int = 5) -> list:
         """The ``k`` largest attributions (by size) of forecast step ``step`` (1-based): (what, log value)."""
         h = int(step) - 1
-        items = [(f"value at {p}", self.values[h, j]) for j, p in enumerate(self.positions)]
+        items = [(f"value at {self._at(j)}", self.values[h, j]) for j in range(len(self.positions))]
         items += [
-            (f"{n} at {p}", self.covariates[h, j, c])
-            for j, p in enumerate(self.positions)
+            (f"{n} at {self._at(j)}", self.covariates[h, j, c])
+            for j in range(len(self.positions))
             for c, n in enumerate(self.covariate_names)
         ]
         items += [
@@ -280,7 +284,21 @@ def _one(f, i, k, batch, parts, share, lev, theta, shifts, ends, Lmax) -> Explan
         residual=net - base - total,
         covariate_names=names[:n_cov],
         future_names=names[n_cov - K_f :] if K_f else [],
+        labels=_labels(batch, k, positions),
     )
+
+
+def _labels(batch, k, positions):
+    """The positions' dates as text (``2003-01-01``; the time of day only where there is one), or None."""
+    dates = batch.dates[k] if batch.dates is not None else None
+    if dates is None or len(dates) <= int(positions[-1]):
+        return None
+    return [_text(dates[int(p)]) for p in positions]
+
+
+def _text(d) -> str:
+    text = str(d)
+    return text[:10] if text.endswith(" 00:00:00") else text
 
 
 def explain(f, Y=None, ids=None, points=16, given=None, futr_df=None, columns=("unique_id", "ds", "y")) -> dict:
