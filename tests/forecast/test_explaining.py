@@ -10,7 +10,7 @@ import pytest
 import recurrent
 from recurrent import LSTM, Forecaster, LastStep, Linear, Patches, Sequential
 from recurrent.cli import main
-from recurrent.forecast import explaining
+from recurrent.forecast import attribution
 from recurrent.forecast.network import ForecastNet
 
 H = 4
@@ -104,7 +104,7 @@ def test_the_input_gradients_equal_central_differences(kind):
     else:
         x = rng.normal(size=(2, 6, 3))
     dy = rng.normal(size=(2, 3))
-    got = explaining.input_gradients(net, x, dy)
+    got = attribution.input_gradients(net, x, dy)
     want = _fd_input_gradient(net, x.copy(), dy)
     if kind == "future":
         got, want = got[:, :, :], want  # the unused channels have zero gradient in both
@@ -127,7 +127,7 @@ def test_the_input_gradients_equal_torch_autograd():
     xt = torch.tensor(x, requires_grad=True)
     out = head(lstm(xt.reshape(3, 3, 6))[0][:, -1])
     (out * torch.from_numpy(dy)).sum().backward()
-    np.testing.assert_allclose(explaining.input_gradients(net, x, dy), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(attribution.input_gradients(net, x, dy), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_a_forecast_without_the_networks_says_so():
@@ -143,9 +143,9 @@ def test_integrated_gradients_complete_a_network_from_its_baseline():
     net = _window_net(3)
     rng = np.random.default_rng(3)
     x = rng.normal(size=(4, 6, 3))
-    x0 = explaining.naive_window(x, 6)
+    x0 = attribution.naive_window(x, 6)
     rows = [(i, h) for i in range(4) for h in range(3)]
-    a, fx, fx0, used = explaining.integrated_gradients(net, x, x0, rows, points=4)
+    a, fx, fx0, used = attribution.integrated_gradients(net, x, x0, rows, points=4)
     for r, (i, h) in enumerate(rows):
         assert abs(a[r].sum() - (fx[i, h] - fx0[i, h])) <= 1e-9 * max(abs(fx[i, h] - fx0[i, h]), 1e-3)
     assert used.min() >= 4 and used.max() <= 256  # too few nodes for some rows: doubled until complete
