@@ -1,15 +1,8 @@
 // The gradient-flow lab's page (explain/flow_page.py): the chart and the table for the sliders' setting, from
 // the library's numbers carried in the page; truncation applied here (the last k steps kept, the rest 0).
-"use strict";
 const D = JSON.parse(document.getElementById("flow-data").textContent);
 const COLORS = { rnn: "#b3261e", gru: "#1b6e20", lstm: "#0b57d0", lstm_dc: "#6a3d9a" };
 const $ = (id) => document.getElementById(id);
-const fmt = (v) => {
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  if (a < 1e-3) return v.toExponential(2).replace("e+", "e");
-  return v.toFixed(a >= 1 ? 3 : Math.max(3, 2 - Math.floor(Math.log10(a))));
-};
 function series() {
   // the chosen setting's norms per step, truncation applied: name -> array
   const fb = +$("fb").value, sc = +$("sc").value, k = +$("trunc").value, T = D.steps;

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import html as _html
 import json
-from importlib import resources
 
 from .flow import gradient_flow
+from .html import page_script
 
 FORGET_BIASES = (-2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0)
 SCALES = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)
@@ -60,7 +60,7 @@ def to_html_flow(seed=0) -> str:
     """The lab's page."""
     data = flow_data(seed)
     payload = json.dumps(data, allow_nan=False).replace("</", "<\\/")
-    script = resources.files("recurrent.explain").joinpath("flow_page.js").read_text()
+    script = page_script("recurrent.explain", "flow_page.js")
     cells = "".join(
         f'<label><input type="checkbox" id="show-{c}" checked> {c.upper()}</label>' for c in ("rnn", "gru", "lstm")
     )

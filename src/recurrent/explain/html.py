@@ -57,6 +57,12 @@ td.hidden { color: #555; font-style: italic; }
 """
 
 
+def page_script(package: str, name: str) -> str:
+    """A page's script: ``figure.js`` (the one number rule) and then ``name`` from ``package``'s files."""
+    rule = resources.files("recurrent.explain").joinpath("figure.js").read_text()
+    return rule + "\n" + resources.files(package).joinpath(name).read_text()
+
+
 def _number_field(label, value, attr):
     name = _html.escape(label)
     return (
@@ -199,7 +205,7 @@ def to_html(tr, lr: float = 0.01, title: str | None = None) -> str:
             "<div id='diagram'></div><input type='hidden' id='step' value='1'><span id='step-label'></span>"
         )
     )
-    script = resources.files("recurrent.explain").joinpath("page.js").read_text()
+    script = page_script("recurrent.explain", "page.js")
     try:
         payload = json.dumps(data, allow_nan=False).replace("</", "<\\/")
     except ValueError:

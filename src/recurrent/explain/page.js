@@ -2,7 +2,6 @@
 // scalar LSTM, GRU or RNN, recomputed in the page whenever an input, the target, the learning rate
 // or a weight changes. The equations are the library's (recurrent/cells/reference.py), written for
 // one input and one hidden unit; the numbers equal the Python library's to rounding.
-"use strict";
 
 const DATA = JSON.parse(document.getElementById("trace-data").textContent);
 
@@ -10,14 +9,6 @@ const sigmoid = (a) => 1 / (1 + Math.exp(-a));
 const ACT = {
   tanh: { f: Math.tanh, d: (out) => 1 - out * out, tex: "tanh" },
   relu: { f: (a) => Math.max(a, 0), d: (out) => (out > 0 ? 1 : 0), tex: "relu" },
-};
-// A computed number as recurrent.explain.tex.figure writes it: 0 is "0"; from 1 up 3 decimals; below 1
-// at least 3 significant figures; below 0.001 scientific (6.53e-6): never 0.000, never -0.000.
-const fmt = (v) => {
-  if (v === 0 || !Number.isFinite(v)) return v === 0 ? "0" : String(v);
-  const a = Math.abs(v);
-  if (a < 1e-3) return v.toExponential(2).replace("e+", "e");
-  return v.toFixed(a >= 1 ? 3 : Math.max(3, 2 - Math.floor(Math.log10(a))));
 };
 // A given number (an input, a weight, the learning rate): up to 4 significant figures.
 const given = (v) => String(Number(v.toPrecision(4)));

@@ -1,16 +1,8 @@
 // One series' explanation (forecast/why_page.py): the series and its forecast, the attributions shaded by value,
 // and the parts and largest inputs of the step under the pointer. Every number is the library's.
-"use strict";
-
 const D = JSON.parse(document.getElementById("why-data").textContent);
 const $ = (id) => document.getElementById(id);
 const H = D.forecast.length, P = D.positions.length;
-const fmt = (v) => {
-  if (v === 0 || !Number.isFinite(v)) return v === 0 ? "0" : String(v);
-  const a = Math.abs(v);
-  if (a < 1e-3) return v.toExponential(2).replace("e+", "e");
-  return v.toFixed(a >= 1 ? 3 : Math.max(3, 2 - Math.floor(Math.log10(a))));
-};
 const forecast = () => ($("theta").checked ? D.forecast : D.networks_only);
 
 function chart(current) {

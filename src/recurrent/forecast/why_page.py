@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import html as _html
 import json
-from importlib import resources
 
 import numpy as np
+
+from ..explain.html import page_script
 
 CSS = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 1.5rem auto; max-width: 72rem; padding: 0 1rem; color: #111; }
@@ -42,7 +43,7 @@ def page_data(ex, values) -> dict:
 def to_html(ex, values) -> str:
     """The page for ``ex`` (one series' ``Explanation``); ``values``: that series' values."""
     payload = json.dumps(page_data(ex, values), allow_nan=False).replace("</", "<\\/")
-    script = resources.files("recurrent.forecast").joinpath("why_page.js").read_text()
+    script = page_script("recurrent.forecast", "why_page.js")
     title = f"Why series {ex.id!r} is forecast as it is"
     body = (
         f"<h1>{_html.escape(title)}</h1>"
