@@ -73,9 +73,9 @@ class Result:
 
 
 def _show(v) -> str:
-    a = np.asarray(v, dtype=np.float64) if not isinstance(v, str) else v
-    if isinstance(a, str):
-        return a
+    if isinstance(v, str):
+        return v
+    a = np.asarray(v, dtype=np.float64)
     return np.array2string(a, precision=6, floatmode="maxprec", separator=", ").replace("\n", "")
 
 

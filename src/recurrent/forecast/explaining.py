@@ -241,9 +241,11 @@ def explain(f, Y=None, ids=None, points=16, given=None, futr_df=None, columns=("
                     f"explain: series {jsonable(uid)!r} is forecast by a fallback, {why}: it has no attribution "
                     "beyond its rule (its forecast repeats its last value)"
                 )
-        usable = [k for k in usable if k in set(rows)]
+        asked = set(rows)
+        usable = [k for k in usable if k in asked]
     else:
-        left = [batch.ids[k] for k in range(len(batch.ids)) if k not in set(usable)]
+        taken = set(usable)
+        left = [uid for k, uid in enumerate(batch.ids) if k not in taken]
         if left:
             warnings.warn(
                 f"explain: {len(left)} series forecast by a fallback (naive: short, constant or left out) have no "
