@@ -46,8 +46,8 @@ def test_choose_damps_a_trend_that_stopped_and_keeps_one_that_went_on():
     assert hybrid.choose(z_net, (theta, naive), theta.copy(), mask) == (0.0, 1.0)
     half = 0.5 * theta + rng.normal(0, 0.002, (50, 6))
     assert hybrid.choose(z_net, (theta, naive), half, mask, loss="mape") == (0.0, 0.5)
-    # equal members: a tie keeps Theta alone, and choose_weight is choose at share 1
-    w = hybrid.choose_weight(z_net, theta, theta, mask)
+    # equal members: a tie keeps Theta alone, at the weight Theta alone gets
+    w = hybrid.choose(z_net, (theta, theta), theta, mask, shares=(1.0,))[0]
     assert hybrid.choose(z_net, (theta, theta), theta, mask) == (w, 1.0)
 
 

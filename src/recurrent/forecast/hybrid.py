@@ -74,11 +74,6 @@ def _loss(d, mask, loss) -> float:
     return float((err * mask).sum())
 
 
-def choose_weight(z_net, z_theta, z_true, mask, loss="smape") -> float:
-    """The weight on the networks (0..1 in tenths) with the lowest loss (``_loss``) on the validation windows."""
-    return choose(z_net, (z_theta, z_theta), z_true, mask, loss, shares=(1.0,))[0]
-
-
 def choose(z_net, members, z_true, mask, loss="smape", shares=SHARES, weights=WEIGHTS) -> tuple:
     """(weight on the networks, Theta's share) with the lowest loss on the validation windows; ``members`` is
     (Theta's, Naive2's) log forecasts there; ``weights``: the weights tried (one, for a fixed weight). Ties keep
