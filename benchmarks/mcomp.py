@@ -108,8 +108,8 @@ def run_category(data, name, category, seed, limit=None, peers=False, neural=Fal
             scores[k].append({**row, **metrics.interval_scores(xx, bands[k], x, m)} if k in bands else row)
         inside95.append((xx >= model_bands[95][0]) & (xx <= model_bands[95][1]))
     peer_seconds = {}
-    if peers:
-        scores.update(_peer_scores(train, test, h, m, neural, peer_seconds))
+    if peers or neural:
+        scores.update(_peer_scores(train, test, h, m, peers, neural, peer_seconds))
     agg = {k: metrics.aggregate(v) for k, v in scores.items()}
     per_step = 100.0 * np.mean(np.array(inside95), axis=0)
     refused = sum(1 for s in train if s not in fc)
@@ -133,18 +133,21 @@ def run_category(data, name, category, seed, limit=None, peers=False, neural=Fal
         "forecasts_sha256": digest.hexdigest(),
         "coverage95_per_step": per_step.round(1).tolist(),
         "peer_seconds": {k: round(v, 1) for k, v in peer_seconds.items()},
-        "paired": _paired(scores, "mape" if name == "Tourism" else "smape") if peers else {},
+        "paired": _paired(scores, "mape" if name == "Tourism" else "smape") if peers or neural else {},
     }
 
 
-def _peer_scores(train, test, h, m, neural, seconds) -> dict:
-    """Each peer's per-series scores (with its intervals' where it has them), on the same series."""
+def _peer_scores(train, test, h, m, stats, neural, seconds) -> dict:
+    """Each peer's per-series scores (with its intervals' where it has them), on the same series: ``stats``,
+    statsforecast's models and LightGBM; ``neural``, neuralforecast's."""
     from . import peers
 
-    got, secs = peers.statsforecast_peers(train, h, m)
-    seconds.update(secs)
-    lgb, seconds["LightGBM"] = peers.lightgbm_peer(train, h, m)
-    got.update(lgb)
+    got = {}
+    if stats:
+        got, secs = peers.statsforecast_peers(train, h, m)
+        seconds.update(secs)
+        lgb, seconds["LightGBM"] = peers.lightgbm_peer(train, h, m)
+        got.update(lgb)
     if neural:
         nn, secs = peers.neural_peers(train, h, m)
         got.update(nn)
@@ -279,7 +282,11 @@ def main(argv=None):
     ap.add_argument("--step", type=int, help="with --windows: values between origins (default: the horizon)")
     ap.add_argument("--scheduler", help="with --windows: fit and forecast on this Dask scheduler (local:N, tcp://...)")
     ap.add_argument("--peers", action="store_true", help="also statsforecast's models and LightGBM (the peers extra)")
-    ap.add_argument("--neural", action="store_true", help="with --peers: also NHITS, NBEATS and LSTM (neuralforecast)")
+    ap.add_argument(
+        "--neural",
+        action="store_true",
+        help="also NHITS, NBEATS and LSTM (neuralforecast; alone: without --peers' models)",
+    )
     args = ap.parse_args(argv)
     data = load(args.data)
     if args.scheduler and not args.windows:
@@ -323,7 +330,7 @@ def main(argv=None):
         )
     total = time.perf_counter() - t0
     print(table(results))
-    if args.peers:
+    if args.peers or args.neural:
         print(paired_table(results))
     print(f"\ntotal wall time {total:.1f} s (model fit+forecast {sum(r['fit_seconds'] for r in results):.1f} s)")
     if args.json:

@@ -46,3 +46,26 @@ def test_the_peer_runner_on_a_handful_of_series():
     np.testing.assert_allclose(got["median(ETS,DOTM,CES)"][0]["forecast"], med)
     lgb, sec = peers.lightgbm_peer(train, 3, 4)
     assert lgb["LightGBM"][2]["forecast"].shape == (3,) and sec >= 0
+
+
+def test_the_neural_peers_run_alone_without_the_statistical_ones(monkeypatch):
+    """``--neural`` without ``--peers``: only neuralforecast's models are run and scored (stubbed here: their
+    training takes minutes); the statistical peers and LightGBM are not called."""
+    from benchmarks import mcomp
+
+    def refuse(*a, **k):
+        raise AssertionError("the statistical peers ran")
+
+    def stub(train, h, m):
+        return {"NHITS": {k: {"forecast": np.full(h, 10.0)} for k in train}}, {"NHITS": 1.5}
+
+    monkeypatch.setattr(peers, "statsforecast_peers", refuse)
+    monkeypatch.setattr(peers, "lightgbm_peer", refuse)
+    monkeypatch.setattr(peers, "neural_peers", stub)
+    train = {"a": np.arange(1.0, 13.0), "b": np.full(12, 5.0)}
+    test = {"a": np.array([13.0, 14.0]), "b": np.array([5.0, 5.0])}
+    seconds = {}
+    got = mcomp._peer_scores(train, test, 2, 1, False, True, seconds)
+    assert set(got) == {"NHITS"} and seconds == {"NHITS": 1.5}
+    assert got["NHITS"][1]["mape"] == pytest.approx(100.0)  # 10 against 5: twice the actual
+    assert got["NHITS"][0]["smape"] == pytest.approx(np.mean([200 * 3 / 23, 200 * 4 / 24]))
