@@ -16,7 +16,8 @@ attributes. How a fit works (the modules beside this one hold each step):
    (its drift damped toward Naive2 where that did better), with the weight that did best on the
    validation windows.
 6. ``intervals``: that combination's errors on the validation windows calibrate the
-   prediction intervals.
+   prediction intervals; on a small panel, ``calibration`` adds the statistical member's errors
+   at earlier origins of each series' history.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import warnings
 import numpy as np
 
 from .._threads import one_blas_thread
-from . import exog, panel, settings
+from . import calibration, exog, panel, settings
 from .ensemble import combination, train_ensemble
 from .inference import sort_series, standard_covariates
 from .season import common_season, detect_season
@@ -78,5 +79,8 @@ def fit_batch(f, batch, static_df=None):
     history = f.history or max(20 if f.season_ <= 1 else 15 * f.season_, 2000 // len(series))
     f.networks_, f.records_, val_out = train_ensemble(f, z, pn, limit, val, history)
     f.weight_, f.theta_share_, f.calibration_ = combination(f, z, pn, shifts, val, val_out)
+    if f.calibration_ is not None and len(series) < calibration.SMALL:  # few series: their history too
+        more = calibration.history_scores(pn, shifts, H, f.season_, f.theta_share_)
+        f.calibration_ = np.concatenate([f.calibration_, more])
     f.train_panel_, f.train_shifts_, f.usable_ = pn, shifts, usable
     return f
