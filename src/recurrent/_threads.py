@@ -28,7 +28,7 @@ _PAIRS = (  # (set, get) as the OpenBLAS builds name them: NumPy's scipy-openbla
     ("openblas_set_num_threads64_", "openblas_get_num_threads64_"),
     ("openblas_set_num_threads", "openblas_get_num_threads"),
 )
-_found = []  # [(set, get)] once looked for; empty where there is none
+_found = []  # [(set, get, library)] once looked for; empty where there is none
 
 
 def _candidates() -> list:
@@ -42,8 +42,14 @@ def _candidates() -> list:
     return paths + sorted(glob.glob(os.path.join(here, "..", "numpy.libs", "*openblas*")))
 
 
+def library():
+    """NumPy's loaded OpenBLAS (a ``ctypes.CDLL``), the one whose thread count ``blas_threads`` sets, or None."""
+    f = _functions()
+    return None if f is None else f[2]
+
+
 def _functions():
-    """(set, get) of the loaded OpenBLAS, or None."""
+    """(set, get, library) of the loaded OpenBLAS, or None."""
     if not _found:
         pair = None
         for path in _candidates():
@@ -55,7 +61,7 @@ def _functions():
                 if hasattr(lib, s) and hasattr(lib, g):
                     setter, getter = getattr(lib, s), getattr(lib, g)
                     setter.argtypes, setter.restype, getter.restype = [ctypes.c_int], None, ctypes.c_int
-                    pair = (setter, getter)
+                    pair = (setter, getter, lib)
                     break
             if pair:
                 break

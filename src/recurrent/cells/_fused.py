@@ -320,26 +320,46 @@ def lstm_forward_parts(W, G, C, TC, Z, XW, b, hr, parts):
 
 
 @njit(**_OPTS)
-def lstm_forward_small(W, G, C, TC, Z, XW, b, zc, hr):
-    """Every step of a small layer: W zc, then ``lstm_forward_step`` (no Python in the loop)."""
+def lstm_forward_loop(W, G, C, TC, Z, XW, b, zc, hr, gemm):
+    """Every step: W zc (``_product``), then ``lstm_forward_step``: the layer's loop, no Python between steps."""
     S = np.empty(G.shape[1:], G.dtype)
     for t in range(G.shape[0]):
-        _matmul(W, zc, S)
+        _product(gemm, W, zc, S)
         lstm_forward_step(S, G, C, TC, Z, XW, b, zc, t, hr)
 
 
 @njit(**_OPTS)
-def lstm_backward_small(G, C, TC, dy, dh_next, dc, da, DA, w_hh_T):
-    """Every step of BPTT for a small layer: ``lstm_backward_step``, then dh_next = W_hh^T da."""
+def lstm_backward_loop(G, C, TC, dy, dh_next, dc, da, DA, w_hh_T, gemm):
+    """Every step of BPTT: ``lstm_backward_step``, then dh_next = W_hh^T da (``_product``)."""
     for t in range(G.shape[0] - 1, -1, -1):
         lstm_backward_step(G, C, TC, dy, dh_next, dc, da, DA, t)
-        _matmul(w_hh_T, da, dh_next)
+        _product(gemm, w_hh_T, da, dh_next)
+
+
+@njit(**_OPTS)
+def gemm_into(gemm, A, B, out):
+    """out = A @ B through BLAS's ``gemm`` (``_blas.gemm``); every operand C-contiguous."""
+    M, K = A.shape
+    N = B.shape[1]
+    one, zero = A.dtype.type(1.0), A.dtype.type(0.0)
+    gemm(101, 111, 111, M, N, K, one, A.ctypes.data, K, B.ctypes.data, N, zero, out.ctypes.data, N)  # row-major
+
+
+@njit(**_OPTS)
+def _product(gemm, A, B, out):
+    """out = A @ B: written out when ``gemm`` is None (tiny steps, where a BLAS call costs more than the product),
+    else by BLAS. numba compiles the loops below once for each (their ``gemm`` None or a function), the other
+    branch pruned."""
+    if gemm is None:
+        _matmul(A, B, out)
+    else:
+        gemm_into(gemm, A, B, out)
 
 
 @njit(**_OPTS)
 def lstm_forward_tiny(x, h0, c0, w_ih, w_hh, b_ih, b_hh):  # noqa: C901 (to split: docs/design.md lists it)
     """A tiny layer's whole forward (``step_inputs``' narrow layout built here, then
-    ``lstm_forward_small``): returns Z, G, C, TC as ``lstm.forward`` lays them out. At the
+    ``lstm_forward_loop``): returns Z, G, C, TC as ``lstm.forward`` lays them out. At the
     classic examples' scale the NumPy calls that build the operands cost more than the steps."""
     N, T, D = x.shape
     H4, H = w_hh.shape
@@ -375,13 +395,13 @@ def lstm_forward_tiny(x, h0, c0, w_ih, w_hh, b_ih, b_hh):  # noqa: C901 (to spli
     for r in range(K):
         for n in range(N):
             zc[r, n] = Z[r, 0, n]
-    lstm_forward_small(W, G, C, TC, Z, np.empty((0, 0, 0), dt), b_ih, zc, D)
+    lstm_forward_loop(W, G, C, TC, Z, np.empty((0, 0, 0), dt), b_ih, zc, D, None)
     return Z, G, C, TC
 
 
 @njit(**_OPTS)
 def lstm_backward_tiny(G, C, TC, Z, dy, dh_T, dc_T, w_ih, w_hh):
-    """A tiny layer's whole BPTT (``lstm_backward_small``, then the weight products written out):
+    """A tiny layer's whole BPTT (``lstm_backward_loop``, then the weight products written out):
     returns dx (N, T, D), dh0, dc0 (N, H), dW_ih, dW_hh and db, as ``lstm.backward`` computes them."""
     T, H4, N = G.shape
     H = H4 // 4
@@ -396,7 +416,7 @@ def lstm_backward_tiny(G, C, TC, Z, dy, dh_T, dc_T, w_ih, w_hh):
     w_hh_T = np.empty((H, H4), dt)
     transpose(w_hh, w_hh_T)
     DA = np.empty((H4, T, N), dt)
-    lstm_backward_small(G, C, TC, dy, dh_next, dc, np.empty((H4, N), dt), DA, w_hh_T)
+    lstm_backward_loop(G, C, TC, dy, dh_next, dc, np.empty((H4, N), dt), DA, w_hh_T, None)
     dw_ih, dw_hh, db = np.zeros((H4, D), dt), np.zeros((H4, H), dt), np.zeros(H4, dt)
     dx = np.zeros((N, T, D), dt)
     for q in range(H4):
@@ -487,19 +507,19 @@ def gru_backward_step(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, t):
 
 
 @njit(**_OPTS)
-def gru_forward_small(AX, b_ih, w_hh, ah, b_hh, G, AHN, Zh, zc):
-    """Every step of a small layer: ah = W_hh zc, then ``gru_forward_step``."""
+def gru_forward_loop(AX, b_ih, w_hh, ah, b_hh, G, AHN, Zh, zc, gemm):
+    """Every step: ah = W_hh zc (``_product``), then ``gru_forward_step``."""
     for t in range(G.shape[0]):
-        _matmul(w_hh, zc, ah)
+        _product(gemm, w_hh, zc, ah)
         gru_forward_step(AX, b_ih, ah, b_hh, G, AHN, Zh, zc, t)
 
 
 @njit(**_OPTS)
-def gru_backward_small(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, w_hh_T):
-    """Every step of BPTT for a small layer: ``gru_backward_step``, then rec = W_hh^T dah."""
+def gru_backward_loop(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, w_hh_T, gemm):
+    """Every step of BPTT: ``gru_backward_step``, then rec = W_hh^T dah (``_product``)."""
     for t in range(G.shape[0] - 1, -1, -1):
         gru_backward_step(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, t)
-        _matmul(w_hh_T, dah, rec)
+        _product(gemm, w_hh_T, dah, rec)
 
 
 # ---------------------------------------------------------------------------------------- RNN
@@ -547,16 +567,16 @@ def rnn_backward_step(Z, hr, dy, dh_next, da, DA, t, relu):
 
 
 @njit(**_OPTS)
-def rnn_forward_small(W, a, Z, XW, b, zc, hr, relu):
-    """Every step of a small layer: a = W zc, then ``rnn_forward_step``."""
+def rnn_forward_loop(W, a, Z, XW, b, zc, hr, relu, gemm):
+    """Every step: a = W zc (``_product``), then ``rnn_forward_step``."""
     for t in range(Z.shape[1] - 1):
-        _matmul(W, zc, a)
+        _product(gemm, W, zc, a)
         rnn_forward_step(a, Z, XW, b, zc, t, hr, relu)
 
 
 @njit(**_OPTS)
-def rnn_backward_small(Z, hr, dy, dh_next, da, DA, w_hh_T, relu):
-    """Every step of BPTT for a small layer: ``rnn_backward_step``, then dh_next = W_hh^T da."""
+def rnn_backward_loop(Z, hr, dy, dh_next, da, DA, w_hh_T, relu, gemm):
+    """Every step of BPTT: ``rnn_backward_step``, then dh_next = W_hh^T da (``_product``)."""
     for t in range(Z.shape[1] - 2, -1, -1):
         rnn_backward_step(Z, hr, dy, dh_next, da, DA, t, relu)
-        _matmul(w_hh_T, da, dh_next)
+        _product(gemm, w_hh_T, da, dh_next)

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _blas
 from ._buffers import empty
 from .backend import fused
 from .sequence import EXP_ROUTE_MIN, Cache, first_steps, tanh_into, time_major, transposed, wide_input_grads
@@ -122,8 +123,8 @@ def _forward_fused(fz, AX, b_ih, w_hh, b_hh, ah, G, AHN, Zh):
     T, H3, N = G.shape
     H = H3 // 3
     zc = Zh[:H, 0].copy()  # h_{t-1}, contiguous (a copy): a faster product
-    if w_hh.size * N <= fz.SMALL_STEP:  # tiny steps: the whole loop compiled, products included
-        fz.gru_forward_small(AX, b_ih, w_hh, ah, b_hh, G, AHN, Zh, zc)
+    if (gemm := _blas.for_loop(w_hh.size * N <= fz.SMALL_STEP, w_hh, zc, ah)) is not False:  # the loop compiled
+        fz.gru_forward_loop(AX, b_ih, w_hh, ah, b_hh, G, AHN, Zh, zc, gemm)
     else:
         for t in range(T):
             np.dot(w_hh, zc, out=ah)
@@ -194,8 +195,8 @@ def _backward_fused(fz, G, AHN, Zh, dy, dh_next, DAX, DAH, w_hh_T, step_size):
     carry = np.zeros((H, N), dtype=dt)  # z_{t+1} dh_{t+1}
     hp, dan = np.empty((H, N), dtype=dt), np.empty((H, N), dtype=dt)
     dy = np.ascontiguousarray(dy)  # the kernels read each step's dy as they go
-    if step_size <= fz.SMALL_STEP:
-        fz.gru_backward_small(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, w_hh_T)
+    if (gemm := _blas.for_loop(step_size <= fz.SMALL_STEP, w_hh_T, dah, rec)) is not False:
+        fz.gru_backward_loop(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, w_hh_T, gemm)
     else:
         for t in reversed(range(T)):
             fz.gru_backward_step(G, AHN, Zh, dy, rec, carry, hp, dah, dan, DAX, DAH, t)

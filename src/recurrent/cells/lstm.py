@@ -35,10 +35,9 @@ How the code computes exactly this, fast (see docs/speed.md):
   W (4H x K) @ z (K x N), the orientation BLAS runs fastest here.
 * One product per step: z_t = [x_t; h_{t-1}; 1] is a column block of one buffer Z
   (K = D + H + 1 rows, T + 1 steps), so W_ih x_t + W_hh h_{t-1} + b is
-  [W_ih | W_hh | b] @ z_t; h_t is written straight into z_{t+1}. When the input
-  is wide (D > H / 4), the input part of every step and the bias are instead one
-  large product before the loop (far more efficient than T narrow ones), and the
-  step computes W_hh @ h_{t-1} plus that step's slice (see ``step_inputs``).
+  [W_ih | W_hh | b] @ z_t; h_t is written straight into z_{t+1}. A wide input
+  (D > H / 4) goes into one large product before the loop instead, and the step
+  computes W_hh @ h_{t-1} plus that step's slice (see ``step_inputs``).
 * One nonlinearity call for all four gates. For large arrays: sigmoid(a) =
   1 / (1 + exp(-a)) and tanh(a) = 2 sigmoid(2a) - 1, so the forward weights are
   pre-scaled by -1 (i, f, o rows) and -2 (g rows), and exp, add 1, reciprocal
@@ -50,14 +49,12 @@ How the code computes exactly this, fast (see docs/speed.md):
   recurrence (a few elementwise products and dh = W_hh^T da). The weight
   gradients come from products over all steps: [dW_ih | dW_hh | db] in one when
   x is in z_t, else dW_ih, dW_hh and db each in its own; dx from one more.
-* Optional (``recurrent.cells.backend``, numba installed): each step's elementwise work,
-  forward and backward, is one compiled loop (``_fused.py``) instead of the NumPy
-  passes below; the products and the layouts are the same.
+* With numba (``recurrent.cells.backend``) each step's elementwise work is one compiled loop
+  (``_fused.py``), and the whole time loop too, BLAS's products called from it (``_blas.py``).
 * The large buffers (``empty``) come from ``recurrent.cells._buffers``, which hands a buffer
   out again once nothing refers to it: fresh memory costs a page fault per 4 KiB.
 
-The cache also offers batch-first views (``gates`` (N, T, 4H), ``h`` and ``c``
-(N, T + 1, H)) that ``recurrent.trace`` reads.
+The cache also offers batch-first views (``gates`` (N, T, 4H), ``h``, ``c`` (N, T + 1, H)) for ``trace``.
 """
 
 from __future__ import annotations
@@ -66,6 +63,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _blas
 from ._buffers import empty
 from .backend import fused
 from .sequence import (
@@ -177,18 +175,16 @@ def _outputs(x, Z, hr, X, G, C, TC, w_ih, w_hh, b_ih, b_hh):
 
 
 def _forward_fused(fz, W, Z, XW, rows, b, hr, G, C, TC):
-    """The recurrence with the fused kernels: each step's gates, c_t and h_t in one compiled loop. One sequence
-    of 128 to 512 units and a narrow input (the input in W's product), with two cores or more: its hidden units
-    split over the cores, W kept in their caches (``lstm_forward_parts``; with a wide input the input product's
-    BLAS threads, still spinning, took the cores from it: slower, measured)."""
+    """The recurrence with the fused kernels, each step's gates, c_t and h_t in one compiled loop. One sequence of
+    128 to 512 units, a narrow input and two cores or more: its units split over the cores (``lstm_forward_parts``;
+    with a wide input the input product's BLAS threads, still spinning, took the cores from it: measured)."""
     T, H4, N = G.shape
     if N == 1 and XW is None and fz.PARTS_H[0] <= H4 // 4 <= fz.PARTS_H[1] and (parts := fz.cores()) > 1:
         fz.lstm_forward_parts(W, G, C, TC, Z, np.empty((0, 0, 0), dtype=Z.dtype), b, hr, parts)
         return
     xw, zc = fused_operands(Z, XW, rows)
-    if W.size * N <= fz.SMALL_STEP:  # tiny steps: the whole loop compiled, products included
-        fz.lstm_forward_small(W, G, C, TC, Z, xw, b, zc, hr)
-        return
+    if (gemm := _blas.for_loop(W.size * N <= fz.SMALL_STEP, W, zc)) is not False:  # the whole loop compiled
+        return fz.lstm_forward_loop(W, G, C, TC, Z, xw, b, zc, hr, gemm)
     S = empty(G.shape[1:], G.dtype)  # each step's product, into memory still in cache
     for t in range(T):
         np.dot(W, zc, out=S)
@@ -266,8 +262,8 @@ def _backward_fused(fz, G, C, TC, dy, dh_next, dc, w_hh_T, step_size, dC=None):
     dy = np.ascontiguousarray(dy)  # the kernels read each step's dy as they go
     DA = empty((H4, T, N), G.dtype)  # da of every step, laid out for the products
     da = np.empty((H4, N), dtype=G.dtype)
-    if step_size <= fz.SMALL_STEP and dC is None:
-        fz.lstm_backward_small(G, C, TC, dy, dh_next, dc, da, DA, w_hh_T)
+    if dC is None and (gemm := _blas.for_loop(step_size <= fz.SMALL_STEP, w_hh_T, dh_next)) is not False:
+        fz.lstm_backward_loop(G, C, TC, dy, dh_next, dc, da, DA, w_hh_T, gemm)
         return DA
     for t in reversed(range(T)):
         if dC is not None:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _blas
 from ._buffers import empty
 from .backend import fused
 from .sequence import EXP_ROUTE_MIN, Cache, fused_operands, step_inputs, transposed, weight_grads
@@ -113,9 +114,8 @@ def _forward_fused(fz, W, Z, XW, rows, b, hr, a, T, relu):
     """The recurrence with the fused kernels (they add the bias and apply the nonlinearity)."""
     N = Z.shape[2]
     xw, zc = fused_operands(Z, XW, rows)
-    if W.size * N <= fz.SMALL_STEP:  # tiny steps: the whole loop compiled, products included
-        fz.rnn_forward_small(W, a, Z, xw, b, zc, hr, relu)
-        return
+    if (gemm := _blas.for_loop(W.size * N <= fz.SMALL_STEP, W, zc, a)) is not False:  # the whole loop compiled
+        return fz.rnn_forward_loop(W, a, Z, xw, b, zc, hr, relu, gemm)
     for t in range(T):
         np.dot(W, zc, out=a)
         fz.rnn_forward_step(a, Z, xw, b, zc, t, hr, relu)
@@ -146,9 +146,8 @@ def _backward_fused(fz, Z, hr, dy, dh_next, DA, w_hh_T, relu, step_size):
     H, T, N = DA.shape
     da = np.empty((H, N), dtype=DA.dtype)
     dy = np.ascontiguousarray(dy)  # the kernels read each step's dy as they go
-    if step_size <= fz.SMALL_STEP:
-        fz.rnn_backward_small(Z, hr, dy, dh_next, da, DA, w_hh_T, relu)
-        return
+    if (gemm := _blas.for_loop(step_size <= fz.SMALL_STEP, w_hh_T, da, dh_next)) is not False:
+        return fz.rnn_backward_loop(Z, hr, dy, dh_next, da, DA, w_hh_T, relu, gemm)
     for t in reversed(range(T)):
         fz.rnn_backward_step(Z, hr, dy, dh_next, da, DA, t, relu)
         np.dot(w_hh_T, da, out=dh_next)
