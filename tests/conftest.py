@@ -49,6 +49,14 @@ def rng():
     return np.random.default_rng(12345)
 
 
+@pytest.fixture
+def numba_path():
+    """The fused (numba) path for the test, the backend before it put back after."""
+    previous = recurrent.set_backend("numba")
+    yield
+    recurrent.set_backend(previous)
+
+
 @pytest.fixture(params=["numpy", "numba"])
 def backend(request):
     """Run the test once on the NumPy path and once on the fused numba kernels."""

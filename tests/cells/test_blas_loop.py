@@ -14,13 +14,6 @@ pytestmark = pytest.mark.skipif(_blas.gemm(np.float32) is None, reason="NumPy's 
 
 
 @pytest.fixture
-def numba_path():
-    previous = recurrent.set_backend("numba")
-    yield
-    recurrent.set_backend(previous)
-
-
-@pytest.fixture
 def ran(monkeypatch):
     """The compiled loops' runs, by name."""
     seen = []

@@ -14,13 +14,6 @@ fz = pytest.importorskip("recurrent.cells._fused")
 
 
 @pytest.fixture
-def numba_path():
-    previous = recurrent.set_backend("numba")
-    yield
-    recurrent.set_backend(previous)
-
-
-@pytest.fixture
 def calls(monkeypatch):
     """How many times the partitioned loop ran."""
     seen = []

@@ -2,13 +2,14 @@
 
 A layer's time loop written in Python pays, at every step, for NumPy's ``np.dot`` call and for
 numba's dispatch of the step's kernel (its arguments checked one by one): about 5 us a step, a fifth
-of a small LSTM's forward (N = 32, H = 64) and a third to a half of a single sequence's (docs/speed.md). The fused loops in ``_fused`` take the
-product instead as a ``ctypes`` pointer to ``cblas_sgemm`` / ``cblas_dgemm`` of the OpenBLAS NumPy
-itself loaded (the one ``recurrent._threads`` sets the thread count of), and run every step without
-returning to Python: the same products by the same library, so the same numbers. The pointer is an
-argument of the kernels, not a constant inside them, so numba's cache of them stays valid from one
-process to the next. Where no such OpenBLAS is found (NumPy built on MKL or Accelerate, a 32-bit
-integer build), ``gemm`` answers None and the layers keep their Python loop.
+of a small LSTM's forward (N = 32, H = 64), a third to a half of a single sequence's (docs/speed.md).
+The fused loops in ``_fused`` take the product instead as a ``ctypes`` pointer to ``cblas_sgemm`` /
+``cblas_dgemm`` of the OpenBLAS NumPy itself loaded (the one ``recurrent._threads`` sets the thread
+count of), and run every step without returning to Python: the same products by the same library,
+so the same numbers. The pointer is an argument of the kernels, not a constant inside them, so
+numba's cache of them stays valid from one process to the next. Where no such OpenBLAS is found
+(NumPy built on MKL or Accelerate, a 32-bit integer build), ``gemm`` answers None and the layers
+keep their Python loop.
 """
 
 from __future__ import annotations
