@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import statistics
 import sys
 import time
 import warnings
@@ -67,6 +68,7 @@ def statsmodels_theta(x, h, m):
 
 
 Z = {80: 1.2815515655446004, 95: 1.959963984540054}
+GRID = tuple(round(0.05 * k, 2) for k in range(1, 20))  # the quantiles the scaled CRPS is computed on
 
 
 def seasonal_naive_bands(x, h, m):
@@ -78,6 +80,15 @@ def seasonal_naive_bands(x, h, m):
     return {lv: (f - Z[lv] * sd * widen, f + Z[lv] * sd * widen) for lv in LEVELS}
 
 
+def seasonal_naive_quantiles(x, h, m) -> dict:
+    """The same normal forecast's quantiles on ``GRID``."""
+    m = m if len(x) > m else 1
+    f = baselines.seasonal_naive(x, h, m)
+    sd = float(np.std(x[m:] - x[:-m])) if len(x) > m else 0.0
+    widen = np.sqrt(np.floor(np.arange(h) / m) + 1)
+    return {q: f + statistics.NormalDist().inv_cdf(q) * sd * widen for q in GRID}
+
+
 def run_category(data, name, category, seed, limit=None, peers=False, neural=False, **settings):
     series = [s for s in data if s.type == category][:limit]
     h, m = series[0].h, series[0].period
@@ -87,7 +98,7 @@ def run_category(data, name, category, seed, limit=None, peers=False, neural=Fal
     f = Forecaster(horizon=h, season=m, seed=seed, progress=False, **settings)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        full = f.fit(train).predict(level=list(LEVELS))
+        full = f.fit(train).predict(level=list(LEVELS), quantiles=list(GRID))
     seconds = time.perf_counter() - t0
     fc = {sid: v["forecast"] for sid, v in full.items()}
     scores = {k: [] for k in ("model", "naive2", "seasonal_naive", "ses", "theta", "theta_statsmodels")}
@@ -103,9 +114,11 @@ def run_category(data, name, category, seed, limit=None, peers=False, neural=Fal
             "seasonal_naive": seasonal_naive_bands(x, h, m),  # level -> (lo, hi)
             "theta_statsmodels": theta_bands,
         }
+        grids = {"model": {q: full[sid][f"q{q:g}"] for q in GRID}, "seasonal_naive": seasonal_naive_quantiles(x, h, m)}
         for k in scores:
             row = metrics.score(xx, b[k], x, m)
-            scores[k].append({**row, **metrics.interval_scores(xx, bands[k], x, m)} if k in bands else row)
+            row = {**row, **metrics.interval_scores(xx, bands[k], x, m)} if k in bands else row
+            scores[k].append({**row, "scrps": metrics.scaled_crps(xx, grids[k], x, m)} if k in grids else row)
         inside95.append((xx >= model_bands[95][0]) & (xx <= model_bands[95][1]))
     peer_seconds = {}
     if peers or neural:
@@ -220,8 +233,9 @@ def backtest_table(results) -> str:
 
 def table(results) -> str:
     lines = [
-        "| data | category | series | method | sMAPE | MASE | MAPE | cover 80 | cover 95 | MSIS 80 | MSIS 95 | fit s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| data | category | series | method | sMAPE | MASE | MAPE | cover 80 | cover 95 | MSIS 80 | MSIS 95 | sCRPS "
+        "| fit s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         for k, a in r["metrics"].items():
@@ -230,17 +244,19 @@ def table(results) -> str:
                 " | ".join(f"{a[c]:.1f}" if c in a else "" for c in ("coverage-80", "coverage-95"))
                 + " | "
                 + " | ".join(f"{a[c]:.2f}" if c in a else "" for c in ("msis-80", "msis-95"))
+                + " | "
+                + (f"{a['scrps']:.3f}" if a.get("scrps") is not None else "")
             )
             lines.append(
                 f"| {r['data']} | {r['category']} | {r['n_series']} | {k} | {a['smape']:.2f} | "
                 f"{a['mase']:.3f} | {a['mape']:.2f} | {iv} | {fs} |"
             )
         for k, v in r["published"].items():
-            lines.append(f"| {r['data']} | {r['category']} | | {k} (published MAPE) | | | {v:.2f} | | | | | |")
+            lines.append(f"| {r['data']} | {r['category']} | | {k} (published MAPE) | | | {v:.2f} | | | | | | |")
         steps = r["coverage95_per_step"]
         lines.append(
             f"| {r['data']} | {r['category']} | | model 95% coverage by step: lowest {min(steps):.1f} "
-            f"(step {int(np.argmin(steps)) + 1}), highest {max(steps):.1f} | | | | | | | | |"
+            f"(step {int(np.argmin(steps)) + 1}), highest {max(steps):.1f} | | | | | | | | | |"
         )
     return "\n".join(lines)
 

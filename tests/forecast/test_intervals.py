@@ -1,6 +1,7 @@
 """Prediction intervals (conformal, per horizon step) and rolling-origin backtests."""
 
 import json
+import statistics
 
 import numpy as np
 import pytest
@@ -369,6 +370,24 @@ def test_interval_scores_and_their_mean_by_hand():
         ]
     )
     assert agg["coverage-80"] == 75.0 and agg["msis-80"] == row["msis-80"] and agg["left_out"]["smape"] == 0
+
+
+def test_the_scaled_crps_by_hand_and_against_the_sample_crps():
+    actual, train = np.array([10.0, 14.0]), np.array([1.0, 3.0, 5.0])  # in-sample naive MAE 2
+    grid = [round(0.05 * k, 2) for k in range(1, 20)]
+    point = {q: np.array([12.0, 12.0]) for q in grid}  # a point forecast: the CRPS is its MAE, here 2
+    assert metrics.scaled_crps(actual, point, train) == pytest.approx(2.0 / 2.0)
+    assert metrics.mase(actual, point[0.5], train) == pytest.approx(1.0)
+    mu, sd = 11.0, 2.0  # a normal forecast: the grid's CRPS tends to the closed form as the grid fills (0, 1)
+    z = (actual - mu) / sd
+    exact = sd * (z * (2 * np.array([statistics.NormalDist().cdf(v) for v in z]) - 1)
+                  + 2 * np.exp(-z**2 / 2) / np.sqrt(2 * np.pi) - 1 / np.sqrt(np.pi))  # fmt: skip
+    for n, within in ((19, 0.06), (999, 1e-3)):  # the benchmark's 19 quantiles overstate it by about 5%
+        qs = [k / (n + 1) for k in range(1, n + 1)]
+        normal = {q: np.full(2, mu + sd * statistics.NormalDist().inv_cdf(q)) for q in qs}
+        got = metrics.scaled_crps(actual, normal, train)
+        assert exact.mean() / 2.0 <= got <= exact.mean() / 2.0 * (1 + within)
+    assert np.isnan(metrics.scaled_crps(actual, point, [5.0, 5.0]))  # no scale: nan
 
 
 def test_sample_paths_follow_the_calibrated_quantiles_and_the_crps_is_exact():

@@ -125,6 +125,19 @@ def pinball(actual, forecast_q, q) -> float:
     return float(np.mean(np.maximum(q * d, (q - 1.0) * d)))
 
 
+def scaled_crps(actual, quantiles, train, m=1) -> float:
+    """The CRPS of a forecast given by its quantiles ``{q: forecast}`` on an even grid of probabilities, as twice
+    the mean pinball loss over the grid (the usual approximation: exact as the grid fills (0, 1)), over the
+    in-sample MAE of the seasonal naive forecast (MASE's scale, as MSIS uses); nan without a scale.
+
+    >>> scaled_crps([10.0], {0.25: [9.0], 0.5: [10.0], 0.75: [11.0]}, train=[1.0, 2.0, 3.0])  # 2 * mean(.25, 0, .25)
+    0.3333333333333333
+    """
+    value = 2.0 * float(np.mean([pinball(actual, f, q) for q, f in quantiles.items()]))
+    scale = mase_scale(train, m)
+    return value / scale if scale > 0 else float("nan")
+
+
 METRICS = ("smape", "mase", "mape", "rmse")
 
 
