@@ -198,21 +198,10 @@ def _fair(busy) -> float:
 
 def _busy_row(cell, name, phase, calls, a, b, args):
     """The row again beside ``args.busy`` spinning processes (benchmarks.contention's), printed with the quiet one."""
-    import multiprocessing as mp
+    from .contention import neighbours
 
-    from .contention import _spin
-
-    stop = mp.Event()
-    procs = [mp.Process(target=_spin, args=(stop,), daemon=True) for _ in range(args.busy)]
-    for p in procs:
-        p.start()
-    try:
-        time.sleep(0.5)
+    with neighbours(args.busy, settle=0.5):
         a2, b2 = measure(*calls, repeats=args.repeats)
-    finally:
-        stop.set()
-        for p in procs:
-            p.join(5)
     qa, qb, ba, bb = (float(np.median(v)) for v in (a, b, a2, b2))
     print(
         f"| {cell} | {name} | {phase} | {fmt_t(qa)} / {fmt_t(ba)} | {fmt_t(qb)} / {fmt_t(bb)} | "

