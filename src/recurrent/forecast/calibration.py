@@ -10,10 +10,11 @@ all the calibration knows. Measured on seven classic single series, four origins
 So a panel of fewer than ``SMALL`` series is also calibrated on its own history. At the latest
 ``ORIGINS`` origins of each series, half a horizon apart, the statistical member (Theta beside
 Naive2, with the fitted share) is fitted on the values before the origin and forecasts the next
-horizon; its errors, normalised as the validation scores are, join the table. The statistical member
-is refitted at every origin, so nothing in those errors was trained or chosen on the values they
-score, and it costs milliseconds. Its errors are larger than the combination's wherever the networks
-help, so the bands widen toward the statistical member's; the point forecasts do not change.
+horizon; its errors, normalised as the validation scores are, join the table. The statistical
+member is refitted at every origin, so nothing in those errors was trained on the values they
+score (only Theta's share was chosen, on the latest ones), and it costs milliseconds. Its errors
+are larger than the combination's wherever the networks help, so the bands widen toward the
+statistical member's; the point forecasts do not change.
 """
 
 from __future__ import annotations
