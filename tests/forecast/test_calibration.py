@@ -57,7 +57,7 @@ def test_only_panels_smaller_than_the_threshold_take_their_history(monkeypatch):
     own = len(alone.calibration_)
     np.testing.assert_array_equal(more.calibration_[:own], alone.calibration_)  # the same fit, the same scores
     assert len(more.calibration_) == own + 3 * calibration.ORIGINS
-    for k in Y:  # the same point forecasts; bands at least as wide where the history was rougher
+    for k in Y:  # the same point forecasts (only the calibration table grew)
         a, b = alone.predict(level=[80])[k], more.predict(level=[80])[k]
         np.testing.assert_array_equal(a["forecast"], b["forecast"])
 
