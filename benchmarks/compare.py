@@ -153,7 +153,9 @@ def main(argv=None):
     print(f"# float32 GEMM peak of this machine: {peak:.1f} GFLOP/s; median of {args.repeats} interleaved runs")
     print()
     if args.busy:
-        print(f"Contention: beside {args.busy} busy processes; fair share {_fair(args.busy):.2f}x the quiet time")
+        from .contention import fair_share
+
+        print(f"Contention: beside {args.busy} busy processes; fair share {fair_share(args.busy):.2f}x the quiet time")
         print("| cell | shape | phase | ours quiet / busy | torch quiet / busy | ours slowdown | torch slowdown |")
         print("|---|---|---|---|---|---|---|")
     else:
@@ -186,14 +188,6 @@ def main(argv=None):
             f"Forecaster training (LSTM 32, lookback 36 read in 12 patches of 3, horizon 12, batch {batch}): "
             f"{rate:,.0f} windows/s ({steps} steps per sample, median of {args.repeats})"
         )
-
-
-def _fair(busy) -> float:
-    """The slowdown a fair share gives a job using every core beside ``busy`` spinning processes."""
-    import os
-
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return (busy + cores) / cores
 
 
 def _busy_row(cell, name, phase, calls, a, b, args):

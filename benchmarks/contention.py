@@ -46,18 +46,33 @@ def neighbours(n: int, settle: float = 1.0):
             p.join(5)
 
 
-def run_once(data, category, seed=0) -> float:
-    from benchmarks.mcomp import load
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def fair_share(busy: int) -> float:
+    """The slowdown a fair share gives a job using every core beside ``busy`` spinning processes."""
+    return (busy + cores()) / cores()
+
+
+def fit_time(train, h, m, seed=0, **settings) -> float:
+    """Seconds to fit a default Forecaster on ``train`` and forecast it with 80% and 95% intervals."""
     from recurrent import Forecaster
 
-    series = [s for s in load(data) if s.type == category]
-    h, m = series[0].h, series[0].period
-    train = {s.sn: np.asarray(s.x, dtype=np.float64) for s in series}
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        Forecaster(horizon=h, season=m, seed=seed, progress=False).fit(train).predict(level=[80, 95])
+        Forecaster(horizon=h, season=m, seed=seed, progress=False, **settings).fit(train).predict(level=[80, 95])
     return time.perf_counter() - t0
+
+
+def run_once(data, category, seed=0) -> float:
+    from benchmarks.mcomp import load
+
+    series = [s for s in load(data) if s.type == category]
+    train = {s.sn: np.asarray(s.x, dtype=np.float64) for s in series}
+    return fit_time(train, series[0].h, series[0].period, seed)
 
 
 def main(argv=None):
@@ -67,7 +82,7 @@ def main(argv=None):
     ap.add_argument("--busy", type=int, default=2, help="busy neighbour processes (default 2)")
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args(argv)
-    print(f"# {machine_line()}; cores {len(os.sched_getaffinity(0))}")
+    print(f"# {machine_line()}; cores {cores()}")
     run_once(args.data, args.category)  # compile and warm
     rows = []
     for r in range(args.rounds):

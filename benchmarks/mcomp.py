@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import statistics
 import sys
 import time
@@ -73,22 +72,25 @@ Z = {80: 1.2815515655446004, 95: 1.959963984540054}
 GRID = tuple(round(0.05 * k, 2) for k in range(1, 20))  # the quantiles the scaled CRPS is computed on
 
 
-def seasonal_naive_bands(x, h, m):
-    """Seasonal naive with normal intervals from its in-sample residuals: sd * sqrt(floor((h-1)/m) + 1)."""
+def _seasonal_naive_normal(x, h, m):
+    """Seasonal naive's forecast and the spread of its normal forecast distribution: the in-sample residuals'
+    sd times sqrt(floor((h-1)/m) + 1)."""
     m = m if len(x) > m else 1
     f = baselines.seasonal_naive(x, h, m)
     sd = float(np.std(x[m:] - x[:-m])) if len(x) > m else 0.0
-    widen = np.sqrt(np.floor(np.arange(h) / m) + 1)
-    return {lv: (f - Z[lv] * sd * widen, f + Z[lv] * sd * widen) for lv in LEVELS}
+    return f, sd * np.sqrt(np.floor(np.arange(h) / m) + 1)
+
+
+def seasonal_naive_bands(x, h, m):
+    """Seasonal naive with normal intervals from its in-sample residuals."""
+    f, spread = _seasonal_naive_normal(x, h, m)
+    return {lv: (f - Z[lv] * spread, f + Z[lv] * spread) for lv in LEVELS}
 
 
 def seasonal_naive_quantiles(x, h, m) -> dict:
     """The same normal forecast's quantiles on ``GRID``."""
-    m = m if len(x) > m else 1
-    f = baselines.seasonal_naive(x, h, m)
-    sd = float(np.std(x[m:] - x[:-m])) if len(x) > m else 0.0
-    widen = np.sqrt(np.floor(np.arange(h) / m) + 1)
-    return {q: f + statistics.NormalDist().inv_cdf(q) * sd * widen for q in GRID}
+    f, spread = _seasonal_naive_normal(x, h, m)
+    return {q: f + statistics.NormalDist().inv_cdf(q) * spread for q in GRID}
 
 
 def run_category(data, name, category, seed, limit=None, peers=False, neural=False, busy=0, **settings):
@@ -155,20 +157,12 @@ def run_category(data, name, category, seed, limit=None, peers=False, neural=Fal
     }
 
 
-def cores() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def _beside(n, train, h, m, seed, settings) -> float:
     """The same fit and forecast again, beside ``n`` processes spinning on the cores: its wall time."""
-    from .contention import neighbours
+    from .contention import fit_time, neighbours
 
-    with neighbours(n), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t0 = time.perf_counter()
-        Forecaster(horizon=h, season=m, seed=seed, progress=False, **settings).fit(train).predict(level=list(LEVELS))
-        return time.perf_counter() - t0
+    with neighbours(n):
+        return fit_time(train, h, m, seed, **settings)
 
 
 def _peer_scores(train, test, h, m, stats, neural, seconds) -> dict:
@@ -379,9 +373,10 @@ def main(argv=None):
     print(f"\ntotal wall time {total:.1f} s (model fit+forecast {fit:.1f} s)")
     if args.busy:
         beside = sum(r["fit_seconds_busy"] for r in results)
-        fair = (args.busy + cores()) / cores()
+        from .contention import cores, fair_share
+
         print(f"beside {args.busy} busy processes: fit+forecast {beside:.1f} s, {beside / fit:.2f}x the quiet time "
-              f"(a fair share of {cores()} cores: {fair:.1f}x)")  # fmt: skip
+              f"(a fair share of {cores()} cores: {fair_share(args.busy):.1f}x)")  # fmt: skip
     if args.json:
         from recurrent.safefiles import atomic_write_bytes
 
