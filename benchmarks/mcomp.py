@@ -322,6 +322,8 @@ def main(argv=None):
         help="also NHITS, NBEATS and LSTM (neuralforecast; alone: without --peers' models)",
     )
     args = ap.parse_args(argv)
+    if args.busy < 0:
+        ap.error(f"--busy: expected a count of processes, 0 or more, got {args.busy}")
     data = load(args.data)
     if args.scheduler and not args.windows:
         ap.error("--scheduler goes with --windows (the backtest)")
